@@ -1,0 +1,52 @@
+// plumbline/git_source.h — GitSource: a commit's tree from a Git repository (libgit2).
+//
+// `repo` is a local path or a URL (file://, https://, ssh://, git@host:path). Remote repos are
+// cloned once into a bare cache (cache_dir) and fetched on later runs. Files are read straight
+// from the commit's tree; no work tree is checked out.
+//
+//   GitSourceOptions options{.repo = "https://git.example/ops.git", .ref = "main"};
+//   PL_ASSIGN_OR_RETURN(GitSnapshot snap, open_git_snapshot(options));
+//   render(*snap.tree, "envs/prod", {});  // snap.revision is the commit SHA for the report
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+
+#include "plumbline/file_tree.h"
+
+namespace plumbline {
+
+// Credentials. HTTPS: token or user/password (from env vars or a netrc-style file).
+// SSH: a private key file and a known_hosts file; an unknown or changed host key fails.
+struct GitAuth {
+  std::string username;
+  std::string password;  // or token
+  std::filesystem::path netrc_file;
+  std::filesystem::path ssh_key_file;
+  std::filesystem::path ssh_public_key_file;  // default: key file + ".pub"
+  std::string ssh_key_passphrase;
+  std::filesystem::path known_hosts_file;     // default ~/.ssh/known_hosts
+
+  // PLUMBLINE_GIT_TOKEN / PLUMBLINE_GIT_USERNAME / PLUMBLINE_GIT_PASSWORD,
+  // PLUMBLINE_GIT_NETRC (default ~/.netrc), PLUMBLINE_GIT_SSH_KEY, PLUMBLINE_GIT_KNOWN_HOSTS.
+  static GitAuth from_environment();
+};
+
+struct GitSourceOptions {
+  std::string repo;                 // local path or URL
+  std::string ref;                  // branch, tag or commit; empty = the remote HEAD
+  std::filesystem::path cache_dir;  // empty = $XDG_CACHE_HOME/plumbline/git (or ~/.cache/…)
+  GitAuth auth;
+  std::chrono::seconds timeout{120};
+};
+
+struct GitSnapshot {
+  FileTreePtr tree;      // the commit's tree
+  std::string revision;  // full commit SHA
+  std::string ref;       // what was resolved ("main", "refs/tags/v1", a SHA)
+};
+
+Result<GitSnapshot> open_git_snapshot(const GitSourceOptions& options);
+
+}  // namespace plumbline

@@ -1,0 +1,85 @@
+// plumbline/policy.h — ConsistencyPolicy: scope, ignores, rules, cross-environment allowances.
+//
+// The same YAML is a CRD (plumbline.dev/v1alpha1 ConsistencyPolicy) in the cluster and a file
+// for the CLI (`--policy FILE`, one or more documents). Unknown fields are errors that name
+// the file, line and field. Rules are checked on the desired state and on the live state.
+//
+//   PL_ASSIGN_OR_RETURN(auto policies, parse_policies(text, "policies/prod.yaml"));
+//   auto applicable = policies_for(policies, "prod");
+//   DiffOptions options = diff_options_for(applicable, "prod");
+//   apply_policies(report, applicable, desired, &live);
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "plumbline/drift.h"
+#include "plumbline/findings.h"
+
+namespace plumbline {
+
+struct IgnoreRule {
+  std::string path;                  // canonical path pattern with '*' (empty = any)
+  std::vector<Category> categories;  // (empty = any)
+  std::vector<std::string> managers; // field managers owning the live value (empty = any)
+};
+
+struct PolicyRules {
+  struct RequireLimits { bool cpu = false; bool memory = false; };
+  struct Gomaxprocs { double max_over_cpu_limit = 1.0; };
+  struct Gomemlimit { double max_fraction_of_memory_limit = 1.0; };
+  struct Selinux { std::vector<std::string> allowed_types; };
+  struct Capabilities { bool require_drop_all = false; std::vector<std::string> allowed_add; };
+  struct Sysctls { std::vector<std::string> allowed; };
+  struct Env { std::vector<std::string> required; std::vector<std::string> forbidden; };
+
+  std::optional<RequireLimits> require_limits;
+  std::optional<std::string> qos_class;  // Guaranteed | Burstable | BestEffort
+  std::optional<Gomaxprocs> gomaxprocs;
+  std::optional<Gomemlimit> gomemlimit;
+  std::optional<Selinux> selinux;
+  std::optional<Capabilities> capabilities;
+  std::optional<Sysctls> sysctls;
+  std::optional<Env> env;
+};
+
+enum class PolicyAction { kReport, kEnforce };
+
+struct Policy {
+  std::string name;
+  std::vector<std::string> environments;  // empty = all
+  std::vector<Category> scope;            // empty = default scope
+  std::vector<Category> strict;           // categories compared strictly (undeclared = extra)
+  PolicyAction action = PolicyAction::kReport;
+  std::vector<IgnoreRule> ignore;
+  PolicyRules rules;
+  std::vector<Category> may_differ;       // crossEnvironment.mayDiffer
+  SourceLocation origin;
+};
+
+// Parses one or more ConsistencyPolicy documents (YAML or JSON).
+Result<std::vector<Policy>> parse_policies(std::string_view text, std::string_view file);
+// One policy from an already-parsed object (the controller reads CRs as JSON).
+Result<Policy> policy_from_json(const json& object, const SourceLocation& where);
+
+// The policies that apply to an environment (spec.environments empty or naming it).
+std::vector<Policy> policies_for(const std::vector<Policy>& policies, std::string_view environment);
+
+// Scope = union of the policies' scopes (default scope when no policy sets one); strict too.
+DiffOptions diff_options_for(const std::vector<Policy>& policies, std::string_view environment);
+
+// Marks ignored drifts (action=ignored, ignored_by=policy name) and adds rule violations for
+// the desired state and, when `live` is given, for the live state.
+void apply_policies(DriftReport& report, const std::vector<Policy>& policies,
+                    const ManifestSet& desired, const std::vector<json>* live);
+
+// Sets `allowed` from crossEnvironment.mayDiffer and adds desired-state violations of both.
+void apply_policies(EnvironmentComparison& comparison, const std::vector<Policy>& policies,
+                    const ManifestSet& a, const ManifestSet& b);
+
+// Rule violations of one object (desired or live).
+std::vector<Violation> check_rules(const json& object, const Policy& policy, StateSide side,
+                                   const SourceLocation& source = {});
+
+}  // namespace plumbline

@@ -1,0 +1,37 @@
+// plumbline/render.h — Git files -> the desired set of objects of one environment.
+//
+// `plain`: every *.yaml|*.yml|*.json below the path (multi-document, `kind: List` expanded).
+// `kustomize`: a native kustomize (resources, namespace, namePrefix/Suffix, labels,
+// commonLabels, commonAnnotations, images, replicas, patches SMP/JSON6902 with targets,
+// patchesStrategicMerge, patchesJson6902, configMap/secretGenerator with hash suffixes and
+// reference updates); output equals `kubectl kustomize` (tests check it).
+// `auto`: kustomize where the path holds a kustomization.yaml|yml|Kustomization, else plain.
+//
+//   PL_ASSIGN_OR_RETURN(ManifestSet desired, render(*tree, "envs/prod", {}));
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include "plumbline/file_tree.h"
+#include "plumbline/object.h"
+
+namespace plumbline {
+
+enum class RenderMode { kAuto, kPlain, kKustomize };
+std::optional<RenderMode> parse_render_mode(std::string_view text);
+std::string_view to_string(RenderMode mode);
+
+struct RenderOptions {
+  RenderMode mode = RenderMode::kAuto;
+};
+
+// Every object carries its origin (file and line) and, for kustomize, its base name
+// (Manifest::base_name: the name before namePrefix/nameSuffix and generator hash suffixes).
+// Errors name the file (and line) and never return a partial set.
+Result<ManifestSet> render(const FileTree& tree, std::string_view path, const RenderOptions& options);
+
+Result<ManifestSet> render_plain(const FileTree& tree, std::string_view path);
+Result<ManifestSet> render_kustomize(const FileTree& tree, std::string_view path);
+
+}  // namespace plumbline

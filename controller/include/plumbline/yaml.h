@@ -1,0 +1,45 @@
+// plumbline/yaml.h — YAML in, JSON out (and JSON back to YAML for `plumbline render`).
+//
+// YAML is only a reader format: every document becomes nlohmann::json with the scalar typing
+// Kubernetes uses (plain `true`/`yes`/`on`, ints, floats and `null` are typed; quoted scalars
+// are strings). Errors name the file, line and column.
+//
+//   PL_ASSIGN_OR_RETURN(auto docs, parse_yaml_documents(text, "base/deploy.yaml"));
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "plumbline/object.h"
+
+namespace plumbline {
+
+struct YamlOptions {
+  // Record where each field is declared (canonical path -> line); costs time and memory,
+  // so only the Git side asks for it.
+  bool field_origins = false;
+  // Upper bound on nodes produced (aliases can expand a small file into a huge tree).
+  size_t max_nodes = 20'000'000;
+};
+
+struct YamlDocument {
+  json value;                // null for an empty document ("---" with nothing after it)
+  SourceLocation location;   // file and the line the document starts on
+  std::shared_ptr<const FieldOrigins> fields;  // when YamlOptions::field_origins
+};
+
+// Parses every document of a (multi-document) YAML or JSON text.
+Result<std::vector<YamlDocument>> parse_yaml_documents(std::string_view text, std::string_view file,
+                                                       const YamlOptions& options = {});
+
+// Parses exactly one document (empty text is an error).
+Result<json> parse_yaml(std::string_view text, std::string_view file);
+
+// Emits YAML that parses back to the same JSON (strings that would read as another type are
+// quoted). Keys are sorted (nlohmann::json objects are ordered maps).
+std::string to_yaml(const json& value);
+// Several documents separated by "---".
+std::string to_yaml_stream(const std::vector<json>& documents);
+
+}  // namespace plumbline

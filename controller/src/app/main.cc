@@ -1,0 +1,6 @@
+#include <iostream>
+
+int main() {
+  std::cerr << "plumbline: not yet wired\n";
+  return 2;
+}

@@ -1,0 +1,91 @@
+#include "plumbline/mask.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <memory>
+
+#include "plumbline/workload.h"
+
+namespace plumbline {
+namespace {
+
+std::string sha256_hex_prefix(std::string_view data, size_t hex_digits) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int length = 0;
+  // EVP_Digest is one-shot: no context handle to own.
+  EVP_Digest(data.data(), data.size(), digest.data(), &length, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < length && out.size() < hex_digits; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 0xf];
+  }
+  out.resize(std::min(out.size(), hex_digits));
+  return out;
+}
+
+void mask_containers(json& pod, const MaskOptions& options) {
+  for (const char* list : {"containers", "initContainers", "ephemeralContainers"}) {
+    auto containers = pod.find(list);
+    if (containers == pod.end() || !containers->is_array()) continue;
+    for (auto& container : *containers) {
+      if (!container.is_object()) continue;
+      auto env = container.find("env");
+      if (env == container.end() || !env->is_array()) continue;
+      for (auto& var : *env) {
+        if (!var.is_object() || !var.contains("name") || !var["name"].is_string()) continue;
+        if (var.contains("value") && is_secret_name(var["name"].get<std::string>(), options)) {
+          var["value"] = redact_value(var["value"]);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+bool is_secret_name(std::string_view name, const MaskOptions& options) {
+  std::string upper(name);
+  std::transform(upper.begin(), upper.end(), upper.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  for (const auto& pattern : options.secret_name_patterns) {
+    std::string p = pattern;
+    std::transform(p.begin(), p.end(), p.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    if (!p.empty() && upper.find(p) != std::string::npos) return true;
+  }
+  return false;
+}
+
+std::string redact(std::string_view value) {
+  return "<redacted sha256:" + sha256_hex_prefix(value, 8) + ">";
+}
+
+json redact_value(const json& value) {
+  if (value.is_null()) return value;
+  return redact(value.is_string() ? value.get_ref<const std::string&>() : value.dump());
+}
+
+json mask_object(const json& object, const MaskOptions& options) {
+  json out = object;
+  if (!out.is_object()) return out;
+  if (out.value("kind", "") == "Secret") {
+    for (const char* field : {"data", "stringData"}) {
+      auto data = out.find(field);
+      if (data == out.end() || !data->is_object()) continue;
+      for (auto& [key, value] : data->items()) value = redact_value(value);
+    }
+  }
+  // kubectl apply keeps a full copy of the object (secret values included) here.
+  if (out.contains("metadata") && out["metadata"].is_object() &&
+      out["metadata"].contains("annotations") && out["metadata"]["annotations"].is_object()) {
+    out["metadata"]["annotations"].erase("kubectl.kubernetes.io/last-applied-configuration");
+  }
+  if (json* pod = find_pod_spec_mut(out)) mask_containers(*pod, options);
+  return out;
+}
+
+}  // namespace plumbline

@@ -1,0 +1,60 @@
+#include "plumbline/yaml.h"
+
+#include <gtest/gtest.h>
+
+namespace plumbline {
+namespace {
+
+TEST(Yaml, TypesPlainScalarsLikeKubernetes) {
+  auto doc = parse_yaml("a: 1\nb: '1'\nc: true\nd: yes\ne: 1.5\nf: ~\ng: 0x1f\nh: 0644\ni: 1e3\nj: 1Gi\n", "t.yaml");
+  ASSERT_TRUE(doc.ok()) << doc.error().to_string();
+  EXPECT_EQ(*doc, json::parse(R"({"a":1,"b":"1","c":true,"d":true,"e":1.5,"f":null,"g":31,"h":420,"i":1000.0,"j":"1Gi"})"));
+}
+
+TEST(Yaml, ErrorNamesFileLineAndColumn) {
+  auto doc = parse_yaml("a: 1\nb: [1, 2\n", "envs/prod/x.yaml");
+  ASSERT_FALSE(doc.ok());
+  EXPECT_EQ(doc.error().where().rfind("envs/prod/x.yaml:", 0), 0u) << doc.error().to_string();
+  EXPECT_NE(doc.error().message().find("invalid YAML"), std::string::npos);
+}
+
+TEST(Yaml, DuplicateKeysAreAnError) {
+  auto doc = parse_yaml("a: 1\na: 2\n", "d.yaml");
+  ASSERT_FALSE(doc.ok());
+  EXPECT_EQ(doc.error().to_string(), "d.yaml:2:1: duplicate key 'a'");
+}
+
+TEST(Yaml, DeepFlowNestingIsRefusedNotACrash) {
+  std::string deep(100000, '[');
+  auto doc = parse_yaml(deep, "deep.yaml");
+  ASSERT_FALSE(doc.ok());
+  EXPECT_EQ(doc.error().to_string(), "deep.yaml:1: YAML nested deeper than 256 levels");
+}
+
+TEST(Yaml, MultiDocumentWithLinesAndFieldOrigins) {
+  std::string text = "apiVersion: v1\nkind: A\n---\napiVersion: v1\nkind: B\nspec:\n  containers:\n  - name: app\n    image: x\n";
+  auto docs = parse_yaml_documents(text, "m.yaml", {.field_origins = true});
+  ASSERT_TRUE(docs.ok());
+  ASSERT_EQ(docs->size(), 2u);
+  EXPECT_EQ((*docs)[1].location.line, 4);
+  ASSERT_TRUE((*docs)[1].fields);
+  EXPECT_EQ((*docs)[1].fields->at("spec.containers[name=app].image").line, 9);
+}
+
+TEST(Yaml, RoundTripsStringsThatLookLikeOtherTypes) {
+  json value = json::parse(R"({"a":"true","b":"1","c":"","d":"multi\nline","e":"null","f":3,"g":[1,"2"]})");
+  auto back = parse_yaml(to_yaml(value), "rt.yaml");
+  ASSERT_TRUE(back.ok()) << back.error().to_string() << "\n" << to_yaml(value);
+  EXPECT_EQ(*back, value);
+}
+
+TEST(Yaml, AliasBombIsBounded) {
+  std::string text = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+                     "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n";
+  auto docs = parse_yaml_documents(text, "bomb.yaml", {.max_nodes = 1000});
+  ASSERT_FALSE(docs.ok());
+  EXPECT_NE(docs.error().message().find("more than 1000 nodes"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace plumbline
