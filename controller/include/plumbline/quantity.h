@@ -14,6 +14,9 @@
 
 namespace plumbline {
 
+// GCC/Clang 128-bit integer; __extension__ keeps -Wpedantic quiet about it.
+__extension__ typedef __int128 Int128;
+
 // An exact quantity, as a value in thousandths (milli-units) held in 128 bits so Ei and
 // sub-milli values compare exactly; values that cannot be represented do not parse.
 class Quantity {
@@ -23,7 +26,7 @@ class Quantity {
   static std::optional<Quantity> from_json(const json& value);
 
   // The value in milli-units rounded up (as Kubernetes does for MilliValue()).
-  __int128 millis_ceil() const;
+  Int128 millis_ceil() const;
   double to_double() const;
   // Canonical text: "1", "500m", "512Mi"-style output is not attempted; used for messages.
   std::string to_string() const;
@@ -33,7 +36,7 @@ class Quantity {
 
  private:
   // value = numerator / 10^9 (nano-units): covers Kubernetes' smallest suffix "n".
-  __int128 nanos_ = 0;
+  Int128 nanos_ = 0;
 };
 
 // Two JSON values holding quantities are equal by value (false if either does not parse).

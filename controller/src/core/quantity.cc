@@ -1,0 +1,146 @@
+#include "plumbline/quantity.h"
+
+#include <cctype>
+#include <cmath>
+#include <limits>
+
+namespace plumbline {
+namespace {
+
+using i128 = Int128;
+
+// Suffix -> multiplier in nano-units (value * 10^9). Binary suffixes are exact integers.
+struct Suffix {
+  std::string_view text;
+  i128 nanos;
+};
+
+constexpr i128 kNano = 1'000'000'000;
+constexpr i128 pow_i(i128 base, int exp) {
+  i128 out = 1;
+  for (int i = 0; i < exp; ++i) out *= base;
+  return out;
+}
+
+constexpr Suffix kSuffixes[] = {
+    {"Ki", pow_i(2, 10) * kNano}, {"Mi", pow_i(2, 20) * kNano}, {"Gi", pow_i(2, 30) * kNano},
+    {"Ti", pow_i(2, 40) * kNano}, {"Pi", pow_i(2, 50) * kNano}, {"Ei", pow_i(2, 60) * kNano},
+    {"n", 1},                     {"u", 1000},                  {"m", 1'000'000},
+    {"", kNano},                  {"k", pow_i(10, 3) * kNano},  {"M", pow_i(10, 6) * kNano},
+    {"G", pow_i(10, 9) * kNano},  {"T", pow_i(10, 12) * kNano}, {"P", pow_i(10, 15) * kNano},
+    {"E", pow_i(10, 18) * kNano},
+};
+
+// Values above this would overflow when multiplied (2^60 * 10^9 * 10^18 < 2^127).
+constexpr i128 kMaxMantissa = pow_i(10, 18);
+
+}  // namespace
+
+std::optional<Quantity> Quantity::parse(std::string_view text) {
+  // <sign><digits>[.<digits>][<suffix> | e<exp> | E<exp>]
+  size_t i = 0;
+  bool negative = false;
+  if (i < text.size() && (text[i] == '+' || text[i] == '-')) negative = text[i++] == '-';
+  i128 mantissa = 0;  // all digits, ignoring the dot
+  int fraction_digits = 0;
+  bool digits = false, dot = false;
+  for (; i < text.size(); ++i) {
+    char c = text[i];
+    if (std::isdigit(static_cast<unsigned char>(c))) {
+      digits = true;
+      if (mantissa > kMaxMantissa) return std::nullopt;
+      mantissa = mantissa * 10 + (c - '0');
+      if (dot) ++fraction_digits;
+    } else if (c == '.' && !dot) {
+      dot = true;
+    } else {
+      break;
+    }
+  }
+  if (!digits) return std::nullopt;
+  std::string_view rest = text.substr(i);
+  i128 multiplier = 0;
+  int exponent = 0;
+  if (!rest.empty() && (rest[0] == 'e' || rest[0] == 'E') && rest.size() > 1) {
+    // Decimal exponent ("1e3"); "E" alone is the exa suffix.
+    size_t j = 1;
+    bool exp_negative = false;
+    if (rest[j] == '+' || rest[j] == '-') exp_negative = rest[j++] == '-';
+    if (j >= rest.size()) return std::nullopt;
+    for (; j < rest.size(); ++j) {
+      if (!std::isdigit(static_cast<unsigned char>(rest[j])) || exponent > 30) return std::nullopt;
+      exponent = exponent * 10 + (rest[j] - '0');
+    }
+    if (exp_negative) exponent = -exponent;
+    multiplier = kNano;
+  } else {
+    for (const auto& suffix : kSuffixes) {
+      if (suffix.text == rest) {
+        multiplier = suffix.nanos;
+        break;
+      }
+    }
+    if (multiplier == 0) return std::nullopt;
+  }
+  // value = mantissa * 10^(exponent - fraction_digits) * multiplier, in nanos.
+  i128 value = mantissa * multiplier;
+  int scale = exponent - fraction_digits;
+  for (; scale > 0; --scale) {
+    if (value > std::numeric_limits<i128>::max() / 10) return std::nullopt;
+    value *= 10;
+  }
+  for (; scale < 0; ++scale) {
+    // Below a nano the value cannot be represented exactly; Kubernetes rounds up.
+    value = value / 10 + (value % 10 != 0 ? 1 : 0);
+  }
+  Quantity q;
+  q.nanos_ = negative ? -value : value;
+  return q;
+}
+
+std::optional<Quantity> Quantity::from_json(const json& value) {
+  if (value.is_string()) return parse(value.get_ref<const std::string&>());
+  if (value.is_number_integer()) return parse(std::to_string(value.get<long long>()));
+  if (value.is_number_unsigned()) return parse(std::to_string(value.get<unsigned long long>()));
+  if (value.is_number_float()) {
+    double d = value.get<double>();
+    if (!std::isfinite(d)) return std::nullopt;
+    return parse(json(d).dump());  // JSON spelling of a double ("0.5", "1e+20")
+  }
+  return std::nullopt;
+}
+
+Int128 Quantity::millis_ceil() const {
+  constexpr i128 kPerMilli = 1'000'000;
+  i128 q = nanos_ / kPerMilli;
+  if (nanos_ % kPerMilli != 0 && nanos_ > 0) ++q;
+  return q;
+}
+
+double Quantity::to_double() const { return static_cast<double>(nanos_) / 1e9; }
+
+std::string Quantity::to_string() const {
+  // Plain decimal: the shortest exact form ("0.5", "536870912", "0.000000001").
+  i128 v = nanos_ < 0 ? -nanos_ : nanos_;
+  i128 whole = v / kNano, frac = v % kNano;
+  std::string digits;
+  do {
+    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(whole % 10)));
+    whole /= 10;
+  } while (whole > 0);
+  if (frac != 0) {
+    std::string f(9, '0');
+    for (int i = 8; i >= 0; --i, frac /= 10) f[i] = static_cast<char>('0' + static_cast<int>(frac % 10));
+    while (!f.empty() && f.back() == '0') f.pop_back();
+    digits += "." + f;
+  }
+  return nanos_ < 0 ? "-" + digits : digits;
+}
+
+bool quantities_equal(const json& a, const json& b) {
+  auto qa = Quantity::from_json(a);
+  auto qb = Quantity::from_json(b);
+  return qa && qb && *qa == *qb;
+}
+
+}  // namespace plumbline
