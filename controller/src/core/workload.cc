@@ -23,7 +23,8 @@ std::string_view pod_spec_path(std::string_view kind) {
 
 std::optional<PodSpecRef> find_pod_spec(const json& object) {
   const json* kind = child(&object, "kind");
-  std::string_view kind_name = kind && kind->is_string() ? kind->get_ref<const std::string&>() : "";
+  std::string_view kind_name;
+  if (kind && kind->is_string()) kind_name = kind->get_ref<const std::string&>();
   const json* spec = child(&object, "spec");
   if (kind_name == "Pod") {
     if (spec && spec->is_object()) return PodSpecRef{spec, "spec"};
