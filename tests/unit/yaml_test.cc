@@ -31,6 +31,14 @@ TEST(Yaml, DeepFlowNestingIsRefusedNotACrash) {
   EXPECT_EQ(doc.error().to_string(), "deep.yaml:1: YAML nested deeper than 256 levels");
 }
 
+TEST(Yaml, NulBytesAreRefusedNotAHang) {
+  // Found by the fuzzer: yaml-cpp 0.7 loops forever on this input (it guesses UTF-16).
+  const std::string hang("a: 1\n\0,\0\x03# x\n  \"  - n\n", 20);
+  auto doc = parse_yaml_documents(hang, "bin.yaml");
+  ASSERT_FALSE(doc.ok());
+  EXPECT_EQ(doc.error().to_string(), "bin.yaml:2: file contains a NUL byte (binary, or not UTF-8?)");
+}
+
 TEST(Yaml, MultiDocumentWithLinesAndFieldOrigins) {
   std::string text = "apiVersion: v1\nkind: A\n---\napiVersion: v1\nkind: B\nspec:\n  containers:\n  - name: app\n    image: x\n";
   auto docs = parse_yaml_documents(text, "m.yaml", {.field_origins = true});

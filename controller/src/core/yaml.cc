@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -16,6 +17,16 @@ namespace {
 // yaml-cpp 0.7 recurses once per nesting level and overflows the stack on very deep flow
 // collections ("[[[[..."), so deep input is refused before it reaches the parser.
 constexpr int kMaxFlowDepth = 256;
+
+// YAML forbids NUL; a NUL also makes yaml-cpp 0.7 guess UTF-16 and loop forever (found by
+// fuzzing), so it is refused here. UTF-16/32 files contain NULs and are refused too.
+Status check_no_nul(std::string_view text, std::string_view file) {
+  auto nul = text.find('\0');
+  if (nul == std::string_view::npos) return {};
+  size_t line = 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + static_cast<long>(nul), '\n'));
+  return invalid_input("file contains a NUL byte (binary, or not UTF-8?)",
+                       std::string(file) + ":" + std::to_string(line));
+}
 
 Status check_flow_depth(std::string_view text, std::string_view file) {
   int depth = 0;
@@ -252,6 +263,7 @@ void emit(YAML::Emitter& out, const json& value) {
 
 Result<std::vector<YamlDocument>> parse_yaml_documents(std::string_view text, std::string_view file,
                                                        const YamlOptions& options) {
+  PL_RETURN_IF_ERROR(check_no_nul(text, file));
   PL_RETURN_IF_ERROR(check_flow_depth(text, file));
   std::vector<YAML::Node> nodes;
   try {
