@@ -1,0 +1,124 @@
+// compute_drift / diff_object: Git (desired) against the cluster (live). The field walk is
+// diff/walker.cc; this file matches objects, names the drift types and attributes live values.
+#include <algorithm>
+#include <unordered_map>
+
+#include "diff/managed_fields.h"
+#include "diff/walker.h"
+#include "plumbline/drift.h"
+
+namespace plumbline {
+namespace {
+
+const std::string* string_at(const json& node, const char* key) {
+  if (!node.is_object()) return nullptr;
+  auto it = node.find(key);
+  return it != node.end() && it->is_string() ? &it->get_ref<const std::string&>() : nullptr;
+}
+
+// Identity for matching: the group, not the version (apps/v1beta2 and apps/v1 are one object).
+std::string match_key(const json& object) {
+  std::string key;
+  if (const std::string* v = string_at(object, "apiVersion")) key = api_group(*v);
+  key += '\x1f';
+  if (const std::string* k = string_at(object, "kind")) key += *k;
+  auto meta = object.is_object() ? object.find("metadata") : object.end();
+  if (object.is_object() && meta != object.end()) {
+    key += '\x1f';
+    if (const std::string* ns = string_at(*meta, "namespace")) key += *ns;
+    key += '\x1f';
+    if (const std::string* name = string_at(*meta, "name")) key += *name;
+  }
+  return key;
+}
+
+void diff_pair(diff::Walker& walker, const Manifest& desired, const json& live,
+               std::vector<diff::RawFinding>& scratch, std::vector<Drift>& out) {
+  scratch.clear();
+  walker.walk_object(desired.object, live, scratch);
+  if (scratch.empty()) return;
+  ObjectRef ref = desired.ref();
+  for (diff::RawFinding& f : scratch) {
+    Drift d;
+    d.object = ref;
+    d.category = f.category;
+    d.type = f.side == diff::Side::kBoth       ? DriftType::kChanged
+             : f.side == diff::Side::kLeftOnly ? DriftType::kMissing
+                                               : DriftType::kExtra;
+    d.desired = std::move(f.left);
+    d.live = std::move(f.right);
+    if (d.type != DriftType::kMissing) {
+      diff::FieldOwner owner = diff::find_owner(live, f.path);
+      d.live_manager = std::move(owner.manager);
+      d.live_changed_at = std::move(owner.time);
+    }
+    d.source = desired.locate(f.path);
+    d.path = std::move(f.path);
+    out.push_back(std::move(d));
+  }
+}
+
+void sort_drifts(std::vector<Drift>& drifts) {
+  std::sort(drifts.begin(), drifts.end(), [](const Drift& a, const Drift& b) {
+    if (auto c = a.object <=> b.object; c != 0) return c < 0;
+    if (a.path != b.path) return a.path < b.path;
+    return a.type < b.type;
+  });
+}
+
+}  // namespace
+
+std::vector<Drift> diff_object(const Manifest& desired, const json& live,
+                               const DiffOptions& options) {
+  diff::Walker walker(options, diff::Mode::kDrift);
+  std::vector<diff::RawFinding> scratch;
+  std::vector<Drift> out;
+  diff_pair(walker, desired, live, scratch, out);
+  sort_drifts(out);
+  return out;
+}
+
+std::vector<Drift> compute_drift(const ManifestSet& desired, const std::vector<json>& live,
+                                 const DiffOptions& options) {
+  std::unordered_map<std::string, size_t> index;
+  index.reserve(live.size());
+  for (size_t i = 0; i < live.size(); ++i) index.emplace(match_key(live[i]), i);
+  std::vector<bool> matched(live.size(), false);
+
+  diff::Walker walker(options, diff::Mode::kDrift);
+  std::vector<diff::RawFinding> scratch;
+  std::vector<Drift> out;
+  for (const Manifest& manifest : desired) {
+    auto it = index.find(match_key(manifest.object));
+    if (it == index.end()) {
+      Drift d;
+      d.object = manifest.ref();
+      d.type = DriftType::kObjectMissing;
+      d.source = manifest.origin;
+      out.push_back(std::move(d));
+      continue;
+    }
+    matched[it->second] = true;
+    diff_pair(walker, manifest, live[it->second], scratch, out);
+  }
+  if (!options.environment.empty()) {
+    for (size_t i = 0; i < live.size(); ++i) {
+      if (matched[i]) continue;
+      const json* labels = nullptr;
+      if (live[i].is_object() && live[i].contains("metadata") && live[i]["metadata"].is_object()) {
+        auto it = live[i]["metadata"].find("labels");
+        if (it != live[i]["metadata"].end()) labels = &*it;
+      }
+      const std::string* env = labels ? string_at(*labels, "plumbline.dev/environment") : nullptr;
+      if (env == nullptr || *env != options.environment) continue;
+      Drift d;
+      d.object = ObjectRef::of(live[i]);
+      d.type = DriftType::kObjectExtra;
+      out.push_back(std::move(d));
+    }
+  }
+  sort_drifts(out);
+  return out;
+}
+
+}  // namespace plumbline

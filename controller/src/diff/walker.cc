@@ -1,0 +1,436 @@
+#include "diff/walker.h"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "plumbline/path.h"
+#include "plumbline/quantity.h"
+#include "plumbline/workload.h"
+
+namespace plumbline::diff {
+namespace {
+
+const json* child(const json* node, std::string_view key) {
+  if (node == nullptr || !node->is_object()) return nullptr;
+  auto it = node->find(key);
+  if (it == node->end() || it->is_null()) return nullptr;  // explicit null = not declared
+  return &*it;
+}
+
+const json& empty_array() {
+  static const json kEmpty = json::array();
+  return kEmpty;
+}
+
+bool is_true(const json& v) { return v.is_boolean() && v.get<bool>(); }
+
+// Live values looser than the API default that Git never asked for (DESIGN.md "Closed world
+// for security fields"). Capabilities added by hand are caught by the set rule instead.
+bool closed_world(std::string_view parent, std::string_view name, const json& v) {
+  if (name == "privileged" || name == "allowPrivilegeEscalation" || name == "hostNetwork" ||
+      name == "hostPID" || name == "hostIPC") {
+    return is_true(v);
+  }
+  if (name == "runAsUser") return (v.is_number() && v == 0) || (v.is_string() && v == "0");
+  if (name == "procMount") return !(v.is_string() && v == "Default");
+  if (name == "type" && parent == "seccompProfile") return v.is_string() && v == "Unconfined";
+  if (name == "type" && parent == "seLinuxOptions") return !(v.is_string() && v == "");
+  return false;
+}
+
+bool needs_quotes(std::string_view name) {
+  return name.empty() || name.find_first_of(".[]'\\") != std::string_view::npos;
+}
+
+void append_escaped(std::string& path, std::string_view text) {
+  for (char c : text) {
+    if (c == ']' || c == '\\') path += '\\';
+    path += c;
+  }
+}
+
+// Key text without allocating for the common case of string keys.
+std::string key_of(const json& element, std::string_view key) {
+  auto it = element.find(key);
+  return path::key_text(*it);
+}
+
+bool all_keyed(const json& list, std::string_view key) {
+  return std::all_of(list.begin(), list.end(), [&](const json& el) {
+    return el.is_object() && el.contains(key) && !el[std::string(key)].is_structured();
+  });
+}
+
+// Restores the path buffer when a scope ends, so every early return is safe.
+class PathMark {
+ public:
+  explicit PathMark(std::string& path) : path_(path), size_(path.size()) {}
+  ~PathMark() { path_.resize(size_); }
+  PathMark(const PathMark&) = delete;
+  PathMark& operator=(const PathMark&) = delete;
+
+ private:
+  std::string& path_;
+  size_t size_;
+};
+
+}  // namespace
+
+void append_field(std::string& path, std::string_view name) {
+  if (needs_quotes(name)) {
+    path += "['";
+    for (char c : name) {
+      if (c == '\'' || c == '\\') path += '\\';
+      path += c;
+    }
+    path += "']";
+    return;
+  }
+  if (!path.empty()) path += '.';
+  path += name;
+}
+
+void append_keyed(std::string& path, std::string_view key, std::string_view value) {
+  path += '[';
+  path += key;
+  path += '=';
+  append_escaped(path, value);
+  path += ']';
+}
+
+void append_element(std::string& path, std::string_view value) {
+  path += '[';
+  append_escaped(path, value);
+  path += ']';
+}
+
+bool values_equal(Category category, const json& left, const json& right) {
+  if (left == right) return true;
+  if (category == Category::kResources && quantities_equal(left, right)) return true;
+  // The API coerces int-or-string fields; "1000" and 1000 are the same declaration.
+  if (left.is_string() && (right.is_number() || right.is_boolean())) {
+    return left.get_ref<const std::string&>() == right.dump();
+  }
+  if (right.is_string() && (left.is_number() || left.is_boolean())) {
+    return right.get_ref<const std::string&>() == left.dump();
+  }
+  return false;
+}
+
+Walker::Walker(const DiffOptions& options, Mode mode) : options_(options), mode_(mode) {
+  for (Category c : options.scope) scope_[static_cast<size_t>(c)] = true;
+  for (Category c : options.strict) strict_[static_cast<size_t>(c)] = true;
+}
+
+void Walker::walk_object(const json& left, const json& right, std::vector<RawFinding>& out) {
+  out_ = &out;
+  path_.clear();
+  secret_env_ = false;
+  auto left_pod = find_pod_spec(left);
+  auto right_pod = find_pod_spec(right);
+  if (!left_pod && !right_pod) return;  // only pod templates are field-compared
+  const std::string& pod_path = left_pod ? left_pod->path : right_pod->path;
+
+  if (in_scope(Category::kReplicas)) {
+    const json* l = child(child(&left, "spec"), "replicas");
+    const json* r = child(child(&right, "spec"), "replicas");
+    path_ = "spec.replicas";
+    if (l || r) leaf(Category::kReplicas, "spec", "replicas", l, r);
+  }
+  if (in_scope(Category::kLabels)) {
+    path_ = "metadata";
+    labels(child(&left, "metadata"), child(&right, "metadata"));
+    if (pod_path != "spec") {
+      // The template's metadata sits next to its spec: "spec.template.metadata".
+      path_ = pod_path.substr(0, pod_path.size() - std::string_view(".spec").size()) + ".metadata";
+      auto tmpl = [](const json& o, const std::optional<PodSpecRef>& pod) -> const json* {
+        if (!pod) return nullptr;
+        const json* t = child(child(&o, "spec"), "template");
+        if (o.is_object() && o.value("kind", "") == "CronJob") {
+          t = child(child(child(child(&o, "spec"), "jobTemplate"), "spec"), "template");
+        }
+        return child(t, "metadata");
+      };
+      labels(tmpl(left, left_pod), tmpl(right, right_pod));
+    }
+  }
+  path_ = pod_path;
+  pod_spec(left_pod ? left_pod->spec : nullptr, right_pod ? right_pod->spec : nullptr);
+  path_.clear();
+}
+
+void Walker::labels(const json* left_meta, const json* right_meta) {
+  field(Category::kLabels, "metadata", "labels", left_meta, right_meta);
+}
+
+void Walker::field(Category category, std::string_view parent, const char* name,
+                   const json* left_parent, const json* right_parent) {
+  if (!in_scope(category)) return;
+  const json* l = child(left_parent, name);
+  const json* r = child(right_parent, name);
+  if (l == nullptr && r == nullptr) return;
+  PathMark mark(path_);
+  append_field(path_, name);
+  subtree(category, parent, name, l, r);
+}
+
+void Walker::pod_spec(const json* l, const json* r) {
+  field(Category::kResources, "spec", "resources", l, r);
+  pod_security(child(l, "securityContext"), child(r, "securityContext"));
+  for (const char* name : {"runtimeClassName", "hostNetwork", "hostPID", "hostIPC"}) {
+    field(Category::kRuntime, "spec", name, l, r);
+  }
+  for (const char* list : {"containers", "initContainers", "ephemeralContainers"}) {
+    container_list(list, child(l, list), child(r, list));
+  }
+}
+
+void Walker::pod_security(const json* l, const json* r) {
+  if (l == nullptr && r == nullptr) return;
+  PathMark mark(path_);
+  append_field(path_, "securityContext");
+  constexpr std::string_view kParent = "securityContext";
+  field(Category::kSelinux, kParent, "seLinuxOptions", l, r);
+  field(Category::kSeccomp, kParent, "seccompProfile", l, r);
+  field(Category::kRuntime, kParent, "appArmorProfile", l, r);
+  field(Category::kRuntime, kParent, "sysctls", l, r);
+  for (const char* name :
+       {"runAsUser", "runAsGroup", "runAsNonRoot", "fsGroup", "supplementalGroups"}) {
+    field(Category::kIdentity, kParent, name, l, r);
+  }
+}
+
+void Walker::container_list(const char* name, const json* l, const json* r) {
+  if (l != nullptr && !l->is_array()) l = nullptr;
+  if (r != nullptr && !r->is_array()) r = nullptr;
+  if (l == nullptr && r == nullptr) return;
+  const json& left = l ? *l : empty_array();
+  const json& right = r ? *r : empty_array();
+  PathMark mark(path_);
+  append_field(path_, name);
+  // Containers are few: a linear search is cheaper than building an index.
+  auto find = [](const json& list, const json& key) -> const json* {
+    for (const json& c : list) {
+      if (c.is_object() && c.contains("name") && c["name"] == key) return &c;
+    }
+    return nullptr;
+  };
+  for (const json& lc : left) {
+    if (!lc.is_object() || !lc.contains("name")) continue;
+    PathMark inner(path_);
+    append_keyed(path_, "name", path::key_text(lc["name"]));
+    container(&lc, find(right, lc["name"]));
+  }
+  for (const json& rc : right) {
+    if (!rc.is_object() || !rc.contains("name") || find(left, rc["name"])) continue;
+    PathMark inner(path_);
+    append_keyed(path_, "name", path::key_text(rc["name"]));
+    container(nullptr, &rc);
+  }
+}
+
+void Walker::container(const json* l, const json* r) {
+  field(Category::kResources, "container", "resources", l, r);
+  field(Category::kEnv, "container", "env", l, r);
+  field(Category::kEnv, "container", "envFrom", l, r);
+  field(Category::kImage, "container", "image", l, r);
+  container_security(child(l, "securityContext"), child(r, "securityContext"));
+}
+
+void Walker::container_security(const json* l, const json* r) {
+  if (l == nullptr && r == nullptr) return;
+  PathMark mark(path_);
+  append_field(path_, "securityContext");
+  constexpr std::string_view kParent = "securityContext";
+  field(Category::kSelinux, kParent, "seLinuxOptions", l, r);
+  field(Category::kSeccomp, kParent, "seccompProfile", l, r);
+  field(Category::kRuntime, kParent, "appArmorProfile", l, r);
+  field(Category::kRuntime, kParent, "procMount", l, r);
+  for (const char* name : {"capabilities", "privileged", "allowPrivilegeEscalation"}) {
+    field(Category::kCapabilities, kParent, name, l, r);
+  }
+  for (const char* name : {"runAsUser", "runAsGroup", "runAsNonRoot", "readOnlyRootFilesystem"}) {
+    field(Category::kIdentity, kParent, name, l, r);
+  }
+}
+
+void Walker::subtree(Category category, std::string_view parent, std::string_view name,
+                     const json* l, const json* r) {
+  // The API drops `value: ""`, so an empty env value and no value are the same declaration.
+  if (category == Category::kEnv && name == "value") {
+    if (l && l->is_string() && l->get_ref<const std::string&>().empty()) l = nullptr;
+    if (r && r->is_string() && r->get_ref<const std::string&>().empty()) r = nullptr;
+  }
+  if (l && l->is_null()) l = nullptr;
+  if (r && r->is_null()) r = nullptr;
+  if (l == nullptr && r == nullptr) return;
+  if (l && r && *l == *r) return;  // one deep compare instead of a walk with path building
+
+  bool l_obj = !l || l->is_object(), r_obj = !r || r->is_object();
+  if (l_obj && r_obj) {
+    if (l) {
+      for (auto it = l->begin(); it != l->end(); ++it) {
+        PathMark mark(path_);
+        append_field(path_, it.key());
+        subtree(category, name, it.key(), &*it, child(r, it.key()));
+      }
+    }
+    if (r) {
+      for (auto it = r->begin(); it != r->end(); ++it) {
+        if (l && l->contains(it.key())) continue;
+        PathMark mark(path_);
+        append_field(path_, it.key());
+        subtree(category, name, it.key(), nullptr, &*it);
+      }
+    }
+    return;
+  }
+  bool l_arr = !l || l->is_array(), r_arr = !r || r->is_array();
+  if (l_arr && r_arr) {
+    path::ListRule rule = path::list_rule(parent, name);
+    const json& left = l ? *l : empty_array();
+    const json& right = r ? *r : empty_array();
+    if (rule.kind == path::ListKind::kKeyed && all_keyed(left, rule.key) &&
+        all_keyed(right, rule.key)) {
+      keyed_list(category, rule.key, left, right);
+      return;
+    }
+    if (rule.kind == path::ListKind::kSet) {
+      set_list(category, left, right);
+      return;
+    }
+    // Atomic lists (envFrom, args) compare whole; a list added on the live side is an
+    // addition like a list element, not a server default.
+    if (l && r) {
+      emit(category, Side::kBoth, l, r, false);
+    } else {
+      emit(category, l ? Side::kLeftOnly : Side::kRightOnly, l, r, false);
+    }
+    return;
+  }
+  leaf(category, parent, name, l, r);
+}
+
+void Walker::keyed_list(Category category, std::string_view key, const json& left,
+                        const json& right) {
+  const bool env = category == Category::kEnv;
+  auto element = [&](const json* l, const json* r) {
+    const json& any = l ? *l : *r;
+    std::string value = key_of(any, key);
+    PathMark mark(path_);
+    append_keyed(path_, key, value);
+    bool saved = secret_env_;
+    secret_env_ = env && is_secret_name(value, options_.mask);
+    if (l && r) {
+      if (*l != *r) {
+        for (auto it = l->begin(); it != l->end(); ++it) {
+          PathMark m(path_);
+          append_field(path_, it.key());
+          subtree(category, "", it.key(), &*it, child(r, it.key()));
+        }
+        for (auto it = r->begin(); it != r->end(); ++it) {
+          if (l->contains(it.key())) continue;
+          PathMark m(path_);
+          append_field(path_, it.key());
+          subtree(category, "", it.key(), nullptr, &*it);
+        }
+      }
+    } else {
+      emit(category, l ? Side::kLeftOnly : Side::kRightOnly, l, r, true);
+    }
+    secret_env_ = saved;
+  };
+  // Fast path: the same keys in the same order (the usual case) pair up by index.
+  bool aligned = left.size() == right.size();
+  for (size_t i = 0; aligned && i < left.size(); ++i) {
+    aligned = left[i].find(key).value() == right[i].find(key).value();
+  }
+  if (aligned) {
+    for (size_t i = 0; i < left.size(); ++i) element(&left[i], &right[i]);
+    return;
+  }
+  std::unordered_map<std::string, const json*> index;
+  index.reserve(right.size());
+  for (const json& r : right) index.emplace(key_of(r, key), &r);
+  std::unordered_map<std::string, bool> seen;
+  for (const json& l : left) {
+    std::string k = key_of(l, key);
+    auto it = index.find(k);
+    if (it != index.end()) {
+      element(&l, it->second);
+      index.erase(it);  // a duplicate key on the left side then reads as left-only
+    } else if (!seen.count(k)) {
+      element(&l, nullptr);
+    }
+    seen[k] = true;
+  }
+  for (const json& r : right) {
+    std::string k = key_of(r, key);
+    if (!seen.count(k)) {
+      seen[k] = true;
+      element(nullptr, &r);
+    }
+  }
+}
+
+void Walker::set_list(Category category, const json& left, const json& right) {
+  auto contains = [](const json& list, const std::string& text) {
+    return std::any_of(list.begin(), list.end(),
+                       [&](const json& v) { return path::key_text(v) == text; });
+  };
+  std::vector<std::string> done;
+  auto side = [&](const json& mine, const json& other, Side only) {
+    for (const json& v : mine) {
+      std::string text = path::key_text(v);
+      if (contains(other, text) || std::find(done.begin(), done.end(), text) != done.end()) {
+        continue;
+      }
+      done.push_back(text);
+      PathMark mark(path_);
+      append_element(path_, text);
+      emit(category, only, only == Side::kLeftOnly ? &v : nullptr,
+           only == Side::kRightOnly ? &v : nullptr, true);
+    }
+  };
+  side(left, right, Side::kLeftOnly);
+  side(right, left, Side::kRightOnly);
+}
+
+void Walker::leaf(Category category, std::string_view parent, std::string_view name, const json* l,
+                  const json* r) {
+  bool mask = secret_env_ && name == "value";
+  auto emit_leaf = [&](Side side) {
+    RawFinding f{path_, category, side, nullptr, nullptr};
+    if (l) f.left = mask ? redact_value(*l) : *l;
+    if (r) f.right = mask ? redact_value(*r) : *r;
+    out_->push_back(std::move(f));
+  };
+  if (l && r) {
+    if (!values_equal(category, *l, *r)) emit_leaf(Side::kBoth);
+  } else if (l) {
+    emit_leaf(Side::kLeftOnly);
+  } else if (mode_ == Mode::kCompare || strict(category) || closed_world(parent, name, *r)) {
+    emit_leaf(Side::kRightOnly);
+  }
+}
+
+void Walker::emit(Category category, Side side, const json* l, const json* r, bool element) {
+  RawFinding f{path_, category, side, nullptr, nullptr};
+  if (l) f.left = masked(*l, element);
+  if (r) f.right = masked(*r, element);
+  out_->push_back(std::move(f));
+}
+
+json Walker::masked(const json& value, bool element) const {
+  if (!secret_env_) return value;
+  if (element && value.is_object()) {
+    json copy = value;
+    if (auto it = copy.find("value"); it != copy.end()) *it = redact_value(*it);
+    return copy;
+  }
+  // Only an env element or its value is ever emitted under a secret name; a valueFrom
+  // reference name goes through leaf() unmasked.
+  return redact_value(value);
+}
+
+}  // namespace plumbline::diff

@@ -1,0 +1,86 @@
+// diff/walker.h — the field walk shared by drift (Git vs live) and compare (env a vs env b).
+//
+// The walk descends only into fields that belong to a category in scope, so the (large) rest
+// of an object is never visited; the category is known from where the walk is, not computed
+// per leaf from a path string. The canonical path is one buffer that grows and shrinks as the
+// walk goes down and up, so equal subtrees cost no string building.
+#pragma once
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include "plumbline/drift.h"
+
+namespace plumbline::diff {
+
+// Which side(s) hold a differing value. "Left" is Git (drift) or environment a (compare).
+enum class Side { kBoth, kLeftOnly, kRightOnly };
+
+struct RawFinding {
+  std::string path;
+  Category category = Category::kResources;
+  Side side = Side::kBoth;
+  json left;  // masked; null when absent
+  json right;
+};
+
+enum class Mode {
+  kDrift,    // live-only scalars count only in strict categories or the security closed world
+  kCompare,  // both sides are declarations: anything on one side only is a difference
+};
+
+class Walker {
+ public:
+  Walker(const DiffOptions& options, Mode mode);
+
+  // Appends the differences of two whole objects of the same kind (either may be null only
+  // for the pod-template parts; identity is the caller's business).
+  void walk_object(const json& left, const json& right, std::vector<RawFinding>& out);
+
+ private:
+  void pod_spec(const json* left, const json* right);
+  void pod_security(const json* left, const json* right);
+  void container_list(const char* field, const json* left, const json* right);
+  void container(const json* left, const json* right);
+  void container_security(const json* left, const json* right);
+  void labels(const json* left_meta, const json* right_meta);
+
+  // Generic descent inside one category: maps by key, lists by path::list_rule, scalars as
+  // leaves. `parent` and `name` are the field names that led here (for list rules and the
+  // closed-world check).
+  void subtree(Category category, std::string_view parent, std::string_view name, const json* left,
+               const json* right);
+  void keyed_list(Category category, std::string_view key, const json& left, const json& right);
+  void set_list(Category category, const json& left, const json& right);
+  void leaf(Category category, std::string_view parent, std::string_view name, const json* left,
+            const json* right);
+  // A field of a fixed schema position: descend only when its category is in scope.
+  void field(Category category, std::string_view parent, const char* name, const json* left,
+             const json* right);
+
+  void emit(Category category, Side side, const json* left, const json* right, bool element);
+  json masked(const json& value, bool element) const;
+
+  bool in_scope(Category c) const { return scope_[static_cast<size_t>(c)]; }
+  bool strict(Category c) const { return strict_[static_cast<size_t>(c)]; }
+
+  const DiffOptions& options_;
+  Mode mode_;
+  std::array<bool, 16> scope_{};
+  std::array<bool, 16> strict_{};
+  std::string path_;
+  bool secret_env_ = false;  // inside an env var whose name looks secret
+  std::vector<RawFinding>* out_ = nullptr;
+};
+
+// Loose scalar equality the API server applies: quantities by value in `resources`, numbers
+// and their decimal text ("1000" vs 1000), and exact JSON equality otherwise.
+bool values_equal(Category category, const json& left, const json& right);
+
+// Appends path segments exactly as path::field / keyed / element would write them.
+void append_field(std::string& path, std::string_view name);
+void append_keyed(std::string& path, std::string_view key, std::string_view value);
+void append_element(std::string& path, std::string_view value);
+
+}  // namespace plumbline::diff
