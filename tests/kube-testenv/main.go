@@ -87,6 +87,10 @@ func main() {
 		"--authorization-mode=RBAC",
 		"--disable-admission-plugins=ServiceAccount",
 		"--service-cluster-ip-range=10.0.0.0/24",
+		// On SIGTERM, end open watches within ~2 s (a clean end of the
+		// stream) instead of holding the HTTP server open for the 60 s
+		// ShutdownTimeout: keeps ./stop and restart tests fast.
+		"--shutdown-send-retry-after=true",
 	}
 	args = append(args, extra...)
 
@@ -94,6 +98,9 @@ func main() {
 	cmd.SetArgs(args)
 	code := cli.Run(cmd) // returns after a graceful shutdown on SIGTERM
 
+	// etcd logs a few "setting up serving ... failed: server closed" errors
+	// while it closes: expected, not a failure.
+	fmt.Fprintf(os.Stderr, "kube-testenv: apiserver exited with status %d; closing etcd\n", code)
 	etcd.Close()
 	os.Exit(code)
 }
