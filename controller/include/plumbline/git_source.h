@@ -11,7 +11,9 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include "plumbline/file_tree.h"
 
@@ -26,10 +28,11 @@ struct GitAuth {
   std::filesystem::path ssh_key_file;
   std::filesystem::path ssh_public_key_file;  // default: key file + ".pub"
   std::string ssh_key_passphrase;
-  std::filesystem::path known_hosts_file;     // default ~/.ssh/known_hosts
+  std::filesystem::path known_hosts_file;  // default ~/.ssh/known_hosts
 
-  // PLUMBLINE_GIT_TOKEN / PLUMBLINE_GIT_USERNAME / PLUMBLINE_GIT_PASSWORD,
-  // PLUMBLINE_GIT_NETRC (default ~/.netrc), PLUMBLINE_GIT_SSH_KEY, PLUMBLINE_GIT_KNOWN_HOSTS.
+  // PLUMBLINE_GIT_TOKEN (user "x-access-token" unless PLUMBLINE_GIT_USERNAME is set) /
+  // PLUMBLINE_GIT_USERNAME / PLUMBLINE_GIT_PASSWORD, PLUMBLINE_GIT_NETRC (default ~/.netrc),
+  // PLUMBLINE_GIT_SSH_KEY, PLUMBLINE_GIT_SSH_PASSPHRASE, PLUMBLINE_GIT_KNOWN_HOSTS.
   static GitAuth from_environment();
 };
 
@@ -38,13 +41,22 @@ struct GitSourceOptions {
   std::string ref;                  // branch, tag or commit; empty = the remote HEAD
   std::filesystem::path cache_dir;  // empty = $XDG_CACHE_HOME/plumbline/git (or ~/.cache/…)
   GitAuth auth;
+  // Bounds connecting, locking the cache and fetching. libgit2 1.5 has no socket timeouts:
+  // the connect is probed with this deadline first, and the transfer is aborted from its
+  // progress callbacks once the deadline has passed.
   std::chrono::seconds timeout{120};
+  // Optional: human-readable progress ("fetching https://… (120/300 objects)"), rate-limited.
+  std::function<void(std::string_view)> progress;
 };
 
 struct GitSnapshot {
   FileTreePtr tree;      // the commit's tree
   std::string revision;  // full commit SHA
   std::string ref;       // what was resolved ("main", "refs/tags/v1", a SHA)
+  // The bare cache repository of a remote (empty for a local path), and whether it already
+  // existed, i.e. this run fetched into it instead of cloning.
+  std::filesystem::path cache_path;
+  bool reused_cache = false;
 };
 
 Result<GitSnapshot> open_git_snapshot(const GitSourceOptions& options);

@@ -1,0 +1,198 @@
+#include "git/git_tree.h"
+
+#include <algorithm>
+#include <vector>
+
+namespace plumbline::git {
+namespace {
+
+// Linux's MAXSYMLINKS; enough for any sane layout, and it ends cycles.
+constexpr int kMaxSymlinkHops = 40;
+
+std::vector<std::string> split_path(std::string_view path) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start < path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string_view::npos) slash = path.size();
+    if (slash > start) parts.emplace_back(path.substr(start, slash - start));
+    start = slash + 1;
+  }
+  return parts;
+}
+
+std::string join_parts(const std::vector<std::string>& parts, size_t count) {
+  std::string out;
+  for (size_t i = 0; i < count && i < parts.size(); ++i) {
+    if (!out.empty()) out += '/';
+    out += parts[i];
+  }
+  return out;
+}
+
+class GitTree : public FileTree {
+ public:
+  GitTree(RepositoryPtr repo, const git_oid& root, std::string description)
+      : repo_(std::move(repo)), root_(root), description_(std::move(description)) {}
+
+  Result<std::string> read_file(std::string_view path) const override {
+    PL_ASSIGN_OR_RETURN(Node node, resolve(path, /*follow_last=*/true));
+    if (node.kind == Kind::kDirectory) {
+      return invalid_input("is a directory, not a file", where(path));
+    }
+    if (node.kind == Kind::kSubmodule) return submodule_error(path);
+    git_blob* raw = nullptr;
+    int rc = git_blob_lookup(&raw, repo_.get(), &node.oid);
+    BlobPtr blob(raw);
+    if (rc < 0) return from_git(rc, "reading blob " + oid_short(node.oid), where(path));
+    const char* data = static_cast<const char*>(git_blob_rawcontent(blob.get()));
+    return std::string(data, static_cast<size_t>(git_blob_rawsize(blob.get())));
+  }
+
+  Result<std::vector<TreeEntry>> list_directory(std::string_view path) const override {
+    PL_ASSIGN_OR_RETURN(Node node, resolve(path, /*follow_last=*/true));
+    if (node.kind == Kind::kSubmodule) return submodule_error(path);
+    if (node.kind != Kind::kDirectory) return not_found("not a directory", where(path));
+    PL_ASSIGN_OR_RETURN(TreePtr tree, lookup_tree(node.oid, path));
+    PL_ASSIGN_OR_RETURN(std::string dir, join_tree_path("", path));
+    std::vector<TreeEntry> out;
+    size_t count = git_tree_entrycount(tree.get());
+    for (size_t i = 0; i < count; ++i) {
+      const git_tree_entry* entry = git_tree_entry_byindex(tree.get(), i);
+      std::string name = git_tree_entry_name(entry);
+      EntryType type = EntryType::kFile;
+      switch (git_tree_entry_filemode(entry)) {
+        case GIT_FILEMODE_TREE:
+        case GIT_FILEMODE_COMMIT:  // a submodule looks like a directory; entering it errors
+          type = EntryType::kDirectory;
+          break;
+        case GIT_FILEMODE_LINK: {
+          // A link's type is its target's. A broken or escaping link is listed as a file so
+          // that reading it reports the precise error instead of the listing failing.
+          auto target = resolve(dir.empty() ? name : dir + "/" + name, true);
+          if (target.ok() && target->kind != Kind::kFile) type = EntryType::kDirectory;
+          break;
+        }
+        default:
+          break;
+      }
+      out.push_back({std::move(name), type});
+    }
+    // Git orders trees as if directory names ended in '/'; the interface promises by name.
+    std::sort(out.begin(), out.end(),
+              [](const TreeEntry& a, const TreeEntry& b) { return a.name < b.name; });
+    return out;
+  }
+
+  Result<EntryType> stat(std::string_view path) const override {
+    PL_ASSIGN_OR_RETURN(Node node, resolve(path, /*follow_last=*/true));
+    if (node.kind == Kind::kSubmodule) return submodule_error(path);
+    return node.kind == Kind::kDirectory ? EntryType::kDirectory : EntryType::kFile;
+  }
+
+  std::string describe() const override { return description_; }
+
+ private:
+  enum class Kind { kFile, kDirectory, kSubmodule };
+  struct Node {
+    Kind kind;
+    git_oid oid;
+  };
+
+  std::string where(std::string_view path) const {
+    return description_ + ":" + std::string(path.empty() ? "/" : path);
+  }
+
+  Error submodule_error(std::string_view path) const {
+    return invalid_input(
+        "is a Git submodule; plumbline reads only the files of this repository's commit",
+        where(path));
+  }
+
+  Result<TreePtr> lookup_tree(const git_oid& oid, std::string_view path) const {
+    git_tree* raw = nullptr;
+    int rc = git_tree_lookup(&raw, repo_.get(), &oid);
+    TreePtr tree(raw);
+    if (rc < 0) return from_git(rc, "reading tree " + oid_short(oid), where(path));
+    return tree;
+  }
+
+  // Walks `path` from the root, following symlinks inside the tree (a link is resolved
+  // relative to its directory and restarts the walk from the root). A link that is absolute
+  // or climbs above the root is refused, never followed.
+  Result<Node> resolve(std::string_view path, bool follow_last) const {
+    PL_ASSIGN_OR_RETURN(std::string clean, join_tree_path("", path));
+    std::vector<std::string> pending = split_path(clean);
+    Node current{Kind::kDirectory, root_};
+    size_t index = 0;
+    int hops = 0;
+    while (index < pending.size()) {
+      if (current.kind == Kind::kSubmodule) return submodule_error(join_parts(pending, index));
+      if (current.kind != Kind::kDirectory) {
+        return not_found("'" + join_parts(pending, index) + "' is not a directory", where(path));
+      }
+      PL_ASSIGN_OR_RETURN(TreePtr tree, lookup_tree(current.oid, path));
+      const git_tree_entry* entry = git_tree_entry_byname(tree.get(), pending[index].c_str());
+      if (entry == nullptr) return not_found("no such file or directory", where(path));
+      git_filemode_t mode = git_tree_entry_filemode(entry);
+      git_oid oid = *git_tree_entry_id(entry);
+      bool last = index + 1 == pending.size();
+
+      if (mode == GIT_FILEMODE_LINK && (!last || follow_last)) {
+        std::string link = join_parts(pending, index + 1);
+        if (++hops > kMaxSymlinkHops) {
+          return invalid_input(
+              "too many levels of symbolic links (a symlink loop at '" + link + "')", where(path));
+        }
+        git_blob* raw = nullptr;
+        int rc = git_blob_lookup(&raw, repo_.get(), &oid);
+        BlobPtr blob(raw);
+        if (rc < 0) return from_git(rc, "reading symlink '" + link + "'", where(path));
+        std::string target(static_cast<const char*>(git_blob_rawcontent(blob.get())),
+                           static_cast<size_t>(git_blob_rawsize(blob.get())));
+        auto joined = target.starts_with("/")
+                          ? Result<std::string>(Error(ErrorCode::kPermissionDenied, ""))
+                          : join_tree_path(join_parts(pending, index), target);
+        if (!joined.ok()) {
+          return Error(ErrorCode::kPermissionDenied,
+                       "symlink '" + link + "' -> '" + target + "' leaves the repository",
+                       where(path));
+        }
+        std::vector<std::string> next = split_path(*joined);
+        next.insert(next.end(), pending.begin() + static_cast<std::ptrdiff_t>(index) + 1,
+                    pending.end());
+        pending = std::move(next);
+        index = 0;
+        current = Node{Kind::kDirectory, root_};
+        continue;
+      }
+      if (mode == GIT_FILEMODE_TREE) {
+        current = Node{Kind::kDirectory, oid};
+      } else if (mode == GIT_FILEMODE_COMMIT) {
+        current = Node{Kind::kSubmodule, oid};
+      } else {
+        current = Node{Kind::kFile, oid};
+      }
+      ++index;
+    }
+    return current;
+  }
+
+  RepositoryPtr repo_;
+  git_oid root_;
+  std::string description_;
+};
+
+}  // namespace
+
+Result<FileTreePtr> make_git_tree(RepositoryPtr repo, const git_oid& commit_id, std::string label) {
+  git_commit* raw = nullptr;
+  int rc = git_commit_lookup(&raw, repo.get(), &commit_id);
+  CommitPtr commit(raw);
+  if (rc < 0) return from_git(rc, "reading commit " + oid_hex(commit_id), label);
+  git_oid root = *git_commit_tree_id(commit.get());
+  std::string description = "git " + label + "@" + oid_short(commit_id);
+  return FileTreePtr(std::make_unique<GitTree>(std::move(repo), root, std::move(description)));
+}
+
+}  // namespace plumbline::git

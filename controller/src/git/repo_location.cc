@@ -1,0 +1,158 @@
+#include "git/repo_location.h"
+
+#include <openssl/evp.h>
+
+#include <cctype>
+#include <cstdlib>
+
+namespace plumbline::git {
+namespace {
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Splits "user:password@host:port" (the authority of a URL); the password is dropped because
+// nothing downstream may print it.
+Status parse_authority(std::string_view authority, RepoLocation& loc, std::string& redacted) {
+  std::string_view hostport = authority;
+  redacted.clear();
+  if (size_t at = authority.rfind('@'); at != std::string_view::npos) {
+    std::string_view userinfo = authority.substr(0, at);
+    hostport = authority.substr(at + 1);
+    size_t colon = userinfo.find(':');
+    loc.user = std::string(userinfo.substr(0, colon));
+    redacted = loc.user + "@";
+  }
+  redacted += std::string(hostport);
+  if (!hostport.empty() && hostport.front() == '[') {  // [::1]:8080
+    size_t close = hostport.find(']');
+    if (close == std::string_view::npos) return invalid_input("bad IPv6 host in URL", loc.display);
+    loc.host = std::string(hostport.substr(1, close - 1));
+    hostport = hostport.substr(close + 1);
+    if (!hostport.empty() && hostport.front() == ':') {
+      hostport.remove_prefix(1);
+      loc.port = std::atoi(std::string(hostport).c_str());
+    }
+  } else if (size_t colon = hostport.rfind(':'); colon != std::string_view::npos) {
+    loc.host = std::string(hostport.substr(0, colon));
+    std::string port(hostport.substr(colon + 1));
+    if (port.empty() || port.find_first_not_of("0123456789") != std::string::npos) {
+      return invalid_input("bad port '" + port + "' in URL", loc.display);
+    }
+    loc.port = std::atoi(port.c_str());
+  } else {
+    loc.host = std::string(hostport);
+  }
+  if (loc.host.empty()) return invalid_input("URL has no host", loc.display);
+  return {};
+}
+
+}  // namespace
+
+Result<RepoLocation> classify_repo(std::string_view repo) {
+  RepoLocation loc;
+  loc.url = std::string(repo);
+  loc.display = loc.url;
+  if (repo.empty()) return invalid_input("no repository given");
+
+  if (size_t sep = repo.find("://"); sep != std::string_view::npos) {
+    std::string scheme = lower(repo.substr(0, sep));
+    std::string_view rest = repo.substr(sep + 3);
+    size_t slash = rest.find('/');
+    std::string_view authority = rest.substr(0, slash);
+    std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash);
+    if (scheme == "file") {
+      loc.kind = RepoKind::kFile;
+      return loc;
+    }
+    if (scheme == "http") {
+      loc.kind = RepoKind::kHttp;
+      loc.port = 80;
+    } else if (scheme == "https") {
+      loc.kind = RepoKind::kHttps;
+      loc.port = 443;
+    } else if (scheme == "git") {
+      loc.kind = RepoKind::kGit;
+      loc.port = 9418;
+    } else if (scheme == "ssh" || scheme == "ssh+git" || scheme == "git+ssh") {
+      loc.kind = RepoKind::kSsh;
+      loc.port = 22;
+    } else {
+      return invalid_input("unsupported URL scheme '" + scheme +
+                               "' (use https://, http://, ssh://, git://, file:// or a path)",
+                           std::string(repo));
+    }
+    std::string redacted;
+    PL_RETURN_IF_ERROR(parse_authority(authority, loc, redacted));
+    loc.display = std::string(repo.substr(0, sep + 3)) + redacted + std::string(path);
+    return loc;
+  }
+
+  // scp-like: a ':' before any '/' (git's rule); "./a:b" and "/a:b" stay local paths.
+  size_t colon = repo.find(':');
+  size_t slash = repo.find('/');
+  if (colon != std::string_view::npos && colon > 0 &&
+      (slash == std::string_view::npos || colon < slash)) {
+    loc.kind = RepoKind::kSsh;
+    loc.port = 22;
+    std::string_view userhost = repo.substr(0, colon);
+    if (size_t at = userhost.rfind('@'); at != std::string_view::npos) {
+      loc.user = std::string(userhost.substr(0, at));
+      userhost = userhost.substr(at + 1);
+    }
+    loc.host = std::string(userhost);
+    if (loc.host.empty()) return invalid_input("SSH address has no host", loc.display);
+    return loc;
+  }
+  loc.kind = RepoKind::kLocalPath;
+  return loc;
+}
+
+std::string sha256_hex(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < length; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 0xf];
+  }
+  return out;
+}
+
+std::string cache_entry_name(std::string_view display_url) {
+  // Drop the scheme so the readable part starts with the host.
+  std::string_view readable = display_url;
+  if (size_t sep = readable.find("://"); sep != std::string_view::npos) {
+    readable.remove_prefix(sep + 3);
+  }
+  std::string name;
+  for (char c : readable) {
+    bool safe = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+    char out = safe ? c : '-';
+    if (out == '-' && !name.empty() && name.back() == '-') continue;  // collapse runs
+    name += out;
+    if (name.size() >= 60) break;  // stay far below NAME_MAX with the hash
+  }
+  while (!name.empty() && (name.front() == '-' || name.front() == '.')) name.erase(0, 1);
+  while (!name.empty() && name.back() == '-') name.pop_back();
+  if (!name.empty()) name += '-';
+  return name + sha256_hex(display_url).substr(0, 16);
+}
+
+std::filesystem::path default_cache_dir() {
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && xdg[0] == '/') {
+    return std::filesystem::path(xdg) / "plumbline" / "git";
+  }
+  if (const char* home = std::getenv("HOME"); home != nullptr && home[0] != '\0') {
+    return std::filesystem::path(home) / ".cache" / "plumbline" / "git";
+  }
+  std::error_code ec;
+  return std::filesystem::temp_directory_path(ec) / "plumbline-git-cache";
+}
+
+}  // namespace plumbline::git
