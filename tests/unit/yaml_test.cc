@@ -39,6 +39,21 @@ TEST(Yaml, NulBytesAreRefusedNotAHang) {
   EXPECT_EQ(doc.error().to_string(), "bin.yaml:2: file contains a NUL byte (binary, or not UTF-8?)");
 }
 
+TEST(Yaml, LeadingCommaIsAnErrorNotAnEndlessLoop) {
+  // Found by the fuzzer: yaml-cpp 0.7 emits events forever for a document starting with ','.
+  for (const char* text : {",", "a: 1\n---\n,", "&a ,"}) {
+    auto docs = parse_yaml_documents(text, "comma.yaml");
+    ASSERT_FALSE(docs.ok()) << text;
+    EXPECT_EQ(docs.error().message(), "invalid YAML: the parser made no progress") << text;
+  }
+}
+
+TEST(Yaml, MergeKeysAndAnchors) {
+  auto doc = parse_yaml("base: &b {cpu: 1, memory: 2Gi}\nprod:\n  <<: *b\n  cpu: 2\n", "m.yaml");
+  ASSERT_TRUE(doc.ok()) << doc.error().to_string();
+  EXPECT_EQ((*doc)["prod"], json::parse(R"({"cpu":2,"memory":"2Gi"})"));
+}
+
 TEST(Yaml, MultiDocumentWithLinesAndFieldOrigins) {
   std::string text = "apiVersion: v1\nkind: A\n---\napiVersion: v1\nkind: B\nspec:\n  containers:\n  - name: app\n    image: x\n";
   auto docs = parse_yaml_documents(text, "m.yaml", {.field_origins = true});

@@ -1,5 +1,6 @@
 #include "plumbline/yaml.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -7,7 +8,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <sstream>
-#include <unordered_set>
+#include <map>
+#include <optional>
 
 #include "plumbline/path.h"
 
@@ -140,77 +142,220 @@ std::string where(std::string_view file, const YAML::Mark& mark) {
   return out;
 }
 
-struct Converter {
-  std::string_view file;
-  const YamlOptions& options;
-  size_t nodes = 0;
-  std::vector<std::pair<json::json_pointer, int>>* lines = nullptr;
+// Thrown inside the event handler to stop yaml-cpp's parser; caught in parse_yaml_documents.
+struct StopParse {
+  Error error;
+};
 
-  Result<json> convert(const YAML::Node& node, const json::json_pointer& at) {
-    if (++nodes > options.max_nodes) {
-      return invalid_input("YAML document expands to more than " + std::to_string(options.max_nodes) +
-                               " nodes (alias bomb?)",
-                           where(file, node.Mark()));
-    }
-    if (lines != nullptr && node.Mark().line >= 0) lines->emplace_back(at, node.Mark().line + 1);
-    switch (node.Type()) {
-      case YAML::NodeType::Null:
-      case YAML::NodeType::Undefined:
-        return json(nullptr);
-      case YAML::NodeType::Scalar: {
-        const std::string& tag = node.Tag();
-        const std::string& text = node.Scalar();
-        if (tag == "!" || tag == "tag:yaml.org,2002:str") return json(text);
-        if (tag == "?" || tag.empty()) return resolve_plain(text);
-        if (tag == "tag:yaml.org,2002:int" || tag == "tag:yaml.org,2002:float" ||
-            tag == "tag:yaml.org,2002:bool" || tag == "tag:yaml.org,2002:null") {
-          json v = resolve_plain(text);
-          if (v.is_string()) {
-            return invalid_input("value '" + text + "' does not match its tag " + tag,
-                                 where(file, node.Mark()));
-          }
-          return v;
-        }
-        return json(text);  // unknown tags (e.g. !!binary) keep their text
-      }
-      case YAML::NodeType::Sequence: {
-        json out = json::array();
-        size_t i = 0;
-        for (const auto& item : node) {
-          PL_ASSIGN_OR_RETURN(json v, convert(item, at / i));
-          out.push_back(std::move(v));
-          ++i;
-        }
-        return out;
-      }
-      case YAML::NodeType::Map: {
-        json out = json::object();
-        for (const auto& kv : node) {
-          if (!kv.first.IsScalar()) {
-            return invalid_input("mapping keys must be scalars", where(file, kv.first.Mark()));
-          }
-          std::string key = kv.first.Scalar();
-          if (key == "<<" && kv.first.Tag() == "?") {  // merge key: copy missing entries
-            PL_ASSIGN_OR_RETURN(json merged, convert(kv.second, at));
-            if (!merged.is_object()) {
-              return invalid_input("'<<' merge value must be a mapping", where(file, kv.second.Mark()));
-            }
-            for (auto& [k, v] : merged.items()) {
-              if (!out.contains(k)) out[k] = v;
-            }
-            continue;
-          }
-          if (out.contains(key)) {
-            return invalid_input("duplicate key '" + key + "'", where(file, kv.first.Mark()));
-          }
-          PL_ASSIGN_OR_RETURN(json v, convert(kv.second, at / key));
-          out[key] = std::move(v);
-        }
-        return out;
-      }
-    }
-    return json(nullptr);
+// Builds JSON documents straight from yaml-cpp's parse events. Event-driven rather than
+// YAML::LoadAll because it lets us bound the work: yaml-cpp 0.7 loops forever, emitting
+// events, on some inputs (a document starting with ',', found by fuzzing).
+class JsonBuilder : public YAML::EventHandler {
+ public:
+  JsonBuilder(std::string_view file, const YamlOptions& options, size_t input_size)
+      : file_(file), options_(options), max_events_(3 * input_size + 64) {}
+
+  std::vector<YamlDocument> take_documents() { return std::move(docs_); }
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    count_event(mark);
+    doc_ = YamlDocument{};
+    doc_.location = {std::string(file_), mark.line >= 0 ? mark.line + 1 : 0, 0};
+    lines_.clear();
+    anchors_.clear();
+    nodes_ = 0;
   }
+
+  void OnDocumentEnd() override {
+    count_event(YAML::Mark::null_mark());
+    if (options_.field_origins && doc_.value.is_object()) {
+      auto fields = std::make_shared<FieldOrigins>();
+      for (const auto& [pointer, line] : lines_) {
+        if (pointer.empty()) continue;
+        fields->emplace(path::from_pointer(doc_.value, pointer), SourceLocation{std::string(file_), line, 0});
+      }
+      doc_.fields = std::move(fields);
+    }
+    docs_.push_back(std::move(doc_));
+  }
+
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    count_event(mark);
+    add_value(mark, json(nullptr), anchor, 1);
+  }
+
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    count_event(mark);
+    auto it = anchors_.find(anchor);
+    if (it == anchors_.end()) fail("unknown alias", mark);
+    add_value(mark, it->second.value, 0, it->second.nodes);
+  }
+
+  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                const std::string& value) override {
+    count_event(mark);
+    if (!stack_.empty() && stack_.back().is_map && !stack_.back().key) {
+      // A mapping key: held until its value arrives.
+      if (anchor != 0) anchors_[anchor] = {json(value), 1};
+      stack_.back().key = value;
+      stack_.back().key_is_merge = value == "<<" && tag == "?";
+      stack_.back().key_mark = mark;
+      return;
+    }
+    add_value(mark, scalar(mark, tag, value), anchor, 1);
+  }
+
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    open(mark, json::array(), anchor, false);
+  }
+  void OnSequenceEnd() override { close(); }
+
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    open(mark, json::object(), anchor, true);
+  }
+  void OnMapEnd() override { close(); }
+
+ private:
+  struct Frame {
+    json value;
+    bool is_map = false;
+    YAML::anchor_t anchor = 0;
+    json::json_pointer pointer;
+    size_t nodes = 1;
+    std::optional<std::string> key;  // a map's pending key
+    bool key_is_merge = false;
+    YAML::Mark key_mark;
+  };
+  struct Anchored {
+    json value;
+    size_t nodes = 1;
+  };
+
+  [[noreturn]] void fail(const std::string& message, const YAML::Mark& mark) {
+    throw StopParse{invalid_input(message, where(file_, mark))};
+  }
+
+  void count_event(const YAML::Mark& mark) {
+    if (++events_ > max_events_) fail("invalid YAML: the parser made no progress", mark);
+  }
+
+  json scalar(const YAML::Mark& mark, const std::string& tag, const std::string& text) {
+    if (tag == "!" || tag == "tag:yaml.org,2002:str") return json(text);
+    if (tag == "?" || tag.empty()) return resolve_plain(text);
+    if (tag == "tag:yaml.org,2002:int" || tag == "tag:yaml.org,2002:float" ||
+        tag == "tag:yaml.org,2002:bool" || tag == "tag:yaml.org,2002:null") {
+      json v = resolve_plain(text);
+      if (v.is_string()) fail("value '" + text + "' does not match its tag " + tag, mark);
+      return v;
+    }
+    return json(text);  // unknown tags (e.g. !!binary) keep their text
+  }
+
+  // The pointer of the next child of the innermost collection.
+  json::json_pointer child_pointer() const {
+    if (stack_.empty()) return json::json_pointer();
+    const Frame& top = stack_.back();
+    if (top.is_map) return top.key_is_merge ? top.pointer : top.pointer / *top.key;
+    return top.pointer / top.value.size();
+  }
+
+  // A document's location is its root node (not the "---" line before it).
+  void note_root(const YAML::Mark& mark) {
+    if (stack_.empty() && mark.line >= 0) doc_.location.line = mark.line + 1;
+  }
+
+  void open(const YAML::Mark& mark, json value, YAML::anchor_t anchor, bool is_map) {
+    count_event(mark);
+    note_root(mark);
+    if (!stack_.empty() && stack_.back().is_map && !stack_.back().key) {
+      fail("mapping keys must be scalars", mark);
+    }
+    Frame frame{std::move(value), is_map, anchor, json::json_pointer(), 1, std::nullopt, false, {}};
+    if (options_.field_origins) {
+      frame.pointer = child_pointer();
+      if (mark.line >= 0) lines_.emplace_back(frame.pointer, mark.line + 1);
+    }
+    budget(mark, 1);
+    stack_.push_back(std::move(frame));
+  }
+
+  void close() {
+    count_event(YAML::Mark::null_mark());
+    Frame frame = std::move(stack_.back());
+    stack_.pop_back();
+    if (frame.is_map && frame.key) fail("mapping key '" + *frame.key + "' has no value", frame.key_mark);
+    if (frame.anchor != 0) anchors_[frame.anchor] = {frame.value, frame.nodes};
+    attach(frame.key_mark, std::move(frame.value), frame.nodes);
+  }
+
+  void budget(const YAML::Mark& mark, size_t nodes) {
+    nodes_ += nodes;
+    if (nodes_ > options_.max_nodes) {
+      fail("YAML document expands to more than " + std::to_string(options_.max_nodes) +
+               " nodes (alias bomb?)",
+           mark);
+    }
+  }
+
+  void add_value(const YAML::Mark& mark, json value, YAML::anchor_t anchor, size_t nodes) {
+    if (!stack_.empty() && stack_.back().is_map && !stack_.back().key) {
+      // A null or alias used as a mapping key.
+      if (!value.is_string() && !value.is_null()) fail("mapping keys must be scalars", mark);
+      stack_.back().key = value.is_null() ? "" : value.get<std::string>();
+      stack_.back().key_is_merge = false;
+      stack_.back().key_mark = mark;
+      return;
+    }
+    budget(mark, nodes);
+    note_root(mark);
+    if (options_.field_origins && mark.line >= 0) lines_.emplace_back(child_pointer(), mark.line + 1);
+    if (anchor != 0) anchors_[anchor] = {value, nodes};
+    attach(mark, std::move(value), nodes);
+  }
+
+  // Puts a finished node into its parent (or makes it the document's root).
+  void attach(const YAML::Mark& mark, json value, size_t nodes) {
+    if (stack_.empty()) {
+      doc_.value = std::move(value);
+      return;
+    }
+    Frame& top = stack_.back();
+    top.nodes += nodes;
+    if (!top.is_map) {
+      top.value.push_back(std::move(value));
+      return;
+    }
+    std::string key = std::move(*top.key);
+    top.key.reset();
+    if (top.key_is_merge) {  // "<<: *base" copies the keys the mapping does not set itself
+      top.key_is_merge = false;
+      std::vector<json> sources;
+      if (value.is_object()) sources.push_back(std::move(value));
+      else if (value.is_array()) sources.assign(value.begin(), value.end());
+      for (auto& source : sources) {
+        if (!source.is_object()) fail("'<<' merge value must be a mapping", mark);
+        for (auto& [k, v] : source.items()) {
+          if (!top.value.contains(k)) top.value[k] = v;
+        }
+      }
+      return;
+    }
+    if (top.value.contains(key)) fail("duplicate key '" + key + "'", top.key_mark);
+    top.value[key] = std::move(value);
+  }
+
+  std::string_view file_;
+  const YamlOptions& options_;
+  size_t max_events_;
+  size_t events_ = 0;
+  size_t nodes_ = 0;
+  std::vector<Frame> stack_;
+  std::map<YAML::anchor_t, Anchored> anchors_;
+  std::vector<std::pair<json::json_pointer, int>> lines_;
+  YamlDocument doc_;
+  std::vector<YamlDocument> docs_;
 };
 
 bool is_blank_document(std::string_view text) {
@@ -265,38 +410,20 @@ Result<std::vector<YamlDocument>> parse_yaml_documents(std::string_view text, st
                                                        const YamlOptions& options) {
   PL_RETURN_IF_ERROR(check_no_nul(text, file));
   PL_RETURN_IF_ERROR(check_flow_depth(text, file));
-  std::vector<YAML::Node> nodes;
+  JsonBuilder builder(file, options, text.size());
   try {
-    std::string owned(text);
-    nodes = YAML::LoadAll(owned);
+    std::istringstream stream{std::string(text)};
+    YAML::Parser parser(stream);
+    while (parser.HandleNextDocument(builder)) {
+    }
+  } catch (StopParse& stop) {
+    return std::move(stop.error);
   } catch (const YAML::Exception& e) {
     return invalid_input("invalid YAML: " + e.msg, where(file, e.mark));
   } catch (const std::exception& e) {
     return invalid_input(std::string("invalid YAML: ") + e.what(), std::string(file));
   }
-  std::vector<YamlDocument> docs;
-  docs.reserve(nodes.size());
-  for (const auto& node : nodes) {
-    YamlDocument doc;
-    doc.location = {std::string(file), node.Mark().line >= 0 ? node.Mark().line + 1 : 0, 0};
-    std::vector<std::pair<json::json_pointer, int>> lines;
-    Converter converter{file, options, 0, options.field_origins ? &lines : nullptr};
-    try {
-      PL_ASSIGN_OR_RETURN(doc.value, converter.convert(node, json::json_pointer{}));
-    } catch (const YAML::Exception& e) {
-      return invalid_input("invalid YAML: " + e.msg, where(file, e.mark));
-    }
-    if (options.field_origins && doc.value.is_object()) {
-      auto fields = std::make_shared<FieldOrigins>();
-      for (const auto& [pointer, line] : lines) {
-        if (pointer.empty()) continue;
-        fields->emplace(path::from_pointer(doc.value, pointer), SourceLocation{std::string(file), line, 0});
-      }
-      doc.fields = std::move(fields);
-    }
-    docs.push_back(std::move(doc));
-  }
-  return docs;
+  return builder.take_documents();
 }
 
 Result<json> parse_yaml(std::string_view text, std::string_view file) {
