@@ -19,7 +19,11 @@ const std::string* string_at(const json& node, const char* key) {
 // Identity for matching: the group, not the version (apps/v1beta2 and apps/v1 are one object).
 std::string match_key(const json& object) {
   std::string key;
-  if (const std::string* v = string_at(object, "apiVersion")) key = api_group(*v);
+  key.reserve(64);
+  if (const std::string* v = string_at(object, "apiVersion")) {
+    auto slash = v->find('/');
+    if (slash != std::string::npos) key.append(*v, 0, slash);  // api_group() without a copy
+  }
   key += '\x1f';
   if (const std::string* k = string_at(object, "kind")) key += *k;
   auto meta = object.is_object() ? object.find("metadata") : object.end();

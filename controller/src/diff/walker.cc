@@ -5,7 +5,6 @@
 
 #include "plumbline/path.h"
 #include "plumbline/quantity.h"
-#include "plumbline/workload.h"
 
 namespace plumbline::diff {
 namespace {
@@ -49,16 +48,39 @@ void append_escaped(std::string& path, std::string_view text) {
   }
 }
 
-// Key text without allocating for the common case of string keys.
-std::string key_of(const json& element, std::string_view key) {
-  auto it = element.find(key);
-  return path::key_text(*it);
+// Key text; `scratch` holds it when it is not a string (ports[containerPort=8080]), so the
+// common case of string keys allocates nothing.
+std::string_view key_of(const json& element, std::string_view key, std::string& scratch) {
+  const json& value = *element.find(key);
+  if (value.is_string()) return value.get_ref<const std::string&>();
+  scratch = path::key_text(value);
+  return scratch;
 }
 
 bool all_keyed(const json& list, std::string_view key) {
   return std::all_of(list.begin(), list.end(), [&](const json& el) {
-    return el.is_object() && el.contains(key) && !el[std::string(key)].is_structured();
+    if (!el.is_object()) return false;
+    auto it = el.find(key);
+    return it != el.end() && !it->is_structured();
   });
+}
+
+// The pod spec and its canonical path, without building a string (find_pod_spec does).
+std::pair<const json*, std::string_view> pod_spec_of(const json& object) {
+  const json* kind = child(&object, "kind");
+  std::string_view name;
+  if (kind != nullptr && kind->is_string()) name = kind->get_ref<const std::string&>();
+  const json* spec = child(&object, "spec");
+  if (name == "Pod") return {spec && spec->is_object() ? spec : nullptr, "spec"};
+  const json* pod = nullptr;
+  std::string_view path = "spec.template.spec";
+  if (name == "CronJob") {
+    pod = child(child(child(child(spec, "jobTemplate"), "spec"), "template"), "spec");
+    path = "spec.jobTemplate.spec.template.spec";
+  } else {
+    pod = child(child(spec, "template"), "spec");
+  }
+  return {pod && pod->is_object() ? pod : nullptr, path};
 }
 
 // Restores the path buffer when a scope ends, so every early return is safe.
@@ -125,11 +147,11 @@ Walker::Walker(const DiffOptions& options, Mode mode) : options_(options), mode_
 void Walker::walk_object(const json& left, const json& right, std::vector<RawFinding>& out) {
   out_ = &out;
   path_.clear();
-  secret_env_ = false;
-  auto left_pod = find_pod_spec(left);
-  auto right_pod = find_pod_spec(right);
+  env_name_.reset();
+  auto [left_pod, left_path] = pod_spec_of(left);
+  auto [right_pod, right_path] = pod_spec_of(right);
   if (!left_pod && !right_pod) return;  // only pod templates are field-compared
-  const std::string& pod_path = left_pod ? left_pod->path : right_pod->path;
+  std::string_view pod_path = left_pod ? left_path : right_path;
 
   if (in_scope(Category::kReplicas)) {
     const json* l = child(child(&left, "spec"), "replicas");
@@ -142,9 +164,10 @@ void Walker::walk_object(const json& left, const json& right, std::vector<RawFin
     labels(child(&left, "metadata"), child(&right, "metadata"));
     if (pod_path != "spec") {
       // The template's metadata sits next to its spec: "spec.template.metadata".
-      path_ = pod_path.substr(0, pod_path.size() - std::string_view(".spec").size()) + ".metadata";
-      auto tmpl = [](const json& o, const std::optional<PodSpecRef>& pod) -> const json* {
-        if (!pod) return nullptr;
+      path_ = pod_path.substr(0, pod_path.size() - std::string_view(".spec").size());
+      path_ += ".metadata";
+      auto tmpl = [](const json& o, const json* pod) -> const json* {
+        if (pod == nullptr) return nullptr;
         const json* t = child(child(&o, "spec"), "template");
         if (o.is_object() && o.value("kind", "") == "CronJob") {
           t = child(child(child(child(&o, "spec"), "jobTemplate"), "spec"), "template");
@@ -155,7 +178,7 @@ void Walker::walk_object(const json& left, const json& right, std::vector<RawFin
     }
   }
   path_ = pod_path;
-  pod_spec(left_pod ? left_pod->spec : nullptr, right_pod ? right_pod->spec : nullptr);
+  pod_spec(left_pod, right_pod);
   path_.clear();
 }
 
@@ -215,16 +238,17 @@ void Walker::container_list(const char* name, const json* l, const json* r) {
     }
     return nullptr;
   };
+  std::string scratch;
   for (const json& lc : left) {
     if (!lc.is_object() || !lc.contains("name")) continue;
     PathMark inner(path_);
-    append_keyed(path_, "name", path::key_text(lc["name"]));
+    append_keyed(path_, "name", key_of(lc, "name", scratch));
     container(&lc, find(right, lc["name"]));
   }
   for (const json& rc : right) {
     if (!rc.is_object() || !rc.contains("name") || find(left, rc["name"])) continue;
     PathMark inner(path_);
-    append_keyed(path_, "name", path::key_text(rc["name"]));
+    append_keyed(path_, "name", key_of(rc, "name", scratch));
     container(nullptr, &rc);
   }
 }
@@ -316,11 +340,13 @@ void Walker::keyed_list(Category category, std::string_view key, const json& lef
   const bool env = category == Category::kEnv;
   auto element = [&](const json* l, const json* r) {
     const json& any = l ? *l : *r;
-    std::string value = key_of(any, key);
+    std::string scratch;
+    std::string_view value = key_of(any, key, scratch);
     PathMark mark(path_);
     append_keyed(path_, key, value);
-    bool saved = secret_env_;
-    secret_env_ = env && is_secret_name(value, options_.mask);
+    auto saved = env_name_;
+    // Whether the name looks secret is decided only when something is emitted (rarely).
+    env_name_ = env ? std::optional<std::string_view>(value) : std::nullopt;
     if (l && r) {
       if (*l != *r) {
         for (auto it = l->begin(); it != l->end(); ++it) {
@@ -338,7 +364,7 @@ void Walker::keyed_list(Category category, std::string_view key, const json& lef
     } else {
       emit(category, l ? Side::kLeftOnly : Side::kRightOnly, l, r, true);
     }
-    secret_env_ = saved;
+    env_name_ = saved;
   };
   // Fast path: the same keys in the same order (the usual case) pair up by index.
   bool aligned = left.size() == right.size();
@@ -349,12 +375,13 @@ void Walker::keyed_list(Category category, std::string_view key, const json& lef
     for (size_t i = 0; i < left.size(); ++i) element(&left[i], &right[i]);
     return;
   }
+  std::string scratch;
   std::unordered_map<std::string, const json*> index;
   index.reserve(right.size());
-  for (const json& r : right) index.emplace(key_of(r, key), &r);
+  for (const json& r : right) index.emplace(key_of(r, key, scratch), &r);
   std::unordered_map<std::string, bool> seen;
   for (const json& l : left) {
-    std::string k = key_of(l, key);
+    std::string k(key_of(l, key, scratch));
     auto it = index.find(k);
     if (it != index.end()) {
       element(&l, it->second);
@@ -365,7 +392,7 @@ void Walker::keyed_list(Category category, std::string_view key, const json& lef
     seen[k] = true;
   }
   for (const json& r : right) {
-    std::string k = key_of(r, key);
+    std::string k(key_of(r, key, scratch));
     if (!seen.count(k)) {
       seen[k] = true;
       element(nullptr, &r);
@@ -398,7 +425,7 @@ void Walker::set_list(Category category, const json& left, const json& right) {
 
 void Walker::leaf(Category category, std::string_view parent, std::string_view name, const json* l,
                   const json* r) {
-  bool mask = secret_env_ && name == "value";
+  bool mask = name == "value" && secret_env();
   auto emit_leaf = [&](Side side) {
     RawFinding f{path_, category, side, nullptr, nullptr};
     if (l) f.left = mask ? redact_value(*l) : *l;
@@ -422,7 +449,7 @@ void Walker::emit(Category category, Side side, const json* l, const json* r, bo
 }
 
 json Walker::masked(const json& value, bool element) const {
-  if (!secret_env_) return value;
+  if (!secret_env()) return value;
   if (element && value.is_object()) {
     json copy = value;
     if (auto it = copy.find("value"); it != copy.end()) *it = redact_value(*it);

@@ -7,7 +7,9 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "plumbline/drift.h"
@@ -70,7 +72,9 @@ class Walker {
   std::array<bool, 16> scope_{};
   std::array<bool, 16> strict_{};
   std::string path_;
-  bool secret_env_ = false;  // inside an env var whose name looks secret
+  // The name of the env var being walked, if any: its values are masked when it looks secret.
+  std::optional<std::string_view> env_name_;
+  bool secret_env() const { return env_name_ && is_secret_name(*env_name_, options_.mask); }
   std::vector<RawFinding>* out_ = nullptr;
 };
 
