@@ -1,0 +1,64 @@
+// render/kustomize.h — internal pieces of the native kustomize renderer.
+//
+// A kustomization is built bottom-up: resources (files and nested kustomizations), then
+// generators, patches and transformers in kustomize's builtin order; hash suffixes, name
+// references and the output order are settled once, at the top.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "plumbline/file_tree.h"
+#include "plumbline/object.h"
+
+namespace plumbline::renderer {
+
+struct Resource {
+  Manifest manifest;  // manifest.base_name: the name the object was declared or generated with
+  // Every name the object had (declared, prefixed per layer, ...): references to any of them
+  // follow the object to its final name, as kustomize's name reference transformer does.
+  std::vector<std::string> names;
+  bool hash_suffix = false;  // generated and the hash suffix is not disabled
+};
+using Resources = std::vector<Resource>;
+
+// What a kustomization layer is: its file (for messages), directory and parsed content.
+struct Layer {
+  std::string file;
+  std::string dir;
+  json spec;
+};
+
+// "dir/kustomization.yaml" (or .yml, Kustomization) if the directory holds one.
+Result<std::optional<std::string>> find_kustomization(const FileTree& tree, const std::string& dir);
+
+// Parses YAML documents into manifests (empty documents skipped, `kind: List` expanded).
+Status append_documents(std::string_view text, const std::string& file, ManifestSet& out);
+
+// configMapGenerator / secretGenerator, with behavior create|merge|replace.
+Status run_generators(const FileTree& tree, const Layer& layer, Resources& resources);
+
+// patchesStrategicMerge and patches (strategic merge and JSON 6902 with targets).
+Status apply_patches(const FileTree& tree, const Layer& layer, Resources& resources);
+// patchesJson6902 (applied after labels and annotations, as kustomize orders it).
+Status apply_legacy_json_patches(const FileTree& tree, const Layer& layer, Resources& resources);
+
+// namespace, namePrefix/nameSuffix, labels/commonLabels, commonAnnotations.
+Status apply_metadata_transformers(const Layer& layer, Resources& resources);
+// replicas and images.
+Status apply_replicas_and_images(const Layer& layer, Resources& resources);
+
+// kustomize's generator hash of a ConfigMap or Secret ("5gch97b56c").
+std::string generator_hash(const json& object);
+
+// Top level only: hash suffixes, reference updates, kustomize's legacy output order.
+void finalize(Resources& resources);
+
+// Renames a resource, remembering the old name for reference updates.
+void rename(Resource& resource, const std::string& name);
+std::string name_of(const json& object);
+std::string namespace_of(const json& object);
+std::string kind_of(const json& object);
+
+}  // namespace plumbline::renderer

@@ -1,0 +1,284 @@
+// patches, patchesStrategicMerge and patchesJson6902: loading patch text (inline or from a
+// file), choosing targets (selectors or the patch's own identity) and applying them.
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "plumbline/yaml.h"
+#include "render/kustomize.h"
+#include "render/patch.h"
+
+namespace plumbline::renderer {
+namespace {
+
+bool anchored_match(const std::string& pattern, const std::string& value, bool& bad) {
+  // std::regex throws on a bad pattern; report it as a bad target instead.
+  try {
+    return std::regex_match(value, std::regex(pattern));
+  } catch (const std::regex_error&) {
+    bad = true;
+    return false;
+  }
+}
+
+// key=value, key==value, key!=value, key, !key — the equality-based selector subset.
+bool selector_matches(const std::string& selector, const json& labels) {
+  size_t start = 0;
+  while (start <= selector.size()) {
+    size_t end = selector.find(',', start);
+    if (end == std::string::npos) end = selector.size();
+    std::string term = selector.substr(start, end - start);
+    start = end + 1;
+    term.erase(0, term.find_first_not_of(' '));
+    term.erase(term.find_last_not_of(' ') + 1);
+    if (term.empty()) continue;
+    auto value_of = [&](const std::string& key) -> const json* {
+      if (!labels.is_object()) return nullptr;
+      auto it = labels.find(key);
+      return it == labels.end() ? nullptr : &*it;
+    };
+    if (auto ne = term.find("!="); ne != std::string::npos) {
+      const json* v = value_of(term.substr(0, ne));
+      if (v && *v == term.substr(ne + 2)) return false;
+    } else if (auto eq = term.find('='); eq != std::string::npos) {
+      size_t value_at = term.compare(eq, 2, "==") == 0 ? eq + 2 : eq + 1;
+      const json* v = value_of(term.substr(0, eq));
+      if (!v || *v != term.substr(value_at)) return false;
+    } else if (term[0] == '!') {
+      if (value_of(term.substr(1))) return false;
+    } else if (!value_of(term)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+json metadata_map(const json& object, const char* field) {
+  auto meta = object.find("metadata");
+  if (meta == object.end() || !meta->is_object()) return json::object();
+  auto it = meta->find(field);
+  return it != meta->end() ? *it : json::object();
+}
+
+Result<std::vector<Resource*>> select(const json& target, const std::string& at, const Layer& layer,
+                                      Resources& resources) {
+  if (!target.is_object()) return invalid_input(at + ": must be a mapping", layer.file);
+  for (const auto& [key, value] : target.items()) {
+    static const std::set<std::string> kKnown = {
+        "group", "version", "kind", "name", "namespace", "labelSelector", "annotationSelector"};
+    if (!kKnown.count(key)) return invalid_input(at + ": unknown field '" + key + "'", layer.file);
+    if (!value.is_string()) return invalid_input(at + "." + key + ": must be a string", layer.file);
+  }
+  auto field = [&](const char* key) { return target.value(key, std::string{}); };
+  std::vector<Resource*> out;
+  bool bad = false;
+  for (auto& resource : resources) {
+    const json& object = resource.manifest.object;
+    std::string api_version = object.value("apiVersion", json("")).is_string()
+                                  ? object.value("apiVersion", std::string{})
+                                  : std::string{};
+    std::string group = api_group(api_version);
+    std::string version = api_version.substr(
+        api_version.find('/') == std::string::npos ? 0 : api_version.find('/') + 1);
+    if (!field("group").empty() && !anchored_match(field("group"), group, bad)) continue;
+    if (!field("version").empty() && !anchored_match(field("version"), version, bad)) continue;
+    if (!field("kind").empty() && !anchored_match(field("kind"), kind_of(object), bad)) continue;
+    if (!field("namespace").empty() &&
+        !anchored_match(field("namespace"), namespace_of(object), bad)) {
+      continue;
+    }
+    if (!field("name").empty()) {
+      bool any = false;
+      for (const auto& name : resource.names) any = any || anchored_match(field("name"), name, bad);
+      if (!any) continue;
+    }
+    if (!field("labelSelector").empty() &&
+        !selector_matches(field("labelSelector"), metadata_map(object, "labels"))) {
+      continue;
+    }
+    if (!field("annotationSelector").empty() &&
+        !selector_matches(field("annotationSelector"), metadata_map(object, "annotations"))) {
+      continue;
+    }
+    if (bad) break;
+    out.push_back(&resource);
+  }
+  if (bad) return invalid_input(at + ": bad regular expression", layer.file);
+  return out;
+}
+
+// The patch's own identity picks its target: kind, name (any name the object had), namespace.
+std::vector<Resource*> select_by_identity(const json& patch, Resources& resources) {
+  std::vector<Resource*> out;
+  std::string kind = kind_of(patch), name = name_of(patch), ns = namespace_of(patch);
+  std::string group = api_group(patch.value("apiVersion", json("")).is_string()
+                                    ? patch.value("apiVersion", std::string{})
+                                    : std::string{});
+  for (auto& resource : resources) {
+    const json& object = resource.manifest.object;
+    if (kind_of(object) != kind) continue;
+    if (api_group(object.value("apiVersion", std::string{})) != group) continue;
+    if (!ns.empty() && namespace_of(object) != ns) continue;
+    bool named = false;
+    for (const auto& seen : resource.names) named = named || seen == name;
+    if (named) out.push_back(&resource);
+  }
+  return out;
+}
+
+Status apply_smp(Resource& resource, const json& patch, const std::string& at, const Layer& layer) {
+  json identity = {{"apiVersion", resource.manifest.object["apiVersion"]},
+                   {"kind", resource.manifest.object["kind"]},
+                   {"name", name_of(resource.manifest.object)},
+                   {"namespace", namespace_of(resource.manifest.object)}};
+  auto merged = apply_strategic_merge(resource.manifest.object, patch);
+  if (!merged) return invalid_input(at + ": " + merged.error().message(), layer.file);
+  if (merged->is_null()) {
+    resource.manifest.object = nullptr;  // `$patch: delete`: dropped by the caller
+    return {};
+  }
+  // A patch never renames or moves its target.
+  (*merged)["apiVersion"] = identity["apiVersion"];
+  (*merged)["kind"] = identity["kind"];
+  (*merged)["metadata"]["name"] = identity["name"];
+  if (identity["namespace"] == "") {
+    (*merged)["metadata"].erase("namespace");
+  } else {
+    (*merged)["metadata"]["namespace"] = identity["namespace"];
+  }
+  resource.manifest.object = std::move(*merged);
+  return {};
+}
+
+Status apply_json6902(Resource& resource, const json& operations, const std::string& at,
+                      const Layer& layer) {
+  auto patched = apply_json_patch(resource.manifest.object, operations);
+  if (!patched) {
+    return invalid_input(
+        at + ": " + name_of(resource.manifest.object) + ": " + patched.error().message(),
+        layer.file);
+  }
+  resource.manifest.object = std::move(*patched);
+  return {};
+}
+
+void drop_deleted(Resources& resources) {
+  std::erase_if(resources, [](const Resource& r) { return r.manifest.object.is_null(); });
+}
+
+Result<std::vector<json>> load_patch(const FileTree& tree, const Layer& layer, const json& entry,
+                                     const std::string& at) {
+  std::string text, file = layer.file;
+  if (entry.is_string()) {
+    // patchesStrategicMerge entries are file paths or inline YAML.
+    const std::string& value = entry.get_ref<const std::string&>();
+    if (value.find('\n') != std::string::npos || value.find(':') != std::string::npos) {
+      text = value;
+    } else {
+      auto path = join_tree_path(layer.dir, value);
+      if (!path) {
+        return Error(path.error().code(), at + ": path '" + value + "' leaves the repository root",
+                     layer.file);
+      }
+      auto read = tree.read_file(*path);
+      if (!read) return not_found(at + ": no such file '" + value + "'", layer.file);
+      text = std::move(*read);
+      file = *path;
+    }
+  } else if (entry.is_object() && entry.contains("patch") && entry["patch"].is_string()) {
+    text = entry["patch"].get<std::string>();
+  } else if (entry.is_object() && entry.contains("path") && entry["path"].is_string()) {
+    std::string value = entry["path"].get<std::string>();
+    auto path = join_tree_path(layer.dir, value);
+    if (!path) {
+      return Error(path.error().code(), at + ".path: '" + value + "' leaves the repository root",
+                   layer.file);
+    }
+    auto read = tree.read_file(*path);
+    if (!read) return not_found(at + ".path: no such file '" + value + "'", layer.file);
+    text = std::move(*read);
+    file = *path;
+  } else {
+    return invalid_input(at + ": needs 'patch' or 'path'", layer.file);
+  }
+  auto documents = parse_yaml_documents(text, file);
+  if (!documents) return invalid_input(at + ": " + documents.error().to_string(), layer.file);
+  std::vector<json> out;
+  for (auto& document : *documents) {
+    if (!document.value.is_null()) out.push_back(std::move(document.value));
+  }
+  if (out.empty()) return invalid_input(at + ": empty patch", layer.file);
+  return out;
+}
+
+Status apply_entry(const FileTree& tree, const Layer& layer, const json& entry,
+                   const std::string& at, Resources& resources, bool json6902) {
+  PL_ASSIGN_OR_RETURN(std::vector<json> patches, load_patch(tree, layer, entry, at));
+  const json* target = entry.is_object() && entry.contains("target") ? &entry["target"] : nullptr;
+  for (const auto& patch : patches) {
+    bool is_json6902 = json6902 || patch.is_array();
+    if (is_json6902) {
+      if (!target) return invalid_input(at + ": a JSON 6902 patch needs a target", layer.file);
+      PL_ASSIGN_OR_RETURN(auto selected, select(*target, at + ".target", layer, resources));
+      for (Resource* resource : selected)
+        PL_RETURN_IF_ERROR(apply_json6902(*resource, patch, at, layer));
+      continue;
+    }
+    if (!patch.is_object())
+      return invalid_input(at + ": a patch must be a mapping or a list", layer.file);
+    std::vector<Resource*> selected;
+    if (target) {
+      PL_ASSIGN_OR_RETURN(selected, select(*target, at + ".target", layer, resources));
+    } else {
+      selected = select_by_identity(patch, resources);
+      if (selected.empty()) {
+        return not_found(
+            at + ": no resource matches " + kind_of(patch) + " '" + name_of(patch) + "'",
+            layer.file);
+      }
+    }
+    for (Resource* resource : selected) PL_RETURN_IF_ERROR(apply_smp(*resource, patch, at, layer));
+    drop_deleted(resources);
+  }
+  return {};
+}
+
+}  // namespace
+
+Status apply_patches(const FileTree& tree, const Layer& layer, Resources& resources) {
+  if (auto list = layer.spec.find("patchesStrategicMerge");
+      list != layer.spec.end() && list->is_array()) {
+    for (size_t i = 0; i < list->size(); ++i) {
+      std::string at = "patchesStrategicMerge[" + std::to_string(i) + "]";
+      if (!(*list)[i].is_string()) return invalid_input(at + ": must be a string", layer.file);
+      PL_RETURN_IF_ERROR(apply_entry(tree, layer, (*list)[i], at, resources, false));
+    }
+  }
+  if (auto list = layer.spec.find("patches"); list != layer.spec.end() && list->is_array()) {
+    for (size_t i = 0; i < list->size(); ++i) {
+      std::string at = "patches[" + std::to_string(i) + "]";
+      if (!(*list)[i].is_object()) return invalid_input(at + ": must be a mapping", layer.file);
+      for (const auto& [key, value] : (*list)[i].items()) {
+        if (key != "patch" && key != "path" && key != "target" && key != "options") {
+          return invalid_input(at + ": unknown field '" + key + "'", layer.file);
+        }
+      }
+      PL_RETURN_IF_ERROR(apply_entry(tree, layer, (*list)[i], at, resources, false));
+    }
+  }
+  return {};
+}
+
+Status apply_legacy_json_patches(const FileTree& tree, const Layer& layer, Resources& resources) {
+  auto list = layer.spec.find("patchesJson6902");
+  if (list == layer.spec.end() || !list->is_array()) return {};
+  for (size_t i = 0; i < list->size(); ++i) {
+    std::string at = "patchesJson6902[" + std::to_string(i) + "]";
+    if (!(*list)[i].is_object()) return invalid_input(at + ": must be a mapping", layer.file);
+    PL_RETURN_IF_ERROR(apply_entry(tree, layer, (*list)[i], at, resources, true));
+  }
+  return {};
+}
+
+}  // namespace plumbline::renderer

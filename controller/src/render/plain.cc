@@ -1,0 +1,83 @@
+// Plain rendering: every YAML/JSON file below a path, in sorted path order.
+#include <string>
+#include <vector>
+
+#include "plumbline/render.h"
+#include "plumbline/yaml.h"
+#include "render/kustomize.h"
+
+namespace plumbline {
+namespace {
+
+bool is_manifest_file(std::string_view name) {
+  for (std::string_view ext : {".yaml", ".yml", ".json"}) {
+    if (name.size() > ext.size() && name.substr(name.size() - ext.size()) == ext) return true;
+  }
+  return false;
+}
+
+// Depth-first in name order, so the output order is stable across trees and platforms.
+Status collect_files(const FileTree& tree, const std::string& dir, std::vector<std::string>& out,
+                     int depth) {
+  if (depth > 64) return invalid_input("directories nest deeper than 64 levels", dir);
+  PL_ASSIGN_OR_RETURN(auto entries, tree.list_directory(dir));
+  for (const auto& entry : entries) {
+    std::string child = dir.empty() ? entry.name : dir + "/" + entry.name;
+    if (entry.type == EntryType::kDirectory) {
+      PL_RETURN_IF_ERROR(collect_files(tree, child, out, depth + 1));
+    } else if (is_manifest_file(entry.name)) {
+      out.push_back(std::move(child));
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+namespace renderer {
+
+Status append_documents(std::string_view text, const std::string& file, ManifestSet& out) {
+  YamlOptions options;
+  options.field_origins = true;
+  PL_ASSIGN_OR_RETURN(auto documents, parse_yaml_documents(text, file, options));
+  for (auto& document : documents) {
+    if (document.value.is_null()) continue;
+    auto kind = document.value.is_object() ? document.value.find("kind") : document.value.end();
+    if (document.value.is_object() && kind != document.value.end() && *kind == "List") {
+      auto items = document.value.find("items");
+      if (items == document.value.end() || items->is_null()) continue;
+      if (!items->is_array()) {
+        return invalid_input("'items' of a List must be a list", document.location.to_string());
+      }
+      for (auto& item : *items) {
+        PL_RETURN_IF_ERROR(validate_identity(item, document.location));
+        out.push_back(Manifest{std::move(item), document.location, nullptr, {}});
+      }
+      continue;
+    }
+    PL_RETURN_IF_ERROR(validate_identity(document.value, document.location));
+    out.push_back(Manifest{std::move(document.value), document.location, document.fields, {}});
+  }
+  return {};
+}
+
+}  // namespace renderer
+
+Result<ManifestSet> render_plain(const FileTree& tree, std::string_view path) {
+  PL_ASSIGN_OR_RETURN(std::string root, join_tree_path("", path));
+  PL_ASSIGN_OR_RETURN(EntryType type, tree.stat(root));
+  std::vector<std::string> files;
+  if (type == EntryType::kFile) {
+    files.push_back(root);
+  } else {
+    PL_RETURN_IF_ERROR(collect_files(tree, root, files, 0));
+  }
+  ManifestSet out;
+  for (const auto& file : files) {
+    PL_ASSIGN_OR_RETURN(std::string text, tree.read_file(file));
+    PL_RETURN_IF_ERROR(renderer::append_documents(text, file, out));
+  }
+  return out;
+}
+
+}  // namespace plumbline

@@ -1,0 +1,111 @@
+// Plain and auto rendering over an in-memory tree: order, lists, empty documents, identity
+// errors naming file:line, and paths that try to leave the repository.
+#include <gtest/gtest.h>
+
+#include "plumbline/render.h"
+
+namespace plumbline {
+namespace {
+
+const char* kConfigMap = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\n";
+
+std::string config_map(const std::string& name) {
+  return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\n";
+}
+
+std::vector<std::string> names(const ManifestSet& set) {
+  std::vector<std::string> out;
+  for (const auto& m : set) out.push_back(m.object["metadata"]["name"].get<std::string>());
+  return out;
+}
+
+TEST(RenderPlainTest, RecursiveSortedMultiDocumentWithLists) {
+  (void)kConfigMap;
+  MemoryTree tree(std::map<std::string, std::string>{
+      {"env/b.yaml", config_map("b") + "---\n---\n" + config_map("b2")},
+      {"env/a/z.yml", config_map("z")},
+      {"env/c.json", R"({"apiVersion":"v1","kind":"List","items":[
+                       {"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"l1"}}]})"},
+      {"env/readme.md", "not yaml: ["},
+      {"other/x.yaml", config_map("x")}});
+  auto out = render_plain(tree, "env");
+  ASSERT_TRUE(out.ok()) << out.error().to_string();
+  EXPECT_EQ(names(*out), (std::vector<std::string>{"z", "b", "b2", "l1"}));
+  EXPECT_EQ((*out)[2].origin.file, "env/b.yaml");
+  EXPECT_GT((*out)[2].origin.line, 1);
+}
+
+TEST(RenderPlainTest, MissingIdentityNamesFileAndLine) {
+  MemoryTree tree(std::map<std::string, std::string>{
+      {"env/a.yaml", config_map("a") + "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {}\n"}});
+  auto out = render_plain(tree, "env");
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.error().to_string().find("env/a.yaml:6"), std::string::npos)
+      << out.error().to_string();
+  EXPECT_NE(out.error().to_string().find("metadata.name"), std::string::npos);
+}
+
+TEST(RenderPlainTest, PathsMayNotLeaveTheRoot) {
+  MemoryTree tree(std::map<std::string, std::string>{{"env/a.yaml", config_map("a")}});
+  auto out = render_plain(tree, "../env");
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().code(), ErrorCode::kPermissionDenied);
+  auto kustomized = render(tree, "env/../../x", {});
+  ASSERT_FALSE(kustomized.ok());
+  EXPECT_EQ(kustomized.error().code(), ErrorCode::kPermissionDenied);
+}
+
+TEST(RenderPlainTest, KustomizeResourceEscapeIsPermissionDenied) {
+  MemoryTree tree(std::map<std::string, std::string>{
+      {"env/kustomization.yaml", "resources:\n- ../../secret.yaml\n"}});
+  auto out = render(tree, "env", {});
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(
+      out.error().to_string(),
+      "env/kustomization.yaml: resources[0]: path '../../secret.yaml' leaves the repository root");
+}
+
+TEST(RenderPlainTest, AutoPicksKustomizeOrPlain) {
+  MemoryTree tree(std::map<std::string, std::string>{
+      {"k/kustomization.yaml", "resources: [cm.yaml]\nnamePrefix: p-\n"},
+      {"k/cm.yaml", config_map("a")},
+      {"p/cm.yaml", config_map("a")}});
+  auto k = render(tree, "k", {});
+  ASSERT_TRUE(k.ok()) << k.error().to_string();
+  EXPECT_EQ(names(*k), (std::vector<std::string>{"p-a"}));
+  EXPECT_EQ((*k)[0].base_name, "a");
+  auto p = render(tree, "p", {});
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(names(*p), (std::vector<std::string>{"a"}));
+  // Forced plain reads kustomization.yaml as a manifest, which has no identity.
+  auto forced = render(tree, "k", {RenderMode::kPlain});
+  ASSERT_FALSE(forced.ok());
+  EXPECT_NE(forced.error().to_string().find("k/kustomization.yaml"), std::string::npos);
+}
+
+TEST(RenderPlainTest, ParseRenderMode) {
+  EXPECT_EQ(parse_render_mode("auto"), RenderMode::kAuto);
+  EXPECT_EQ(parse_render_mode("plain"), RenderMode::kPlain);
+  EXPECT_EQ(parse_render_mode("kustomize"), RenderMode::kKustomize);
+  EXPECT_EQ(parse_render_mode("helm"), std::nullopt);
+  EXPECT_EQ(to_string(RenderMode::kKustomize), "kustomize");
+}
+
+TEST(RenderPlainTest, KustomizeBaseNamesStripPrefixAndHash) {
+  MemoryTree tree(std::map<std::string, std::string>{
+      {"k/kustomization.yaml",
+       "resources: [cm.yaml]\nnamePrefix: p-\nconfigMapGenerator:\n- name: gen\n  literals: "
+       "[A=1]\n"},
+      {"k/cm.yaml", config_map("a")}});
+  auto out = render_kustomize(tree, "k");
+  ASSERT_TRUE(out.ok()) << out.error().to_string();
+  ASSERT_EQ(out->size(), 2u);
+  for (const auto& m : *out) {
+    std::string name = m.object["metadata"]["name"];
+    EXPECT_EQ(name.rfind("p-" + m.base_name, 0), 0u) << name;
+  }
+}
+
+}  // namespace
+}  // namespace plumbline
