@@ -20,19 +20,36 @@
 namespace plumbline {
 
 struct IgnoreRule {
-  std::string path;                  // canonical path pattern with '*' (empty = any)
-  std::vector<Category> categories;  // (empty = any)
-  std::vector<std::string> managers; // field managers owning the live value (empty = any)
+  std::string path;                   // canonical path pattern with '*' (empty = any)
+  std::vector<Category> categories;   // (empty = any)
+  std::vector<std::string> managers;  // field managers owning the live value (empty = any)
 };
 
 struct PolicyRules {
-  struct RequireLimits { bool cpu = false; bool memory = false; };
-  struct Gomaxprocs { double max_over_cpu_limit = 1.0; };
-  struct Gomemlimit { double max_fraction_of_memory_limit = 1.0; };
-  struct Selinux { std::vector<std::string> allowed_types; };
-  struct Capabilities { bool require_drop_all = false; std::vector<std::string> allowed_add; };
-  struct Sysctls { std::vector<std::string> allowed; };
-  struct Env { std::vector<std::string> required; std::vector<std::string> forbidden; };
+  struct RequireLimits {
+    bool cpu = false;
+    bool memory = false;
+  };
+  struct Gomaxprocs {
+    double max_over_cpu_limit = 1.0;
+  };
+  struct Gomemlimit {
+    double max_fraction_of_memory_limit = 1.0;
+  };
+  struct Selinux {
+    std::vector<std::string> allowed_types;
+  };
+  struct Capabilities {
+    bool require_drop_all = false;
+    std::vector<std::string> allowed_add;
+  };
+  struct Sysctls {
+    std::vector<std::string> allowed;
+  };
+  struct Env {
+    std::vector<std::string> required;
+    std::vector<std::string> forbidden;
+  };
 
   std::optional<RequireLimits> require_limits;
   std::optional<std::string> qos_class;  // Guaranteed | Burstable | BestEffort
@@ -54,7 +71,7 @@ struct Policy {
   PolicyAction action = PolicyAction::kReport;
   std::vector<IgnoreRule> ignore;
   PolicyRules rules;
-  std::vector<Category> may_differ;       // crossEnvironment.mayDiffer
+  std::vector<Category> may_differ;  // crossEnvironment.mayDiffer
   SourceLocation origin;
 };
 
@@ -81,5 +98,8 @@ void apply_policies(EnvironmentComparison& comparison, const std::vector<Policy>
 // Rule violations of one object (desired or live).
 std::vector<Violation> check_rules(const json& object, const Policy& policy, StateSide side,
                                    const SourceLocation& source = {});
+// Desired-state violations of one manifest; each Violation.source is where Git declares the
+// offending field (Manifest::locate).
+std::vector<Violation> check_rules(const Manifest& manifest, const Policy& policy);
 
 }  // namespace plumbline

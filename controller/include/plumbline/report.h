@@ -30,7 +30,8 @@ int exit_code(const EnvironmentComparison& comparison);
 json to_json(const DriftReport& report);
 json to_json(const EnvironmentComparison& comparison);
 
-std::string format_report(const DriftReport& report, ReportFormat format, const FormatOptions& options);
+std::string format_report(const DriftReport& report, ReportFormat format,
+                          const FormatOptions& options);
 std::string format_comparison(const EnvironmentComparison& comparison, ReportFormat format,
                               const FormatOptions& options);
 

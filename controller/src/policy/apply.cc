@@ -1,0 +1,127 @@
+// Applying policies to findings: scope, ignores, rule violations, cross-environment allowances.
+#include <algorithm>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "plumbline/path.h"
+#include "plumbline/policy.h"
+
+namespace plumbline {
+namespace {
+
+template <typename T>
+void add_unique(std::vector<T>& into, const std::vector<T>& from) {
+  for (const auto& item : from) {
+    if (std::find(into.begin(), into.end(), item) == into.end()) into.push_back(item);
+  }
+}
+
+// Categories in their canonical order, so options do not depend on policy order.
+std::vector<Category> ordered(const std::vector<Category>& set) {
+  std::vector<Category> out;
+  for (Category c : all_categories()) {
+    if (std::find(set.begin(), set.end(), c) != set.end()) out.push_back(c);
+  }
+  return out;
+}
+
+bool matches(const IgnoreRule& rule, const Drift& drift) {
+  if (!rule.path.empty() && !path::matches(rule.path, drift.path)) return false;
+  if (!rule.categories.empty() && std::find(rule.categories.begin(), rule.categories.end(),
+                                            drift.category) == rule.categories.end()) {
+    return false;
+  }
+  if (!rule.managers.empty() && std::find(rule.managers.begin(), rule.managers.end(),
+                                          drift.live_manager) == rule.managers.end()) {
+    return false;
+  }
+  return true;
+}
+
+auto key(const Violation& v) {
+  return std::tie(v.object, v.rule, v.path, v.message, v.state, v.policy);
+}
+
+// Two policies (or a desired object seen twice) can report the same thing; show it once.
+void append_unique(std::vector<Violation>& into, std::vector<Violation> found) {
+  for (auto& v : found) {
+    bool seen =
+        std::any_of(into.begin(), into.end(), [&](const Violation& o) { return key(o) == key(v); });
+    if (!seen) into.push_back(std::move(v));
+  }
+}
+
+void desired_violations(std::vector<Violation>& out, const std::vector<Policy>& policies,
+                        const ManifestSet& desired) {
+  for (const auto& manifest : desired) {
+    for (const auto& policy : policies) append_unique(out, check_rules(manifest, policy));
+  }
+}
+
+}  // namespace
+
+std::vector<Policy> policies_for(const std::vector<Policy>& policies,
+                                 std::string_view environment) {
+  std::vector<Policy> out;
+  for (const auto& p : policies) {
+    if (p.environments.empty() || std::find(p.environments.begin(), p.environments.end(),
+                                            environment) != p.environments.end()) {
+      out.push_back(p);
+    }
+  }
+  return out;
+}
+
+DiffOptions diff_options_for(const std::vector<Policy>& policies, std::string_view environment) {
+  DiffOptions options;
+  std::vector<Category> scope, strict;
+  for (const auto& p : policies) {
+    add_unique(scope, p.scope);
+    add_unique(strict, p.strict);
+  }
+  options.scope = scope.empty() ? default_scope() : ordered(scope);
+  options.strict = ordered(strict);
+  options.environment = std::string(environment);
+  return options;
+}
+
+void apply_policies(DriftReport& report, const std::vector<Policy>& policies,
+                    const ManifestSet& desired, const std::vector<json>* live) {
+  for (auto& drift : report.drifts) {
+    if (drift.action == Action::kIgnored) continue;
+    for (const auto& policy : policies) {
+      bool hit = std::any_of(policy.ignore.begin(), policy.ignore.end(),
+                             [&](const IgnoreRule& r) { return matches(r, drift); });
+      if (hit) {
+        drift.action = Action::kIgnored;
+        drift.ignored_by = policy.name;
+        break;
+      }
+    }
+  }
+  desired_violations(report.violations, policies, desired);
+  if (live != nullptr) {
+    for (const auto& object : *live) {
+      for (const auto& policy : policies) {
+        append_unique(report.violations, check_rules(object, policy, StateSide::kLive));
+      }
+    }
+  }
+}
+
+void apply_policies(EnvironmentComparison& comparison, const std::vector<Policy>& policies,
+                    const ManifestSet& a, const ManifestSet& b) {
+  std::vector<Policy> for_a = policies_for(policies, comparison.env_a);
+  std::vector<Policy> for_b = policies_for(policies, comparison.env_b);
+  std::vector<Category> may_differ;
+  for (const auto& p : for_a) add_unique(may_differ, p.may_differ);
+  for (const auto& p : for_b) add_unique(may_differ, p.may_differ);
+  for (auto& d : comparison.differences) {
+    d.allowed = std::find(may_differ.begin(), may_differ.end(), d.category) != may_differ.end();
+  }
+  desired_violations(comparison.violations, for_a, a);
+  desired_violations(comparison.violations, for_b, b);
+}
+
+}  // namespace plumbline

@@ -1,0 +1,148 @@
+// Terminal / CI text: a header, findings grouped per object as diff-style lines, a verdict.
+#include <map>
+#include <vector>
+
+#include "report/internal.h"
+
+namespace plumbline::report_internal {
+namespace {
+
+struct Style {
+  bool color;
+  std::string paint(const char* code, const std::string& text) const {
+    return color ? std::string("\033[") + code + "m" + text + "\033[0m" : text;
+  }
+  std::string red(const std::string& t) const { return paint("31", t); }
+  std::string green(const std::string& t) const { return paint("32", t); }
+  std::string yellow(const std::string& t) const { return paint("33", t); }
+  std::string bold(const std::string& t) const { return paint("1", t); }
+  std::string dim(const std::string& t) const { return paint("2", t); }
+};
+
+std::string short_sha(const std::string& revision) { return revision.substr(0, 12); }
+
+void drift_lines(std::string& out, const Drift& d, const Style& s) {
+  std::string where = d.path.empty() ? "(whole object)" : d.path;
+  out += "  " + where + "  [" + std::string(to_string(d.category)) + ", " +
+         std::string(to_string(d.type)) + "]";
+  if (d.action != Action::kReport) out += " " + std::string(to_string(d.action));
+  out += "\n";
+  if (!d.desired.is_null()) out += "    " + s.red("- " + value_text(d.desired)) + "\n";
+  if (!d.live.is_null()) out += "    " + s.green("+ " + value_text(d.live)) + "\n";
+  if (!d.live_manager.empty()) {
+    out += "    changed by " + d.live_manager;
+    if (!d.live_changed_at.empty()) out += " at " + d.live_changed_at;
+    out += "\n";
+  }
+  if (d.source.known()) out += "    declared at " + d.source.to_string() + "\n";
+}
+
+void violation_lines(std::string& out, const Violation& v, const Style& s) {
+  out += "  " + s.yellow("! " + v.rule + ": " + v.message) + "  (" +
+         std::string(to_string(v.state)) + ", policy " + v.policy + ")\n";
+  out += "    at " + v.path;
+  if (v.source.known()) out += " (" + v.source.to_string() + ")";
+  out += "\n";
+}
+
+}  // namespace
+
+std::string drift_text(const DriftReport& r, const Totals& t, const FormatOptions& o) {
+  Style s{o.color};
+  std::string out = s.bold("plumbline: environment " + r.environment);
+  if (!r.source.revision.empty()) out += " @ " + short_sha(r.source.revision);
+  if (!r.source.ref.empty() || !r.source.path.empty()) {
+    out += " (" + r.source.ref + (r.source.path.empty() ? "" : ", " + r.source.path) + ")";
+  }
+  out += "\n" + plural(t.objects, "object", "objects") + ", " + std::to_string(t.drifted) +
+         " drifted, " + plural(t.drifts, "drift", "drifts") + ", " +
+         plural(t.violations, "violation", "violations") + ", " + std::to_string(t.ignored) +
+         " ignored\n";
+
+  // Group per object; std::map gives a stable, sorted order.
+  struct Group {
+    std::vector<const Drift*> drifts, ignored;
+    std::vector<const Violation*> violations;
+  };
+  std::map<ObjectRef, Group> groups;
+  for (const auto& d : r.drifts) {
+    (d.action == Action::kIgnored ? groups[d.object].ignored : groups[d.object].drifts)
+        .push_back(&d);
+  }
+  for (const auto& v : r.violations) groups[v.object].violations.push_back(&v);
+  for (const auto& [ref, g] : groups) {
+    if (g.drifts.empty() && g.violations.empty()) continue;
+    out += "\n" + s.bold(ref.to_string()) + "\n";
+    for (const Violation* v : g.violations) violation_lines(out, *v, s);
+    for (const Drift* d : g.drifts) drift_lines(out, *d, s);
+  }
+  bool any_ignored = false;
+  for (const auto& [ref, g] : groups) {
+    for (const Drift* d : g.ignored) {
+      if (!any_ignored) out += "\n" + s.dim("Ignored by policy:") + "\n";
+      any_ignored = true;
+      out += s.dim("  " + ref.to_string() + " " + d->path + " (" + d->ignored_by + ")") + "\n";
+    }
+  }
+  if (t.omitted_violations > 0) {
+    out += "\n…and " + std::to_string(t.omitted_violations) + " more violations not shown\n";
+  }
+  if (t.omitted_drifts > 0) {
+    out += "\n…and " + std::to_string(t.omitted_drifts) + " more drifts not shown\n";
+  }
+  out += "\n";
+  if (t.drifts == 0 && t.violations == 0) {
+    out += s.green("OK: " + r.environment + " matches Git (" +
+                   plural(t.objects, "object", "objects") + ")") +
+           "\n";
+  } else {
+    out += s.red("DRIFT: " + plural(t.drifts, "drift", "drifts") + " in " +
+                 plural(t.drifted, "object", "objects") + ", " +
+                 plural(t.violations, "violation", "violations")) +
+           "\n";
+  }
+  return out;
+}
+
+std::string comparison_text(const EnvironmentComparison& c, const ComparisonTotals& t,
+                            const FormatOptions& o) {
+  Style s{o.color};
+  std::string out = s.bold("plumbline: " + c.env_a + " vs " + c.env_b) + "\n";
+  out += std::to_string(c.objects_a) + " / " + std::to_string(c.objects_b) + " objects, " +
+         plural(t.differences, "difference", "differences") + " (" + std::to_string(t.allowed) +
+         " allowed), " + plural(t.violations, "violation", "violations") + "\n";
+  std::map<std::pair<std::string, std::string>, std::vector<const Difference*>> groups;
+  for (const auto& d : c.differences) groups[{d.kind, d.name}].push_back(&d);
+  for (const auto& [key, diffs] : groups) {
+    out += "\n" + s.bold(key.first + " " + key.second) + "\n";
+    for (const Difference* d : diffs) {
+      std::string line = "  " + (d->path.empty() ? "(whole object)" : d->path) + "  [" +
+                         std::string(to_string(d->category)) + ", " +
+                         std::string(to_string(d->type)) + "]" + (d->allowed ? " allowed" : "");
+      out += (d->allowed ? s.dim(line) : line) + "\n";
+      out += "    " + s.red("- " + c.env_a + ": " + value_text(d->a)) + "\n";
+      out += "    " + s.green("+ " + c.env_b + ": " + value_text(d->b)) + "\n";
+    }
+  }
+  if (!c.violations.empty()) out += "\n";
+  for (const auto& v : c.violations) {
+    out += v.object.to_string() + "\n";
+    violation_lines(out, v, s);
+  }
+  if (t.omitted_differences + t.omitted_violations > 0) {
+    out += "\n…and " + std::to_string(t.omitted_differences + t.omitted_violations) +
+           " more findings not shown\n";
+  }
+  out += "\n";
+  if (t.not_allowed == 0 && t.violations == 0) {
+    out +=
+        s.green("OK: " + c.env_a + " and " + c.env_b + " differ only where policies allow") + "\n";
+  } else {
+    out += s.red("DIFFERENT: " + std::to_string(t.not_allowed) + " not allowed, " +
+                 plural(t.violations, "violation", "violations")) +
+           "\n";
+  }
+  return out;
+}
+
+}  // namespace plumbline::report_internal
