@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -400,6 +402,41 @@ TEST_F(GitSourceTest, GitDaemonCloneThenFetchAndRefs) {
   auto deleted = open_git_snapshot(options(url, "release"));
   ASSERT_FALSE(deleted.ok());
   EXPECT_EQ(deleted.error().code(), ErrorCode::kNotFound);
+}
+
+TEST_F(GitSourceTest, ConcurrentOpensShareTheCacheUnderTheLock) {
+  int port = start_git_daemon();
+  std::string url = "git://127.0.0.1:" + std::to_string(port) + "/repo.git";
+  std::vector<std::optional<Result<GitSnapshot>>> slots(4);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < slots.size(); ++i) {
+    auto o = options(url);  // built here: the fixture is not thread-safe
+    threads.emplace_back([&slots, i, o] { slots[i].emplace(open_git_snapshot(o)); });
+  }
+  for (auto& thread : threads) thread.join();
+  std::vector<Result<GitSnapshot>> results;
+  for (auto& slot : slots) results.push_back(std::move(*slot));
+  int cloned = 0;
+  for (const auto& result : results) {
+    ASSERT_TRUE(result.ok()) << result.error().to_string();
+    EXPECT_EQ(result->revision, first_sha_);
+    EXPECT_EQ(result->cache_path, results[0]->cache_path);
+    if (!result->reused_cache) ++cloned;
+  }
+  EXPECT_EQ(cloned, 1);
+
+  // While another process holds the entry's lock, we wait, then give up at the deadline.
+  fs::path lock_file = results[0]->cache_path.parent_path() / "lock";
+  int fd = open(lock_file.c_str(), O_RDWR);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(flock(fd, LOCK_EX), 0);
+  auto o = options(url);
+  o.timeout = std::chrono::seconds(1);
+  auto blocked = open_git_snapshot(o);
+  close(fd);
+  ASSERT_FALSE(blocked.ok());
+  EXPECT_EQ(blocked.error().code(), ErrorCode::kTimeout);
+  EXPECT_THAT(blocked.error().message(), HasSubstr("cache lock"));
 }
 
 TEST_F(GitSourceTest, FileUrlUsesTheCacheToo) {
