@@ -91,14 +91,17 @@ TEST(PolicyRules, QosBurstableAndBestEffort) {
   PolicyRules r;
   r.qos_class = "Burstable";
   EXPECT_EQ(check(burstable, r), Lines{});
-  EXPECT_EQ(check(best_effort, r),
-            Lines{"qosClass spec.template.spec: QoS class is BestEffort, policy requires Burstable"});
-  EXPECT_EQ(check(guaranteed, r),
-            Lines{"qosClass spec.template.spec: QoS class is Guaranteed, policy requires Burstable"});
+  EXPECT_EQ(
+      check(best_effort, r),
+      Lines{"qosClass spec.template.spec: QoS class is BestEffort, policy requires Burstable"});
+  EXPECT_EQ(
+      check(guaranteed, r),
+      Lines{"qosClass spec.template.spec: QoS class is Guaranteed, policy requires Burstable"});
   r.qos_class = "BestEffort";
   EXPECT_EQ(check(best_effort, r), Lines{});
-  EXPECT_EQ(check(burstable, r),
-            Lines{"qosClass spec.template.spec: QoS class is Burstable, policy requires BestEffort"});
+  EXPECT_EQ(
+      check(burstable, r),
+      Lines{"qosClass spec.template.spec: QoS class is Burstable, policy requires BestEffort"});
 }
 
 json go_app(const std::string& cpu, const std::string& memory, const std::string& env) {
@@ -122,8 +125,9 @@ TEST(PolicyRules, Gomaxprocs) {
   // No CPU limit: nothing to exceed.
   EXPECT_EQ(check(go_app("", "1Gi", "        - {name: GOMAXPROCS, value: \"64\"}\n"), r), Lines{});
   // valueFrom is not a literal value.
-  EXPECT_EQ(check(go_app("1", "", "        - name: GOMAXPROCS\n          valueFrom: {resourceFieldRef: "
-                                  "{resource: limits.cpu}}\n"),
+  EXPECT_EQ(check(go_app("1", "",
+                         "        - name: GOMAXPROCS\n          valueFrom: {resourceFieldRef: "
+                         "{resource: limits.cpu}}\n"),
                   r),
             Lines{});
   EXPECT_EQ(check(go_app("1", "", "        - {name: GOMAXPROCS, value: \"many\"}\n"), r),
@@ -144,11 +148,12 @@ TEST(PolicyRules, Gomemlimit) {
   // 0.9 × 1Gi = 966367641.6 bytes.
   EXPECT_EQ(check(go_app("", "1Gi", "        - {name: GOMEMLIMIT, value: \"966367641\"}\n"), r),
             Lines{});
-  EXPECT_EQ(check(go_app("", "1Gi", "        - {name: GOMEMLIMIT, value: \"966367642B\"}\n"), r),
-            Lines{"gomemlimit " + path +
-                  ": GOMEMLIMIT=966367642B exceeds 90% of the memory limit 1Gi"});
-  EXPECT_EQ(check(go_app("", "1G", "        - {name: GOMEMLIMIT, value: 1000MiB}\n"), r),
-            Lines{"gomemlimit " + path + ": GOMEMLIMIT=1000MiB exceeds 90% of the memory limit 1G"});
+  EXPECT_EQ(
+      check(go_app("", "1Gi", "        - {name: GOMEMLIMIT, value: \"966367642B\"}\n"), r),
+      Lines{"gomemlimit " + path + ": GOMEMLIMIT=966367642B exceeds 90% of the memory limit 1Gi"});
+  EXPECT_EQ(
+      check(go_app("", "1G", "        - {name: GOMEMLIMIT, value: 1000MiB}\n"), r),
+      Lines{"gomemlimit " + path + ": GOMEMLIMIT=1000MiB exceeds 90% of the memory limit 1G"});
   EXPECT_EQ(check(go_app("", "1Gi", "        - {name: GOMEMLIMIT, value: \"off\"}\n"), r), Lines{});
   EXPECT_EQ(check(go_app("1", "", "        - {name: GOMEMLIMIT, value: 8GiB}\n"), r), Lines{});
   EXPECT_EQ(check(go_app("", "1Gi", "        - {name: GOMEMLIMIT, value: 1GB}\n"), r),
@@ -202,7 +207,8 @@ TEST(PolicyRules, Sysctls) {
   PolicyRules r;
   r.sysctls = PolicyRules::Sysctls{{"net.core.somaxconn"}};
   json pod = deployment(
-      "      securityContext:\n        sysctls:\n        - {name: net.core.somaxconn, value: \"1024\"}\n"
+      "      securityContext:\n        sysctls:\n        - {name: net.core.somaxconn, value: "
+      "\"1024\"}\n"
       "        - {name: kernel.msgmax, value: \"65536\"}\n      containers:\n      - name: app\n");
   EXPECT_EQ(check(pod, r),
             Lines{"sysctls spec.template.spec.securityContext.sysctls[name=kernel.msgmax]: sysctl "

@@ -39,11 +39,10 @@ bool matches(const IgnoreRule& rule, const Drift& drift) {
   return true;
 }
 
-auto key(const Violation& v) {
-  return std::tie(v.object, v.rule, v.path, v.message, v.state, v.policy);
-}
+// Identity of a finding; the policy is left out so that two policies sharing a rule report it
+// once (under the first policy).
+auto key(const Violation& v) { return std::tie(v.object, v.rule, v.path, v.message, v.state); }
 
-// Two policies (or a desired object seen twice) can report the same thing; show it once.
 void append_unique(std::vector<Violation>& into, std::vector<Violation> found) {
   for (auto& v : found) {
     bool seen =

@@ -1,0 +1,53 @@
+// Markdown view (PR comments): summary table, <details> per object, escaping, bounding.
+#include <gtest/gtest.h>
+
+#include "plumbline/mask.h"
+#include "plumbline/policy.h"
+#include "plumbline/report.h"
+#include "unit/report_test_util.h"
+
+namespace plumbline {
+namespace {
+
+TEST(ReportMarkdown, SummaryTableAndDetails) {
+  std::string out = format_report(testing::sample_report(), ReportFormat::kMarkdown, {});
+  EXPECT_EQ(out.rfind("### plumbline: `prod` @ `0123456789ab`\n", 0), 0u);
+  EXPECT_NE(
+      out.find("| objects | drifted | drifts | violations | ignored |\n|---|---|---|---|---|\n"
+               "| 5 | 2 | 2 | 1 | 1 |\n"),
+      std::string::npos);
+  EXPECT_NE(out.find("<details><summary>Deployment shop-prod/checkout — 1 drift, 1 violation"
+                     "</summary>"),
+            std::string::npos);
+  EXPECT_NE(out.find("| `spec.template.spec.containers[name=app].resources.limits.memory` | "
+                     "resources | changed | `512Mi` | `1Gi` | report (kubectl-edit) |"),
+            std::string::npos);
+  // A '|' inside a value must not break the table.
+  EXPECT_NE(out.find(R"(`{"name":"OTEL_ENDPOINT","value":"http://otel:4317\|x"}`)"),
+            std::string::npos);
+  EXPECT_NE(
+      out.find("| gomaxprocs | `spec.template.spec.containers[name=app].env[name=GOMAXPROCS]"
+               ".value` | `GOMAXPROCS=4 exceeds the CPU limit 1` | desired | prod-baseline |"),
+      std::string::npos);
+  size_t open = 0, close = 0;
+  for (size_t p = 0; (p = out.find("<details>", p)) != std::string::npos; ++p) ++open;
+  for (size_t p = 0; (p = out.find("</details>", p)) != std::string::npos; ++p) ++close;
+  EXPECT_EQ(open, 2u);
+  EXPECT_EQ(close, 2u);
+}
+
+TEST(ReportMarkdown, ComparisonAndBound) {
+  std::string out = format_comparison(testing::sample_comparison(), ReportFormat::kMarkdown, {});
+  EXPECT_NE(out.find("| `spec.replicas` | replicas | changed | `2` | `6` | yes |"),
+            std::string::npos);
+  EXPECT_NE(out.find("| — | `json` | **no** |"), std::string::npos);
+  DriftReport big = testing::sample_report();
+  for (int i = 0; i < 500; ++i) big.drifts.push_back(big.drifts[1]);
+  std::string bounded = format_report(big, ReportFormat::kMarkdown, {.max_bytes = 65536 / 16});
+  EXPECT_LE(bounded.size(), 4096u);
+  EXPECT_NE(bounded.find("| 5 | 2 | 502 | 1 | 1 |"), std::string::npos);
+  EXPECT_NE(bounded.find("more drifts and 0 more violations not shown"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace plumbline
