@@ -339,6 +339,7 @@ Status generate(const FileTree& tree, const Layer& layer, const char* field, boo
       target.erase("data");
       if (!data.empty()) target["data"] = data;
     } else {
+      if (!target["data"].is_object()) target["data"] = json::object();
       for (auto& [key, value] : data.items()) target["data"][key] = value;
     }
     for (const char* meta : {"labels", "annotations"}) {

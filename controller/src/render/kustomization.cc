@@ -1,5 +1,6 @@
 // Loading and validating kustomization files, walking resources, and running one layer's
 // steps in kustomize's order. Any error stops the build: no partial output.
+#include <exception>
 #include <set>
 #include <string>
 
@@ -130,7 +131,7 @@ Status check_unique(const Layer& layer, const Resources& resources) {
   std::set<std::string> seen;
   for (const auto& resource : resources) {
     const json& object = resource.manifest.object;
-    std::string id = api_group(object.value("apiVersion", "")) + "|" + kind_of(object) + "|" +
+    std::string id = api_group(ObjectRef::of(object).api_version) + "|" + kind_of(object) + "|" +
                      namespace_of(object) + "|" + name_of(object);
     if (!seen.insert(id).second) {
       return invalid_input(
@@ -210,7 +211,9 @@ void rename(Resource& resource, const std::string& name) {
 
 namespace plumbline {
 
-Result<ManifestSet> render_kustomize(const FileTree& tree, std::string_view path) {
+namespace {
+
+Result<ManifestSet> render_kustomize_unguarded(const FileTree& tree, std::string_view path) {
   PL_ASSIGN_OR_RETURN(std::string dir, join_tree_path("", path));
   std::vector<std::string> stack;
   PL_ASSIGN_OR_RETURN(renderer::Resources resources, renderer::build(tree, dir, stack));
@@ -219,6 +222,19 @@ Result<ManifestSet> render_kustomize(const FileTree& tree, std::string_view path
   out.reserve(resources.size());
   for (auto& resource : resources) out.push_back(std::move(resource.manifest));
   return out;
+}
+
+}  // namespace
+
+Result<ManifestSet> render_kustomize(const FileTree& tree, std::string_view path) {
+  // The module boundary: the code above checks types before it reads, so an exception here
+  // is a bug in plumbline (kInternal; the fuzzer treats it as a crash), never a partial set.
+  try {
+    return render_kustomize_unguarded(tree, path);
+  } catch (const std::exception& e) {
+    return Error(ErrorCode::kInternal, std::string("kustomize renderer bug: ") + e.what(),
+                 std::string(path));
+  }
 }
 
 }  // namespace plumbline

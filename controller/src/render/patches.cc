@@ -118,7 +118,7 @@ std::vector<Resource*> select_by_identity(const json& patch, Resources& resource
   for (auto& resource : resources) {
     const json& object = resource.manifest.object;
     if (kind_of(object) != kind) continue;
-    if (api_group(object.value("apiVersion", std::string{})) != group) continue;
+    if (api_group(ObjectRef::of(object).api_version) != group) continue;
     if (!ns.empty() && namespace_of(object) != ns) continue;
     bool named = false;
     for (const auto& seen : resource.names) named = named || seen == name;
@@ -139,6 +139,9 @@ Status apply_smp(Resource& resource, const json& patch, const std::string& at, c
     return {};
   }
   // A patch never renames or moves its target.
+  if (!merged->is_object() || !(*merged)["metadata"].is_object()) {
+    return invalid_input(at + ": the patch removes the object's metadata", layer.file);
+  }
   (*merged)["apiVersion"] = identity["apiVersion"];
   (*merged)["kind"] = identity["kind"];
   (*merged)["metadata"]["name"] = identity["name"];
@@ -147,6 +150,8 @@ Status apply_smp(Resource& resource, const json& patch, const std::string& at, c
   } else {
     (*merged)["metadata"]["namespace"] = identity["namespace"];
   }
+  Status valid = validate_identity(*merged, resource.manifest.origin);
+  if (!valid.ok()) return invalid_input(at + ": " + valid.error().message(), layer.file);
   resource.manifest.object = std::move(*merged);
   return {};
 }
@@ -159,6 +164,9 @@ Status apply_json6902(Resource& resource, const json& operations, const std::str
         at + ": " + name_of(resource.manifest.object) + ": " + patched.error().message(),
         layer.file);
   }
+  // Later steps rely on a well-formed identity; a patch that breaks it is the user's error.
+  Status valid = validate_identity(*patched, resource.manifest.origin);
+  if (!valid.ok()) return invalid_input(at + ": " + valid.error().message(), layer.file);
   resource.manifest.object = std::move(*patched);
   return {};
 }

@@ -292,6 +292,7 @@ Status apply_replicas_and_images(const Layer& layer, Resources& resources) {
               object["spec"].contains("replicas"))) {
           continue;
         }
+        if (object.contains("spec") && !object["spec"].is_object()) continue;
         object["spec"]["replicas"] = *count;
       }
     }
