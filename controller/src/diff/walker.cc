@@ -21,33 +21,6 @@ const json& empty_array() {
   return kEmpty;
 }
 
-bool is_true(const json& v) { return v.is_boolean() && v.get<bool>(); }
-
-// Live values looser than the API default that Git never asked for (DESIGN.md "Closed world
-// for security fields"). Capabilities added by hand are caught by the set rule instead.
-bool closed_world(std::string_view parent, std::string_view name, const json& v) {
-  if (name == "privileged" || name == "allowPrivilegeEscalation" || name == "hostNetwork" ||
-      name == "hostPID" || name == "hostIPC") {
-    return is_true(v);
-  }
-  if (name == "runAsUser") return (v.is_number() && v == 0) || (v.is_string() && v == "0");
-  if (name == "procMount") return !(v.is_string() && v == "Default");
-  if (name == "type" && parent == "seccompProfile") return v.is_string() && v == "Unconfined";
-  if (name == "type" && parent == "seLinuxOptions") return !(v.is_string() && v == "");
-  return false;
-}
-
-bool needs_quotes(std::string_view name) {
-  return name.empty() || name.find_first_of(".[]'\\") != std::string_view::npos;
-}
-
-void append_escaped(std::string& path, std::string_view text) {
-  for (char c : text) {
-    if (c == ']' || c == '\\') path += '\\';
-    path += c;
-  }
-}
-
 // Key text; `scratch` holds it when it is not a string (ports[containerPort=8080]), so the
 // common case of string keys allocates nothing.
 std::string_view key_of(const json& element, std::string_view key, std::string& scratch) {
@@ -97,47 +70,6 @@ class PathMark {
 };
 
 }  // namespace
-
-void append_field(std::string& path, std::string_view name) {
-  if (needs_quotes(name)) {
-    path += "['";
-    for (char c : name) {
-      if (c == '\'' || c == '\\') path += '\\';
-      path += c;
-    }
-    path += "']";
-    return;
-  }
-  if (!path.empty()) path += '.';
-  path += name;
-}
-
-void append_keyed(std::string& path, std::string_view key, std::string_view value) {
-  path += '[';
-  path += key;
-  path += '=';
-  append_escaped(path, value);
-  path += ']';
-}
-
-void append_element(std::string& path, std::string_view value) {
-  path += '[';
-  append_escaped(path, value);
-  path += ']';
-}
-
-bool values_equal(Category category, const json& left, const json& right) {
-  if (left == right) return true;
-  if (category == Category::kResources && quantities_equal(left, right)) return true;
-  // The API coerces int-or-string fields; "1000" and 1000 are the same declaration.
-  if (left.is_string() && (right.is_number() || right.is_boolean())) {
-    return left.get_ref<const std::string&>() == right.dump();
-  }
-  if (right.is_string() && (left.is_number() || left.is_boolean())) {
-    return right.get_ref<const std::string&>() == left.dump();
-  }
-  return false;
-}
 
 Walker::Walker(const DiffOptions& options, Mode mode) : options_(options), mode_(mode) {
   for (Category c : options.scope) scope_[static_cast<size_t>(c)] = true;

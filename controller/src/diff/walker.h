@@ -82,6 +82,9 @@ class Walker {
 // and their decimal text ("1000" vs 1000), and exact JSON equality otherwise.
 bool values_equal(Category category, const json& left, const json& right);
 
+// Live values looser than the API default that Git never asked for (closed world).
+bool closed_world(std::string_view parent, std::string_view name, const json& value);
+
 // Appends path segments exactly as path::field / keyed / element would write them.
 void append_field(std::string& path, std::string_view name);
 void append_keyed(std::string& path, std::string_view key, std::string_view value);
