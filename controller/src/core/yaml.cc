@@ -227,6 +227,7 @@ class JsonBuilder : public YAML::EventHandler {
     std::optional<std::string> key;  // a map's pending key
     bool key_is_merge = false;
     YAML::Mark key_mark;
+    std::vector<std::string> merged;  // keys copied by "<<": explicit keys may override them
   };
   struct Anchored {
     json value;
@@ -272,7 +273,7 @@ class JsonBuilder : public YAML::EventHandler {
     if (!stack_.empty() && stack_.back().is_map && !stack_.back().key) {
       fail("mapping keys must be scalars", mark);
     }
-    Frame frame{std::move(value), is_map, anchor, json::json_pointer(), 1, std::nullopt, false, {}};
+    Frame frame{std::move(value), is_map, anchor, json::json_pointer(), 1, std::nullopt, false, {}, {}};
     if (options_.field_origins) {
       frame.pointer = child_pointer();
       if (mark.line >= 0) lines_.emplace_back(frame.pointer, mark.line + 1);
@@ -337,12 +338,18 @@ class JsonBuilder : public YAML::EventHandler {
       for (auto& source : sources) {
         if (!source.is_object()) fail("'<<' merge value must be a mapping", mark);
         for (auto& [k, v] : source.items()) {
-          if (!top.value.contains(k)) top.value[k] = v;
+          if (top.value.contains(k)) continue;
+          top.value[k] = v;
+          top.merged.push_back(k);
         }
       }
       return;
     }
-    if (top.value.contains(key)) fail("duplicate key '" + key + "'", top.key_mark);
+    if (top.value.contains(key)) {
+      auto merged = std::find(top.merged.begin(), top.merged.end(), key);
+      if (merged == top.merged.end()) fail("duplicate key '" + key + "'", top.key_mark);
+      top.merged.erase(merged);  // an explicit key overrides a merged one, once
+    }
     top.value[key] = std::move(value);
   }
 
