@@ -31,7 +31,8 @@ TEST(Quantity, FromJsonNumbers) {
 }
 
 TEST(Quantity, RejectsGarbage) {
-  for (const char* bad : {"", "m", "1.2.3", "1X", "Gi", "1e", "--1", "1 Gi", "99999999999999999999999Ei"}) {
+  for (const char* bad :
+       {"", "m", "1.2.3", "1X", "Gi", "1e", "--1", "1 Gi", "99999999999999999999999Ei"}) {
     EXPECT_FALSE(Quantity::parse(bad).has_value()) << bad;
   }
 }

@@ -6,9 +6,13 @@ namespace plumbline {
 namespace {
 
 TEST(Yaml, TypesPlainScalarsLikeKubernetes) {
-  auto doc = parse_yaml("a: 1\nb: '1'\nc: true\nd: yes\ne: 1.5\nf: ~\ng: 0x1f\nh: 0644\ni: 1e3\nj: 1Gi\n", "t.yaml");
+  auto doc = parse_yaml(
+      "a: 1\nb: '1'\nc: true\nd: yes\ne: 1.5\nf: ~\ng: 0x1f\nh: 0644\ni: 1e3\nj: 1Gi\n", "t.yaml");
   ASSERT_TRUE(doc.ok()) << doc.error().to_string();
-  EXPECT_EQ(*doc, json::parse(R"({"a":1,"b":"1","c":true,"d":true,"e":1.5,"f":null,"g":31,"h":420,"i":1000.0,"j":"1Gi"})"));
+  EXPECT_EQ(
+      *doc,
+      json::parse(
+          R"({"a":1,"b":"1","c":true,"d":true,"e":1.5,"f":null,"g":31,"h":420,"i":1000.0,"j":"1Gi"})"));
 }
 
 TEST(Yaml, ErrorNamesFileLineAndColumn) {
@@ -36,7 +40,8 @@ TEST(Yaml, NulBytesAreRefusedNotAHang) {
   const std::string hang("a: 1\n\0,\0\x03# x\n  \"  - n\n", 20);
   auto doc = parse_yaml_documents(hang, "bin.yaml");
   ASSERT_FALSE(doc.ok());
-  EXPECT_EQ(doc.error().to_string(), "bin.yaml:2: file contains a NUL byte (binary, or not UTF-8?)");
+  EXPECT_EQ(doc.error().to_string(),
+            "bin.yaml:2: file contains a NUL byte (binary, or not UTF-8?)");
 }
 
 TEST(Yaml, LeadingCommaIsAnErrorNotAnEndlessLoop) {
@@ -55,7 +60,9 @@ TEST(Yaml, MergeKeysAndAnchors) {
 }
 
 TEST(Yaml, MultiDocumentWithLinesAndFieldOrigins) {
-  std::string text = "apiVersion: v1\nkind: A\n---\napiVersion: v1\nkind: B\nspec:\n  containers:\n  - name: app\n    image: x\n";
+  std::string text =
+      "apiVersion: v1\nkind: A\n---\napiVersion: v1\nkind: B\nspec:\n  containers:\n  - name: "
+      "app\n    image: x\n";
   auto docs = parse_yaml_documents(text, "m.yaml", {.field_origins = true});
   ASSERT_TRUE(docs.ok());
   ASSERT_EQ(docs->size(), 2u);
@@ -65,15 +72,18 @@ TEST(Yaml, MultiDocumentWithLinesAndFieldOrigins) {
 }
 
 TEST(Yaml, RoundTripsStringsThatLookLikeOtherTypes) {
-  json value = json::parse(R"({"a":"true","b":"1","c":"","d":"multi\nline","e":"null","f":3,"g":[1,"2"]})");
+  json value =
+      json::parse(R"({"a":"true","b":"1","c":"","d":"multi\nline","e":"null","f":3,"g":[1,"2"]})");
   auto back = parse_yaml(to_yaml(value), "rt.yaml");
   ASSERT_TRUE(back.ok()) << back.error().to_string() << "\n" << to_yaml(value);
   EXPECT_EQ(*back, value);
 }
 
 TEST(Yaml, AliasBombIsBounded) {
-  std::string text = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
-                     "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n";
+  std::string text =
+      "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+      "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, "
+      "*c]\n";
   auto docs = parse_yaml_documents(text, "bomb.yaml", {.max_nodes = 1000});
   ASSERT_FALSE(docs.ok());
   EXPECT_NE(docs.error().message().find("more than 1000 nodes"), std::string::npos);

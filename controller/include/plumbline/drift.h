@@ -40,6 +40,7 @@ std::vector<Drift> compute_drift(const ManifestSet& desired, const std::vector<j
                                  const DiffOptions& options);
 
 // Drift of one object pair (used by compute_drift and by the controller per object).
-std::vector<Drift> diff_object(const Manifest& desired, const json& live, const DiffOptions& options);
+std::vector<Drift> diff_object(const Manifest& desired, const json& live,
+                               const DiffOptions& options);
 
 }  // namespace plumbline

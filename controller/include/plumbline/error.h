@@ -48,7 +48,9 @@ class Error {
     return *this;
   }
 
-  bool retryable() const { return code_ == ErrorCode::kUnavailable || code_ == ErrorCode::kTimeout; }
+  bool retryable() const {
+    return code_ == ErrorCode::kUnavailable || code_ == ErrorCode::kTimeout;
+  }
 
   // "where: message" (or just the message when where is empty).
   std::string to_string() const { return where_.empty() ? message_ : where_ + ": " + message_; }
@@ -70,23 +72,38 @@ inline Error not_found(std::string message, std::string where = {}) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit
+  Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}      // NOLINT: implicit
   Result(Error error) : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT: implicit
 
   bool ok() const { return state_.index() == 0; }
   explicit operator bool() const { return ok(); }
 
-  T& value() & { assert(ok()); return std::get<0>(state_); }
-  const T& value() const& { assert(ok()); return std::get<0>(state_); }
-  T&& value() && { assert(ok()); return std::get<0>(std::move(state_)); }
+  T& value() & {
+    assert(ok());
+    return std::get<0>(state_);
+  }
+  const T& value() const& {
+    assert(ok());
+    return std::get<0>(state_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<0>(std::move(state_));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T&& operator*() && { return std::move(*this).value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
-  const Error& error() const& { assert(!ok()); return std::get<1>(state_); }
-  Error&& error() && { assert(!ok()); return std::get<1>(std::move(state_)); }
+  const Error& error() const& {
+    assert(!ok());
+    return std::get<1>(state_);
+  }
+  Error&& error() && {
+    assert(!ok());
+    return std::get<1>(std::move(state_));
+  }
 
  private:
   std::variant<T, Error> state_;
@@ -101,8 +118,14 @@ class [[nodiscard]] Result<void> {
 
   bool ok() const { return !failed_; }
   explicit operator bool() const { return ok(); }
-  const Error& error() const& { assert(failed_); return error_; }
-  Error&& error() && { assert(failed_); return std::move(error_); }
+  const Error& error() const& {
+    assert(failed_);
+    return error_;
+  }
+  Error&& error() && {
+    assert(failed_);
+    return std::move(error_);
+  }
 
  private:
   Error error_{ErrorCode::kInternal, ""};
@@ -117,16 +140,16 @@ using Status = Result<void>;
 #define PL_CONCAT_(a, b) PL_CONCAT_INNER_(a, b)
 
 // Returns the error of a Result/Status expression from the enclosing function.
-#define PL_RETURN_IF_ERROR(expr)                     \
-  do {                                               \
-    auto pl_status_ = (expr);                        \
+#define PL_RETURN_IF_ERROR(expr)                                \
+  do {                                                          \
+    auto pl_status_ = (expr);                                   \
     if (!pl_status_.ok()) return std::move(pl_status_).error(); \
   } while (false)
 
 // PL_ASSIGN_OR_RETURN(auto x, f()); — declares x from the value, or returns the error.
 #define PL_ASSIGN_OR_RETURN(lhs, expr) \
   PL_ASSIGN_OR_RETURN_IMPL_(PL_CONCAT_(pl_result_, __LINE__), lhs, expr)
-#define PL_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr)    \
-  auto tmp = (expr);                                 \
-  if (!tmp.ok()) return std::move(tmp).error();      \
+#define PL_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
+  auto tmp = (expr);                              \
+  if (!tmp.ok()) return std::move(tmp).error();   \
   lhs = std::move(tmp).value()

@@ -78,7 +78,7 @@ struct DriftReport {
   size_t objects = 0;  // desired objects compared
   std::vector<Drift> drifts;
   std::vector<Violation> violations;
-  size_t omitted_drifts = 0;      // left out to keep the report bounded
+  size_t omitted_drifts = 0;  // left out to keep the report bounded
   size_t omitted_violations = 0;
 };
 

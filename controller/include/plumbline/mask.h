@@ -17,9 +17,9 @@ namespace plumbline {
 
 struct MaskOptions {
   // Case-insensitive substrings of env var names whose values are secret.
-  std::vector<std::string> secret_name_patterns = {"PASSWORD", "PASSWD", "SECRET", "TOKEN",
+  std::vector<std::string> secret_name_patterns = {"PASSWORD", "PASSWD",     "SECRET",  "TOKEN",
                                                    "KEY",      "CREDENTIAL", "PRIVATE", "AUTH",
-                                                   "CERT",     "SALT",  "DSN"};
+                                                   "CERT",     "SALT",       "DSN"};
 };
 
 bool is_secret_name(std::string_view name, const MaskOptions& options = {});

@@ -37,7 +37,7 @@ ListRule list_rule(std::string_view parent_field, std::string_view field);
 std::string field(std::string_view base, std::string_view name);  // "a" + "b" -> "a.b"
 std::string keyed(std::string_view base, std::string_view key, std::string_view value);
 std::string element(std::string_view base, std::string_view value);  // "add" -> "add[X]"
-std::string index(std::string_view base, size_t i);                    // "args[0]"
+std::string index(std::string_view base, size_t i);                  // "args[0]"
 
 // A list element's key value as text (numbers without quotes: ports[containerPort=8080]).
 std::string key_text(const json& value);

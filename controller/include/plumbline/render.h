@@ -29,7 +29,8 @@ struct RenderOptions {
 // Every object carries its origin (file and line) and, for kustomize, its base name
 // (Manifest::base_name: the name before namePrefix/nameSuffix and generator hash suffixes).
 // Errors name the file (and line) and never return a partial set.
-Result<ManifestSet> render(const FileTree& tree, std::string_view path, const RenderOptions& options);
+Result<ManifestSet> render(const FileTree& tree, std::string_view path,
+                           const RenderOptions& options);
 
 Result<ManifestSet> render_plain(const FileTree& tree, std::string_view path);
 Result<ManifestSet> render_kustomize(const FileTree& tree, std::string_view path);

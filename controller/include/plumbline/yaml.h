@@ -24,8 +24,8 @@ struct YamlOptions {
 };
 
 struct YamlDocument {
-  json value;                // null for an empty document ("---" with nothing after it)
-  SourceLocation location;   // file and the line the document starts on
+  json value;               // null for an empty document ("---" with nothing after it)
+  SourceLocation location;  // file and the line the document starts on
   std::shared_ptr<const FieldOrigins> fields;  // when YamlOptions::field_origins
 };
 

@@ -1,6 +1,11 @@
+// The `plumbline` binary: a thin entry point over app/cli.h.
 #include <iostream>
+#include <string>
+#include <vector>
 
-int main() {
-  std::cerr << "plumbline: not yet wired\n";
-  return 2;
+#include "app/cli.h"
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  return plumbline::app::main_entry(args, std::cout, std::cerr);
 }

@@ -20,7 +20,8 @@ class DirectoryTree : public FileTree {
   Result<std::string> read_file(std::string_view path) const override {
     PL_ASSIGN_OR_RETURN(fs::path real, resolve(path));
     std::error_code ec;
-    if (fs::is_directory(real, ec)) return invalid_input("is a directory, not a file", display(path));
+    if (fs::is_directory(real, ec))
+      return invalid_input("is a directory, not a file", display(path));
     std::ifstream in(real, std::ios::binary);
     if (!in) return not_found("no such file", display(path));
     std::ostringstream buffer;
@@ -65,8 +66,8 @@ class DirectoryTree : public FileTree {
     if (ec) return not_found(ec.message(), display(path));
     auto rel = canonical.lexically_relative(canonical_root_);
     if (!rel.empty() && *rel.begin() == "..") {
-      return Error(ErrorCode::kPermissionDenied, "path leaves the repository (symlink to " +
-                                                     canonical.string() + ")",
+      return Error(ErrorCode::kPermissionDenied,
+                   "path leaves the repository (symlink to " + canonical.string() + ")",
                    display(path));
     }
     return real;
@@ -80,7 +81,8 @@ class DirectoryTree : public FileTree {
 
 Result<std::string> join_tree_path(std::string_view base, std::string_view relative) {
   if (!relative.empty() && relative.front() == '/') {
-    return Error(ErrorCode::kPermissionDenied, "absolute paths are not allowed", std::string(relative));
+    return Error(ErrorCode::kPermissionDenied, "absolute paths are not allowed",
+                 std::string(relative));
   }
   std::vector<std::string> parts;
   auto push = [&](std::string_view text) -> Status {
@@ -92,7 +94,8 @@ Result<std::string> join_tree_path(std::string_view base, std::string_view relat
       if (part == "..") {
         if (parts.empty()) {
           return Error(ErrorCode::kPermissionDenied, "path leaves the repository root",
-                       std::string(base.empty() ? relative : std::string(base) + "/" + std::string(relative)));
+                       std::string(base.empty() ? relative
+                                                : std::string(base) + "/" + std::string(relative)));
         }
         parts.pop_back();
       } else if (!part.empty() && part != ".") {
@@ -132,8 +135,10 @@ Result<std::vector<TreeEntry>> MemoryTree::list_directory(std::string_view path)
     if (file.compare(0, prefix.size(), prefix) != 0) continue;
     std::string rest = file.substr(prefix.size());
     auto slash = rest.find('/');
-    if (slash == std::string::npos) entries.emplace(rest, EntryType::kFile);
-    else entries[rest.substr(0, slash)] = EntryType::kDirectory;
+    if (slash == std::string::npos)
+      entries.emplace(rest, EntryType::kFile);
+    else
+      entries[rest.substr(0, slash)] = EntryType::kDirectory;
   }
   if (entries.empty() && !clean.empty()) return not_found("no such directory", clean);
   std::vector<TreeEntry> out;
@@ -143,10 +148,12 @@ Result<std::vector<TreeEntry>> MemoryTree::list_directory(std::string_view path)
 
 Result<EntryType> MemoryTree::stat(std::string_view path) const {
   PL_ASSIGN_OR_RETURN(std::string clean, join_tree_path("", path));
-  if (clean.empty() || files_.count(clean)) return clean.empty() ? EntryType::kDirectory : EntryType::kFile;
+  if (clean.empty() || files_.count(clean))
+    return clean.empty() ? EntryType::kDirectory : EntryType::kFile;
   std::string prefix = clean + "/";
   auto it = files_.lower_bound(prefix);
-  if (it != files_.end() && it->first.compare(0, prefix.size(), prefix) == 0) return EntryType::kDirectory;
+  if (it != files_.end() && it->first.compare(0, prefix.size(), prefix) == 0)
+    return EntryType::kDirectory;
   return not_found("no such file or directory", clean);
 }
 

@@ -35,7 +35,7 @@ std::optional<Category> parse_category(std::string_view text) {
 }
 
 std::vector<Category> default_scope() {
-  return {Category::kResources, Category::kEnv,      Category::kSelinux, Category::kSeccomp,
+  return {Category::kResources,    Category::kEnv,      Category::kSelinux, Category::kSeccomp,
           Category::kCapabilities, Category::kIdentity, Category::kRuntime};
 }
 
@@ -47,33 +47,48 @@ std::vector<Category> all_categories() {
 
 std::string_view to_string(DriftType type) {
   switch (type) {
-    case DriftType::kChanged: return "changed";
-    case DriftType::kMissing: return "missing";
-    case DriftType::kExtra: return "extra";
-    case DriftType::kObjectMissing: return "object-missing";
-    case DriftType::kObjectExtra: return "object-extra";
+    case DriftType::kChanged:
+      return "changed";
+    case DriftType::kMissing:
+      return "missing";
+    case DriftType::kExtra:
+      return "extra";
+    case DriftType::kObjectMissing:
+      return "object-missing";
+    case DriftType::kObjectExtra:
+      return "object-extra";
   }
   return "unknown";
 }
 
 std::string_view to_string(Action action) {
   switch (action) {
-    case Action::kReport: return "report";
-    case Action::kIgnored: return "ignored";
-    case Action::kWouldCorrect: return "would-correct";
-    case Action::kCorrected: return "corrected";
-    case Action::kFailed: return "failed";
+    case Action::kReport:
+      return "report";
+    case Action::kIgnored:
+      return "ignored";
+    case Action::kWouldCorrect:
+      return "would-correct";
+    case Action::kCorrected:
+      return "corrected";
+    case Action::kFailed:
+      return "failed";
   }
   return "unknown";
 }
 
-std::string_view to_string(StateSide side) { return side == StateSide::kDesired ? "desired" : "live"; }
+std::string_view to_string(StateSide side) {
+  return side == StateSide::kDesired ? "desired" : "live";
+}
 
 std::string_view to_string(DifferenceType type) {
   switch (type) {
-    case DifferenceType::kChanged: return "changed";
-    case DifferenceType::kOnlyInA: return "only-in-a";
-    case DifferenceType::kOnlyInB: return "only-in-b";
+    case DifferenceType::kChanged:
+      return "changed";
+    case DifferenceType::kOnlyInA:
+      return "only-in-a";
+    case DifferenceType::kOnlyInB:
+      return "only-in-b";
   }
   return "unknown";
 }

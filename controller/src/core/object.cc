@@ -36,7 +36,8 @@ json ObjectRef::to_json() const {
 
 std::string api_group(std::string_view api_version) {
   auto slash = api_version.find('/');
-  return slash == std::string_view::npos ? std::string{} : std::string(api_version.substr(0, slash));
+  return slash == std::string_view::npos ? std::string{}
+                                         : std::string(api_version.substr(0, slash));
 }
 
 std::string SourceLocation::to_string() const {

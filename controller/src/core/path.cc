@@ -47,9 +47,12 @@ bool segment_matches(const Segment& pattern, const Segment& segment) {
   }
   if (pattern.kind != segment.kind) return false;
   switch (pattern.kind) {
-    case K::kField: return glob(pattern.name, segment.name);
-    case K::kKeyed: return glob(pattern.key, segment.key) && glob(pattern.value, segment.value);
-    case K::kElement: return glob(pattern.value, segment.value);
+    case K::kField:
+      return glob(pattern.name, segment.name);
+    case K::kKeyed:
+      return glob(pattern.key, segment.key) && glob(pattern.value, segment.value);
+    case K::kElement:
+      return glob(pattern.value, segment.value);
   }
   return false;
 }
@@ -58,8 +61,8 @@ bool segment_matches(const Segment& pattern, const Segment& segment) {
 
 ListRule list_rule(std::string_view parent_field, std::string_view name) {
   static constexpr std::string_view kByName[] = {
-      "containers", "initContainers", "ephemeralContainers", "env", "sysctls", "volumes",
-      "imagePullSecrets", "resourceClaims", "hostAliases"};
+      "containers", "initContainers",   "ephemeralContainers", "env",        "sysctls",
+      "volumes",    "imagePullSecrets", "resourceClaims",      "hostAliases"};
   if (name == "hostAliases") return {ListKind::kKeyed, "ip"};
   if (std::find(std::begin(kByName), std::end(kByName), name) != std::end(kByName)) {
     return {ListKind::kKeyed, "name"};
@@ -67,7 +70,8 @@ ListRule list_rule(std::string_view parent_field, std::string_view name) {
   if (name == "ports") return {ListKind::kKeyed, "containerPort"};
   if (name == "volumeMounts") return {ListKind::kKeyed, "mountPath"};
   if (name == "volumeDevices") return {ListKind::kKeyed, "devicePath"};
-  if ((name == "add" || name == "drop") && parent_field == "capabilities") return {ListKind::kSet, {}};
+  if ((name == "add" || name == "drop") && parent_field == "capabilities")
+    return {ListKind::kSet, {}};
   if (name == "supplementalGroups") return {ListKind::kSet, {}};
   return {ListKind::kAtomic, {}};
 }
@@ -230,7 +234,8 @@ std::optional<json::json_pointer> resolve(const json& object, std::string_view t
 
 std::string from_pointer(const json& object, const json::json_pointer& pointer) {
   std::vector<std::string> tokens;
-  for (json::json_pointer p = pointer; !p.empty(); p = p.parent_pointer()) tokens.push_back(p.back());
+  for (json::json_pointer p = pointer; !p.empty(); p = p.parent_pointer())
+    tokens.push_back(p.back());
   std::reverse(tokens.begin(), tokens.end());
   std::string out;
   std::string parent_field, last_field;

@@ -23,11 +23,21 @@ constexpr i128 pow_i(i128 base, int exp) {
 }
 
 constexpr Suffix kSuffixes[] = {
-    {"Ki", pow_i(2, 10) * kNano}, {"Mi", pow_i(2, 20) * kNano}, {"Gi", pow_i(2, 30) * kNano},
-    {"Ti", pow_i(2, 40) * kNano}, {"Pi", pow_i(2, 50) * kNano}, {"Ei", pow_i(2, 60) * kNano},
-    {"n", 1},                     {"u", 1000},                  {"m", 1'000'000},
-    {"", kNano},                  {"k", pow_i(10, 3) * kNano},  {"M", pow_i(10, 6) * kNano},
-    {"G", pow_i(10, 9) * kNano},  {"T", pow_i(10, 12) * kNano}, {"P", pow_i(10, 15) * kNano},
+    {"Ki", pow_i(2, 10) * kNano},
+    {"Mi", pow_i(2, 20) * kNano},
+    {"Gi", pow_i(2, 30) * kNano},
+    {"Ti", pow_i(2, 40) * kNano},
+    {"Pi", pow_i(2, 50) * kNano},
+    {"Ei", pow_i(2, 60) * kNano},
+    {"n", 1},
+    {"u", 1000},
+    {"m", 1'000'000},
+    {"", kNano},
+    {"k", pow_i(10, 3) * kNano},
+    {"M", pow_i(10, 6) * kNano},
+    {"G", pow_i(10, 9) * kNano},
+    {"T", pow_i(10, 12) * kNano},
+    {"P", pow_i(10, 15) * kNano},
     {"E", pow_i(10, 18) * kNano},
 };
 
@@ -130,7 +140,8 @@ std::string Quantity::to_string() const {
   } while (whole > 0);
   if (frac != 0) {
     std::string f(9, '0');
-    for (int i = 8; i >= 0; --i, frac /= 10) f[i] = static_cast<char>('0' + static_cast<int>(frac % 10));
+    for (int i = 8; i >= 0; --i, frac /= 10)
+      f[i] = static_cast<char>('0' + static_cast<int>(frac % 10));
     while (!f.empty() && f.back() == '0') f.pop_back();
     digits += "." + f;
   }

@@ -7,9 +7,9 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
-#include <sstream>
 #include <map>
 #include <optional>
+#include <sstream>
 
 #include "plumbline/path.h"
 
@@ -25,7 +25,8 @@ constexpr int kMaxFlowDepth = 256;
 Status check_no_nul(std::string_view text, std::string_view file) {
   auto nul = text.find('\0');
   if (nul == std::string_view::npos) return {};
-  size_t line = 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + static_cast<long>(nul), '\n'));
+  size_t line = 1 + static_cast<size_t>(
+                        std::count(text.begin(), text.begin() + static_cast<long>(nul), '\n'));
   return invalid_input("file contains a NUL byte (binary, or not UTF-8?)",
                        std::string(file) + ":" + std::to_string(line));
 }
@@ -47,8 +48,10 @@ Status check_flow_depth(std::string_view text, std::string_view file) {
       if (c == quote) quote = 0;
       continue;
     }
-    if (c == '#') comment = true;
-    else if (c == '"' || c == '\'') quote = c;
+    if (c == '#')
+      comment = true;
+    else if (c == '"' || c == '\'')
+      quote = c;
     else if (c == '[' || c == '{') {
       if (++depth > kMaxFlowDepth) {
         return invalid_input("YAML nested deeper than " + std::to_string(kMaxFlowDepth) + " levels",
@@ -72,7 +75,8 @@ bool is_one_of(std::string_view s, std::initializer_list<std::string_view> optio
 json resolve_plain(const std::string& s) {
   if (s.empty() || is_one_of(s, {"~", "null", "Null", "NULL"})) return nullptr;
   if (is_one_of(s, {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"})) return true;
-  if (is_one_of(s, {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"})) return false;
+  if (is_one_of(s, {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"}))
+    return false;
   const char c0 = s[0];
   if (!(std::isdigit(static_cast<unsigned char>(c0)) || c0 == '-' || c0 == '+' || c0 == '.')) {
     return s;
@@ -120,8 +124,10 @@ json resolve_plain(const std::string& s) {
   bool digit = false, dot = false, exp = false;
   for (size_t i = 0; i < body.size(); ++i) {
     char ch = body[i];
-    if (std::isdigit(static_cast<unsigned char>(ch))) digit = true;
-    else if (ch == '.' && !dot && !exp) dot = true;
+    if (std::isdigit(static_cast<unsigned char>(ch)))
+      digit = true;
+    else if (ch == '.' && !dot && !exp)
+      dot = true;
     else if ((ch == 'e' || ch == 'E') && digit && !exp && i + 1 < body.size()) {
       exp = true;
       if (body[i + 1] == '+' || body[i + 1] == '-') ++i;
@@ -138,7 +144,8 @@ json resolve_plain(const std::string& s) {
 
 std::string where(std::string_view file, const YAML::Mark& mark) {
   std::string out(file);
-  if (mark.line >= 0) out += ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
+  if (mark.line >= 0)
+    out += ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
   return out;
 }
 
@@ -172,7 +179,8 @@ class JsonBuilder : public YAML::EventHandler {
       auto fields = std::make_shared<FieldOrigins>();
       for (const auto& [pointer, line] : lines_) {
         if (pointer.empty()) continue;
-        fields->emplace(path::from_pointer(doc_.value, pointer), SourceLocation{std::string(file_), line, 0});
+        fields->emplace(path::from_pointer(doc_.value, pointer),
+                        SourceLocation{std::string(file_), line, 0});
       }
       doc_.fields = std::move(fields);
     }
@@ -273,7 +281,8 @@ class JsonBuilder : public YAML::EventHandler {
     if (!stack_.empty() && stack_.back().is_map && !stack_.back().key) {
       fail("mapping keys must be scalars", mark);
     }
-    Frame frame{std::move(value), is_map, anchor, json::json_pointer(), 1, std::nullopt, false, {}, {}};
+    Frame frame{
+        std::move(value), is_map, anchor, json::json_pointer(), 1, std::nullopt, false, {}, {}};
     if (options_.field_origins) {
       frame.pointer = child_pointer();
       if (mark.line >= 0) lines_.emplace_back(frame.pointer, mark.line + 1);
@@ -286,7 +295,8 @@ class JsonBuilder : public YAML::EventHandler {
     count_event(YAML::Mark::null_mark());
     Frame frame = std::move(stack_.back());
     stack_.pop_back();
-    if (frame.is_map && frame.key) fail("mapping key '" + *frame.key + "' has no value", frame.key_mark);
+    if (frame.is_map && frame.key)
+      fail("mapping key '" + *frame.key + "' has no value", frame.key_mark);
     if (frame.anchor != 0) anchors_[frame.anchor] = {frame.value, frame.nodes};
     attach(frame.key_mark, std::move(frame.value), frame.nodes);
   }
@@ -311,7 +321,8 @@ class JsonBuilder : public YAML::EventHandler {
     }
     budget(mark, nodes);
     note_root(mark);
-    if (options_.field_origins && mark.line >= 0) lines_.emplace_back(child_pointer(), mark.line + 1);
+    if (options_.field_origins && mark.line >= 0)
+      lines_.emplace_back(child_pointer(), mark.line + 1);
     if (anchor != 0) anchors_[anchor] = {value, nodes};
     attach(mark, std::move(value), nodes);
   }
@@ -333,8 +344,10 @@ class JsonBuilder : public YAML::EventHandler {
     if (top.key_is_merge) {  // "<<: *base" copies the keys the mapping does not set itself
       top.key_is_merge = false;
       std::vector<json> sources;
-      if (value.is_object()) sources.push_back(std::move(value));
-      else if (value.is_array()) sources.assign(value.begin(), value.end());
+      if (value.is_object())
+        sources.push_back(std::move(value));
+      else if (value.is_array())
+        sources.assign(value.begin(), value.end());
       for (auto& source : sources) {
         if (!source.is_object()) fail("'<<' merge value must be a mapping", mark);
         for (auto& [k, v] : source.items()) {
@@ -400,14 +413,22 @@ void emit(YAML::Emitter& out, const json& value) {
       const auto& s = value.get_ref<const std::string&>();
       // A literal block keeps a final newline ("|"); yaml-cpp cannot write "|-", so text
       // with inner newlines but none at the end is double-quoted instead.
-      if (needs_quoting(s)) out << YAML::DoubleQuoted;
-      else if (s.find('\n') != std::string::npos) out << (s.back() == '\n' ? YAML::Literal : YAML::DoubleQuoted);
+      if (needs_quoting(s))
+        out << YAML::DoubleQuoted;
+      else if (s.find('\n') != std::string::npos)
+        out << (s.back() == '\n' ? YAML::Literal : YAML::DoubleQuoted);
       out << s;
       break;
     }
-    case json::value_t::boolean: out << (value.get<bool>() ? "true" : "false"); break;
-    case json::value_t::null: out << YAML::Null; break;
-    default: out << value.dump(); break;  // numbers: JSON spelling is valid YAML
+    case json::value_t::boolean:
+      out << (value.get<bool>() ? "true" : "false");
+      break;
+    case json::value_t::null:
+      out << YAML::Null;
+      break;
+    default:
+      out << value.dump();
+      break;  // numbers: JSON spelling is valid YAML
   }
 }
 

@@ -1,0 +1,49 @@
+// app/cli.h — the `plumbline` command line: parsing and the commands.
+//
+// Thin layer over the library: parse flags into a CliOptions, run the pipeline, print the
+// report, and map the outcome to the exit status (0 consistent, 1 drift/violations, 2 error).
+#pragma once
+
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "plumbline/error.h"
+
+namespace plumbline::app {
+
+enum class ExitCode { kConsistent = 0, kDrift = 1, kError = 2 };
+
+struct CliOptions {
+  std::string command;  // diff | compare | render | version | help
+  std::string help_topic;
+  std::string repo;
+  std::string ref;
+  std::vector<std::string> paths;
+  std::string render_mode = "auto";
+  std::string live;
+  std::vector<std::string> policies;
+  std::vector<std::string> scope;
+  std::string format = "text";
+  std::string output;
+  std::string environment;  // diff: the environment's name (default: last path component)
+  std::vector<std::string> environments;  // compare: names for the two paths
+  std::string cache_dir;
+  std::string color = "auto";  // auto | always | never
+  bool quiet = false;
+};
+
+// Parses argv (without argv[0]). Errors name the flag.
+Result<CliOptions> parse_args(const std::vector<std::string>& args);
+
+// Usage text: the overview, or one command's help.
+std::string usage(const std::string& topic);
+
+// Runs a parsed command; writes reports to `out` (or --output), messages to `err`.
+ExitCode run(const CliOptions& options, std::ostream& out, std::ostream& err);
+
+// The whole program: parse + run, errors printed as "plumbline: error: …".
+int main_entry(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+}  // namespace plumbline::app

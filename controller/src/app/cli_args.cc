@@ -1,0 +1,146 @@
+#include <algorithm>
+#include <map>
+
+#include "app/cli.h"
+
+namespace plumbline::app {
+namespace {
+
+struct FlagSpec {
+  std::string name;
+  bool takes_value;
+  std::vector<std::string> commands;  // where the flag is accepted
+};
+
+const std::vector<FlagSpec>& flag_specs() {
+  static const std::vector<FlagSpec> kSpecs = {
+      {"repo", true, {"diff", "compare", "render"}},
+      {"ref", true, {"diff", "compare", "render"}},
+      {"path", true, {"diff", "compare", "render"}},
+      {"render", true, {"diff", "compare", "render"}},
+      {"cache-dir", true, {"diff", "compare", "render"}},
+      {"live", true, {"diff"}},
+      {"policy", true, {"diff", "compare"}},
+      {"scope", true, {"diff", "compare"}},
+      {"format", true, {"diff", "compare"}},
+      {"output", true, {"diff", "compare", "render"}},
+      {"environment", true, {"diff", "compare"}},
+      {"color", true, {"diff", "compare"}},
+      {"quiet", false, {"diff", "compare", "render"}},
+  };
+  return kSpecs;
+}
+
+std::vector<std::string> split_list(const std::string& value) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= value.size()) {
+    size_t end = value.find(',', start);
+    if (end == std::string::npos) end = value.size();
+    if (end > start) out.push_back(value.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+Status set_flag(CliOptions& o, const std::string& name, const std::string& value) {
+  if (name == "repo")
+    o.repo = value;
+  else if (name == "ref")
+    o.ref = value;
+  else if (name == "path")
+    o.paths.push_back(value);
+  else if (name == "render")
+    o.render_mode = value;
+  else if (name == "cache-dir")
+    o.cache_dir = value;
+  else if (name == "live")
+    o.live = value;
+  else if (name == "policy")
+    o.policies.push_back(value);
+  else if (name == "scope") {
+    auto items = split_list(value);
+    o.scope.insert(o.scope.end(), items.begin(), items.end());
+  } else if (name == "format")
+    o.format = value;
+  else if (name == "output")
+    o.output = value;
+  else if (name == "environment") {
+    auto items = split_list(value);
+    if (o.command == "compare")
+      o.environments.insert(o.environments.end(), items.begin(), items.end());
+    else
+      o.environment = value;
+  } else if (name == "color") {
+    if (value != "auto" && value != "always" && value != "never") {
+      return invalid_input("--color must be auto, always or never, got '" + value + "'");
+    }
+    o.color = value;
+  } else if (name == "quiet")
+    o.quiet = true;
+  return {};
+}
+
+}  // namespace
+
+Result<CliOptions> parse_args(const std::vector<std::string>& args) {
+  CliOptions o;
+  if (args.empty()) {
+    o.command = "help";
+    return o;
+  }
+  const std::string& first = args[0];
+  if (first == "-h" || first == "--help" || first == "help") {
+    o.command = "help";
+    if (args.size() > 1) o.help_topic = args[1];
+    return o;
+  }
+  if (first == "version" || first == "--version") {
+    o.command = "version";
+    return o;
+  }
+  static const std::vector<std::string> kCommands = {"diff", "compare", "render"};
+  if (std::find(kCommands.begin(), kCommands.end(), first) == kCommands.end()) {
+    return invalid_input("unknown command '" + first +
+                         "' (commands: diff, compare, render; see `plumbline --help`)");
+  }
+  o.command = first;
+  for (size_t i = 1; i < args.size(); ++i) {
+    std::string arg = args[i];
+    if (arg == "-h" || arg == "--help") {
+      o.help_topic = o.command;
+      o.command = "help";
+      return o;
+    }
+    if (arg.rfind("--", 0) != 0) {
+      return invalid_input("unexpected argument '" + arg +
+                           "' (flags start with --; see `plumbline " + o.command + " --help`)");
+    }
+    std::string name = arg.substr(2);
+    std::optional<std::string> value;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name.resize(eq);
+    }
+    if (name == "no-color") {
+      o.color = "never";
+      continue;
+    }
+    auto spec = std::find_if(flag_specs().begin(), flag_specs().end(),
+                             [&](const FlagSpec& s) { return s.name == name; });
+    if (spec == flag_specs().end() || std::find(spec->commands.begin(), spec->commands.end(),
+                                                o.command) == spec->commands.end()) {
+      return invalid_input("unknown flag --" + name + " for `plumbline " + o.command +
+                           "` (see `plumbline " + o.command + " --help`)");
+    }
+    if (spec->takes_value && !value) {
+      if (i + 1 >= args.size()) return invalid_input("flag --" + name + " needs a value");
+      value = args[++i];
+    }
+    if (!spec->takes_value && value) return invalid_input("flag --" + name + " takes no value");
+    PL_RETURN_IF_ERROR(set_flag(o, name, value.value_or("")));
+  }
+  return o;
+}
+
+}  // namespace plumbline::app

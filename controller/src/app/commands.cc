@@ -1,0 +1,336 @@
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "app/cli.h"
+#include "plumbline/compare.h"
+#include "plumbline/drift.h"
+#include "plumbline/git_source.h"
+#include "plumbline/mask.h"
+#include "plumbline/policy.h"
+#include "plumbline/render.h"
+#include "plumbline/report.h"
+#include "plumbline/snapshot.h"
+#include "plumbline/yaml.h"
+
+namespace plumbline::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view kVersion = "0.1.0";
+
+// The desired state of one environment and where it came from.
+struct Desired {
+  ManifestSet objects;
+  ReportSource source;
+};
+
+Result<std::string> read_input_file(const std::string& file) {
+  if (file == "-") {
+    std::ostringstream buffer;
+    buffer << std::cin.rdbuf();
+    return buffer.str();
+  }
+  std::error_code ec;
+  if (fs::is_directory(file, ec)) return invalid_input("is a directory, expected a file", file);
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return not_found("cannot open file", file);
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+bool is_url(const std::string& repo) {
+  return repo.find("://") != std::string::npos ||
+         (repo.find('@') != std::string::npos && repo.find(':') != std::string::npos);
+}
+
+// A local directory that is not a Git repository is read as it is on disk (a working copy
+// of manifests); a local repository is read at the commit of --ref (HEAD by default).
+bool is_plain_directory(const std::string& repo) {
+  std::error_code ec;
+  if (!fs::is_directory(repo, ec)) return false;
+  bool work_tree = fs::exists(fs::path(repo) / ".git", ec);
+  bool bare =
+      fs::exists(fs::path(repo) / "HEAD", ec) && fs::is_directory(fs::path(repo) / "objects", ec);
+  return !work_tree && !bare;
+}
+
+struct OpenedSource {
+  FileTreePtr tree;
+  ReportSource source;
+};
+
+Result<OpenedSource> open_source(const CliOptions& o, std::ostream& err) {
+  if (o.repo.empty()) return invalid_input("--repo is required (a local path or a Git URL)");
+  OpenedSource opened;
+  opened.source.repo = o.repo;
+  opened.source.ref = o.ref;
+  if (!is_url(o.repo) && is_plain_directory(o.repo)) {
+    if (!o.ref.empty()) {
+      return invalid_input("--ref " + o.ref + " needs a Git repository, but " + o.repo +
+                           " is a plain directory");
+    }
+    opened.tree = make_directory_tree(o.repo);
+    opened.source.revision = "working-tree";
+    return opened;
+  }
+  std::error_code ec;
+  if (!is_url(o.repo) && !fs::exists(o.repo, ec))
+    return not_found("no such repository or directory", o.repo);
+  GitSourceOptions git;
+  git.repo = o.repo;
+  git.ref = o.ref;
+  git.cache_dir = o.cache_dir;
+  git.auth = GitAuth::from_environment();
+  if (is_url(o.repo) && !o.quiet) err << "plumbline: fetching " << o.repo << "\n";
+  auto snapshot = open_git_snapshot(git);
+  if (!snapshot) return std::move(snapshot).error();
+  opened.tree = std::move(snapshot->tree);
+  opened.source.revision = snapshot->revision;
+  opened.source.ref = o.ref.empty() ? snapshot->ref : o.ref;
+  return opened;
+}
+
+Result<Desired> render_path(const FileTree& tree, const ReportSource& base, const std::string& path,
+                            const std::string& mode_text) {
+  auto mode = parse_render_mode(mode_text);
+  if (!mode)
+    return invalid_input("--render must be auto, plain or kustomize, got '" + mode_text + "'");
+  Desired desired;
+  desired.source = base;
+  desired.source.path = path;
+  auto objects = render(tree, path, {.mode = *mode});
+  if (!objects) {
+    Error error = std::move(objects).error();
+    return error.context("rendering " + path + " (" + tree.describe() + ")");
+  }
+  desired.objects = std::move(*objects);
+  return desired;
+}
+
+std::string environment_name(const std::string& path) {
+  std::string trimmed = path;
+  while (!trimmed.empty() && trimmed.back() == '/') trimmed.pop_back();
+  auto slash = trimmed.find_last_of('/');
+  std::string name = slash == std::string::npos ? trimmed : trimmed.substr(slash + 1);
+  return name.empty() ? "default" : name;
+}
+
+Result<std::vector<Policy>> load_policies(const CliOptions& o) {
+  std::vector<Policy> all;
+  for (const auto& file : o.policies) {
+    PL_ASSIGN_OR_RETURN(std::string text, read_input_file(file));
+    PL_ASSIGN_OR_RETURN(auto policies, parse_policies(text, file));
+    all.insert(all.end(), std::make_move_iterator(policies.begin()),
+               std::make_move_iterator(policies.end()));
+  }
+  return all;
+}
+
+Result<DiffOptions> options_for(const CliOptions& o, const std::vector<Policy>& policies,
+                                const std::string& environment) {
+  DiffOptions options = diff_options_for(policies, environment);
+  if (!o.scope.empty()) {
+    options.scope.clear();
+    for (const auto& name : o.scope) {
+      auto category = parse_category(name);
+      if (!category) {
+        return invalid_input(
+            "unknown category '" + name +
+            "' in --scope (resources, env, selinux, seccomp, capabilities, identity, "
+            "runtime, image, replicas, labels)");
+      }
+      options.scope.push_back(*category);
+    }
+  }
+  return options;
+}
+
+Result<ReportFormat> format_of(const CliOptions& o) {
+  auto format = parse_report_format(o.format);
+  if (!format)
+    return invalid_input("--format must be text, json, markdown or sarif, got '" + o.format + "'");
+  return *format;
+}
+
+bool use_color(const CliOptions& o) {
+  if (o.color == "always") return true;
+  if (o.color == "never" || !o.output.empty() || std::getenv("NO_COLOR") != nullptr) return false;
+  return ::isatty(STDOUT_FILENO) != 0;
+}
+
+// Writes atomically: a reader never sees half a report.
+Status write_output(const CliOptions& o, const std::string& text, std::ostream& out) {
+  if (o.output.empty() || o.output == "-") {
+    out << text;
+    out.flush();
+    return {};
+  }
+  std::string tmp = o.output + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream file(tmp, std::ios::binary | std::ios::trunc);
+    if (!file) return not_found("cannot write file", o.output);
+    file << text;
+    if (!file.flush()) return Error(ErrorCode::kUnavailable, "write failed", o.output);
+  }
+  std::error_code ec;
+  fs::rename(tmp, o.output, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    return Error(ErrorCode::kUnavailable, "cannot write file: " + ec.message(), o.output);
+  }
+  return {};
+}
+
+Result<int> run_diff(const CliOptions& o, std::ostream& out, std::ostream& err) {
+  if (o.paths.size() != 1)
+    return invalid_input("diff needs exactly one --path (the environment's folder)");
+  if (o.live.empty()) return invalid_input("diff needs --live FILE (kubectl get -o yaml output)");
+  if (o.live == "cluster") {
+    return invalid_input(
+        "--live cluster is not available in this build yet; use --live FILE with "
+        "`kubectl get deploy,sts,ds,cronjob,job -o yaml` output");
+  }
+  PL_ASSIGN_OR_RETURN(ReportFormat format, format_of(o));
+  PL_ASSIGN_OR_RETURN(auto policies_all, load_policies(o));
+  std::string environment = o.environment.empty() ? environment_name(o.paths[0]) : o.environment;
+  auto policies = policies_for(policies_all, environment);
+  PL_ASSIGN_OR_RETURN(DiffOptions options, options_for(o, policies, environment));
+
+  PL_ASSIGN_OR_RETURN(OpenedSource opened, open_source(o, err));
+  PL_ASSIGN_OR_RETURN(Desired desired,
+                      render_path(*opened.tree, opened.source, o.paths[0], o.render_mode));
+  PL_ASSIGN_OR_RETURN(std::string live_text, read_input_file(o.live));
+  PL_ASSIGN_OR_RETURN(auto live,
+                      parse_live_snapshot(live_text, o.live == "-" ? "<stdin>" : o.live));
+
+  // A snapshot file covers only the kinds it holds: a desired Service is not "missing" from a
+  // snapshot of Deployments. Objects of kinds the snapshot lacks are left out, and said so.
+  std::set<std::string> live_kinds;
+  for (const auto& object : live) live_kinds.insert(object.value("kind", ""));
+  ManifestSet covered;
+  std::map<std::string, size_t> uncovered;
+  for (auto& m : desired.objects) {
+    std::string kind = m.object.value("kind", "");
+    if (live_kinds.count(kind))
+      covered.push_back(std::move(m));
+    else
+      ++uncovered[kind];
+  }
+  if (!uncovered.empty() && !o.quiet) {
+    err << "plumbline: note: the live snapshot has no";
+    std::string sep = " ";
+    size_t total = 0;
+    for (const auto& [kind, count] : uncovered) {
+      err << sep << kind;
+      sep = ", ";
+      total += count;
+    }
+    err << " objects; " << total << " desired object(s) of those kinds were not compared\n";
+  }
+
+  DriftReport report;
+  report.environment = environment;
+  report.source = desired.source;
+  report.objects = covered.size();
+  report.drifts = compute_drift(covered, live, options);
+  apply_policies(report, policies, covered, &live);
+
+  FormatOptions format_options{.color = use_color(o), .tool_version = std::string(kVersion)};
+  PL_RETURN_IF_ERROR(write_output(o, format_report(report, format, format_options), out));
+  return exit_code(report);
+}
+
+Result<int> run_compare(const CliOptions& o, std::ostream& out, std::ostream& err) {
+  if (o.paths.size() != 2)
+    return invalid_input("compare needs --path twice (the two environments)");
+  if (!o.environments.empty() && o.environments.size() != 2) {
+    return invalid_input("--environment for compare takes two names: A,B");
+  }
+  PL_ASSIGN_OR_RETURN(ReportFormat format, format_of(o));
+  PL_ASSIGN_OR_RETURN(auto policies_all, load_policies(o));
+  std::string env_a = o.environments.empty() ? environment_name(o.paths[0]) : o.environments[0];
+  std::string env_b = o.environments.empty() ? environment_name(o.paths[1]) : o.environments[1];
+  if (env_a == env_b) env_b += " (b)";
+
+  // Both environments' policies apply; the scope is the union.
+  std::vector<Policy> policies = policies_for(policies_all, env_a);
+  for (auto& p : policies_for(policies_all, env_b)) {
+    bool seen = std::any_of(policies.begin(), policies.end(),
+                            [&](const Policy& q) { return q.name == p.name; });
+    if (!seen) policies.push_back(std::move(p));
+  }
+  PL_ASSIGN_OR_RETURN(DiffOptions options, options_for(o, policies, env_a));
+
+  PL_ASSIGN_OR_RETURN(OpenedSource opened, open_source(o, err));
+  PL_ASSIGN_OR_RETURN(Desired a,
+                      render_path(*opened.tree, opened.source, o.paths[0], o.render_mode));
+  PL_ASSIGN_OR_RETURN(Desired b,
+                      render_path(*opened.tree, opened.source, o.paths[1], o.render_mode));
+
+  EnvironmentComparison comparison = compare_environments(a.objects, b.objects, options);
+  comparison.env_a = env_a;
+  comparison.env_b = env_b;
+  comparison.source_a = a.source;
+  comparison.source_b = b.source;
+  comparison.objects_a = a.objects.size();
+  comparison.objects_b = b.objects.size();
+  apply_policies(comparison, policies, a.objects, b.objects);
+
+  FormatOptions format_options{.color = use_color(o), .tool_version = std::string(kVersion)};
+  PL_RETURN_IF_ERROR(write_output(o, format_comparison(comparison, format, format_options), out));
+  return exit_code(comparison);
+}
+
+Result<int> run_render(const CliOptions& o, std::ostream& out, std::ostream& err) {
+  if (o.paths.size() != 1) return invalid_input("render needs exactly one --path");
+  PL_ASSIGN_OR_RETURN(OpenedSource opened, open_source(o, err));
+  PL_ASSIGN_OR_RETURN(Desired desired,
+                      render_path(*opened.tree, opened.source, o.paths[0], o.render_mode));
+  std::vector<json> documents;
+  documents.reserve(desired.objects.size());
+  for (const auto& m : desired.objects) documents.push_back(mask_object(m.object));
+  PL_RETURN_IF_ERROR(write_output(o, to_yaml_stream(documents), out));
+  return 0;
+}
+
+}  // namespace
+
+ExitCode run(const CliOptions& o, std::ostream& out, std::ostream& err) {
+  if (o.command == "help") {
+    out << usage(o.help_topic);
+    return ExitCode::kConsistent;
+  }
+  if (o.command == "version") {
+    out << "plumbline " << kVersion << "\n";
+    return ExitCode::kConsistent;
+  }
+  Result<int> result = o.command == "diff"      ? run_diff(o, out, err)
+                       : o.command == "compare" ? run_compare(o, out, err)
+                                                : run_render(o, out, err);
+  if (!result) {
+    err << "plumbline: error: " << result.error().to_string() << "\n";
+    return ExitCode::kError;
+  }
+  return *result == 0 ? ExitCode::kConsistent : ExitCode::kDrift;
+}
+
+int main_entry(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  auto options = parse_args(args);
+  if (!options) {
+    err << "plumbline: error: " << options.error().to_string() << "\n";
+    return static_cast<int>(ExitCode::kError);
+  }
+  return static_cast<int>(run(*options, out, err));
+}
+
+}  // namespace plumbline::app

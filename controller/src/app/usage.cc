@@ -1,0 +1,97 @@
+#include "app/cli.h"
+
+namespace plumbline::app {
+
+std::string usage(const std::string& topic) {
+  if (topic == "diff") {
+    return R"(plumbline diff — compare one environment in Git with the live state
+
+Usage:
+  plumbline diff --repo REPO --path PATH --live FILE [flags]
+
+Git:
+  --repo REPO        a local repository or directory, or a URL: https://…, ssh://…,
+                     git@host:org/ops.git, file://…  (remote repos are cached and fetched)
+  --ref REF          branch, tag or commit (default: the remote HEAD; HEAD for a local repo)
+  --path PATH        the environment's folder in the repo, e.g. envs/prod
+  --render MODE      auto (kustomize if PATH has a kustomization, else plain) | plain | kustomize
+  --cache-dir DIR    where remote repos are cached (default $XDG_CACHE_HOME/plumbline/git)
+
+Live state:
+  --live FILE        `kubectl get deploy,sts,ds,cronjob -o yaml` output (a List or
+                     multi-document YAML/JSON); '-' reads standard input
+
+Policy and scope:
+  --policy FILE      a ConsistencyPolicy file (repeatable); scope, ignores and rules
+  --scope LIST       categories to compare, comma-separated (default: resources,env,selinux,
+                     seccomp,capabilities,identity,runtime; opt-in: image,replicas,labels)
+  --environment NAME the environment's name in the report and for policies
+                     (default: the last component of --path)
+
+Output:
+  --format FORMAT    text | json | markdown | sarif   (default text)
+  --output FILE      write the report to FILE instead of standard output
+  --color WHEN       auto | always | never  (--no-color = never; NO_COLOR is honoured)
+  --quiet            no progress messages on standard error
+
+Exit status: 0 consistent, 1 drift or policy violations, 2 error.
+
+Example:
+  plumbline diff --repo . --path manifests/envs/prod --live manifests/live/prod.yaml \
+      --policy policies/samples/prod-baseline.yaml
+)";
+  }
+  if (topic == "compare") {
+    return R"(plumbline compare — compare two environments of one repository
+
+Usage:
+  plumbline compare --repo REPO --path PATH_A --path PATH_B [flags]
+
+Objects are matched by kind and base name (before namePrefix/nameSuffix); namespaces,
+name prefixes and generator hash suffixes are never differences. A difference is allowed
+when a policy's crossEnvironment.mayDiffer lists its category.
+
+Flags:
+  --repo, --ref, --render, --cache-dir   as for `plumbline diff`
+  --path PATH        give it twice: the first and the second environment
+  --environment A,B  names of the two environments (default: last path components)
+  --policy FILE      ConsistencyPolicy files (repeatable)
+  --scope LIST       categories to compare (default as for diff)
+  --format, --output, --color, --quiet   as for `plumbline diff`
+
+Exit status: 0 no difference beyond what policies allow, 1 differences or violations, 2 error.
+
+Example:
+  plumbline compare --repo . --path manifests/envs/staging --path manifests/envs/prod \
+      --policy policies/samples/prod-baseline.yaml
+)";
+  }
+  if (topic == "render") {
+    return R"(plumbline render — print the rendered desired state of one environment (debugging)
+
+Usage:
+  plumbline render --repo REPO --path PATH [--ref REF] [--render MODE] [--output FILE]
+
+Prints multi-document YAML, as `kubectl kustomize` would. Secret data and secret-looking
+env values are redacted.
+)";
+  }
+  return R"(plumbline — keep Kubernetes workloads consistent with what Git declares
+
+plumbline compares the runtime-relevant settings of workloads (resource requests and limits,
+environment variables, SELinux, seccomp, capabilities, run-as identity, sysctls and runtime
+settings) between Git and the cluster, and between environments — field by field, normalized,
+with no noise from server defaults.
+
+Usage:
+  plumbline diff     --repo REPO --path PATH --live FILE   Git vs the live state
+  plumbline compare  --repo REPO --path A --path B         environment vs environment
+  plumbline render   --repo REPO --path PATH               the rendered desired state
+  plumbline version
+  plumbline help COMMAND                                   flags of one command
+
+Exit status: 0 consistent, 1 drift or policy violations, 2 error.
+)";
+}
+
+}  // namespace plumbline::app

@@ -1,0 +1,205 @@
+// End to end: the plumbline binary on the bundled example and on bad input.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+struct CliRun {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string quote(const std::string& arg) {
+  std::string out = "'";
+  for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// Runs the binary from the source root; stdout and stderr captured separately.
+CliRun plumbline(const std::vector<std::string>& args) {
+  fs::path err_file =
+      fs::temp_directory_path() / ("plumbline-cli-err-" + std::to_string(::getpid()));
+  std::string command = "cd " + quote(PLUMBLINE_SOURCE_DIR) + " && " + quote(PLUMBLINE_BINARY);
+  for (const auto& a : args) command += " " + quote(a);
+  command += " 2>" + quote(err_file.string());
+  CliRun run;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return run;
+  std::array<char, 4096> buffer{};
+  size_t n = 0;
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+    run.out.append(buffer.data(), n);
+  int raw = ::pclose(pipe);
+  run.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  std::ifstream err(err_file);
+  run.err.assign(std::istreambuf_iterator<char>(err), {});
+  fs::remove(err_file);
+  return run;
+}
+
+const std::vector<std::string> kProdDiff = {"diff",
+                                            "--repo",
+                                            "manifests",
+                                            "--path",
+                                            "envs/prod",
+                                            "--live",
+                                            "manifests/live/prod.yaml",
+                                            "--policy",
+                                            "policies/samples/prod-baseline.yaml"};
+
+std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& more) {
+  args.insert(args.end(), more.begin(), more.end());
+  return args;
+}
+
+TEST(Cli, DemoProdDiffFindsExactlyThePlantedDrift) {
+  CliRun run = plumbline(with(kProdDiff, {"--format", "json"}));
+  ASSERT_EQ(run.status, 1) << run.err;
+  json report = json::parse(run.out);
+  EXPECT_EQ(report["kind"], "DriftReport");
+  EXPECT_EQ(report["environment"], "prod");
+  std::set<std::string> found;
+  for (const auto& d : report["drifts"]) {
+    found.insert(d["object"]["name"].get<std::string>() + " " + d["path"].get<std::string>() + " " +
+                 d["type"].get<std::string>() + " " + d["action"].get<std::string>());
+  }
+  std::set<std::string> expected = {
+      "checkout spec.template.spec.containers[name=app].resources.limits.memory changed report",
+      "checkout spec.template.spec.containers[name=app].env[name=LOG_LEVEL].value changed report",
+      "checkout spec.template.spec.containers[name=app].env[name=GOMAXPROCS].value changed report",
+      "checkout spec.template.spec.containers[name=app].env[name=DEBUG_PPROF] extra report",
+      "checkout spec.template.spec.containers[name=app].resources.requests.cpu changed ignored",
+      "checkout spec.template.spec.containers[name=app].env[name=OTEL_EXPORTER_OTLP_ENDPOINT] "
+      "extra ignored",
+      "ledger spec.template.spec.containers[name=ledger].securityContext.seccompProfile.type extra "
+      "report",
+      "ledger "
+      "spec.template.spec.containers[name=ledger].securityContext.capabilities.add[SYS_ADMIN] "
+      "extra report",
+      "ledger spec.template.spec.containers[name=ledger].env[name=LEDGER_API_TOKEN] extra report",
+  };
+  EXPECT_EQ(found, expected) << run.out;
+  EXPECT_EQ(report["summary"]["drifted"], 2);
+  EXPECT_EQ(report["summary"]["drifts"], 7);
+  std::set<std::string> rules;
+  for (const auto& v : report["violations"]) {
+    rules.insert(v["object"]["name"].get<std::string>() + " " + v["rule"].get<std::string>() + " " +
+                 v["state"].get<std::string>());
+  }
+  EXPECT_EQ(rules, (std::set<std::string>{"checkout gomaxprocs live", "ledger capabilities live"}))
+      << run.out;
+}
+
+TEST(Cli, SecretValueNeverAppearsInAnyFormat) {
+  for (const char* format : {"text", "json", "markdown", "sarif"}) {
+    CliRun run = plumbline(with(kProdDiff, {"--format", format}));
+    EXPECT_EQ(run.status, 1) << format << run.err;
+    EXPECT_EQ(run.out.find("tok-3f9a1c7e55d04b2a"), std::string::npos) << format;
+    EXPECT_NE(run.out.find("<redacted sha256:"), std::string::npos) << format;
+  }
+}
+
+TEST(Cli, StagingSnapshotIsConsistent) {
+  CliRun run = plumbline({"diff", "--repo", "manifests", "--path", "envs/staging", "--live",
+                          "manifests/live/staging.yaml", "--format", "json"});
+  EXPECT_EQ(run.status, 0) << run.out << run.err;
+  EXPECT_EQ(json::parse(run.out)["summary"]["drifts"], 0);
+}
+
+TEST(Cli, CompareStagingWithProdFlagsOnlyWhatPoliciesDoNotAllow) {
+  CliRun run =
+      plumbline({"compare", "--repo", "manifests", "--path", "envs/staging", "--path", "envs/prod",
+                 "--policy", "policies/samples/prod-baseline.yaml", "--format", "json"});
+  ASSERT_EQ(run.status, 1) << run.err;
+  json cmp = json::parse(run.out);
+  std::set<std::string> not_allowed;
+  for (const auto& d : cmp["differences"]) {
+    if (!d["allowed"].get<bool>()) {
+      not_allowed.insert(d["object"]["name"].get<std::string>() + " " +
+                         d["path"].get<std::string>());
+    }
+  }
+  // env differs (log level, memory limit for Go, the report bucket); resources may differ.
+  EXPECT_EQ(not_allowed,
+            (std::set<std::string>{
+                "checkout spec.template.spec.containers[name=app].env[name=LOG_LEVEL].value",
+                "checkout spec.template.spec.containers[name=app].env[name=GOMEMLIMIT].value",
+                "report-builder "
+                "spec.jobTemplate.spec.template.spec.containers[name=report].env[name=REPORT_"
+                "BUCKET].value"}))
+      << run.out;
+  EXPECT_EQ(cmp["summary"]["allowed"], 7) << run.out;
+}
+
+TEST(Cli, RenderPrintsMaskedYaml) {
+  CliRun run = plumbline({"render", "--repo", "manifests", "--path", "envs/prod"});
+  ASSERT_EQ(run.status, 0) << run.err;
+  EXPECT_NE(run.out.find("name: checkout-config-"), std::string::npos);
+  EXPECT_NE(run.out.find("namespace: shop-prod"), std::string::npos);
+}
+
+TEST(Cli, ErrorsExitTwoWithAClearMessage) {
+  fs::path dir = fs::temp_directory_path() / ("plumbline-cli-" + std::to_string(::getpid()));
+  fs::create_directories(dir / "env");
+  std::ofstream(dir / "env" / "bad.yaml")
+      << "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata: [1, 2\n";
+  std::ofstream(dir / "live.yaml") << "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n";
+  std::ofstream(dir / "policy.yaml")
+      << "apiVersion: plumbline.dev/v1alpha1\nkind: ConsistencyPolicy\n"
+         "metadata: {name: p}\nspec:\n  rules:\n    requireLimit: {cpu: true}\n";
+
+  CliRun bad_yaml = plumbline(
+      {"diff", "--repo", dir.string(), "--path", "env", "--live", (dir / "live.yaml").string()});
+  EXPECT_EQ(bad_yaml.status, 2);
+  EXPECT_NE(bad_yaml.err.find("bad.yaml:"), std::string::npos) << bad_yaml.err;
+  EXPECT_NE(bad_yaml.err.find("invalid YAML"), std::string::npos) << bad_yaml.err;
+
+  CliRun bad_policy =
+      plumbline({"diff", "--repo", "manifests", "--path", "envs/prod", "--live",
+                 "manifests/live/prod.yaml", "--policy", (dir / "policy.yaml").string()});
+  EXPECT_EQ(bad_policy.status, 2);
+  EXPECT_NE(bad_policy.err.find("policy.yaml:6:5"), std::string::npos) << bad_policy.err;
+  EXPECT_NE(bad_policy.err.find("requireLimit"), std::string::npos) << bad_policy.err;
+
+  CliRun escape = plumbline({"render", "--repo", "manifests", "--path", "../controller"});
+  EXPECT_EQ(escape.status, 2);
+  EXPECT_NE(escape.err.find("leaves the repository"), std::string::npos) << escape.err;
+
+  CliRun missing_live =
+      plumbline({"diff", "--repo", "manifests", "--path", "envs/prod", "--live", "nope.yaml"});
+  EXPECT_EQ(missing_live.status, 2);
+  EXPECT_EQ(missing_live.err, "plumbline: error: nope.yaml: cannot open file\n");
+
+  CliRun flag = plumbline({"diff", "--repo", "manifests", "--pathh", "x"});
+  EXPECT_EQ(flag.status, 2);
+  EXPECT_EQ(flag.err,
+            "plumbline: error: unknown flag --pathh for `plumbline diff` (see `plumbline diff "
+            "--help`)\n");
+
+  CliRun not_list = plumbline({"diff", "--repo", "manifests", "--path", "envs/prod", "--live",
+                               (dir / "env" / "bad.yaml").string()});
+  EXPECT_EQ(not_list.status, 2);
+  fs::remove_all(dir);
+}
+
+TEST(Cli, HelpTeaches) {
+  CliRun run = plumbline({"diff", "--help"});
+  EXPECT_EQ(run.status, 0);
+  EXPECT_NE(run.out.find("Exit status: 0 consistent, 1 drift or policy violations, 2 error."),
+            std::string::npos);
+}
+
+}  // namespace
