@@ -2,6 +2,7 @@
 #include "plumbline/render.h"
 
 #include "render/kustomize.h"
+#include "render/validate.h"
 
 namespace plumbline {
 
@@ -32,7 +33,11 @@ Result<ManifestSet> render(const FileTree& tree, std::string_view path,
     PL_ASSIGN_OR_RETURN(auto file, renderer::find_kustomization(tree, normalized));
     mode = file ? RenderMode::kKustomize : RenderMode::kPlain;
   }
-  return mode == RenderMode::kKustomize ? render_kustomize(tree, path) : render_plain(tree, path);
+  auto objects =
+      mode == RenderMode::kKustomize ? render_kustomize(tree, path) : render_plain(tree, path);
+  if (!objects) return objects;
+  PL_RETURN_IF_ERROR(renderer::validate_desired(*objects));
+  return objects;
 }
 
 }  // namespace plumbline
