@@ -53,6 +53,20 @@ TEST(Yaml, LeadingCommaIsAnErrorNotAnEndlessLoop) {
   }
 }
 
+TEST(Yaml, InvalidUtf8IsRefused) {
+  // Found by the fuzzer: json::dump() throws on such strings, so a report could abort.
+  for (const std::string text :
+       {"a: 1\nb: \xff\n", "a: \xc3\n", "a: \xc0\xaf\n", "a: \xed\xa0\x80\n"}) {
+    auto docs = parse_yaml_documents(text, "u.yaml");
+    ASSERT_FALSE(docs.ok());
+    EXPECT_EQ(docs.error().message(), "file is not valid UTF-8");
+  }
+  EXPECT_EQ(parse_yaml_documents("a: 1\nb: \xff\n", "u.yaml").error().where(), "u.yaml:2");
+  auto ok = parse_yaml("a: \"h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x99\x82\"\n", "u.yaml");
+  ASSERT_TRUE(ok.ok()) << ok.error().to_string();
+  EXPECT_EQ((*ok)["a"].dump(), "\"h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x99\x82\"");
+}
+
 TEST(Yaml, MergeKeysAndAnchors) {
   auto doc = parse_yaml("base: &b {cpu: 1, memory: 2Gi}\nprod:\n  <<: *b\n  cpu: 2\n", "m.yaml");
   ASSERT_TRUE(doc.ok()) << doc.error().to_string();

@@ -31,6 +31,40 @@ Status check_no_nul(std::string_view text, std::string_view file) {
                        std::string(file) + ":" + std::to_string(line));
 }
 
+// Manifests are UTF-8. Invalid sequences are refused here, once, because nlohmann::json
+// throws when it serializes such a string (found by fuzzing: any report could abort).
+Status check_utf8(std::string_view text, std::string_view file) {
+  size_t i = 0;
+  while (i < text.size()) {
+    auto c = static_cast<unsigned char>(text[i]);
+    size_t extra = c < 0x80           ? 0
+                   : (c >> 5) == 0x6  ? 1
+                   : (c >> 4) == 0xE  ? 2
+                   : (c >> 3) == 0x1E ? 3
+                                      : 4;
+    bool ok = extra < 4 && i + extra < text.size();  // the whole sequence is inside the text
+    for (size_t k = 1; ok && k <= extra; ++k) {
+      ok = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+    }
+    if (ok && extra > 0) {
+      // Overlong forms and surrogates are invalid too.
+      unsigned cp = c & (0x3F >> extra);
+      for (size_t k = 1; k <= extra; ++k)
+        cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+      static constexpr unsigned kMin[] = {0, 0x80, 0x800, 0x10000};
+      ok = cp >= kMin[extra] && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
+    }
+    if (!ok) {
+      size_t line = 1 + static_cast<size_t>(
+                            std::count(text.begin(), text.begin() + static_cast<long>(i), '\n'));
+      return invalid_input("file is not valid UTF-8",
+                           std::string(file) + ":" + std::to_string(line));
+    }
+    i += extra + 1;
+  }
+  return {};
+}
+
 Status check_flow_depth(std::string_view text, std::string_view file) {
   int depth = 0;
   int line = 1;
@@ -437,6 +471,7 @@ void emit(YAML::Emitter& out, const json& value) {
 Result<std::vector<YamlDocument>> parse_yaml_documents(std::string_view text, std::string_view file,
                                                        const YamlOptions& options) {
   PL_RETURN_IF_ERROR(check_no_nul(text, file));
+  PL_RETURN_IF_ERROR(check_utf8(text, file));
   PL_RETURN_IF_ERROR(check_flow_depth(text, file));
   JsonBuilder builder(file, options, text.size());
   try {
