@@ -24,7 +24,9 @@ enum class ErrorCode {
   kUnauthenticated,   // 401, missing or wrong credentials
   kUnavailable,       // server down, connection refused, 5xx: retry with backoff
   kConflict,          // 409
+  kGone,              // 410: a watch's resourceVersion is too old; relist
   kTimeout,           // deadline passed
+  kCancelled,         // stopped on request (shutdown)
   kInternal,          // a bug in plumbline
 };
 

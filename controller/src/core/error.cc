@@ -16,8 +16,12 @@ std::string_view to_string(ErrorCode code) {
       return "unavailable";
     case ErrorCode::kConflict:
       return "conflict";
+    case ErrorCode::kGone:
+      return "gone";
     case ErrorCode::kTimeout:
       return "timeout";
+    case ErrorCode::kCancelled:
+      return "cancelled";
     case ErrorCode::kInternal:
       return "internal error";
   }
