@@ -3,7 +3,8 @@
 // makes the certificates and the token file this program expects.
 //
 //	kube-testenv --data-dir D --cert-dir C --secure-port P [--etcd-client-port N]
-//	             [--etcd-peer-port N] [--etcd-unsafe-no-fsync] [-- extra apiserver flags...]
+//	             [--etcd-peer-port N] [--etcd-unsafe-no-fsync] [--watch-pid PID]
+//	             [-- extra apiserver flags...]
 //	kube-testenv free-ports N     print N free 127.0.0.1 TCP ports, one a line
 //
 // Extra apiserver flags come after the ones this program sets, so a scalar
@@ -18,6 +19,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
 	"go.etcd.io/etcd/server/v3/embed"
@@ -42,6 +45,7 @@ func main() {
 	etcdClientPort := fs.Int("etcd-client-port", 0, "etcd client port on 127.0.0.1 (0: pick a free one)")
 	etcdPeerPort := fs.Int("etcd-peer-port", 0, "etcd peer port on 127.0.0.1 (0: pick a free one)")
 	noFsync := fs.Bool("etcd-unsafe-no-fsync", false, "disable etcd fsync (survives a process kill, not a machine crash)")
+	watchPid := fs.Int("watch-pid", 0, "shut down (as on SIGTERM) when this process exits, e.g. a test that crashed")
 	_ = fs.Parse(os.Args[1:])
 	extra := fs.Args() // everything after "--" (or after the first non-flag)
 
@@ -57,6 +61,12 @@ func main() {
 				fatalf("picking a free port: %v", err)
 			}
 			*p = ports[0]
+		}
+	}
+
+	if *watchPid > 0 {
+		if err := watchProcess(*watchPid); err != nil {
+			fatalf("--watch-pid: %v", err)
 		}
 	}
 
@@ -136,6 +146,51 @@ func startEtcd(dir string, clientPort, peerPort int, noFsync bool) (*embed.Etcd,
 		e.Close()
 		return nil, fmt.Errorf("etcd not ready after 60s")
 	}
+}
+
+// watchProcess sends us SIGTERM (the apiserver's graceful shutdown, then etcd
+// closes) once process pid is gone, a zombie, or a different process (its
+// start time changed: the pid was reused). A test harness passes its own pid,
+// so a test that crashes or is killed does not leave a server running. If the
+// graceful shutdown hangs, exit anyway 60 s later.
+func watchProcess(pid int) error {
+	start, ok := processStart(pid)
+	if !ok {
+		return fmt.Errorf("process %d is not running", pid)
+	}
+	go func() {
+		for {
+			time.Sleep(500 * time.Millisecond)
+			if now, ok := processStart(pid); ok && now == start {
+				continue
+			}
+			fmt.Fprintf(os.Stderr, "kube-testenv: watched process %d is gone; shutting down\n", pid)
+			_ = syscall.Kill(os.Getpid(), syscall.SIGTERM)
+			time.Sleep(60 * time.Second)
+			fmt.Fprintln(os.Stderr, "kube-testenv: graceful shutdown took over 60 s; exiting")
+			os.Exit(1)
+		}
+	}()
+	return nil
+}
+
+// processStart returns the start time field of /proc/PID/stat, and false if
+// the process does not exist or is a zombie.
+func processStart(pid int) (string, bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return "", false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')') // the command name may contain spaces or ')'
+	if i < 0 {
+		return "", false
+	}
+	f := strings.Fields(s[i+1:]) // f[0] is field 3 (state), f[19] is field 22 (starttime)
+	if len(f) < 20 || f[0] == "Z" || f[0] == "X" {
+		return "", false
+	}
+	return f[19], true
 }
 
 func freePortsCmd(args []string) int {
