@@ -1,0 +1,67 @@
+// plumbline/kube_config.h — where and how to reach the Kubernetes API server.
+//
+// Reads kubeconfig files with kubectl's rules (--kubeconfig, else $KUBECONFIG merged, else
+// ~/.kube/config, else the in-cluster service account) and checks everything it can up front:
+// certificates and keys are parsed when the configuration loads, so a bad CA is a config error
+// that names the file and line, not a confusing TLS failure later. Only token, tokenFile and
+// client-certificate authentication are supported; exec plugins, auth providers, basic auth,
+// impersonation and proxies are refused with an error that says so.
+//
+//   PL_ASSIGN_OR_RETURN(KubeConfig config, load_kube_config(options, process_environment()));
+//   PL_ASSIGN_OR_RETURN(std::string token, current_bearer_token(config));
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "plumbline/error.h"
+
+namespace plumbline {
+
+struct KubeConfig {
+  std::string server;  // https://host:port[/path] (no trailing slash)
+  std::string ca_pem;  // PEM bundle to trust ("" = system trust store)
+  std::string client_cert_pem, client_key_pem;
+  std::string token;       // bearer token (static)
+  std::string token_file;  // bearer token re-read from this file (in-cluster; kubeconfig tokenFile)
+  bool insecure_skip_tls_verify = false;  // only when the kubeconfig says so
+  std::string tls_server_name;            // cluster.tls-server-name
+  std::string context;                    // context name used ("in-cluster" for in-cluster)
+  std::string namespace_;  // context namespace ("default" if unset); in-cluster: the SA namespace
+  std::string source;      // kubeconfig path(s) joined with ':', or "in-cluster"
+};
+
+inline constexpr const char* kServiceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+struct KubeConfigOptions {
+  // --kubeconfig (must exist). Empty: $KUBECONFIG (colon-separated list of files, missing ones
+  // skipped, merged: the first file that defines a cluster/user/context name wins, and
+  // current-context comes from the first file that sets it), else ~/.kube/config ($HOME), else
+  // the in-cluster service account.
+  std::string kubeconfig;
+  std::string context;  // --context; empty: current-context
+  // Where the in-cluster fallback reads token, ca.crt and namespace (tests point it elsewhere).
+  std::string service_account_dir = kServiceAccountDir;
+};
+
+// Environment lookup, injected so tests are hermetic: nullopt when the variable is unset.
+using EnvLookup = std::function<std::optional<std::string>(std::string_view)>;
+
+// getenv-backed lookup.
+EnvLookup process_environment();
+
+Result<KubeConfig> load_kube_config(const KubeConfigOptions& options, const EnvLookup& env);
+
+// In-cluster: https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT (an IPv6 host is
+// bracketed), the service account's token (as token_file), ca.crt (required, validated) and
+// namespace (missing: "default") under sa_dir.
+Result<KubeConfig> load_in_cluster_config(const EnvLookup& env,
+                                          const std::string& sa_dir = kServiceAccountDir);
+
+// The bearer token to send now: token_file re-read on every call (so rotated service-account
+// tokens are picked up; surrounding whitespace trimmed), else token. "" means no token.
+Result<std::string> current_bearer_token(const KubeConfig& config);
+
+}  // namespace plumbline
