@@ -1,0 +1,153 @@
+// LiveStore: the cache's objects keyed by ObjectRef; change sets of LIST replaces and WATCH events.
+#include "plumbline/live_store.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace plumbline {
+namespace {
+
+using Type = LiveStore::Change::Type;
+
+LiveObject object(std::string ns, std::string name, std::string rv, std::string uid = "u",
+                  std::string kind = "Deployment") {
+  json j = {
+      {"apiVersion", "apps/v1"},
+      {"kind", kind},
+      {"metadata", {{"name", name}, {"namespace", ns}, {"uid", uid}, {"resourceVersion", rv}}}};
+  auto projected = Projector().project(j.dump());
+  EXPECT_TRUE(projected.ok()) << projected.error().to_string();
+  return projected.ok() ? *projected : LiveObject{};
+}
+
+ObjectRef ref(std::string ns, std::string name, std::string kind = "Deployment") {
+  return {"apps/v1", std::move(kind), std::move(ns), std::move(name)};
+}
+
+WatchEvent event(WatchEventType type, LiveObject o) {
+  WatchEvent e;
+  e.type = type;
+  e.object = std::move(o);
+  return e;
+}
+
+TEST(LiveStore, ReplaceReportsAddedModifiedDeletedSortedByRef) {
+  LiveStore store;
+  auto first =
+      store.replace("Deployment", "a",
+                    {object("a", "web", "1"), object("a", "api", "1"), object("a", "db", "1")});
+  EXPECT_EQ(first, (std::vector<LiveStore::Change>{{Type::kAdded, ref("a", "api")},
+                                                   {Type::kAdded, ref("a", "db")},
+                                                   {Type::kAdded, ref("a", "web")}}));
+  EXPECT_EQ(store.size(), 3u);
+
+  // api unchanged, db new resourceVersion, web gone, cache new; a StatefulSet stays untouched.
+  store.replace("StatefulSet", "a", {object("a", "api", "9", "u", "StatefulSet")});
+  auto second =
+      store.replace("Deployment", "a",
+                    {object("a", "cache", "2"), object("a", "db", "2"), object("a", "api", "1")});
+  EXPECT_EQ(second, (std::vector<LiveStore::Change>{{Type::kAdded, ref("a", "cache")},
+                                                    {Type::kModified, ref("a", "db")},
+                                                    {Type::kDeleted, ref("a", "web")}}));
+  EXPECT_EQ(store.size(), 4u);
+  EXPECT_NE(store.find(ref("a", "api", "StatefulSet")), nullptr);
+  ASSERT_NE(store.find(ref("a", "db")), nullptr);
+  EXPECT_EQ(store.find(ref("a", "db"))->resource_version, "2");
+  EXPECT_EQ(store.find(ref("a", "web")), nullptr);
+
+  // Same resourceVersion but another uid: deleted and recreated -> modified.
+  auto recreated = store.replace(
+      "Deployment", "a",
+      {object("a", "cache", "2", "other"), object("a", "db", "2"), object("a", "api", "1")});
+  EXPECT_EQ(recreated, (std::vector<LiveStore::Change>{{Type::kModified, ref("a", "cache")}}));
+  EXPECT_EQ(store.replace("Deployment", "a",
+                          {object("a", "cache", "2", "other"), object("a", "db", "2"),
+                           object("a", "api", "1")}),
+            std::vector<LiveStore::Change>{});
+}
+
+TEST(LiveStore, ReplaceIsScopedToNamespaceOrAll) {
+  LiveStore store;
+  store.replace("Deployment", "", {object("a", "x", "1"), object("b", "y", "1")});
+  // Namespace b only: a/x stays; an object of namespace a in the list is ignored.
+  auto changes = store.replace("Deployment", "b", {object("b", "z", "1"), object("a", "q", "1")});
+  EXPECT_EQ(changes, (std::vector<LiveStore::Change>{{Type::kDeleted, ref("b", "y")},
+                                                     {Type::kAdded, ref("b", "z")}}));
+  EXPECT_NE(store.find(ref("a", "x")), nullptr);
+  EXPECT_EQ(store.find(ref("a", "q")), nullptr);
+  // All namespaces, empty list: everything of the kind goes.
+  auto cleared = store.replace("Deployment", "", {});
+  EXPECT_EQ(cleared, (std::vector<LiveStore::Change>{{Type::kDeleted, ref("a", "x")},
+                                                     {Type::kDeleted, ref("b", "z")}}));
+  EXPECT_EQ(store.size(), 0u);
+}
+
+TEST(LiveStore, ApplyWatchEvents) {
+  LiveStore store;
+  EXPECT_EQ(store.apply(event(WatchEventType::kAdded, object("a", "api", "1"))),
+            (LiveStore::Change{Type::kAdded, ref("a", "api")}));
+  // Same resourceVersion again (a relist replay): nothing changed.
+  EXPECT_EQ(store.apply(event(WatchEventType::kModified, object("a", "api", "1"))), std::nullopt);
+  EXPECT_EQ(store.apply(event(WatchEventType::kModified, object("a", "api", "2"))),
+            (LiveStore::Change{Type::kModified, ref("a", "api")}));
+  EXPECT_EQ(store.find(ref("a", "api"))->resource_version, "2");
+  // ADDED of a known object is a modification; MODIFIED of an unknown one an addition.
+  EXPECT_EQ(store.apply(event(WatchEventType::kAdded, object("a", "api", "3"))),
+            (LiveStore::Change{Type::kModified, ref("a", "api")}));
+  EXPECT_EQ(store.apply(event(WatchEventType::kModified, object("a", "web", "4"))),
+            (LiveStore::Change{Type::kAdded, ref("a", "web")}));
+  EXPECT_EQ(store.apply(event(WatchEventType::kDeleted, object("a", "api", "5"))),
+            (LiveStore::Change{Type::kDeleted, ref("a", "api")}));
+  EXPECT_EQ(store.apply(event(WatchEventType::kDeleted, object("a", "api", "5"))), std::nullopt);
+  WatchEvent bookmark = event(WatchEventType::kBookmark, {});
+  bookmark.object.resource_version = "9";
+  EXPECT_EQ(store.apply(bookmark), std::nullopt);
+  WatchEvent error = event(WatchEventType::kError, {});
+  error.error_code = 410;
+  EXPECT_EQ(store.apply(error), std::nullopt);
+  EXPECT_EQ(store.size(), 1u);
+  EXPECT_EQ(to_string(Type::kModified), "modified");
+}
+
+TEST(LiveStore, MaterializeSortedByRefAndByNamespace) {
+  LiveStore store;
+  store.replace("Deployment", "",
+                {object("b", "x", "1"), object("a", "y", "1"), object("a", "b", "1")});
+  auto names = [](const std::vector<json>& objects) {
+    std::vector<std::string> out;
+    for (const json& o : objects) {
+      out.push_back(o["metadata"]["namespace"].get<std::string>() + "/" +
+                    o["metadata"]["name"].get<std::string>());
+    }
+    return out;
+  };
+  EXPECT_EQ(names(store.materialize()), (std::vector<std::string>{"a/b", "a/y", "b/x"}));
+  EXPECT_EQ(names(store.materialize("a")), (std::vector<std::string>{"a/b", "a/y"}));
+  EXPECT_TRUE(store.materialize("c").empty());
+  EXPECT_EQ(store.materialize("b")[0],
+            (json{{"apiVersion", "apps/v1"},
+                  {"kind", "Deployment"},
+                  {"metadata",
+                   {{"name", "x"}, {"namespace", "b"}, {"uid", "u"}, {"resourceVersion", "1"}}}}));
+}
+
+TEST(LiveStore, MemoryBytesCountsStringsAndNodes) {
+  LiveObject small = object("a", "x", "1");
+  // Short strings live inside the object; the projection is on the heap.
+  EXPECT_EQ(small.memory_bytes(), sizeof(LiveObject) + small.projection.capacity() + 1);
+  LiveObject big = small;
+  big.uid = std::string(100, 'u');
+  big.uid.shrink_to_fit();
+  EXPECT_EQ(big.memory_bytes(), small.memory_bytes() + big.uid.capacity() + 1);
+
+  LiveStore store;
+  size_t empty = store.memory_bytes();
+  store.replace("Deployment", "a", {small});
+  EXPECT_GT(store.memory_bytes(), empty + small.memory_bytes());
+  EXPECT_LT(store.memory_bytes(), empty + small.memory_bytes() + 128);
+  EXPECT_EQ(LiveObject{}.to_json(), json());
+}
+
+}  // namespace
+}  // namespace plumbline
