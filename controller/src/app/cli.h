@@ -22,7 +22,10 @@ struct CliOptions {
   std::string ref;
   std::vector<std::string> paths;
   std::string render_mode = "auto";
-  std::string live;
+  std::string live;        // a snapshot file, '-', or "cluster"
+  std::string kubeconfig;  // --live cluster: kubeconfig file (default $KUBECONFIG, ~/.kube/config)
+  std::string context;     // --live cluster: kubeconfig context (default current-context)
+  int timeout_seconds = 30;  // --live cluster: deadline of each API call
   std::vector<std::string> policies;
   std::vector<std::string> scope;
   std::string format = "text";

@@ -20,6 +20,9 @@ const std::vector<FlagSpec>& flag_specs() {
       {"render", true, {"diff", "compare", "render"}},
       {"cache-dir", true, {"diff", "compare", "render"}},
       {"live", true, {"diff"}},
+      {"kubeconfig", true, {"diff"}},
+      {"context", true, {"diff"}},
+      {"timeout", true, {"diff"}},
       {"policy", true, {"diff", "compare"}},
       {"scope", true, {"diff", "compare"}},
       {"format", true, {"diff", "compare"}},
@@ -56,7 +59,26 @@ Status set_flag(CliOptions& o, const std::string& name, const std::string& value
     o.cache_dir = value;
   else if (name == "live")
     o.live = value;
-  else if (name == "policy")
+  else if (name == "kubeconfig")
+    o.kubeconfig = value;
+  else if (name == "context")
+    o.context = value;
+  else if (name == "timeout") {
+    // "30" or "30s" or "2m".
+    size_t used = 0;
+    long n = -1;
+    try {
+      n = std::stol(value, &used);
+    } catch (const std::exception&) {
+    }
+    std::string unit = value.substr(used);
+    long scale = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : 0;
+    if (n <= 0 || scale == 0 || n * scale > 3600) {
+      return invalid_input("--timeout must be a duration like 30s or 2m (at most 1h), got '" +
+                           value + "'");
+    }
+    o.timeout_seconds = static_cast<int>(n * scale);
+  } else if (name == "policy")
     o.policies.push_back(value);
   else if (name == "scope") {
     auto items = split_list(value);

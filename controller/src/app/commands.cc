@@ -13,6 +13,9 @@
 #include "plumbline/compare.h"
 #include "plumbline/drift.h"
 #include "plumbline/git_source.h"
+#include "plumbline/kube_client.h"
+#include "plumbline/kube_config.h"
+#include "plumbline/live_cache.h"
 #include "plumbline/mask.h"
 #include "plumbline/policy.h"
 #include "plumbline/render.h"
@@ -191,14 +194,93 @@ Status write_output(const CliOptions& o, const std::string& text, std::ostream& 
   return {};
 }
 
+// A snapshot file covers only the kinds it holds: a desired Service is not "missing" from a
+// snapshot of Deployments. Objects of kinds the snapshot lacks are left out, and said so.
+ManifestSet covered_by_snapshot(ManifestSet desired, const std::vector<json>& live, bool quiet,
+                                std::ostream& err) {
+  std::set<std::string> live_kinds;
+  for (const auto& object : live) live_kinds.insert(object.value("kind", ""));
+  ManifestSet covered;
+  std::map<std::string, size_t> uncovered;
+  for (auto& m : desired) {
+    std::string kind = m.object.value("kind", "");
+    if (live_kinds.count(kind))
+      covered.push_back(std::move(m));
+    else
+      ++uncovered[kind];
+  }
+  if (!uncovered.empty() && !quiet) {
+    err << "plumbline: note: the live snapshot has no";
+    std::string sep = " ";
+    size_t total = 0;
+    for (const auto& [kind, count] : uncovered) {
+      err << sep << kind;
+      sep = ", ";
+      total += count;
+    }
+    err << " objects; " << total << " desired object(s) of those kinds were not compared\n";
+  }
+  return covered;
+}
+
+// `--live cluster`: the live objects of the desired state's kinds, one LIST per kind and
+// namespace. Desired objects without a namespace land in the context's namespace (as kubectl
+// apply would put them there), so they are given it here.
+Result<std::vector<json>> read_cluster(const CliOptions& o, ManifestSet& desired,
+                                       std::ostream& err) {
+  PL_ASSIGN_OR_RETURN(
+      KubeConfig config,
+      load_kube_config({.kubeconfig = o.kubeconfig, .context = o.context}, process_environment()));
+  KubeClientOptions client_options;
+  client_options.timeout = std::chrono::seconds(o.timeout_seconds);
+  PL_ASSIGN_OR_RETURN(std::unique_ptr<KubeClient> client, make_kube_client(config, client_options));
+  const std::string reading =
+      "reading the live state (context \"" + config.context + "\" in " + config.source + ")";
+
+  LiveCacheOptions cache_options;
+  cache_options.kinds.clear();
+  cache_options.scope = all_categories();  // policy rules may read fields outside the diff scope
+  std::set<std::string> namespaces;
+  for (Manifest& m : desired) {
+    WatchedKind kind{m.object.value("apiVersion", ""), m.object.value("kind", "")};
+    if (std::find(cache_options.kinds.begin(), cache_options.kinds.end(), kind) ==
+        cache_options.kinds.end()) {
+      cache_options.kinds.push_back(kind);
+    }
+    Result<ApiResource> resource = client->resource_for(kind.api_version, kind.kind);
+    if (!resource.ok()) return std::move(resource).error().context(reading);
+    if (!resource->namespaced) continue;
+    json& metadata = m.object["metadata"];
+    if (!metadata.contains("namespace") || !metadata["namespace"].is_string() ||
+        metadata["namespace"].get<std::string>().empty()) {
+      metadata["namespace"] = config.namespace_;
+    }
+    namespaces.insert(metadata["namespace"].get<std::string>());
+  }
+  cache_options.namespaces.assign(namespaces.begin(), namespaces.end());
+  if (cache_options.namespaces.empty()) cache_options.namespaces.push_back(config.namespace_);
+  LiveCache cache(*client, cache_options);
+  Status listed = cache.list_once();
+  if (!listed.ok()) return std::move(listed).error().context(reading);
+  if (!o.quiet) {
+    long lists = cache.stats().lists;
+    err << "plumbline: read " << cache.size() << " live object(s) of " << cache_options.kinds.size()
+        << " kind(s) in " << cache_options.namespaces.size() << " namespace(s) from "
+        << config.server << " (context " << config.context << ", " << lists << " LIST call"
+        << (lists == 1 ? "" : "s") << ")\n";
+  }
+  return cache.objects();
+}
+
 Result<int> run_diff(const CliOptions& o, std::ostream& out, std::ostream& err) {
   if (o.paths.size() != 1)
     return invalid_input("diff needs exactly one --path (the environment's folder)");
-  if (o.live.empty()) return invalid_input("diff needs --live FILE (kubectl get -o yaml output)");
-  if (o.live == "cluster") {
+  if (o.live.empty()) {
     return invalid_input(
-        "--live cluster is not available in this build yet; use --live FILE with "
-        "`kubectl get deploy,sts,ds,cronjob,job -o yaml` output");
+        "diff needs --live FILE (kubectl get -o yaml output) or --live cluster (a kubeconfig)");
+  }
+  if (o.live != "cluster" && (!o.kubeconfig.empty() || !o.context.empty())) {
+    return invalid_input("--kubeconfig and --context go with --live cluster");
   }
   PL_ASSIGN_OR_RETURN(ReportFormat format, format_of(o));
   PL_ASSIGN_OR_RETURN(auto policies_all, load_policies(o));
@@ -209,33 +291,15 @@ Result<int> run_diff(const CliOptions& o, std::ostream& out, std::ostream& err) 
   PL_ASSIGN_OR_RETURN(OpenedSource opened, open_source(o, err));
   PL_ASSIGN_OR_RETURN(Desired desired,
                       render_path(*opened.tree, opened.source, o.paths[0], o.render_mode));
-  PL_ASSIGN_OR_RETURN(std::string live_text, read_input_file(o.live));
-  PL_ASSIGN_OR_RETURN(auto live,
-                      parse_live_snapshot(live_text, o.live == "-" ? "<stdin>" : o.live));
-
-  // A snapshot file covers only the kinds it holds: a desired Service is not "missing" from a
-  // snapshot of Deployments. Objects of kinds the snapshot lacks are left out, and said so.
-  std::set<std::string> live_kinds;
-  for (const auto& object : live) live_kinds.insert(object.value("kind", ""));
   ManifestSet covered;
-  std::map<std::string, size_t> uncovered;
-  for (auto& m : desired.objects) {
-    std::string kind = m.object.value("kind", "");
-    if (live_kinds.count(kind))
-      covered.push_back(std::move(m));
-    else
-      ++uncovered[kind];
-  }
-  if (!uncovered.empty() && !o.quiet) {
-    err << "plumbline: note: the live snapshot has no";
-    std::string sep = " ";
-    size_t total = 0;
-    for (const auto& [kind, count] : uncovered) {
-      err << sep << kind;
-      sep = ", ";
-      total += count;
-    }
-    err << " objects; " << total << " desired object(s) of those kinds were not compared\n";
+  std::vector<json> live;
+  if (o.live == "cluster") {
+    PL_ASSIGN_OR_RETURN(live, read_cluster(o, desired.objects, err));
+    covered = std::move(desired.objects);
+  } else {
+    PL_ASSIGN_OR_RETURN(std::string live_text, read_input_file(o.live));
+    PL_ASSIGN_OR_RETURN(live, parse_live_snapshot(live_text, o.live == "-" ? "<stdin>" : o.live));
+    covered = covered_by_snapshot(std::move(desired.objects), live, o.quiet, err);
   }
 
   DriftReport report;

@@ -8,6 +8,7 @@ std::string usage(const std::string& topic) {
 
 Usage:
   plumbline diff --repo REPO --path PATH --live FILE [flags]
+  plumbline diff --repo REPO --path PATH --live cluster [--kubeconfig F] [--context C]
 
 Git:
   --repo REPO        a local repository or directory, or a URL: https://…, ssh://…,
@@ -20,6 +21,13 @@ Git:
 Live state:
   --live FILE        `kubectl get deploy,sts,ds,cronjob -o yaml` output (a List or
                      multi-document YAML/JSON); '-' reads standard input
+  --live cluster     read the cluster: one LIST per kind and namespace of the rendered
+                     objects (read-only: needs get/list on those kinds, nothing else)
+  --kubeconfig FILE  with --live cluster (default: $KUBECONFIG, then ~/.kube/config, then
+                     the in-cluster service account); token, tokenFile and client
+                     certificates are supported, exec plugins are not
+  --context NAME     the kubeconfig context (default: current-context)
+  --timeout DUR      deadline of each API call, retries included (default 30s)
 
 Policy and scope:
   --policy FILE      a ConsistencyPolicy file (repeatable); scope, ignores and rules
@@ -85,6 +93,7 @@ with no noise from server defaults.
 
 Usage:
   plumbline diff     --repo REPO --path PATH --live FILE   Git vs the live state
+                     (--live cluster reads it from the cluster of a kubeconfig)
   plumbline compare  --repo REPO --path A --path B         environment vs environment
   plumbline render   --repo REPO --path PATH               the rendered desired state
   plumbline version

@@ -1,0 +1,297 @@
+// LiveCache: list + watch per kind and namespace, in the shape of client-go's reflector.
+#include "plumbline/live_cache.h"
+
+#include <algorithm>
+
+namespace plumbline {
+
+std::vector<WatchedKind> workload_kinds() {
+  return {{"apps/v1", "Deployment"}, {"apps/v1", "StatefulSet"}, {"apps/v1", "DaemonSet"},
+          {"apps/v1", "ReplicaSet"}, {"batch/v1", "Job"},        {"batch/v1", "CronJob"}};
+}
+
+LiveCache::LiveCache(KubeClient& client, LiveCacheOptions options)
+    : client_(client), options_(std::move(options)), projector_(options_.scope) {
+  if (options_.namespaces.empty()) options_.namespaces.push_back("");
+}
+
+LiveCache::~LiveCache() { stop(); }
+
+Status LiveCache::resolve_streams() {
+  if (!streams_.empty()) return {};
+  std::vector<std::unique_ptr<Stream>> streams;
+  for (const WatchedKind& kind : options_.kinds) {
+    Result<ApiResource> resource = client_.resource_for(kind.api_version, kind.kind);
+    if (!resource.ok()) {
+      return std::move(resource).error().context("looking up " + kind.kind + " (" +
+                                                 kind.api_version + ")");
+    }
+    if (!resource->namespaced) {
+      streams.push_back(std::make_unique<Stream>(Stream{kind, *resource, ""}));
+      continue;
+    }
+    for (const std::string& ns : options_.namespaces) {
+      streams.push_back(std::make_unique<Stream>(Stream{kind, *resource, ns}));
+    }
+  }
+  streams_ = std::move(streams);
+  return {};
+}
+
+// Every page of one LIST. A continue token that expired mid-way (410) restarts the LIST from
+// the first page, like client-go's pager.
+Result<std::vector<LiveObject>> LiveCache::list_all_pages(Stream& stream,
+                                                          std::string& resource_version) {
+  for (int restart = 0;; ++restart) {
+    std::vector<LiveObject> objects;
+    ListOptions options{.limit = options_.page_size};
+    bool expired = false;
+    while (true) {
+      Result<std::string> body = client_.list(stream.resource, stream.ns, options);
+      {
+        std::lock_guard lock(mu_);
+        ++stats_.lists;
+      }
+      if (!body.ok()) {
+        if (body.error().code() == ErrorCode::kGone && !options.continue_token.empty() &&
+            restart < 3) {
+          expired = true;
+          break;
+        }
+        return std::move(body).error();
+      }
+      Result<ListPage> page = parse_list(*body, projector_);
+      if (!page.ok()) {
+        return std::move(page).error().context("LIST " + stream.resource.qualified_name() +
+                                               (stream.ns.empty() ? "" : " in " + stream.ns));
+      }
+      if (options.continue_token.empty()) resource_version = page->resource_version;
+      for (LiveObject& object : page->items) objects.push_back(std::move(object));
+      if (page->continue_token.empty()) return objects;
+      options.continue_token = page->continue_token;
+    }
+    if (!expired) break;
+  }
+  return Error(ErrorCode::kInternal, "unreachable");
+}
+
+Status LiveCache::relist(Stream& stream, std::string& resource_version) {
+  PL_ASSIGN_OR_RETURN(std::vector<LiveObject> objects, list_all_pages(stream, resource_version));
+  std::vector<LiveStore::Change> changes;
+  {
+    std::lock_guard lock(mu_);
+    changes = store_.replace(stream.kind.kind, stream.ns, std::move(objects));
+    stream.error.clear();
+    if (!stream.synced) {
+      stream.synced = true;
+      synced_cv_.notify_all();
+    }
+  }
+  notify(changes);
+  return {};
+}
+
+Status LiveCache::list_once() {
+  PL_RETURN_IF_ERROR(resolve_streams());
+  for (const auto& stream : streams_) {
+    std::string resource_version;
+    PL_RETURN_IF_ERROR(relist(*stream, resource_version));
+  }
+  return {};
+}
+
+Status LiveCache::start(ChangeHandler on_change) {
+  PL_RETURN_IF_ERROR(resolve_streams());
+  on_change_ = std::move(on_change);
+  for (const auto& stream : streams_) {
+    threads_.emplace_back([this, s = stream.get()] { run_stream(*s); });
+  }
+  return {};
+}
+
+void LiveCache::stop() {
+  cancel_.cancel();
+  {
+    std::lock_guard lock(stop_mu_);
+    stop_cv_.notify_all();
+  }
+  for (std::thread& thread : threads_) {
+    if (thread.joinable()) thread.join();
+  }
+  threads_.clear();
+}
+
+bool LiveCache::sleep_for(std::chrono::milliseconds duration) {
+  std::unique_lock lock(stop_mu_);
+  return !stop_cv_.wait_for(lock, duration, [this] { return cancel_.cancelled(); });
+}
+
+void LiveCache::record_error(Stream& stream, const Error& error) {
+  std::lock_guard lock(mu_);
+  ++stats_.errors;
+  stream.error = error.to_string();
+}
+
+void LiveCache::notify(const std::vector<LiveStore::Change>& changes) {
+  if (changes.empty() || !on_change_) return;
+  std::lock_guard lock(notify_mu_);
+  on_change_(changes);
+}
+
+// The reflector loop of one stream. States: need a LIST (first time, after a 410 or a broken
+// event) → watching from `resource_version` → resume from it when the stream ends or drops.
+void LiveCache::run_stream(Stream& stream) {
+  std::string resource_version;
+  bool need_list = true;
+  std::chrono::milliseconds backoff = options_.retry_initial;
+  auto fail = [&](const Error& error) {
+    record_error(stream, error);
+    bool running = sleep_for(backoff);
+    backoff = std::min(backoff * 2, options_.retry_max);
+    return running;
+  };
+
+  while (!cancel_.cancelled()) {
+    if (need_list) {
+      Status listed = relist(stream, resource_version);
+      if (!listed.ok()) {
+        if (listed.error().code() == ErrorCode::kCancelled) return;
+        if (!fail(listed.error())) return;
+        continue;
+      }
+      need_list = false;
+    }
+    {
+      std::lock_guard lock(mu_);
+      ++stats_.watches;
+    }
+    bool got_event = false;
+    Error stream_error(ErrorCode::kInternal, "");
+    bool stream_failed = false;
+    WatchOptions watch{.resource_version = resource_version, .timeout = options_.watch_timeout};
+    Status watched = client_.watch(
+        stream.resource, stream.ns, watch,
+        [&](std::string& line) {
+          Result<WatchEvent> event = parse_watch_event(line, projector_);
+          if (!event.ok()) {
+            // A line we cannot read: do not guess what it changed; relist.
+            stream_error =
+                std::move(event).error().context("WATCH " + stream.resource.qualified_name() +
+                                                 (stream.ns.empty() ? "" : " in " + stream.ns));
+            stream_failed = true;
+            need_list = true;
+            return false;
+          }
+          got_event = true;
+          switch (event->type) {
+            case WatchEventType::kError:
+              stream_error =
+                  Error(event->error_code == 410 ? ErrorCode::kGone : ErrorCode::kUnavailable,
+                        "watch of " + stream.resource.qualified_name() +
+                            (stream.ns.empty() ? "" : " in " + stream.ns) + " ended with " +
+                            std::to_string(event->error_code) + " " + event->error_reason + ": " +
+                            event->error_message);
+              stream_failed = true;
+              need_list = true;  // 410 and other server-side errors: start over from a LIST
+              return false;
+            case WatchEventType::kBookmark: {
+              std::lock_guard lock(mu_);
+              ++stats_.bookmarks;
+              resource_version = event->object.resource_version;
+              return true;
+            }
+            default:
+              break;
+          }
+          std::string version = event->object.resource_version;
+          std::optional<LiveStore::Change> change;
+          {
+            std::lock_guard lock(mu_);
+            ++stats_.events;
+            change = store_.apply(std::move(*event));
+          }
+          if (!version.empty()) resource_version = version;
+          if (change) notify({*change});
+          return true;
+        },
+        cancel_);
+    if (cancel_.cancelled()) return;
+    if (need_list) {
+      if (stream_failed && stream_error.code() == ErrorCode::kGone) {
+        std::lock_guard lock(mu_);
+        ++stats_.relists;
+      } else if (stream_failed && !fail(stream_error)) {
+        return;
+      }
+      continue;
+    }
+    if (!watched.ok()) {
+      if (watched.error().code() == ErrorCode::kGone) {
+        std::lock_guard lock(mu_);
+        ++stats_.relists;
+        need_list = true;
+        continue;
+      }
+      // Dropped connection, apiserver restart: resume from the last version after a pause.
+      if (!fail(watched.error())) return;
+    } else if (got_event) {
+      backoff = options_.retry_initial;
+      std::lock_guard lock(mu_);
+      stream.error.clear();
+    }
+    std::lock_guard lock(mu_);
+    ++stats_.resumes;
+  }
+}
+
+bool LiveCache::synced() const {
+  std::lock_guard lock(mu_);
+  if (streams_.empty()) return false;
+  return std::all_of(streams_.begin(), streams_.end(), [](const auto& s) { return s->synced; });
+}
+
+bool LiveCache::wait_synced(std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(mu_);
+  return synced_cv_.wait_for(lock, timeout, [this] {
+    return !streams_.empty() &&
+           std::all_of(streams_.begin(), streams_.end(), [](const auto& s) { return s->synced; });
+  });
+}
+
+std::vector<json> LiveCache::objects() const {
+  std::lock_guard lock(mu_);
+  return store_.materialize();
+}
+
+std::vector<json> LiveCache::objects(std::string_view ns) const {
+  std::lock_guard lock(mu_);
+  return store_.materialize(ns);
+}
+
+size_t LiveCache::size() const {
+  std::lock_guard lock(mu_);
+  return store_.size();
+}
+
+size_t LiveCache::memory_bytes() const {
+  std::lock_guard lock(mu_);
+  return store_.memory_bytes();
+}
+
+LiveCacheStats LiveCache::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+std::string LiveCache::last_error() const {
+  std::lock_guard lock(mu_);
+  std::string out;
+  for (const auto& stream : streams_) {
+    if (stream->error.empty()) continue;
+    if (!out.empty()) out += "\n";
+    out += stream->error;
+  }
+  return out;
+}
+
+}  // namespace plumbline
