@@ -193,6 +193,8 @@ TEST(Projection, ManagedFieldsArePrunedWithoutChangingOwnership) {
   //    emptied element would read as a leaf (owned) in find_owner.
   // b: only a dropped field inside the element -> the element, and the entry, go.
   // c: a leaf at a kept field stays a leaf; a non-string time is left out.
+  // d: inside kept env elements the key field (f:name) goes, being never a finding's path; an
+  //    element left with nothing is dropped, not turned into an owned leaf.
   // The last entry has no manager -> dropped.
   const char* text = R"j({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d",
     "managedFields":[
@@ -204,6 +206,9 @@ TEST(Projection, ManagedFieldsArePrunedWithoutChangingOwnership) {
       {"manager":"b","operation":"Update","fieldsV1":{"f:spec":{"f:template":{"f:spec":{
         "f:containers":{"k:{\"name\":\"app\"}":{"f:ports":{}}}}}}}},
       {"manager":"c","time":5,"fieldsV1":{"f:spec":{"f:template":{"f:spec":{"f:hostPID":{}}}}}},
+      {"manager":"d","fieldsV1":{"f:spec":{"f:template":{"f:spec":{"f:containers":{
+        "k:{\"name\":\"app\"}":{"f:env":{"k:{\"name\":\"A\"}":{".":{},"f:name":{},"f:value":{}},
+        "k:{\"name\":\"B\"}":{"f:name":{}}}}}}}}}},
       {"fieldsV1":{"f:spec":{}}}]},
     "spec":{"template":{"spec":{"hostPID":true}}}})j";
   auto o = Projector().project(text);
@@ -213,7 +218,9 @@ TEST(Projection, ManagedFieldsArePrunedWithoutChangingOwnership) {
       R"j({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d","managedFields":[)j"
       R"j({"manager":"a","operation":"Apply","time":"2026-01-01T00:00:00Z","fieldsV1":)j"
       R"j({"f:spec":{"f:template":{"f:spec":{"f:containers":{"k:{\"name\":\"app\"}":{".":{}}}}}}}},)j"
-      R"j({"manager":"c","fieldsV1":{"f:spec":{"f:template":{"f:spec":{"f:hostPID":{}}}}}}]},)j"
+      R"j({"manager":"c","fieldsV1":{"f:spec":{"f:template":{"f:spec":{"f:hostPID":{}}}}}},)j"
+      R"j({"manager":"d","fieldsV1":{"f:spec":{"f:template":{"f:spec":{"f:containers":)j"
+      R"j({"k:{\"name\":\"app\"}":{"f:env":{"k:{\"name\":\"A\"}":{".":{},"f:value":{}}}}}}}}}}]},)j"
       R"j("spec":{"template":{"spec":{"hostPID":true}}}})j");
 }
 

@@ -306,6 +306,11 @@ class Walk {
   // `element`: `node` is a kList and `v` one of its k: entries (filtered by its children).
   bool fields_v1(std::string_view key, od::value v, const Node& node, std::string& out, bool& first,
                  bool element = false);
+  // A kept fieldsV1 subtree, copied whole except the key fields inside k: elements (f:name in
+  // k:{"name":"X"}): elements are matched by key, so their key fields are never a finding's
+  // path. `element_key` is the k: key `v` sits under, if any. `emptied`: `v` was a non-empty
+  // object and nothing of it is left; the caller drops it (`{}` would read as an owned leaf).
+  bool copy_fields(od::value v, std::string& out, std::string_view element_key, bool& emptied);
 };
 
 #define PL_SJ(expr)                                 \
@@ -462,16 +467,82 @@ bool Walk::field(std::string_view key, od::value v, const Node& node, std::strin
   return true;
 }
 
+// Whether `field` ("f:name") names a key field of the k: element `element_key`
+// (k:{"name":"X","protocol":"TCP"}).
+bool is_key_field(std::string_view element_key, std::string_view field) {
+  if (element_key.empty() || field.substr(0, 2) != "f:") return false;
+  std::string_view name = field.substr(2);
+  for (size_t at = element_key.find(name); at != std::string_view::npos;
+       at = element_key.find(name, at + 1)) {
+    if (at >= 2 && element_key[at - 1] == '"' &&
+        (element_key[at - 2] == '{' || element_key[at - 2] == ',') &&
+        element_key.substr(at + name.size(), 2) == "\":") {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool Walk::copy_fields(od::value v, std::string& out, std::string_view element_key, bool& emptied) {
+  emptied = false;
+  od::json_type type;
+  PL_SJ(v.type().get(type));
+  if (type != od::json_type::object) return copy(v, out);
+  od::object object;
+  PL_SJ(v.get_object().get(object));
+  out += '{';
+  bool first = true;
+  size_t seen = 0;
+  for (auto f : object) {
+    od::field fd;
+    PL_SJ(std::move(f).get(fd));
+    std::string_view name;
+    PL_SJ(fd.unescaped_key().get(name));
+    ++seen;
+    if (is_key_field(element_key, name)) continue;
+    size_t mark = out.size();
+    open_key(out, name, first);
+    bool child_emptied = false;
+    if (!copy_fields(fd.value(), out, name.substr(0, 2) == "k:" ? name : std::string_view{},
+                     child_emptied)) {
+      return at(name);
+    }
+    if (child_emptied) {
+      out.resize(mark);
+    } else {
+      first = false;
+    }
+  }
+  if (first && seen > 0) {
+    emptied = true;
+    return true;
+  }
+  out += '}';
+  return true;
+}
+
 bool Walk::fields_v1(std::string_view key, od::value v, const Node& node, std::string& out,
                      bool& first, bool element) {
   const Node::Kind kind = element ? Node::Kind::kFilter : node.kind;
   od::json_type type;
   PL_SJ(v.type().get(type));
-  // Whole subtrees, and anything that is not an object (find_owner counts it as a leaf).
-  if (kind == Node::Kind::kAll || type != od::json_type::object) {
+  // Anything that is not an object is a leaf for find_owner.
+  if (type != od::json_type::object) {
     open_key(out, key, first);
     first = false;
     return copy(v, out) || at(key);
+  }
+  if (kind == Node::Kind::kAll) {
+    size_t start = out.size();
+    open_key(out, key, first);
+    bool emptied = false;
+    if (!copy_fields(v, out, {}, emptied)) return at(key);
+    if (emptied) {
+      out.resize(start);
+    } else {
+      first = false;
+    }
+    return true;
   }
   od::object object;
   PL_SJ(v.get_object().get(object));
