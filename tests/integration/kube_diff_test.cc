@@ -5,11 +5,15 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <ctime>
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
@@ -189,6 +193,85 @@ TEST_F(KubeDiffTest, RejectedTokenIsUnauthorized) {
   EXPECT_EQ(r.exit_code, 2) << Describe(r);
   EXPECT_NE(r.err.find("unauthorized (401): the server rejected the credentials"),
             std::string::npos)
+      << r.err;
+}
+
+std::string Base64Url(const std::string& data) {
+  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(data.data()),
+                          static_cast<int>(data.size()));
+  out.resize(n);
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  for (char& c : out) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  return out;
+}
+
+// A service-account token as the apiserver itself would sign it (RS256 with the test
+// server's signing key), for ServiceAccount default/`sa` with `uid`, expiring at `exp`.
+std::string MintToken(const KubeTestEnv& env, const std::string& sa, const std::string& uid,
+                      long exp) {
+  long now = static_cast<long>(std::time(nullptr));
+  json header = {{"alg", "RS256"}, {"typ", "JWT"}};
+  json claims = {{"iss", "https://kubernetes.default.svc"},
+                 {"aud", {"https://kubernetes.default.svc"}},
+                 {"sub", "system:serviceaccount:default:" + sa},
+                 {"iat", std::min(now, exp) - 600},
+                 {"nbf", std::min(now, exp) - 600},
+                 {"exp", exp},
+                 {"kubernetes.io",
+                  {{"namespace", "default"}, {"serviceaccount", {{"name", sa}, {"uid", uid}}}}}};
+  std::string signing_input = Base64Url(header.dump()) + "." + Base64Url(claims.dump());
+  FILE* key_file = std::fopen((env.state_dir() + "/certs/sa.key").c_str(), "r");
+  if (key_file == nullptr) return "";
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+      PEM_read_PrivateKey(key_file, nullptr, nullptr, nullptr), EVP_PKEY_free);
+  std::fclose(key_file);
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  size_t length = 0;
+  if (!key || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.get()) != 1 ||
+      EVP_DigestSign(ctx.get(), nullptr, &length,
+                     reinterpret_cast<const unsigned char*>(signing_input.data()),
+                     signing_input.size()) != 1) {
+    return "";
+  }
+  std::string signature(length, '\0');
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &length,
+                     reinterpret_cast<const unsigned char*>(signing_input.data()),
+                     signing_input.size()) != 1) {
+    return "";
+  }
+  signature.resize(length);
+  return signing_input + "." + Base64Url(signature);
+}
+
+TEST_F(KubeDiffTest, ExpiredTokenIsUnauthorizedWhileTheSameTokenUnexpiredAuthenticates) {
+  ASSERT_NE(env_, nullptr);
+  ASSERT_EQ(env_->Kubectl({"create", "serviceaccount", "expiring", "-n", "default"}).exit_code, 0);
+  auto uid = env_->Kubectl(
+      {"get", "serviceaccount", "expiring", "-n", "default", "-o", "jsonpath={.metadata.uid}"});
+  ASSERT_EQ(uid.exit_code, 0) << Describe(uid);
+  long now = static_cast<long>(std::time(nullptr));
+
+  // Unexpired: authenticated, so the answer is RBAC's 403 (it may not list), not 401.
+  std::string valid = MintToken(*env_, "expiring", uid.out, now + 3600);
+  ASSERT_FALSE(valid.empty());
+  auto r = Plumbline(
+      DiffArgs(WriteKubeconfig(*env_, "valid-token", env_->server(), env_->ca_file(), valid)));
+  EXPECT_EQ(r.exit_code, 2) << Describe(r);
+  EXPECT_NE(r.err.find("forbidden (403)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("system:serviceaccount:default:expiring"), std::string::npos) << r.err;
+
+  // The same token, expired an hour ago.
+  std::string expired = MintToken(*env_, "expiring", uid.out, now - 3600);
+  r = Plumbline(
+      DiffArgs(WriteKubeconfig(*env_, "expired-token", env_->server(), env_->ca_file(), expired)));
+  EXPECT_EQ(r.exit_code, 2) << Describe(r);
+  EXPECT_NE(r.err.find("unauthorized (401): the server rejected the credentials (expired or "
+                       "invalid token"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("reading the live state (context \"expired-token\""), std::string::npos)
       << r.err;
 }
 

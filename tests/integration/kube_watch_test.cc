@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <set>
@@ -259,6 +260,12 @@ TEST(KubeWatchTest, TwoHundredChangesAcrossRestartsAndACompactionAreNotMissed) {
   EXPECT_EQ(changes - before_watch + 1, 200);
 
   cache.stop();
+  auto stats = cache.stats();
+  std::printf(
+      "[ stats    ] %d changes; cache: %ld LIST pages, %ld WATCH calls, %ld resumes, "
+      "%ld relists, %ld events, %ld errors\n",
+      changes - before_watch + 1, stats.lists, stats.watches, stats.resumes, stats.relists,
+      stats.events, stats.errors);
   // Every object changed in the gap was reported, the deletion included.
   {
     std::lock_guard lock(mu);

@@ -611,6 +611,16 @@ Result<std::unique_ptr<KubeClient>> make_kube_client(const KubeConfig& config,
     if (uri.scheme() != U("https") && uri.scheme() != U("http")) {
       return invalid_input("server URL must be https://: " + config.server, config.source);
     }
+    // cpprestsdk verifies the certificate against the URL's host and cannot be told another
+    // name; refusing is better than verifying the wrong one.
+    if (!config.tls_server_name.empty() &&
+        config.tls_server_name != utility::conversions::to_utf8string(uri.host())) {
+      return invalid_input("tls-server-name " + quote(config.tls_server_name) +
+                               " is not supported (the certificate is checked against the "
+                               "server URL's host " +
+                               utility::conversions::to_utf8string(uri.host()) + ")",
+                           config.source);
+    }
   } catch (const std::exception& e) {
     return invalid_input("bad server URL " + quote(config.server) + ": " + e.what(), config.source);
   }
