@@ -91,6 +91,9 @@ class GatedKubeClient : public KubeClient {
                                  const json& o) override {
     return real_.create(r, ns, o);
   }
+  plumbline::Result<json> update(const ApiResource& r, const json& o) override {
+    return real_.update(r, o);
+  }
   plumbline::Result<json> update_status(const ApiResource& r, const json& o) override {
     return real_.update_status(r, o);
   }

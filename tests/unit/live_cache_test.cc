@@ -118,6 +118,7 @@ class ScriptedKubeClient : public KubeClient {
   Result<json> create(const ApiResource&, std::string_view, const json&) override {
     return not_found("unused");
   }
+  Result<json> update(const ApiResource&, const json&) override { return not_found("unused"); }
   Result<json> update_status(const ApiResource&, const json&) override {
     return not_found("unused");
   }

@@ -123,6 +123,10 @@ class KubeClient {
   virtual Result<json> create(const ApiResource& resource, std::string_view ns,
                               const json& object) = 0;
 
+  // PUT of the whole object (optimistic concurrency via metadata.resourceVersion: a stale
+  // version is kConflict). Leases, and objects plumbline owns.
+  virtual Result<json> update(const ApiResource& resource, const json& object) = 0;
+
   // PUT of the status subresource (optimistic concurrency via metadata.resourceVersion).
   virtual Result<json> update_status(const ApiResource& resource, const json& object) = 0;
 

@@ -179,10 +179,16 @@ class RestKubeClient final : public KubeClient {
                      const ApplyOptions& options) override;
   Result<json> create(const ApiResource& resource, std::string_view ns,
                       const json& object) override;
-  Result<json> update_status(const ApiResource& resource, const json& object) override;
+  Result<json> update(const ApiResource& resource, const json& object) override {
+    return put(resource, object, "");
+  }
+  Result<json> update_status(const ApiResource& resource, const json& object) override {
+    return put(resource, object, "status");
+  }
   std::vector<ApiCallCount> call_counts() const override;
 
  private:
+  Result<json> put(const ApiResource& resource, const json& object, std::string_view subresource);
   web::uri server_uri() const {
     return web::uri(utility::conversions::to_string_t(config_.server));
   }
@@ -578,7 +584,8 @@ Result<json> RestKubeClient::create(const ApiResource& resource, std::string_vie
   return json::parse(body, nullptr, false);
 }
 
-Result<json> RestKubeClient::update_status(const ApiResource& resource, const json& object) {
+Result<json> RestKubeClient::put(const ApiResource& resource, const json& object,
+                                 std::string_view subresource) {
   const json& metadata = object.contains("metadata") ? object["metadata"] : json::object();
   std::string name = metadata.value("name", std::string());
   std::string ns = metadata.value("namespace", std::string());
@@ -587,7 +594,7 @@ Result<json> RestKubeClient::update_status(const ApiResource& resource, const js
                 .resource = &resource,
                 .ns = ns,
                 .name = name,
-                .path = resource_path(resource, ns, name, "status"),
+                .path = resource_path(resource, ns, name, subresource),
                 .body = object.dump(),
                 .content_type = "application/json"};
   PL_ASSIGN_OR_RETURN(std::string body, call(spec));
