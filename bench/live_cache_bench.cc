@@ -163,6 +163,24 @@ void BM_Materialize(benchmark::State& state) {
 }
 BENCHMARK(BM_Materialize)->Unit(benchmark::kMillisecond)->Iterations(3);
 
+// For comparison: the same projections through nlohmann's own parser.
+void BM_MaterializeNlohmannParse(benchmark::State& state) {
+  Projector projector(projection_scope(bench_policies()));
+  auto page = parse_list(list_body(), projector);
+  if (!page) {
+    state.SkipWithError(page.error().to_string().c_str());
+    return;
+  }
+  for (auto _ : state) {
+    std::vector<json> objects;
+    objects.reserve(page->items.size());
+    for (const LiveObject& o : page->items) objects.push_back(json::parse(o.projection));
+    benchmark::DoNotOptimize(objects);
+  }
+  state.counters["objects"] = static_cast<double>(page->items.size());
+}
+BENCHMARK(BM_MaterializeNlohmannParse)->Unit(benchmark::kMillisecond)->Iterations(3);
+
 }  // namespace
 }  // namespace plumbline::bench
 

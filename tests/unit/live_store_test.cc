@@ -149,5 +149,20 @@ TEST(LiveStore, MemoryBytesCountsStringsAndNodes) {
   EXPECT_EQ(LiveObject{}.to_json(), json());
 }
 
+TEST(LiveObject, ToJsonEqualsNlohmannParse) {
+  LiveObject o;
+  o.projection =
+      R"({"a":[0,1,-2,-0,3.5,1e3,1E-2,18446744073709551615,18446744073709551616,)"
+      R"(-9223372036854775808,-9223372036854775809,true,false,null,"x\u00e9\"\\\n",{},[]],)"
+      R"("b":{"c":1,"c":2},"d":"\ud83d\ude00"})";
+  json expected = json::parse(o.projection);
+  json actual = o.to_json();
+  EXPECT_EQ(actual.dump(), expected.dump());
+  EXPECT_EQ(actual, expected);
+  for (size_t i = 0; i < expected["a"].size(); ++i) {
+    EXPECT_EQ(actual["a"][i].type(), expected["a"][i].type()) << i;
+  }
+}
+
 }  // namespace
 }  // namespace plumbline

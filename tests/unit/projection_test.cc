@@ -354,6 +354,13 @@ TEST(ParseList, LastPageEmptyListAndErrors) {
   EXPECT_EQ(status.error().to_string(),
             "LIST response: the LIST failed: Forbidden: deployments.apps is forbidden (code 403)");
 
+  auto expired = parse_list(
+      R"j({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":)j"
+      R"j("The provided continue parameter is too old.","reason":"Expired","code":410})j",
+      Projector());
+  ASSERT_FALSE(expired.ok());
+  EXPECT_EQ(expired.error().code(), ErrorCode::kGone);
+
   auto bad_item =
       parse_list(R"({"kind":"DeploymentList","apiVersion":"apps/v1","metadata":{},"items":[)"
                  R"({"metadata":{"name":"ok"}},{"metadata":{"namespace":"x"}}]})",

@@ -1006,7 +1006,9 @@ ErrorCode status_code(int code) {
     case 409:
       return ErrorCode::kConflict;
     case 410:
-      return ErrorCode::kConflict;  // Expired: relist
+      return ErrorCode::kGone;  // Expired: relist
+    case 429:
+      return ErrorCode::kUnavailable;
     case 504:
       return ErrorCode::kTimeout;
     default:
