@@ -1,0 +1,46 @@
+// plumbline/environment.h — the Environment custom resource (plumbline.dev/v1alpha1).
+//
+// The controller reads Environments from the cluster; the apiserver already validated them
+// against the CRD's schema, but plumbline checks again (a CRD may be older than the binary,
+// and `kubectl apply --validate=false` exists): a bad field is an error naming it.
+//
+//   PL_ASSIGN_OR_RETURN(EnvironmentSpec env, parse_environment(object));
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "plumbline/error.h"
+#include "plumbline/object.h"
+
+namespace plumbline {
+
+enum class EnvironmentMode { kReport, kEnforce };
+
+struct EnvironmentSpec {
+  std::string name;
+  long generation = 0;
+  struct Source {
+    std::string url;
+    std::string ref;   // "" = the remote HEAD
+    std::string path;  // the environment's folder in the repo
+    std::string
+        secret_name;  // spec.source.secretRef.name: Git credentials, in the controller's namespace
+  } source;
+  std::string render = "auto";  // auto | plain | kustomize
+  std::vector<std::string> namespaces;
+  std::chrono::milliseconds interval{60000};
+  EnvironmentMode mode = EnvironmentMode::kReport;
+  struct Correction {
+    int max_per_minute = 10;  // corrections budget of the environment
+    int max_rounds = 3;       // rounds against another manager before a field is contested
+  } correction;
+};
+
+Result<EnvironmentSpec> parse_environment(const json& object);
+
+// "90s", "1m", "1h30m", "250ms" (Go's time.ParseDuration subset: ms, s, m, h; decimals).
+Result<std::chrono::milliseconds> parse_duration(std::string_view text);
+
+}  // namespace plumbline

@@ -1,0 +1,128 @@
+// Environment custom resources: parsing and validation of the spec.
+#include "plumbline/environment.h"
+
+#include <cmath>
+#include <regex>
+
+namespace plumbline {
+namespace {
+
+// A JSON value's string at `key`, or an error naming the field; absent: `fallback`.
+Result<std::string> string_field(const json& parent, const char* key, const std::string& field,
+                                 const std::string& where, std::string fallback = {}) {
+  if (!parent.is_object() || !parent.contains(key) || parent[key].is_null()) return fallback;
+  if (!parent[key].is_string()) return invalid_input(field + " must be a string", where);
+  return parent[key].get<std::string>();
+}
+
+Result<int> int_field(const json& parent, const char* key, const std::string& field,
+                      const std::string& where, int fallback, int minimum) {
+  if (!parent.is_object() || !parent.contains(key) || parent[key].is_null()) return fallback;
+  if (!parent[key].is_number_integer()) return invalid_input(field + " must be an integer", where);
+  long value = parent[key].get<long>();
+  if (value < minimum || value > 1000000) {
+    return invalid_input(
+        field + " must be at least " + std::to_string(minimum) + ", got " + std::to_string(value),
+        where);
+  }
+  return static_cast<int>(value);
+}
+
+}  // namespace
+
+Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
+  static const std::regex kPart(R"(([0-9]+(?:\.[0-9]+)?)(ms|s|m|h))");
+  std::string s(text);
+  if (s.empty()) return invalid_input("empty duration");
+  double total_ms = 0;
+  auto begin = std::sregex_iterator(s.begin(), s.end(), kPart);
+  size_t consumed = 0;
+  for (auto it = begin; it != std::sregex_iterator(); ++it) {
+    if (static_cast<size_t>(it->position()) != consumed) break;
+    consumed += it->length();
+    double n = std::stod((*it)[1]);
+    std::string unit = (*it)[2];
+    total_ms += n * (unit == "ms" ? 1 : unit == "s" ? 1000 : unit == "m" ? 60000 : 3600000);
+  }
+  if (consumed != s.size()) {
+    return invalid_input("duration '" + s + "' must look like 30s, 1m, 1h30m or 250ms");
+  }
+  return std::chrono::milliseconds(static_cast<long>(std::llround(total_ms)));
+}
+
+Result<EnvironmentSpec> parse_environment(const json& object) {
+  EnvironmentSpec env;
+  const json& metadata = object.contains("metadata") ? object["metadata"] : json::object();
+  env.name = metadata.value("name", std::string());
+  if (env.name.empty()) return invalid_input("Environment without metadata.name");
+  if (metadata.contains("generation") && metadata["generation"].is_number_integer()) {
+    env.generation = metadata["generation"].get<long>();
+  }
+  const std::string where = "Environment " + env.name;
+  if (!object.contains("spec") || !object["spec"].is_object()) {
+    return invalid_input("spec is required", where);
+  }
+  const json& spec = object["spec"];
+
+  const json& source = spec.contains("source") ? spec["source"] : json();
+  if (!source.is_object()) return invalid_input("spec.source is required", where);
+  PL_ASSIGN_OR_RETURN(env.source.url, string_field(source, "url", "spec.source.url", where));
+  PL_ASSIGN_OR_RETURN(env.source.ref, string_field(source, "ref", "spec.source.ref", where));
+  PL_ASSIGN_OR_RETURN(env.source.path, string_field(source, "path", "spec.source.path", where));
+  if (env.source.url.empty()) return invalid_input("spec.source.url is required", where);
+  if (env.source.path.empty()) return invalid_input("spec.source.path is required", where);
+  if (source.contains("secretRef")) {
+    PL_ASSIGN_OR_RETURN(env.source.secret_name, string_field(source["secretRef"], "name",
+                                                             "spec.source.secretRef.name", where));
+  }
+
+  if (spec.contains("render")) {
+    PL_ASSIGN_OR_RETURN(env.render,
+                        string_field(spec["render"], "type", "spec.render.type", where, "auto"));
+    if (env.render != "auto" && env.render != "plain" && env.render != "kustomize") {
+      return invalid_input("spec.render.type '" + env.render +
+                               "' is not supported by this controller (auto, plain, kustomize)",
+                           where);
+    }
+  }
+
+  if (!spec.contains("namespaces") || !spec["namespaces"].is_array() ||
+      spec["namespaces"].empty()) {
+    return invalid_input("spec.namespaces must list at least one namespace", where);
+  }
+  for (const json& ns : spec["namespaces"]) {
+    if (!ns.is_string() || ns.get<std::string>().empty()) {
+      return invalid_input("spec.namespaces must be namespace names", where);
+    }
+    env.namespaces.push_back(ns.get<std::string>());
+  }
+
+  PL_ASSIGN_OR_RETURN(std::string interval,
+                      string_field(spec, "interval", "spec.interval", where, "1m"));
+  Result<std::chrono::milliseconds> parsed = parse_duration(interval);
+  if (!parsed.ok()) return invalid_input("spec.interval: " + parsed.error().message(), where);
+  if (*parsed < std::chrono::seconds(1)) {
+    return invalid_input("spec.interval must be at least 1s, got " + interval, where);
+  }
+  env.interval = *parsed;
+
+  PL_ASSIGN_OR_RETURN(std::string mode, string_field(spec, "mode", "spec.mode", where, "report"));
+  if (mode == "report") {
+    env.mode = EnvironmentMode::kReport;
+  } else if (mode == "enforce") {
+    env.mode = EnvironmentMode::kEnforce;
+  } else {
+    return invalid_input("spec.mode must be report or enforce, got '" + mode + "'", where);
+  }
+
+  if (spec.contains("correction")) {
+    const json& c = spec["correction"];
+    PL_ASSIGN_OR_RETURN(env.correction.max_per_minute,
+                        int_field(c, "maxPerMinute", "spec.correction.maxPerMinute", where, 10, 0));
+    PL_ASSIGN_OR_RETURN(env.correction.max_rounds,
+                        int_field(c, "maxRounds", "spec.correction.maxRounds", where, 3, 1));
+  }
+  return env;
+}
+
+}  // namespace plumbline

@@ -1,0 +1,95 @@
+// WorkQueue: de-duplication, never twice at once, delayed adds, per-key backoff, shutdown.
+#include "plumbline/work_queue.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+namespace plumbline {
+namespace {
+
+using std::chrono::milliseconds;
+
+TEST(WorkQueueTest, AKeyIsQueuedOnce) {
+  WorkQueue queue;
+  queue.add("prod");
+  queue.add("staging");
+  queue.add("prod");
+  EXPECT_EQ(queue.depth(), 2u);
+  EXPECT_EQ(queue.get(), "prod");
+  EXPECT_EQ(queue.get(), "staging");
+  EXPECT_EQ(queue.get_for(milliseconds(10)), std::nullopt);
+}
+
+TEST(WorkQueueTest, AKeyBeingProcessedIsNotHandedOutUntilDone) {
+  WorkQueue queue;
+  queue.add("prod");
+  ASSERT_EQ(queue.get(), "prod");
+  queue.add("prod");  // a change arrives while prod reconciles
+  queue.add("prod");
+  EXPECT_EQ(queue.get_for(milliseconds(20)), std::nullopt) << "never twice at once";
+  queue.done("prod");
+  EXPECT_EQ(queue.get_for(milliseconds(20)), "prod") << "the change is not lost";
+  queue.done("prod");
+  EXPECT_EQ(queue.get_for(milliseconds(20)), std::nullopt) << "and reconciled once";
+}
+
+TEST(WorkQueueTest, DelayedAddsAreReleasedInTimeOrder) {
+  WorkQueue queue;
+  auto start = WorkQueue::Clock::now();
+  queue.add_after("late", milliseconds(60));
+  queue.add_after("soon", milliseconds(20));
+  EXPECT_EQ(queue.depth(), 0u);
+  EXPECT_EQ(queue.get(), "soon");
+  EXPECT_EQ(queue.get(), "late");
+  EXPECT_GE(WorkQueue::Clock::now() - start, milliseconds(60));
+}
+
+TEST(WorkQueueTest, FailuresBackOffExponentiallyPerKeyUntilForgotten) {
+  WorkQueue queue({.backoff_base = milliseconds(10), .backoff_max = milliseconds(1000)});
+  std::vector<long> waits;
+  for (int i = 0; i < 4; ++i) {
+    auto start = WorkQueue::Clock::now();
+    queue.add_rate_limited("prod");
+    ASSERT_EQ(queue.get(), "prod");
+    queue.done("prod");
+    waits.push_back(
+        std::chrono::duration_cast<milliseconds>(WorkQueue::Clock::now() - start).count());
+  }
+  EXPECT_EQ(queue.failures("prod"), 4);
+  // 10, 20, 40, 80 ms (timer slack allowed above, never below).
+  EXPECT_GE(waits[0], 10);
+  EXPECT_GE(waits[1], 20);
+  EXPECT_GE(waits[2], 40);
+  EXPECT_GE(waits[3], 80);
+  EXPECT_LT(waits[3], 500);
+  queue.forget("prod");
+  EXPECT_EQ(queue.failures("prod"), 0);
+  EXPECT_EQ(queue.failures("staging"), 0) << "backoff is per key";
+}
+
+TEST(WorkQueueTest, TheTokenBucketBoundsRetriesOfAllKeys) {
+  WorkQueue queue({.backoff_base = milliseconds(0), .retry_qps = 50, .retry_burst = 2});
+  auto start = WorkQueue::Clock::now();
+  for (const char* key : {"a", "b", "c", "d"}) queue.add_rate_limited(key);
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(queue.get().has_value());
+  }
+  // Two tokens in the burst, then 50/s: the fourth waits ~40 ms.
+  EXPECT_GE(WorkQueue::Clock::now() - start, milliseconds(35));
+}
+
+TEST(WorkQueueTest, ShutDownWakesWaitersAndRefusesNewWork) {
+  WorkQueue queue;
+  std::optional<std::string> got = "unset";
+  std::thread waiter([&] { got = queue.get(); });
+  std::this_thread::sleep_for(milliseconds(20));
+  queue.shut_down();
+  waiter.join();
+  EXPECT_EQ(got, std::nullopt);
+  queue.add("prod");
+  EXPECT_EQ(queue.depth(), 0u);
+}
+
+}  // namespace
+}  // namespace plumbline
