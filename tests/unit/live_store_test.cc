@@ -65,6 +65,14 @@ TEST(LiveStore, ReplaceReportsAddedModifiedDeletedSortedByRef) {
                           {object("a", "cache", "2", "other"), object("a", "db", "2"),
                            object("a", "api", "1")}),
             std::vector<LiveStore::Change>{});
+  // An unchanged object still takes the fresh projection (e.g. after a scope change).
+  LiveObject relabeled = object("a", "api", "1");
+  relabeled.projection =
+      R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"api"}})";
+  EXPECT_EQ(store.replace("Deployment", "a",
+                          {object("a", "cache", "2", "other"), object("a", "db", "2"), relabeled}),
+            std::vector<LiveStore::Change>{});
+  EXPECT_EQ(store.find(ref("a", "api"))->projection, relabeled.projection);
 }
 
 TEST(LiveStore, ReplaceIsScopedToNamespaceOrAll) {

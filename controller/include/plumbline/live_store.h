@@ -115,7 +115,9 @@ class LiveStore {
 
   // Replaces every object of `kind` in `ns` ("" = all namespaces) with a fresh LIST result;
   // returns what changed vs before (added, deleted, or modified = other resourceVersion or uid),
-  // sorted by ref. Objects of another kind or namespace in `objects` are ignored.
+  // sorted by ref. Unchanged objects still take their fresh projection (so a relist after a
+  // scope change refreshes the cache). Objects of another kind or namespace in `objects` are
+  // ignored; of duplicate refs the last one counts.
   std::vector<Change> replace(std::string_view kind, std::string_view ns,
                               std::vector<LiveObject> objects);
   // Applies a watch event (Added/Modified/Deleted). Returns the change (an ADDED of a known

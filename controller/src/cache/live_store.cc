@@ -177,17 +177,21 @@ std::vector<LiveStore::Change> LiveStore::replace(std::string_view kind, std::st
       ++it;
     }
   }
-  // Added and modified.
+  // Added and modified. An unchanged object is still replaced by its fresh projection (a
+  // relist after the Projector's scope changed refreshes the cache), without a change.
   for (LiveObject& o : fresh) {
     auto it = objects_.find(o.ref);
     if (it == objects_.end()) {
       changes.push_back({Type::kAdded, o.ref});
       objects_.insert(std::move(o));
-    } else if (it->resource_version != o.resource_version || it->uid != o.uid) {
-      changes.push_back({Type::kModified, o.ref});
-      auto hint = objects_.erase(it);
-      objects_.insert(hint, std::move(o));
+      continue;
     }
+    if (it->resource_version != o.resource_version || it->uid != o.uid) {
+      changes.push_back({Type::kModified, o.ref});
+    }
+    auto node = objects_.extract(it);  // same key: reuse the node
+    node.value() = std::move(o);
+    objects_.insert(std::move(node));
   }
   std::sort(changes.begin(), changes.end(),
             [](const Change& a, const Change& b) { return a.ref < b.ref; });
@@ -210,8 +214,9 @@ std::optional<LiveStore::Change> LiveStore::apply(WatchEvent event) {
         return std::nullopt;
       }
       Change change{Type::kModified, object.ref};
-      auto hint = objects_.erase(it);
-      objects_.insert(hint, std::move(object));
+      auto node = objects_.extract(it);
+      node.value() = std::move(object);
+      objects_.insert(std::move(node));
       return change;
     }
     case WatchEventType::kDeleted: {
