@@ -40,6 +40,9 @@ struct LiveCacheOptions {
   std::vector<std::string> namespaces;  // "" = all namespaces; ignored for cluster-scoped kinds
   std::vector<WatchedKind> kinds = workload_kinds();
   std::vector<Category> scope = default_scope();
+  // Keep whole objects instead of projections: for the controller's own few resources
+  // (Environments, ConsistencyPolicies), never for workloads.
+  bool whole_objects = false;
   int page_size = 500;
   std::chrono::seconds watch_timeout{300};
   std::chrono::milliseconds retry_initial{500};
@@ -81,6 +84,7 @@ class LiveCache {
 
   std::vector<json> objects() const;  // sorted by ref
   std::vector<json> objects(std::string_view ns) const;
+  std::optional<json> object(const ObjectRef& ref) const;
   const LiveStore& store_unlocked() const { return store_; }  // tests, after stop()
   size_t size() const;
   size_t memory_bytes() const;
@@ -99,6 +103,8 @@ class LiveCache {
   };
 
   Status resolve_streams();
+  Result<ListPage> read_list(const std::string& body) const;
+  Result<WatchEvent> read_event(const std::string& line) const;
   Result<std::vector<LiveObject>> list_all_pages(Stream& stream, std::string& resource_version);
   Status relist(Stream& stream, std::string& resource_version);
   void run_stream(Stream& stream);

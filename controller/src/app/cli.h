@@ -33,6 +33,10 @@ struct CliOptions {
   std::string environment;  // diff: the environment's name (default: last path component)
   std::vector<std::string> environments;  // compare: names for the two paths
   std::string cache_dir;
+  // controller
+  std::string report_namespace;  // default: the pod's namespace, else plumbline-system
+  std::string listen = ":8080";
+  std::string log_level = "info";
   std::string color = "auto";  // auto | always | never
   bool quiet = false;
 };
@@ -45,6 +49,10 @@ std::string usage(const std::string& topic);
 
 // Runs a parsed command; writes reports to `out` (or --output), messages to `err`.
 ExitCode run(const CliOptions& options, std::ostream& out, std::ostream& err);
+
+// `plumbline controller`: runs until SIGTERM/SIGINT (blocked in every thread, taken by
+// sigwait: no handler, no global state). Exit 0 after a clean stop, 2 when it cannot start.
+Result<int> run_controller(const CliOptions& options, std::ostream& err);
 
 // The whole program: parse + run, errors printed as "plumbline: error: …".
 int main_entry(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);

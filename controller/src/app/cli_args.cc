@@ -18,10 +18,13 @@ const std::vector<FlagSpec>& flag_specs() {
       {"ref", true, {"diff", "compare", "render"}},
       {"path", true, {"diff", "compare", "render"}},
       {"render", true, {"diff", "compare", "render"}},
-      {"cache-dir", true, {"diff", "compare", "render"}},
+      {"cache-dir", true, {"diff", "compare", "render", "controller"}},
       {"live", true, {"diff"}},
-      {"kubeconfig", true, {"diff"}},
-      {"context", true, {"diff"}},
+      {"kubeconfig", true, {"diff", "controller"}},
+      {"context", true, {"diff", "controller"}},
+      {"report-namespace", true, {"controller"}},
+      {"listen", true, {"controller"}},
+      {"log-level", true, {"controller"}},
       {"timeout", true, {"diff"}},
       {"policy", true, {"diff", "compare"}},
       {"scope", true, {"diff", "compare"}},
@@ -59,7 +62,16 @@ Status set_flag(CliOptions& o, const std::string& name, const std::string& value
     o.cache_dir = value;
   else if (name == "live")
     o.live = value;
-  else if (name == "kubeconfig")
+  else if (name == "report-namespace")
+    o.report_namespace = value;
+  else if (name == "listen")
+    o.listen = value;
+  else if (name == "log-level") {
+    if (value != "debug" && value != "info" && value != "warn" && value != "error") {
+      return invalid_input("--log-level must be debug, info, warn or error, got '" + value + "'");
+    }
+    o.log_level = value;
+  } else if (name == "kubeconfig")
     o.kubeconfig = value;
   else if (name == "context")
     o.context = value;
@@ -121,10 +133,10 @@ Result<CliOptions> parse_args(const std::vector<std::string>& args) {
     o.command = "version";
     return o;
   }
-  static const std::vector<std::string> kCommands = {"diff", "compare", "render"};
+  static const std::vector<std::string> kCommands = {"diff", "compare", "render", "controller"};
   if (std::find(kCommands.begin(), kCommands.end(), first) == kCommands.end()) {
     return invalid_input("unknown command '" + first +
-                         "' (commands: diff, compare, render; see `plumbline --help`)");
+                         "' (commands: diff, compare, render, controller; see `plumbline --help`)");
   }
   o.command = first;
   for (size_t i = 1; i < args.size(); ++i) {

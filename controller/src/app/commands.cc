@@ -378,9 +378,10 @@ ExitCode run(const CliOptions& o, std::ostream& out, std::ostream& err) {
     out << "plumbline " << kVersion << "\n";
     return ExitCode::kConsistent;
   }
-  Result<int> result = o.command == "diff"      ? run_diff(o, out, err)
-                       : o.command == "compare" ? run_compare(o, out, err)
-                                                : run_render(o, out, err);
+  Result<int> result = o.command == "diff"         ? run_diff(o, out, err)
+                       : o.command == "compare"    ? run_compare(o, out, err)
+                       : o.command == "controller" ? run_controller(o, err)
+                                                   : run_render(o, out, err);
   if (!result) {
     err << "plumbline: error: " << result.error().to_string() << "\n";
     return ExitCode::kError;

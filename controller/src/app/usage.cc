@@ -49,6 +49,29 @@ Example:
       --policy policies/samples/prod-baseline.yaml
 )";
   }
+  if (topic == "controller") {
+    return R"(plumbline controller — keep a DriftReport per Environment up to date, in a cluster
+
+Usage:
+  plumbline controller [--kubeconfig FILE] [--context NAME] [flags]
+
+Reads Environment and ConsistencyPolicy resources (plumbline.dev/v1alpha1; install the CRDs
+with `kubectl apply -f policies/crds/`), watches the workloads of every namespace, polls Git
+per environment at spec.interval, and writes a DriftReport (named like the Environment),
+the Environment's status and Events on drifted objects — only when they change. A fetch or
+render failure keeps the last good state and sets the Stale and Degraded conditions.
+
+Flags:
+  --kubeconfig FILE        default: $KUBECONFIG, ~/.kube/config, then in-cluster
+  --context NAME           the kubeconfig context (default: current-context)
+  --report-namespace NS    where DriftReports are written (default: the pod's namespace,
+                           else plumbline-system)
+  --cache-dir DIR          where Git repositories are cached
+  --log-level LEVEL        debug | info | warn | error (JSON lines on stderr; default info)
+
+Git credentials: as for `plumbline diff` (PLUMBLINE_GIT_TOKEN, …). Stops on SIGTERM/SIGINT.
+)";
+  }
   if (topic == "compare") {
     return R"(plumbline compare — compare two environments of one repository
 
@@ -96,6 +119,7 @@ Usage:
                      (--live cluster reads it from the cluster of a kubeconfig)
   plumbline compare  --repo REPO --path A --path B         environment vs environment
   plumbline render   --repo REPO --path PATH               the rendered desired state
+  plumbline controller [--kubeconfig F]                    in-cluster: DriftReport per Environment
   plumbline version
   plumbline help COMMAND                                   flags of one command
 

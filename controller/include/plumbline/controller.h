@@ -1,0 +1,117 @@
+// plumbline/controller.h — `plumbline controller`: the in-cluster reconciler.
+//
+// Watches Environments and ConsistencyPolicies (whole objects; few) and the workloads
+// (projected, LiveCache), and reconciles one environment at a time from a rate-limited
+// WorkQueue: Git is polled per environment at spec.interval; a new commit, a policy change or
+// a workload change re-evaluates that environment. A fetch or render failure keeps the last
+// good desired state and sets Stale/Degraded with the error (file and line); the environment
+// is then never corrected. The result goes to the DriftReport named like the environment (in
+// the report namespace), to the Environment's status, and to Events on drifted objects — each
+// written only when it changed.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "plumbline/environment.h"
+#include "plumbline/findings.h"
+#include "plumbline/git_source.h"
+#include "plumbline/kube_client.h"
+#include "plumbline/live_cache.h"
+#include "plumbline/log.h"
+#include "plumbline/policy.h"
+#include "plumbline/work_queue.h"
+
+namespace plumbline {
+
+struct ControllerOptions {
+  std::string report_namespace = "plumbline-system";  // where DriftReports are written
+  std::filesystem::path git_cache_dir;                // empty: $XDG_CACHE_HOME/plumbline/git
+  std::chrono::seconds git_timeout{120};
+  GitAuth git_auth;  // credentials for every Environment (secretRef support: later)
+  size_t report_max_bytes = 1024 * 1024;  // a DriftReport status stays far below etcd's 1.5 MiB
+  WorkQueueOptions queue;
+};
+
+// What the controller tells its observers (metrics); all optional.
+struct ControllerHooks {
+  std::function<void(const std::string& environment, const DriftReport& report)> on_report;
+  std::function<void(const std::string& environment, double seconds, bool ok)> on_reconcile;
+  std::function<void(const std::string& environment, double seconds, bool ok)> on_git_fetch;
+  std::function<void(const std::string& environment)> on_environment_removed;
+};
+
+class Controller {
+ public:
+  Controller(KubeClient& client, ControllerOptions options, Logger& log,
+             ControllerHooks hooks = {});
+  ~Controller();
+  Controller(const Controller&) = delete;
+  Controller& operator=(const Controller&) = delete;
+
+  // Maps the CRDs (a clear error when they are not installed), starts the caches and the
+  // worker. Returns once they run; reconciling happens in the background.
+  Status start();
+  void stop();
+
+  // Caches synced and every Environment known at that point reconciled once.
+  bool ready() const;
+  size_t queue_depth() const { return queue_.depth(); }
+  const LiveCache* workloads() const { return workloads_.get(); }
+
+ private:
+  struct EnvState {
+    std::optional<EnvironmentSpec> spec;
+    long synced_generation = -1;
+    std::optional<ManifestSet> desired;  // the last good render
+    ReportSource source;
+    std::string error;  // the last fetch/render failure ("" when the last one worked)
+    std::chrono::steady_clock::time_point next_poll{};
+    std::string last_sync_time;
+    json report_status;       // last written DriftReport .status
+    json environment_status;  // last written Environment .status
+    bool report_exists = false;
+    std::set<std::string> announced;  // Event keys already raised
+  };
+
+  void worker();
+  Status reconcile(const std::string& name);
+  void load_desired(const EnvironmentSpec& spec, EnvState& state);
+  Status write_report(const EnvironmentSpec& spec, EnvState& state, const DriftReport& report);
+  Status write_environment_status(const std::string& name, EnvState& state, long generation,
+                                  const DriftReport* report);
+  void raise_events(EnvState& state, const DriftReport& report);
+  std::vector<Policy> load_policies(std::string& errors) const;
+  void on_workload_changes(const std::vector<LiveStore::Change>& changes);
+  void enqueue_all();
+
+  KubeClient& client_;
+  ControllerOptions options_;
+  Logger& log_;
+  ControllerHooks hooks_;
+  WorkQueue queue_;
+
+  std::optional<ApiResource> environments_resource_, policies_resource_, reports_resource_,
+      events_resource_;
+  std::unique_ptr<LiveCache> environments_;
+  std::unique_ptr<LiveCache> policies_;
+  std::unique_ptr<LiveCache> workloads_;
+
+  mutable std::mutex mu_;  // guards states_ (the worker is the only writer of an entry)
+  std::map<std::string, EnvState> states_;
+  std::set<std::string> pending_first_;  // environments not yet reconciled since start
+  std::atomic<bool> caches_synced_{false};
+  std::vector<std::thread> threads_;
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace plumbline
