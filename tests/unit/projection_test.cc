@@ -303,6 +303,36 @@ TEST(Projection, BadInputErrorsNameTheObjectAndField) {
   EXPECT_EQ(empty.error().to_string(), "object: invalid JSON: Empty: no JSON found");
 }
 
+TEST(Projection, DamagedInputNeverCrashesAndNeverYieldsInvalidJson) {
+  std::vector<json> live = live_snapshot("prod");
+  ASSERT_FALSE(live.empty());
+  const std::string text = live[0].dump();
+  Projector projector;
+  auto check = [&](const std::string& input) {
+    auto o = projector.project(input);
+    if (!o.ok()) {
+      EXPECT_FALSE(o.error().message().empty());
+      return;
+    }
+    json parsed = json::parse(o->projection, nullptr, false);
+    EXPECT_FALSE(parsed.is_discarded()) << o->projection;
+    EXPECT_EQ(o->to_json(), parsed);
+  };
+  size_t failures = 0;
+  for (size_t n = 0; n < text.size(); n += 5) {
+    auto o = projector.project(text.substr(0, n));
+    failures += !o.ok();
+  }
+  EXPECT_EQ(failures, (text.size() + 4) / 5);  // every proper prefix is an error
+  for (size_t i = 0; i < text.size(); i += 11) {
+    for (char c : std::string("\"{}[],:0a\\ -")) {
+      std::string damaged = text;
+      damaged[i] = c;
+      check(damaged);
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // LIST bodies.
 
