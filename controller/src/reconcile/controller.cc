@@ -114,7 +114,10 @@ Status Controller::start() {
   // Workloads in all namespaces, projected to every category (policies choose the scope).
   workloads_ = std::make_unique<LiveCache>(client_, LiveCacheOptions{.scope = all_categories()});
 
+  // Nothing is reconciled before every cache has synced: a half-listed cluster would show
+  // declared objects as missing.
   PL_RETURN_IF_ERROR(environments_->start([this](const std::vector<LiveStore::Change>& changes) {
+    if (!caches_synced_) return;
     for (const auto& change : changes) queue_.add(change.ref.name);
   }));
   PL_RETURN_IF_ERROR(policies_->start([this](const std::vector<LiveStore::Change>&) {
