@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -39,6 +40,11 @@ struct ControllerOptions {
   std::chrono::seconds git_timeout{120};
   GitAuth git_auth;  // credentials for every Environment (secretRef support: later)
   size_t report_max_bytes = 1024 * 1024;  // a DriftReport status stays far below etcd's 1.5 MiB
+  // Enforce-mode environments only say what they would correct (the server validates each
+  // correction with dryRun=All); nothing is written to the workloads.
+  bool dry_run = false;
+  // Correct only while this says so (leader election: only the leader corrects).
+  std::function<bool()> may_correct = [] { return true; };
   WorkQueueOptions queue;
 };
 
@@ -81,6 +87,12 @@ class Controller {
     json environment_status;  // last written Environment .status
     bool report_exists = false;
     std::set<std::string> announced;  // Event keys already raised
+    struct Contest {
+      int rounds = 0;  // corrections of this field
+      std::chrono::steady_clock::time_point last{};
+    };
+    std::map<std::string, Contest> contests;                        // by "object|path"
+    std::deque<std::chrono::steady_clock::time_point> corrections;  // within the last minute
   };
 
   void worker();
@@ -90,6 +102,9 @@ class Controller {
   Status write_environment_status(const std::string& name, EnvState& state, long generation,
                                   const DriftReport* report);
   void raise_events(EnvState& state, const DriftReport& report);
+  void correct(const EnvironmentSpec& spec, EnvState& state, DriftReport& report,
+               const ManifestSet& desired, const std::vector<Policy>& policies,
+               const std::string& policy_errors);
   std::vector<Policy> load_policies(std::string& errors) const;
   void on_workload_changes(const std::vector<LiveStore::Change>& changes);
   void enqueue_all();

@@ -32,7 +32,8 @@ std::vector<Category> all_categories();
 enum class DriftType { kChanged, kMissing, kExtra, kObjectMissing, kObjectExtra };
 std::string_view to_string(DriftType type);
 
-enum class Action { kReport, kIgnored, kWouldCorrect, kCorrected, kFailed };
+// kContested: another field manager keeps changing the field back; plumbline stopped fighting.
+enum class Action { kReport, kIgnored, kWouldCorrect, kCorrected, kFailed, kContested };
 std::string_view to_string(Action action);
 
 // One drifted field (or object) between Git and the cluster.
@@ -47,6 +48,8 @@ struct Drift {
   std::string ignored_by;       // the policy/ignore rule that set action=ignored
   std::string live_manager;     // field manager owning the live value (managedFields)
   std::string live_changed_at;  // when that manager last wrote it
+  std::string contested_by;     // action=contested: the manager that keeps changing it back
+  std::string failure;          // action=failed: why the correction failed
   SourceLocation source;        // where Git declares the field, when known
 };
 

@@ -73,6 +73,8 @@ std::string_view to_string(Action action) {
       return "corrected";
     case Action::kFailed:
       return "failed";
+    case Action::kContested:
+      return "contested";
   }
   return "unknown";
 }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <ctime>
 
+#include "plumbline/corrector.h"
 #include "plumbline/drift.h"
 #include "plumbline/render.h"
 #include "plumbline/report.h"
@@ -338,6 +339,7 @@ Status Controller::reconcile(const std::string& name) {
   report.objects = covered.size();
   report.drifts = compute_drift(covered, live, options);
   apply_policies(report, policies, covered, &live);
+  correct(*spec, state, report, covered, policies, policy_errors);
   if (hooks_.on_report) hooks_.on_report(name, report);
 
   PL_RETURN_IF_ERROR(write_report(*spec, state, report));
@@ -346,6 +348,76 @@ Status Controller::reconcile(const std::string& name) {
     state.error = "invalid ConsistencyPolicy: " + policy_errors;
   }
   return write_environment_status(name, state, generation, &report);
+}
+
+// Enforce mode: server-side apply of the drifted fields only, object by object, within the
+// environment's budget; a field another manager keeps changing back is contested after
+// maxRounds corrections and left alone. Never on a desired state that failed to load.
+void Controller::correct(const EnvironmentSpec& spec, EnvState& state, DriftReport& report,
+                         const ManifestSet& desired, const std::vector<Policy>& policies,
+                         const std::string& policy_errors) {
+  if (spec.mode != EnvironmentMode::kEnforce) return;
+  bool narrowed = std::any_of(policies.begin(), policies.end(),
+                              [](const Policy& p) { return p.action == PolicyAction::kReport; });
+  if (narrowed || !state.error.empty() || !policy_errors.empty() || !options_.may_correct()) {
+    return;
+  }
+  const Clock::time_point now = Clock::now();
+  while (!state.corrections.empty() && now - state.corrections.front() > std::chrono::minutes(1)) {
+    state.corrections.pop_front();
+  }
+  std::map<ObjectRef, std::vector<Drift*>> by_object;
+  for (Drift& d : report.drifts) {
+    if (d.action != Action::kReport || !correctable(d)) continue;
+    std::string key = d.object.to_string() + "|" + d.path;
+    EnvState::Contest& contest = state.contests[key];
+    if (now - contest.last > std::chrono::minutes(10)) contest.rounds = 0;  // a new episode
+    if (contest.rounds >= spec.correction.max_rounds && d.live_manager != "plumbline") {
+      d.action = Action::kContested;
+      d.contested_by = d.live_manager;
+      continue;
+    }
+    by_object[d.object].push_back(&d);
+  }
+  for (auto& [ref, drifts] : by_object) {
+    auto manifest = std::find_if(desired.begin(), desired.end(),
+                                 [&](const Manifest& m) { return m.ref() == ref; });
+    if (manifest == desired.end()) continue;
+    if (static_cast<int>(state.corrections.size()) >= spec.correction.max_per_minute) {
+      log_.warn("correction budget exhausted", {{"environment", spec.name},
+                                                {"object", ref.to_string()},
+                                                {"maxPerMinute", spec.correction.max_per_minute}});
+      break;  // the rest stay "report" until the budget refills
+    }
+    std::vector<Drift> fields;
+    for (const Drift* d : drifts) fields.push_back(*d);
+    auto apply = [&]() -> Result<json> {
+      PL_ASSIGN_OR_RETURN(json body, correction_patch(*manifest, fields));
+      PL_ASSIGN_OR_RETURN(ApiResource resource, client_.resource_for(ref.api_version, ref.kind));
+      return client_.apply(resource, body, {.force = true, .dry_run = options_.dry_run});
+    };
+    Result<json> applied = apply();
+    for (Drift* d : drifts) {
+      if (!applied.ok()) {
+        d->action = Action::kFailed;
+        d->failure = applied.error().to_string();
+      } else if (options_.dry_run) {
+        d->action = Action::kWouldCorrect;
+      } else {
+        d->action = Action::kCorrected;
+        EnvState::Contest& contest = state.contests[ref.to_string() + "|" + d->path];
+        ++contest.rounds;
+        contest.last = now;
+      }
+    }
+    if (applied.ok() && !options_.dry_run) state.corrections.push_back(now);
+    log_.info(
+        applied.ok() ? (options_.dry_run ? "would correct" : "corrected") : "correction failed",
+        {{"environment", spec.name},
+         {"object", ref.to_string()},
+         {"fields", fields.size()},
+         {"error", applied.ok() ? "" : applied.error().to_string()}});
+  }
 }
 
 Status Controller::write_report(const EnvironmentSpec& spec, EnvState& state,
@@ -425,12 +497,24 @@ void Controller::raise_events(EnvState& state, const DriftReport& report) {
   };
   for (const Drift& d : report.drifts) {
     if (d.action == Action::kIgnored) continue;
-    std::string key = "drift|" + d.object.to_string() + "|" + d.path + "|" + d.live.dump();
+    std::string reason = d.action == Action::kCorrected   ? "DriftCorrected"
+                         : d.action == Action::kContested ? "DriftContested"
+                                                          : "DriftDetected";
+    std::string key = reason + "|" + d.object.to_string() + "|" + d.path + "|" + d.live.dump();
+    if (d.action == Action::kCorrected) {
+      // Each round of a correction is its own Event.
+      key += "|" + std::to_string(state.contests[d.object.to_string() + "|" + d.path].rounds);
+    }
     std::string message =
         d.path.empty() ? std::string(to_string(d.type)) + " (in Git, not live)"
                        : d.path + ": " + d.desired.dump() + " in Git, " + d.live.dump() + " live";
     if (!d.live_manager.empty()) message += " (set by " + d.live_manager + ")";
-    raise(d.object, key, "DriftDetected", message);
+    if (d.action == Action::kCorrected) message += "; set back to the value in Git";
+    if (d.action == Action::kContested) {
+      message +=
+          "; " + d.contested_by + " keeps changing it back, so plumbline stopped correcting it";
+    }
+    raise(d.object, key, reason, message);
   }
   for (const Violation& v : report.violations) {
     std::string key = "violation|" + v.object.to_string() + "|" + v.rule + "|" + v.message;

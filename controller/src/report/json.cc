@@ -72,6 +72,8 @@ json drift_json(const DriftReport& report, const Totals& t) {
     if (!d.live_manager.empty()) item["liveManager"] = d.live_manager;
     if (!d.live_changed_at.empty()) item["liveChangedAt"] = d.live_changed_at;
     if (!d.ignored_by.empty()) item["ignoredBy"] = d.ignored_by;
+    if (!d.contested_by.empty()) item["contestedBy"] = d.contested_by;
+    if (!d.failure.empty()) item["failure"] = d.failure;
     if (d.source.known()) item["source"] = location_json(d.source);
     drifts.push_back(std::move(item));
   }

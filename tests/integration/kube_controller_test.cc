@@ -1,0 +1,417 @@
+// `plumbline controller` against a real kube-apiserver and a real Git server (git daemon):
+// the DriftReport appears with exactly the drift made by kubectl, follows a commit that
+// moves Git to the live value within two poll intervals, and a broken commit keeps the last
+// good report, sets Degraded with the file and line, and changes nothing else.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "integration/kube_testenv.h"
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using plumbline::testing::KubeTestEnv;
+
+const std::string kSource = PLUMBLINE_SOURCE_DIR;
+
+std::string Describe(const KubeTestEnv::Result& r) {
+  return "exit " + std::to_string(r.exit_code) + "\nstdout: " + r.out + "\nstderr: " + r.err;
+}
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  int port = ntohs(addr.sin_port);
+  close(fd);
+  return port;
+}
+
+// A process in the background, output to a log file; SIGTERM on Stop or destruction.
+class Background {
+ public:
+  Background(const std::vector<std::string>& argv, const std::string& log) : log_(log) {
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    if (posix_spawnp(&pid_, args[0], &actions, nullptr, args.data(), environ) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&actions);
+  }
+  ~Background() { Stop(); }
+  bool running() const { return pid_ > 0; }
+  // SIGTERM, then the exit status (-1 if it had to be killed after `grace`).
+  int Stop(std::chrono::seconds grace = std::chrono::seconds(10)) {
+    if (pid_ <= 0) return exit_code_;
+    kill(pid_, SIGTERM);
+    auto deadline = std::chrono::steady_clock::now() + grace;
+    int status = 0;
+    while (waitpid(pid_, &status, WNOHANG) == 0) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, &status, 0);
+        pid_ = -1;
+        return exit_code_ = -1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    pid_ = -1;
+    return exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  std::string Log() const {
+    std::ifstream in(log_);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
+
+ private:
+  std::string log_;
+  pid_t pid_ = -1;
+  int exit_code_ = -1;
+};
+
+bool WaitFor(const std::function<bool()>& done, std::chrono::seconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return done();
+}
+
+void Replace(const fs::path& file, const std::string& from, const std::string& to) {
+  std::ifstream in(file);
+  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  size_t at = text.find(from);
+  ASSERT_NE(at, std::string::npos) << from << " not in " << file;
+  text.replace(at, from.size(), to);
+  std::ofstream(file, std::ios::trunc) << text;
+}
+
+class KubeControllerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string error;
+    env_ = KubeTestEnv::Start({}, &error);
+    ASSERT_NE(env_, nullptr) << error;
+    dir_ = fs::path(env_->state_dir()) / "git";
+    fs::create_directories(dir_ / "work");
+    fs::copy(kSource + "/manifests", dir_ / "work" / "manifests", fs::copy_options::recursive);
+    Git({"init", "-q", "-b", "main"});
+    Commit("the demo");
+    ASSERT_EQ(KubeTestEnv::Run({"git", "clone", "-q", "--bare", (dir_ / "work").string(),
+                                (dir_ / "srv" / "ops.git").string()})
+                  .exit_code,
+              0);
+    ASSERT_EQ(KubeTestEnv::Run({"git", "-C", (dir_ / "work").string(), "remote", "add", "origin",
+                                (dir_ / "srv" / "ops.git").string()})
+                  .exit_code,
+              0);
+    port_ = FreePort();
+    daemon_ = std::make_unique<Background>(
+        std::vector<std::string>{"git", "daemon", "--reuseaddr", "--export-all",
+                                 "--base-path=" + (dir_ / "srv").string(), "--listen=127.0.0.1",
+                                 "--port=" + std::to_string(port_), (dir_ / "srv").string()},
+        (dir_ / "daemon.log").string());
+    ASSERT_TRUE(daemon_->running());
+  }
+
+  void Git(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {"git",
+                                     "-C",
+                                     (dir_ / "work").string(),
+                                     "-c",
+                                     "user.name=plumbline test",
+                                     "-c",
+                                     "user.email=test@plumbline.invalid"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto r = KubeTestEnv::Run(argv);
+    ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  }
+  void Commit(const std::string& message) {
+    Git({"add", "-A"});
+    Git({"commit", "-q", "-m", message});
+  }
+  void Push() { Git({"push", "-q", "origin", "main"}); }
+  std::string Head() {
+    auto r = KubeTestEnv::Run({"git", "-C", (dir_ / "work").string(), "rev-parse", "HEAD"});
+    return r.out.substr(0, 40);
+  }
+
+  json Get(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {"get"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"-o", "json"});
+    auto r = env_->Kubectl(argv);
+    if (r.exit_code != 0) return nullptr;
+    return json::parse(r.out, nullptr, false);
+  }
+
+  std::unique_ptr<KubeTestEnv> env_;
+  fs::path dir_;
+  int port_ = 0;
+  std::unique_ptr<Background> daemon_;
+};
+
+std::vector<std::string> DriftLines(const json& status) {
+  std::vector<std::string> out;
+  if (!status.is_object() || !status.contains("drifts")) return {"<no report>"};
+  for (const json& d : status["drifts"]) {
+    out.push_back(d["object"]["kind"].get<std::string>() + "/" +
+                  d["object"]["name"].get<std::string>() + " " + d.value("path", "") + " " +
+                  d.value("type", "") + " " + d.value("desired", json()).dump() + " -> " +
+                  d.value("live", json()).dump() + " (" + d.value("liveManager", "") + ")");
+  }
+  return out;
+}
+
+std::string ConditionOf(const json& object, const std::string& type, std::string* message) {
+  if (!object.is_object() || !object.contains("status") ||
+      !object["status"].contains("conditions")) {
+    return "";
+  }
+  for (const json& c : object["status"]["conditions"]) {
+    if (c.value("type", "") == type) {
+      if (message != nullptr) *message = c.value("message", "");
+      return c.value("status", "");
+    }
+  }
+  return "";
+}
+
+TEST_F(KubeControllerTest, ReportFollowsGitAndSurvivesABrokenCommit) {
+  ASSERT_NE(env_, nullptr);
+  // The CRDs, the demo's prod environment as kubectl applies it, and one hand-made change.
+  auto crds = env_->Kubectl({"apply", "-f", kSource + "/policies/crds/"});
+  ASSERT_EQ(crds.exit_code, 0) << Describe(crds);
+  auto established = env_->Kubectl(
+      {"wait", "--for", "condition=established", "--timeout=60s", "crd/environments.plumbline.dev",
+       "crd/consistencypolicies.plumbline.dev", "crd/driftreports.plumbline.dev"});
+  ASSERT_EQ(established.exit_code, 0) << Describe(established);
+  for (const char* ns : {"plumbline-system", "shop-prod"}) {
+    ASSERT_EQ(env_->Kubectl({"create", "namespace", ns}).exit_code, 0);
+  }
+  auto rendered = env_->Kubectl({"kustomize", (dir_ / "work/manifests/envs/prod").string()});
+  ASSERT_EQ(rendered.exit_code, 0) << Describe(rendered);
+  ASSERT_EQ(env_->Kubectl({"apply", "-f", "-"}, rendered.out).exit_code, 0);
+  auto patched = env_->Kubectl(
+      {"patch", "deployment", "checkout", "-n", "shop-prod", "--type=json",
+       R"(-p=[{"op":"replace","path":"/spec/template/spec/containers/0/resources/limits/memory","value":"2Gi"},{"op":"replace","path":"/spec/template/spec/containers/0/resources/requests/memory","value":"2Gi"}])"});
+  ASSERT_EQ(patched.exit_code, 0) << Describe(patched);
+
+  const std::string environment =
+      "apiVersion: plumbline.dev/v1alpha1\nkind: Environment\nmetadata: {name: prod}\n"
+      "spec:\n  source: {url: \"git://127.0.0.1:" +
+      std::to_string(port_) +
+      "/ops.git\", ref: main, path: manifests/envs/prod}\n"
+      "  namespaces: [shop-prod]\n  interval: 2s\n";
+  ASSERT_EQ(env_->Kubectl({"apply", "-f", "-"}, environment).exit_code, 0);
+  ASSERT_EQ(
+      env_->Kubectl({"apply", "-f", kSource + "/policies/samples/prod-baseline.yaml"}).exit_code,
+      0);
+
+  Background controller({PLUMBLINE_BINARY, "controller", "--kubeconfig", env_->kubeconfig(),
+                         "--cache-dir", (dir_ / "cache").string(), "--log-level", "debug"},
+                        (dir_ / "controller.log").string());
+  ASSERT_TRUE(controller.running());
+
+  // 1. The report appears with exactly the hand-made drift.
+  const std::string first = Head();
+  json report;
+  bool appeared = WaitFor(
+      [&] {
+        report = Get({"driftreport", "prod", "-n", "plumbline-system"});
+        return report.is_object() &&
+               report["status"].value("source", json::object()).value("revision", "") == first;
+      },
+      std::chrono::seconds(60));
+  ASSERT_TRUE(appeared) << controller.Log();
+  EXPECT_EQ(DriftLines(report["status"]),
+            (std::vector<std::string>{
+                "Deployment/checkout "
+                "spec.template.spec.containers[name=app].resources.limits.memory changed "
+                "\"1Gi\" -> \"2Gi\" (kubectl-patch)",
+                "Deployment/checkout "
+                "spec.template.spec.containers[name=app].resources.requests.memory changed "
+                "\"1Gi\" -> \"2Gi\" (kubectl-patch)"}))
+      << report.dump(2);
+  json events = Get({"events", "-n", "shop-prod", "--field-selector", "reason=DriftDetected"});
+  ASSERT_TRUE(events.is_object());
+  EXPECT_EQ(events["items"].size(), 2u) << events.dump(2);
+  json env = Get({"environment", "prod"});
+  EXPECT_EQ(ConditionOf(env, "Ready", nullptr), "True") << env.dump(2);
+  EXPECT_EQ(env["status"]["summary"]["drifts"], 2);
+
+  // 2. Git catches up with the cluster: the drift is gone within two poll intervals.
+  Replace(dir_ / "work/manifests/envs/prod/checkout-resources.yaml",
+          "          requests:\n            cpu: \"1\"\n            memory: 1Gi\n"
+          "          limits:\n            cpu: \"2\"\n            memory: 1Gi",
+          "          requests:\n            cpu: \"1\"\n            memory: 2Gi\n"
+          "          limits:\n            cpu: \"2\"\n            memory: 2Gi");
+  Commit("prod: checkout gets 2Gi");
+  Push();
+  const std::string second = Head();
+  auto pushed = std::chrono::steady_clock::now();
+  bool followed = WaitFor(
+      [&] {
+        report = Get({"driftreport", "prod", "-n", "plumbline-system"});
+        return report.is_object() &&
+               report["status"].value("source", json::object()).value("revision", "") == second;
+      },
+      std::chrono::seconds(30));
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - pushed).count();
+  ASSERT_TRUE(followed) << controller.Log();
+  EXPECT_LT(seconds, 2 * 2.0 + 1.5) << "within two poll intervals of 2 s";
+  std::printf("[ timing   ] report followed the commit after %.2f s\n", seconds);
+  EXPECT_EQ(DriftLines(report["status"]), std::vector<std::string>{}) << report.dump(2);
+  const std::string good_status = report["status"]["drifts"].dump();
+
+  // 3. A broken commit: the last good report stays, Degraded names the file and line.
+  {
+    std::ofstream(dir_ / "work/manifests/envs/prod/ledger-resources.yaml", std::ios::app)
+        << "spec:\n  template: [unclosed\n";
+  }
+  Commit("broken");
+  Push();
+  std::string message;
+  bool degraded = WaitFor(
+      [&] {
+        env = Get({"environment", "prod"});
+        return ConditionOf(env, "Degraded", &message) == "True";
+      },
+      std::chrono::seconds(30));
+  ASSERT_TRUE(degraded) << controller.Log();
+  EXPECT_NE(message.find("ledger-resources.yaml:"), std::string::npos) << message;
+  EXPECT_EQ(ConditionOf(env, "Stale", nullptr), "True");
+  EXPECT_EQ(ConditionOf(env, "Ready", nullptr), "False");
+  EXPECT_EQ(env["status"]["revision"], second) << "the last good revision";
+  report = Get({"driftreport", "prod", "-n", "plumbline-system"});
+  EXPECT_EQ(report["status"]["source"]["revision"], second);
+  EXPECT_EQ(report["status"]["drifts"].dump(), good_status);
+  EXPECT_EQ(ConditionOf(report, "Stale", nullptr), "True");
+
+  EXPECT_EQ(controller.Stop(), 0) << controller.Log();
+  std::string log = controller.Log();
+  EXPECT_NE(log.find("\"msg\":\"stopped\""), std::string::npos) << log;
+}
+
+}  // namespace
+
+namespace {
+
+std::string MemoryLimit(KubeTestEnv& env) {
+  auto r = env.Kubectl({"get", "deployment", "checkout", "-n", "shop-prod", "-o",
+                        "jsonpath={.spec.template.spec.containers[0].resources.limits.memory}"});
+  return r.out;
+}
+
+TEST_F(KubeControllerTest, EnforceCorrectsOnlyTheDriftedFieldAndStopsFightingAContestant) {
+  ASSERT_NE(env_, nullptr);
+  ASSERT_EQ(env_->Kubectl({"apply", "-f", kSource + "/policies/crds/"}).exit_code, 0);
+  ASSERT_EQ(env_->Kubectl({"wait", "--for", "condition=established", "--timeout=60s",
+                           "crd/environments.plumbline.dev", "crd/driftreports.plumbline.dev",
+                           "crd/consistencypolicies.plumbline.dev"})
+                .exit_code,
+            0);
+  for (const char* ns : {"plumbline-system", "shop-prod"}) {
+    ASSERT_EQ(env_->Kubectl({"create", "namespace", ns}).exit_code, 0);
+  }
+  auto rendered = env_->Kubectl({"kustomize", (dir_ / "work/manifests/envs/prod").string()});
+  ASSERT_EQ(env_->Kubectl({"apply", "-f", "-"}, rendered.out).exit_code, 0);
+  const std::string bump =
+      R"(-p=[{"op":"replace","path":"/spec/template/spec/containers/0/resources/limits/memory","value":"2Gi"}])";
+  auto patch = [&] {
+    auto r = env_->Kubectl({"patch", "deployment", "checkout", "-n", "shop-prod", "--type=json",
+                            "--field-manager=autoscaler", bump});
+    ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  };
+  patch();
+
+  const std::string environment =
+      "apiVersion: plumbline.dev/v1alpha1\nkind: Environment\nmetadata: {name: prod}\n"
+      "spec:\n  source: {url: \"git://127.0.0.1:" +
+      std::to_string(port_) +
+      "/ops.git\", ref: main, path: manifests/envs/prod}\n"
+      "  namespaces: [shop-prod]\n  interval: 2s\n  mode: enforce\n"
+      "  correction: {maxPerMinute: 10, maxRounds: 2}\n";
+  ASSERT_EQ(env_->Kubectl({"apply", "-f", "-"}, environment).exit_code, 0);
+  Background controller({PLUMBLINE_BINARY, "controller", "--kubeconfig", env_->kubeconfig(),
+                         "--cache-dir", (dir_ / "cache").string()},
+                        (dir_ / "controller.log").string());
+
+  // Round 1: corrected, and plumbline owns exactly that one field.
+  ASSERT_TRUE(WaitFor([&] { return MemoryLimit(*env_) == "1Gi"; }, std::chrono::seconds(60)))
+      << controller.Log();
+  json deployment = Get({"deployment", "checkout", "-n", "shop-prod", "--show-managed-fields"});
+  json owned;
+  for (const json& entry : deployment["metadata"]["managedFields"]) {
+    if (entry["manager"] == "plumbline") owned = entry["fieldsV1"];
+  }
+  EXPECT_EQ(owned, json::parse(R"({"f:spec":{"f:template":{"f:spec":{"f:containers":{
+              "k:{\"name\":\"app\"}":{".":{},"f:name":{},"f:resources":{"f:limits":{
+              "f:memory":{}}}}}}}}})"))
+      << deployment["metadata"]["managedFields"].dump(2);
+  // A second reconcile writes nothing: the object stays as it is over several polls.
+  const std::string version = deployment["metadata"]["resourceVersion"];
+  std::this_thread::sleep_for(std::chrono::seconds(5));
+  EXPECT_EQ(Get({"deployment", "checkout", "-n", "shop-prod"})["metadata"]["resourceVersion"],
+            version);
+
+  // Round 2: the autoscaler sets it again; corrected again (maxRounds: 2).
+  patch();
+  ASSERT_TRUE(WaitFor([&] { return MemoryLimit(*env_) == "1Gi"; }, std::chrono::seconds(30)))
+      << controller.Log();
+  // Third time: contested. plumbline leaves the field and says who keeps changing it.
+  patch();
+  json report;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        report = Get({"driftreport", "prod", "-n", "plumbline-system"});
+        if (!report.is_object() || !report["status"].contains("drifts")) return false;
+        for (const json& d : report["status"]["drifts"]) {
+          if (d.value("action", "") == "contested") return true;
+        }
+        return false;
+      },
+      std::chrono::seconds(30)))
+      << report.dump(2) << controller.Log();
+  std::this_thread::sleep_for(std::chrono::seconds(5));  // > two polls: still not fought over
+  EXPECT_EQ(MemoryLimit(*env_), "2Gi");
+  const json& drift = report["status"]["drifts"][0];
+  EXPECT_EQ(drift["path"], "spec.template.spec.containers[name=app].resources.limits.memory");
+  EXPECT_EQ(drift["contestedBy"], "autoscaler");
+  json events = Get({"events", "-n", "shop-prod"});
+  std::map<std::string, int> reasons;
+  for (const json& e : events["items"]) ++reasons[e["reason"].get<std::string>()];
+  EXPECT_EQ(reasons["DriftCorrected"], 2) << events.dump(2);
+  EXPECT_EQ(reasons["DriftContested"], 1) << events.dump(2);
+  EXPECT_EQ(controller.Stop(), 0);
+}
+
+}  // namespace
