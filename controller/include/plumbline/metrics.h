@@ -1,0 +1,283 @@
+// plumbline/metrics.h — a small, thread-safe Prometheus registry and the controller's metrics.
+//
+// No global state: the controller owns one MetricsRegistry, registers its families once
+// (PlumblineMetrics::create) and hands the registry's exposition() to the HTTP server.
+//
+//   MetricsRegistry registry;
+//   PL_ASSIGN_OR_RETURN(auto metrics, PlumblineMetrics::create(registry, "0.1.0"));
+//   metrics.drift_fields->with({"prod", "resources"}).set(3);
+//   metrics.reconcile_duration_seconds->with({"prod"}).observe(0.42);
+//   std::string text = registry.exposition();  // text format 0.0.4
+//
+// Cost model: family.with(values) takes the family's mutex for one map lookup (insert on
+// first use) and returns a handle; the handle's inc/set/observe are lock-free atomics. Keep
+// handles for hot paths. A handle stays valid after remove() (it then writes to a series that
+// is no longer exported) and after the registry is gone.
+//
+// Label values are given in the order of the family's label names. Registration validates
+// names (metric and label names, reserved `le`, duplicates) and returns an Error; a `with()`
+// call with the wrong number of values is a bug: it asserts, and release builds pad missing
+// values with "" and drop extra ones.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "plumbline/error.h"
+
+namespace plumbline {
+
+using LabelValues = std::vector<std::string>;
+
+namespace metrics_internal {
+
+struct HistogramCell {
+  explicit HistogramCell(std::size_t buckets) : counts(buckets + 1) {}  // + the +Inf bucket
+  std::vector<std::atomic<std::uint64_t>> counts;  // per bucket, not cumulative
+  std::atomic<double> sum{0};
+};
+
+// One family: name, help, label names and its series (label values -> cell), sorted.
+class FamilyBase {
+ public:
+  enum class Type { kCounter, kGauge, kHistogram };
+  FamilyBase(Type type, std::string name, std::string help, std::vector<std::string> labels)
+      : type_(type), name_(std::move(name)), help_(std::move(help)), labels_(std::move(labels)) {}
+  virtual ~FamilyBase() = default;
+  FamilyBase(const FamilyBase&) = delete;
+  FamilyBase& operator=(const FamilyBase&) = delete;
+
+  const std::string& name() const { return name_; }
+  const std::vector<std::string>& label_names() const { return labels_; }
+  Type type() const { return type_; }
+  // Appends HELP, TYPE and every series; nothing when the family has no series.
+  virtual void render(std::string& out) const = 0;
+
+ protected:
+  LabelValues fit(LabelValues values) const;  // asserts the arity, pads/truncates
+  void render_header(std::string& out) const;
+
+ private:
+  Type type_;
+  std::string name_;
+  std::string help_;
+  std::vector<std::string> labels_;
+};
+
+// Series of one cell type, keyed by label values.
+template <typename Cell>
+class SeriesMap {
+ public:
+  template <typename... Args>
+  std::shared_ptr<Cell> get(LabelValues values, Args&&... args) {
+    std::lock_guard lock(mu_);
+    auto [it, inserted] = series_.try_emplace(std::move(values));
+    if (inserted) it->second = std::make_shared<Cell>(std::forward<Args>(args)...);
+    return it->second;
+  }
+  bool remove(const LabelValues& values) {
+    std::lock_guard lock(mu_);
+    return series_.erase(values) > 0;
+  }
+  std::size_t remove_matching(std::size_t index, std::string_view value) {
+    std::lock_guard lock(mu_);
+    return std::erase_if(series_, [&](const auto& entry) {
+      return index < entry.first.size() && entry.first[index] == value;
+    });
+  }
+  void clear() {
+    std::lock_guard lock(mu_);
+    series_.clear();
+  }
+  std::size_t size() const {
+    std::lock_guard lock(mu_);
+    return series_.size();
+  }
+  // A copy of the (sorted) series under the lock; the cells are read afterwards.
+  std::vector<std::pair<LabelValues, std::shared_ptr<Cell>>> snapshot() const {
+    std::lock_guard lock(mu_);
+    return {series_.begin(), series_.end()};
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::map<LabelValues, std::shared_ptr<Cell>> series_;
+};
+
+}  // namespace metrics_internal
+
+// A monotonically increasing value (requests, errors). Default-constructed handles are inert.
+class Counter {
+ public:
+  Counter() = default;
+  // Adds v (>= 0; a negative or NaN v is a bug: it is ignored).
+  void inc(double v = 1) const;
+  double value() const;
+
+ private:
+  friend class CounterFamily;
+  explicit Counter(std::shared_ptr<std::atomic<double>> cell) : cell_(std::move(cell)) {}
+  std::shared_ptr<std::atomic<double>> cell_;
+};
+
+// A value that goes up and down (depths, sizes, 0/1 states).
+class Gauge {
+ public:
+  Gauge() = default;
+  void set(double v) const;
+  void inc(double v = 1) const;
+  void dec(double v = 1) const { inc(-v); }
+  double value() const;
+
+ private:
+  friend class GaugeFamily;
+  explicit Gauge(std::shared_ptr<std::atomic<double>> cell) : cell_(std::move(cell)) {}
+  std::shared_ptr<std::atomic<double>> cell_;
+};
+
+// Observations counted into fixed buckets (upper bounds `le`, inclusive) plus _sum and _count.
+class Histogram {
+ public:
+  Histogram() = default;
+  void observe(double v) const;
+  // Cumulative bucket counts (one per bound, then +Inf), the sum and the count.
+  std::vector<std::uint64_t> cumulative_counts() const;
+  double sum() const;
+  std::uint64_t count() const;
+
+ private:
+  friend class HistogramFamily;
+  Histogram(std::shared_ptr<metrics_internal::HistogramCell> cell,
+            std::shared_ptr<const std::vector<double>> bounds)
+      : cell_(std::move(cell)), bounds_(std::move(bounds)) {}
+  std::shared_ptr<metrics_internal::HistogramCell> cell_;
+  std::shared_ptr<const std::vector<double>> bounds_;
+};
+
+class CounterFamily final : public metrics_internal::FamilyBase {
+ public:
+  CounterFamily(std::string name, std::string help, std::vector<std::string> labels)
+      : FamilyBase(Type::kCounter, std::move(name), std::move(help), std::move(labels)) {}
+  Counter with(LabelValues values = {});
+  bool remove(const LabelValues& values) { return series_.remove(values); }
+  std::size_t remove_matching(std::size_t label_index, std::string_view value) {
+    return series_.remove_matching(label_index, value);
+  }
+  void clear() { series_.clear(); }
+  std::size_t size() const { return series_.size(); }
+  void render(std::string& out) const override;
+
+ private:
+  metrics_internal::SeriesMap<std::atomic<double>> series_;
+};
+
+class GaugeFamily final : public metrics_internal::FamilyBase {
+ public:
+  GaugeFamily(std::string name, std::string help, std::vector<std::string> labels)
+      : FamilyBase(Type::kGauge, std::move(name), std::move(help), std::move(labels)) {}
+  Gauge with(LabelValues values = {});
+  // Drops a series (e.g. the gauges of an environment that was deleted). True if it existed.
+  bool remove(const LabelValues& values) { return series_.remove(values); }
+  // Drops every series whose label `label_index` equals `value` (all rules of one environment).
+  std::size_t remove_matching(std::size_t label_index, std::string_view value) {
+    return series_.remove_matching(label_index, value);
+  }
+  void clear() { series_.clear(); }
+  std::size_t size() const { return series_.size(); }
+  void render(std::string& out) const override;
+
+ private:
+  metrics_internal::SeriesMap<std::atomic<double>> series_;
+};
+
+class HistogramFamily final : public metrics_internal::FamilyBase {
+ public:
+  HistogramFamily(std::string name, std::string help, std::vector<std::string> labels,
+                  std::vector<double> bounds)
+      : FamilyBase(Type::kHistogram, std::move(name), std::move(help), std::move(labels)),
+        bounds_(std::make_shared<const std::vector<double>>(std::move(bounds))) {}
+  Histogram with(LabelValues values = {});
+  bool remove(const LabelValues& values) { return series_.remove(values); }
+  std::size_t remove_matching(std::size_t label_index, std::string_view value) {
+    return series_.remove_matching(label_index, value);
+  }
+  void clear() { series_.clear(); }
+  std::size_t size() const { return series_.size(); }
+  const std::vector<double>& bounds() const { return *bounds_; }
+  void render(std::string& out) const override;
+
+ private:
+  std::shared_ptr<const std::vector<double>> bounds_;
+  metrics_internal::SeriesMap<metrics_internal::HistogramCell> series_;
+};
+
+// Owns the families. Registration and exposition may run concurrently from any thread.
+class MetricsRegistry {
+ public:
+  MetricsRegistry() = default;
+  MetricsRegistry(const MetricsRegistry&) = delete;
+  MetricsRegistry& operator=(const MetricsRegistry&) = delete;
+
+  // Errors (kInvalidInput): an invalid metric or label name, a duplicate metric name, a
+  // reserved label (`le` on histograms, `__` prefix), buckets that are empty, not strictly
+  // increasing or not finite (+Inf is always added). The returned pointer lives as long as
+  // the registry.
+  Result<CounterFamily*> counter(std::string name, std::string help,
+                                 std::vector<std::string> label_names = {});
+  Result<GaugeFamily*> gauge(std::string name, std::string help,
+                             std::vector<std::string> label_names = {});
+  Result<HistogramFamily*> histogram(std::string name, std::string help,
+                                     std::vector<std::string> label_names,
+                                     std::vector<double> buckets);
+
+  // The Prometheus text format 0.0.4: families sorted by name, series by label values, each
+  // family with # HELP and # TYPE; families without series are left out. Values are the
+  // shortest text that reads back to the same double ("1", "0.25", "1e+06", "+Inf", "NaN").
+  std::string exposition() const;
+
+  static constexpr std::string_view kContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+ private:
+  Status check_new(const std::string& name, const std::vector<std::string>& labels,
+                   bool histogram) const;  // under mu_
+
+  mutable std::mutex mu_;
+  std::map<std::string, std::unique_ptr<metrics_internal::FamilyBase>, std::less<>> families_;
+};
+
+// Formats a sample value the way the text format expects (shared with tests).
+std::string format_metric_value(double v);
+
+// Every metric plumbline exports (plumbline_ prefix, base units). Create once per registry.
+struct PlumblineMetrics {
+  // Drift per environment: fields that differ, by category; objects with any drift.
+  GaugeFamily* drift_fields = nullptr;                    // {environment, category}
+  GaugeFamily* drifted_objects = nullptr;                 // {environment}
+  GaugeFamily* policy_violations = nullptr;               // {environment, rule}
+  HistogramFamily* reconcile_duration_seconds = nullptr;  // {environment}
+  CounterFamily* reconcile_total = nullptr;               // {environment, result}
+  HistogramFamily* git_fetch_duration_seconds = nullptr;  // {environment}
+  CounterFamily* git_fetch_errors_total = nullptr;        // {environment}
+  CounterFamily* api_requests_total = nullptr;            // {verb, code}
+  CounterFamily* corrections_total = nullptr;             // {environment, result}
+  Gauge workqueue_depth;
+  Gauge live_cache_objects;
+  Gauge live_cache_bytes;
+  Gauge leader;                       // 0 or 1
+  GaugeFamily* build_info = nullptr;  // {version} = 1
+
+  // Registers every family in `registry` and sets build_info{version} to 1. Fails only if one
+  // of the names is already registered there.
+  static Result<PlumblineMetrics> create(MetricsRegistry& registry, std::string_view version);
+
+  // Drops every series labelled environment=`environment` (the Environment was deleted).
+  void forget_environment(std::string_view environment) const;
+};
+
+}  // namespace plumbline
