@@ -41,7 +41,10 @@ class HttpServer {
     std::function<Status()> readyz;        // null: always ok
   };
 
-  // Listens on `listen` and serves until stop() or destruction. Errors name the address:
+  // Listens on `listen` and serves until stop() or destruction. ":8080" is every IPv4
+  // interface; IPv6 addresses ("[::1]:9090") parse but are refused (kInvalidInput): the
+  // cpprestsdk 2.10 asio listener cannot bind them. Port 0 picks a free port (port() says
+  // which). Errors name the address:
   // kInvalidInput for a bad listen string, kUnavailable when the address cannot be bound
   // ("listening on 127.0.0.1:8080: address already in use").
   static Result<std::unique_ptr<HttpServer>> start(const std::string& listen, Handlers handlers);
