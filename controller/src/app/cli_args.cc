@@ -25,6 +25,7 @@ const std::vector<FlagSpec>& flag_specs() {
       {"report-namespace", true, {"controller"}},
       {"listen", true, {"controller"}},
       {"log-level", true, {"controller"}},
+      {"dry-run", false, {"controller"}},
       {"timeout", true, {"diff"}},
       {"policy", true, {"diff", "compare"}},
       {"scope", true, {"diff", "compare"}},
@@ -62,6 +63,8 @@ Status set_flag(CliOptions& o, const std::string& name, const std::string& value
     o.cache_dir = value;
   else if (name == "live")
     o.live = value;
+  else if (name == "dry-run")
+    o.dry_run = true;
   else if (name == "report-namespace")
     o.report_namespace = value;
   else if (name == "listen")

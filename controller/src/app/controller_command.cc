@@ -34,6 +34,7 @@ Result<int> run_controller(const CliOptions& o, std::ostream& err) {
         config.context == "in-cluster" ? config.namespace_ : "plumbline-system";
   }
   options.git_cache_dir = o.cache_dir;
+  options.dry_run = o.dry_run;
   options.git_auth = GitAuth::from_environment();
 
   Controller controller(*client, options, log);

@@ -68,6 +68,8 @@ Flags:
                            else plumbline-system)
   --cache-dir DIR          where Git repositories are cached
   --log-level LEVEL        debug | info | warn | error (JSON lines on stderr; default info)
+  --dry-run                enforce-mode environments report `would-correct` (each correction
+                           validated by the server with dryRun=All) and change nothing
 
 Git credentials: as for `plumbline diff` (PLUMBLINE_GIT_TOKEN, …). Stops on SIGTERM/SIGINT.
 )";
