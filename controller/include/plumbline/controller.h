@@ -43,8 +43,9 @@ struct ControllerOptions {
   // Enforce-mode environments only say what they would correct (the server validates each
   // correction with dryRun=All); nothing is written to the workloads.
   bool dry_run = false;
-  // Correct only while this says so (leader election: only the leader corrects).
-  std::function<bool()> may_correct = [] { return true; };
+  // Write (reports, statuses, Events, corrections) only while this says so: with leader
+  // election only the leader writes; the others keep their caches warm for a fast takeover.
+  std::function<bool()> leading = [] { return true; };
   WorkQueueOptions queue;
 };
 
@@ -54,6 +55,8 @@ struct ControllerHooks {
   std::function<void(const std::string& environment, double seconds, bool ok)> on_reconcile;
   std::function<void(const std::string& environment, double seconds, bool ok)> on_git_fetch;
   std::function<void(const std::string& environment)> on_environment_removed;
+  // result: corrected | would-correct | failed | contested
+  std::function<void(const std::string& environment, std::string_view result)> on_correction;
 };
 
 class Controller {
@@ -71,6 +74,8 @@ class Controller {
 
   // Caches synced and every Environment known at that point reconciled once.
   bool ready() const;
+  // Re-evaluates every environment now (a new leader takes over).
+  void resync() { enqueue_all(); }
   size_t queue_depth() const { return queue_.depth(); }
   const LiveCache* workloads() const { return workloads_.get(); }
 

@@ -37,7 +37,9 @@ struct CliOptions {
   std::string report_namespace;  // default: the pod's namespace, else plumbline-system
   std::string listen = ":8080";
   std::string log_level = "info";
-  bool dry_run = false;        // enforce-mode environments only say what they would correct
+  bool dry_run = false;
+  bool leader_elect = false;   // take a coordination.k8s.io Lease; only the leader writes        //
+                               // enforce-mode environments only say what they would correct
   std::string color = "auto";  // auto | always | never
   bool quiet = false;
 };

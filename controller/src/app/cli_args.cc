@@ -26,6 +26,7 @@ const std::vector<FlagSpec>& flag_specs() {
       {"listen", true, {"controller"}},
       {"log-level", true, {"controller"}},
       {"dry-run", false, {"controller"}},
+      {"leader-elect", false, {"controller"}},
       {"timeout", true, {"diff"}},
       {"policy", true, {"diff", "compare"}},
       {"scope", true, {"diff", "compare"}},
@@ -65,6 +66,8 @@ Status set_flag(CliOptions& o, const std::string& name, const std::string& value
     o.live = value;
   else if (name == "dry-run")
     o.dry_run = true;
+  else if (name == "leader-elect")
+    o.leader_elect = true;
   else if (name == "report-namespace")
     o.report_namespace = value;
   else if (name == "listen")

@@ -1,17 +1,50 @@
-// `plumbline controller`: wiring of the Controller to a cluster, logs and signals.
+// `plumbline controller`: wiring of the Controller to a cluster, metrics, health, leader
+// election, logs and signals.
 #include <pthread.h>
 #include <signal.h>
 
-#include <fstream>
 #include <iostream>
+#include <map>
+#include <mutex>
+#include <set>
 
 #include "app/cli.h"
 #include "plumbline/controller.h"
+#include "plumbline/http_server.h"
 #include "plumbline/kube_client.h"
 #include "plumbline/kube_config.h"
+#include "plumbline/leader_election.h"
 #include "plumbline/log.h"
+#include "plumbline/metrics.h"
 
 namespace plumbline::app {
+namespace {
+
+constexpr std::string_view kControllerVersion = "0.1.0";
+
+// Drift and violation gauges of one report; categories and rules without findings read 0.
+void record_report(const PlumblineMetrics& metrics, const std::string& env,
+                   const DriftReport& report) {
+  std::map<std::string, double> by_category;
+  for (Category c : all_categories()) by_category[std::string(to_string(c))] = 0;
+  std::set<ObjectRef> drifted;
+  for (const Drift& d : report.drifts) {
+    if (d.action == Action::kIgnored) continue;
+    drifted.insert(d.object);
+    if (!d.path.empty()) by_category[std::string(to_string(d.category))] += 1;
+  }
+  for (const auto& [category, n] : by_category) metrics.drift_fields->with({env, category}).set(n);
+  metrics.drifted_objects->with({env}).set(static_cast<double>(drifted.size()));
+  std::map<std::string, double> by_rule;
+  for (const char* rule : {"requireLimits", "qosClass", "gomaxprocs", "gomemlimit", "selinux",
+                           "capabilities", "sysctls", "env"}) {
+    by_rule[rule] = 0;
+  }
+  for (const Violation& v : report.violations) by_rule[v.rule] += 1;
+  for (const auto& [rule, n] : by_rule) metrics.policy_violations->with({env, rule}).set(n);
+}
+
+}  // namespace
 
 Result<int> run_controller(const CliOptions& o, std::ostream& err) {
   // Every thread started from here on inherits the blocked set; sigwait below takes them.
@@ -27,6 +60,10 @@ Result<int> run_controller(const CliOptions& o, std::ostream& err) {
       load_kube_config({.kubeconfig = o.kubeconfig, .context = o.context}, process_environment()));
   PL_ASSIGN_OR_RETURN(std::unique_ptr<KubeClient> client, make_kube_client(config, {}));
 
+  MetricsRegistry registry;
+  PL_ASSIGN_OR_RETURN(PlumblineMetrics metrics,
+                      PlumblineMetrics::create(registry, kControllerVersion));
+
   ControllerOptions options;
   options.report_namespace = o.report_namespace;
   if (options.report_namespace.empty()) {
@@ -34,19 +71,96 @@ Result<int> run_controller(const CliOptions& o, std::ostream& err) {
         config.context == "in-cluster" ? config.namespace_ : "plumbline-system";
   }
   options.git_cache_dir = o.cache_dir;
-  options.dry_run = o.dry_run;
   options.git_auth = GitAuth::from_environment();
+  options.dry_run = o.dry_run;
 
-  Controller controller(*client, options, log);
+  // Only the leader writes; the elector's callbacks run on its own thread after start().
+  Controller* running = nullptr;
+  std::unique_ptr<LeaderElector> elector;
+  if (o.leader_elect) {
+    elector = std::make_unique<LeaderElector>(
+        *client, LeaderElectionConfig{.lease_namespace = options.report_namespace},
+        LeaderCallbacks{.on_started_leading =
+                            [&] {
+                              log.info("leading", {{"identity", elector->identity()}});
+                              if (running != nullptr) running->resync();
+                            },
+                        .on_stopped_leading = [&] { log.warn("lost leadership; standing by"); },
+                        .on_new_leader =
+                            [&](const std::string& leader) {
+                              log.info("leader", {{"identity", leader}});
+                            }});
+    options.leading = [&elector] { return elector->is_leader(); };
+  }
+
+  ControllerHooks hooks;
+  hooks.on_report = [&metrics](const std::string& env, const DriftReport& report) {
+    record_report(metrics, env, report);
+  };
+  hooks.on_reconcile = [&metrics](const std::string& env, double seconds, bool ok) {
+    metrics.reconcile_duration_seconds->with({env}).observe(seconds);
+    metrics.reconcile_total->with({env, ok ? "success" : "error"}).inc();
+  };
+  hooks.on_git_fetch = [&metrics](const std::string& env, double seconds, bool ok) {
+    metrics.git_fetch_duration_seconds->with({env}).observe(seconds);
+    if (!ok) metrics.git_fetch_errors_total->with({env}).inc();
+  };
+  hooks.on_environment_removed = [&metrics](const std::string& env) {
+    metrics.forget_environment(env);
+  };
+  hooks.on_correction = [&metrics](const std::string& env, std::string_view result) {
+    metrics.corrections_total->with({env, std::string(result)}).inc();
+  };
+
+  Controller controller(*client, options, log, hooks);
+
+  // Gauges read at scrape time; API call counters advanced by what the client counted since.
+  std::mutex scrape_mu;
+  std::map<std::pair<std::string, int>, long> reported_calls;
+  auto scrape = [&]() {
+    std::lock_guard lock(scrape_mu);
+    metrics.workqueue_depth.set(static_cast<double>(controller.queue_depth()));
+    if (const LiveCache* cache = controller.workloads()) {
+      metrics.live_cache_objects.set(static_cast<double>(cache->size()));
+      metrics.live_cache_bytes.set(static_cast<double>(cache->memory_bytes()));
+    }
+    metrics.leader.set(elector == nullptr || elector->is_leader() ? 1 : 0);
+    for (const ApiCallCount& c : client->call_counts()) {
+      long& seen = reported_calls[{c.verb, c.code}];
+      if (c.count > seen) {
+        metrics.api_requests_total->with({c.verb, std::to_string(c.code)})
+            .inc(static_cast<double>(c.count - seen));
+        seen = c.count;
+      }
+    }
+    return registry.exposition();
+  };
+  PL_ASSIGN_OR_RETURN(
+      std::unique_ptr<HttpServer> server,
+      HttpServer::start(o.listen, {.metrics = scrape,
+                                   .healthz = [] { return Status(); },
+                                   .readyz = [&controller]() -> Status {
+                                     if (controller.ready()) return {};
+                                     return Error(ErrorCode::kUnavailable,
+                                                  "caches not synced or environments not yet "
+                                                  "reconciled");
+                                   }}));
+
   log.info("starting", {{"server", config.server},
                         {"context", config.context},
-                        {"reportNamespace", options.report_namespace}});
+                        {"reportNamespace", options.report_namespace},
+                        {"listen", server->url()},
+                        {"leaderElection", o.leader_elect}});
   PL_RETURN_IF_ERROR(controller.start());
+  running = &controller;
+  if (elector != nullptr) PL_RETURN_IF_ERROR(elector->start());
 
   int signal = 0;
   sigwait(&signals, &signal);
   log.info("stopping", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  if (elector != nullptr) elector->stop();  // releases the Lease: a standby takes over at once
   controller.stop();
+  server->stop();
   log.info("stopped");
   return 0;
 }

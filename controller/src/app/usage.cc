@@ -68,6 +68,10 @@ Flags:
                            else plumbline-system)
   --cache-dir DIR          where Git repositories are cached
   --log-level LEVEL        debug | info | warn | error (JSON lines on stderr; default info)
+  --listen ADDR            /metrics, /healthz, /readyz (default :8080; 127.0.0.1:0 picks a port)
+  --leader-elect           run as one of several replicas: only the holder of the Lease
+                           plumbline-controller (in the report namespace) writes; it is
+                           released on SIGTERM so a standby takes over at once
   --dry-run                enforce-mode environments report `would-correct` (each correction
                            validated by the server with dryRun=All) and change nothing
 

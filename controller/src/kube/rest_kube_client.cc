@@ -266,7 +266,10 @@ http::http_request RestKubeClient::make_request(const CallSpec& spec) const {
   request.headers().add(U("Accept"), U("application/json"));
   request.headers().add(U("User-Agent"), utility::conversions::to_string_t(options_.user_agent));
   if (!spec.body.empty()) {
-    request.set_body(spec.body, spec.content_type);
+    // As bytes: cpprestsdk's string overload reads a char buffer through an unsigned-char
+    // stream, which UBSan reports as undefined behaviour.
+    request.set_body(std::vector<unsigned char>(spec.body.begin(), spec.body.end()));
+    request.headers().set_content_type(utility::conversions::to_string_t(spec.content_type));
   }
   return request;
 }

@@ -278,6 +278,7 @@ void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
 }
 
 Status Controller::reconcile(const std::string& name) {
+  if (!options_.leading()) return {};  // a standby replica writes nothing
   std::optional<json> object =
       environments_->object({std::string(kGroupVersion), "Environment", "", name});
   std::unique_lock lock(mu_);
@@ -359,7 +360,7 @@ void Controller::correct(const EnvironmentSpec& spec, EnvState& state, DriftRepo
   if (spec.mode != EnvironmentMode::kEnforce) return;
   bool narrowed = std::any_of(policies.begin(), policies.end(),
                               [](const Policy& p) { return p.action == PolicyAction::kReport; });
-  if (narrowed || !state.error.empty() || !policy_errors.empty() || !options_.may_correct()) {
+  if (narrowed || !state.error.empty() || !policy_errors.empty()) {
     return;
   }
   const Clock::time_point now = Clock::now();
@@ -375,6 +376,7 @@ void Controller::correct(const EnvironmentSpec& spec, EnvState& state, DriftRepo
     if (contest.rounds >= spec.correction.max_rounds && d.live_manager != "plumbline") {
       d.action = Action::kContested;
       d.contested_by = d.live_manager;
+      if (hooks_.on_correction) hooks_.on_correction(spec.name, "contested");
       continue;
     }
     by_object[d.object].push_back(&d);
@@ -397,6 +399,10 @@ void Controller::correct(const EnvironmentSpec& spec, EnvState& state, DriftRepo
       return client_.apply(resource, body, {.force = true, .dry_run = options_.dry_run});
     };
     Result<json> applied = apply();
+    std::string_view result = !applied.ok()      ? "failed"
+                              : options_.dry_run ? "would-correct"
+                                                 : "corrected";
+    if (hooks_.on_correction) hooks_.on_correction(spec.name, result);
     for (Drift* d : drifts) {
       if (!applied.ok()) {
         d->action = Action::kFailed;
