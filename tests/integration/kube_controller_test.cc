@@ -66,6 +66,14 @@ class Background {
     posix_spawn_file_actions_destroy(&actions);
   }
   ~Background() { Stop(); }
+  // Dies at once (SIGKILL): no clean-up, no Lease release.
+  void Kill() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGKILL);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
   bool running() const { return pid_ > 0; }
   // SIGTERM, then the exit status (-1 if it had to be killed after `grace`).
   int Stop(std::chrono::seconds grace = std::chrono::seconds(10)) {
@@ -412,6 +420,101 @@ TEST_F(KubeControllerTest, EnforceCorrectsOnlyTheDriftedFieldAndStopsFightingACo
   EXPECT_EQ(reasons["DriftCorrected"], 2) << events.dump(2);
   EXPECT_EQ(reasons["DriftContested"], 1) << events.dump(2);
   EXPECT_EQ(controller.Stop(), 0);
+}
+
+}  // namespace
+
+namespace {
+
+// plumbline_leader from a controller's /metrics: 1, 0, or -1 when it does not answer.
+int LeaderGauge(int port) {
+  auto r = KubeTestEnv::Run(
+      {"curl", "-s", "--max-time", "2", "http://127.0.0.1:" + std::to_string(port) + "/metrics"});
+  if (r.exit_code != 0) return -1;
+  size_t at = r.out.find("\nplumbline_leader ");
+  if (at == std::string::npos) return -1;
+  return r.out[at + std::string("\nplumbline_leader ").size()] == '1' ? 1 : 0;
+}
+
+TEST_F(KubeControllerTest, TwoReplicasOneLeaderTakeoverAfterAKillAndNoDoubleCorrection) {
+  ASSERT_NE(env_, nullptr);
+  ASSERT_EQ(env_->Kubectl({"apply", "-f", kSource + "/policies/crds/"}).exit_code, 0);
+  ASSERT_EQ(env_->Kubectl({"wait", "--for", "condition=established", "--timeout=60s",
+                           "crd/environments.plumbline.dev", "crd/driftreports.plumbline.dev",
+                           "crd/consistencypolicies.plumbline.dev"})
+                .exit_code,
+            0);
+  for (const char* ns : {"plumbline-system", "shop-prod"}) {
+    ASSERT_EQ(env_->Kubectl({"create", "namespace", ns}).exit_code, 0);
+  }
+  auto rendered = env_->Kubectl({"kustomize", (dir_ / "work/manifests/envs/prod").string()});
+  ASSERT_EQ(env_->Kubectl({"apply", "-f", "-"}, rendered.out).exit_code, 0);
+  auto bump = [&](const std::string& manager) {
+    auto r = env_->Kubectl(
+        {"patch", "deployment", "checkout", "-n", "shop-prod", "--type=json",
+         "--field-manager=" + manager,
+         R"(-p=[{"op":"replace","path":"/spec/template/spec/containers/0/resources/limits/memory","value":"2Gi"}])"});
+    ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  };
+  bump("human-1");
+  const std::string environment =
+      "apiVersion: plumbline.dev/v1alpha1\nkind: Environment\nmetadata: {name: prod}\n"
+      "spec:\n  source: {url: \"git://127.0.0.1:" +
+      std::to_string(port_) +
+      "/ops.git\", ref: main, path: manifests/envs/prod}\n"
+      "  namespaces: [shop-prod]\n  interval: 2s\n  mode: enforce\n";
+  ASSERT_EQ(env_->Kubectl({"apply", "-f", "-"}, environment).exit_code, 0);
+
+  const int ports[2] = {FreePort(), FreePort() + 1};
+  std::unique_ptr<Background> replicas[2];
+  for (int i = 0; i < 2; ++i) {
+    replicas[i] = std::make_unique<Background>(
+        std::vector<std::string>{PLUMBLINE_BINARY, "controller", "--kubeconfig", env_->kubeconfig(),
+                                 "--cache-dir", (dir_ / ("cache" + std::to_string(i))).string(),
+                                 "--listen", "127.0.0.1:" + std::to_string(ports[i]),
+                                 "--leader-elect"},
+        (dir_ / ("controller" + std::to_string(i) + ".log")).string());
+  }
+  // Exactly one leads; it corrects the drift.
+  int leader = -1;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        int a = LeaderGauge(ports[0]), b = LeaderGauge(ports[1]);
+        EXPECT_FALSE(a == 1 && b == 1) << "two leaders";
+        leader = a == 1 ? 0 : b == 1 ? 1 : -1;
+        return leader >= 0 && (a == 0 || b == 0);
+      },
+      std::chrono::seconds(60)))
+      << replicas[0]->Log() << replicas[1]->Log();
+  ASSERT_TRUE(WaitFor([&] { return MemoryLimit(*env_) == "1Gi"; }, std::chrono::seconds(60)))
+      << replicas[leader]->Log();
+
+  // The leader dies without releasing its Lease; a new drift appears meanwhile.
+  replicas[leader]->Kill();
+  const int standby = 1 - leader;
+  auto killed = std::chrono::steady_clock::now();
+  bump("human-2");
+  ASSERT_TRUE(WaitFor([&] { return LeaderGauge(ports[standby]) == 1; }, std::chrono::seconds(40)))
+      << replicas[standby]->Log();
+  double takeover =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count();
+  std::printf("[ timing   ] standby leads %.1f s after the leader died\n", takeover);
+  EXPECT_LT(takeover, 20.0);
+  ASSERT_TRUE(WaitFor([&] { return MemoryLimit(*env_) == "1Gi"; }, std::chrono::seconds(30)))
+      << replicas[standby]->Log();
+  std::this_thread::sleep_for(std::chrono::seconds(5));  // several polls by the new leader
+
+  // Two drifts, two corrections: none applied twice.
+  json events = Get({"events", "-n", "shop-prod", "--field-selector", "reason=DriftCorrected"});
+  ASSERT_TRUE(events.is_object());
+  EXPECT_EQ(events["items"].size(), 2u) << events.dump(2);
+  json deployment = Get({"deployment", "checkout", "-n", "shop-prod", "--show-managed-fields"});
+  int plumbline_entries = 0;
+  for (const json& entry : deployment["metadata"]["managedFields"]) {
+    if (entry["manager"] == "plumbline") ++plumbline_entries;
+  }
+  EXPECT_EQ(plumbline_entries, 1);
+  EXPECT_EQ(replicas[standby]->Stop(), 0);
 }
 
 }  // namespace

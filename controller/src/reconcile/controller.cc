@@ -506,11 +506,10 @@ void Controller::raise_events(EnvState& state, const DriftReport& report) {
     std::string reason = d.action == Action::kCorrected   ? "DriftCorrected"
                          : d.action == Action::kContested ? "DriftContested"
                                                           : "DriftDetected";
-    std::string key = reason + "|" + d.object.to_string() + "|" + d.path + "|" + d.live.dump();
-    if (d.action == Action::kCorrected) {
-      // Each round of a correction is its own Event.
-      key += "|" + std::to_string(state.contests[d.object.to_string() + "|" + d.path].rounds);
-    }
+    // One Event per occurrence: a drift made again later (another write, another time) is
+    // a new Event; the same one seen by another replica or after a restart is not.
+    std::string key = reason + "|" + d.object.to_string() + "|" + d.path + "|" + d.live.dump() +
+                      "|" + d.live_manager + "|" + d.live_changed_at;
     std::string message =
         d.path.empty() ? std::string(to_string(d.type)) + " (in Git, not live)"
                        : d.path + ": " + d.desired.dump() + " in Git, " + d.live.dump() + " live";
