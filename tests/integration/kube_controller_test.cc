@@ -324,6 +324,24 @@ TEST_F(KubeControllerTest, ReportFollowsGitAndSurvivesABrokenCommit) {
   EXPECT_EQ(report["status"]["drifts"].dump(), good_status);
   EXPECT_EQ(ConditionOf(report, "Stale", nullptr), "True");
 
+  // 4. Even in enforce mode, a drift is not corrected against a desired state that failed to
+  // load: the environment waits for a good commit. (The sample policy says action: report,
+  // which would narrow enforce to report; it goes.)
+  ASSERT_EQ(env_->Kubectl({"delete", "consistencypolicy", "prod-baseline"}).exit_code, 0);
+  ASSERT_EQ(env_->Kubectl({"patch", "environment", "prod", "--type=merge",
+                           R"(-p={"spec":{"mode":"enforce"}})"})
+                .exit_code,
+            0);
+  auto cpu = env_->Kubectl(
+      {"patch", "deployment", "checkout", "-n", "shop-prod", "--type=json",
+       R"(-p=[{"op":"replace","path":"/spec/template/spec/containers/0/resources/limits/cpu","value":"3"}])"});
+  ASSERT_EQ(cpu.exit_code, 0) << Describe(cpu);
+  std::this_thread::sleep_for(std::chrono::seconds(6));  // three polls
+  auto limit = env_->Kubectl({"get", "deployment", "checkout", "-n", "shop-prod", "-o",
+                              "jsonpath={.spec.template.spec.containers[0].resources.limits.cpu}"});
+  EXPECT_EQ(limit.out, "3") << "corrected against a broken commit\n" << controller.Log();
+  EXPECT_EQ(controller.Log().find("\"msg\":\"corrected\""), std::string::npos);
+
   EXPECT_EQ(controller.Stop(), 0) << controller.Log();
   std::string log = controller.Log();
   EXPECT_NE(log.find("\"msg\":\"stopped\""), std::string::npos) << log;
