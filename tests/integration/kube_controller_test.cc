@@ -244,9 +244,10 @@ TEST_F(KubeControllerTest, ReportFollowsGitAndSurvivesABrokenCommit) {
       env_->Kubectl({"apply", "-f", kSource + "/policies/samples/prod-baseline.yaml"}).exit_code,
       0);
 
-  Background controller({PLUMBLINE_BINARY, "controller", "--kubeconfig", env_->kubeconfig(),
-                         "--cache-dir", (dir_ / "cache").string(), "--log-level", "debug"},
-                        (dir_ / "controller.log").string());
+  Background controller(
+      {PLUMBLINE_BINARY, "controller", "--kubeconfig", env_->kubeconfig(), "--cache-dir",
+       (dir_ / "cache").string(), "--listen", "127.0.0.1:0", "--log-level", "debug"},
+      (dir_ / "controller.log").string());
   ASSERT_TRUE(controller.running());
 
   // 1. The report appears with exactly the hand-made drift.
@@ -388,7 +389,7 @@ TEST_F(KubeControllerTest, EnforceCorrectsOnlyTheDriftedFieldAndStopsFightingACo
       "  correction: {maxPerMinute: 10, maxRounds: 2}\n";
   ASSERT_EQ(env_->Kubectl({"apply", "-f", "-"}, environment).exit_code, 0);
   Background controller({PLUMBLINE_BINARY, "controller", "--kubeconfig", env_->kubeconfig(),
-                         "--cache-dir", (dir_ / "cache").string()},
+                         "--cache-dir", (dir_ / "cache").string(), "--listen", "127.0.0.1:0"},
                         (dir_ / "controller.log").string());
 
   // Round 1: corrected, and plumbline owns exactly that one field.
@@ -483,15 +484,28 @@ TEST_F(KubeControllerTest, TwoReplicasOneLeaderTakeoverAfterAKillAndNoDoubleCorr
       "  namespaces: [shop-prod]\n  interval: 2s\n  mode: enforce\n";
   ASSERT_EQ(env_->Kubectl({"apply", "-f", "-"}, environment).exit_code, 0);
 
-  const int ports[2] = {FreePort(), FreePort() + 1};
   std::unique_ptr<Background> replicas[2];
+  int ports[2] = {0, 0};
   for (int i = 0; i < 2; ++i) {
     replicas[i] = std::make_unique<Background>(
         std::vector<std::string>{PLUMBLINE_BINARY, "controller", "--kubeconfig", env_->kubeconfig(),
                                  "--cache-dir", (dir_ / ("cache" + std::to_string(i))).string(),
-                                 "--listen", "127.0.0.1:" + std::to_string(ports[i]),
-                                 "--leader-elect"},
+                                 "--listen", "127.0.0.1:0", "--leader-elect"},
         (dir_ / ("controller" + std::to_string(i) + ".log")).string());
+  }
+  // Each replica logs the address it listens on.
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          std::string log = replicas[i]->Log();
+          size_t at = log.find("\"listen\":\"http://127.0.0.1:");
+          if (at == std::string::npos) return false;
+          ports[i] =
+              std::atoi(log.c_str() + at + std::string("\"listen\":\"http://127.0.0.1:").size());
+          return ports[i] > 0;
+        },
+        std::chrono::seconds(30)))
+        << replicas[i]->Log();
   }
   // Exactly one leads; it corrects the drift.
   int leader = -1;
@@ -506,6 +520,12 @@ TEST_F(KubeControllerTest, TwoReplicasOneLeaderTakeoverAfterAKillAndNoDoubleCorr
       << replicas[0]->Log() << replicas[1]->Log();
   ASSERT_TRUE(WaitFor([&] { return MemoryLimit(*env_) == "1Gi"; }, std::chrono::seconds(60)))
       << replicas[leader]->Log();
+  // Its Event follows the correction; the leader dies only after that.
+  auto corrected_events = [&] {
+    json e = Get({"events", "-n", "shop-prod", "--field-selector", "reason=DriftCorrected"});
+    return e.is_object() ? e["items"].size() : size_t{0};
+  };
+  ASSERT_TRUE(WaitFor([&] { return corrected_events() == 1; }, std::chrono::seconds(30)));
 
   // The leader dies without releasing its Lease; a new drift appears meanwhile.
   replicas[leader]->Kill();
