@@ -199,6 +199,17 @@ std::vector<std::string> DriftLines(const json& status) {
   return out;
 }
 
+// The revision a DriftReport's status was computed from; "" while the report has no status yet
+// (the controller creates the object, then writes its status subresource).
+std::string ReportRevision(const json& report) {
+  if (!report.is_object() || !report.contains("status") || !report["status"].is_object()) {
+    return "";
+  }
+  const json& status = report["status"];
+  if (!status.contains("source") || !status["source"].is_object()) return "";
+  return status["source"].value("revision", "");
+}
+
 std::string ConditionOf(const json& object, const std::string& type, std::string* message) {
   if (!object.is_object() || !object.contains("status") ||
       !object["status"].contains("conditions")) {
@@ -256,8 +267,7 @@ TEST_F(KubeControllerTest, ReportFollowsGitAndSurvivesABrokenCommit) {
   bool appeared = WaitFor(
       [&] {
         report = Get({"driftreport", "prod", "-n", "plumbline-system"});
-        return report.is_object() &&
-               report["status"].value("source", json::object()).value("revision", "") == first;
+        return ReportRevision(report) == first;
       },
       std::chrono::seconds(60));
   ASSERT_TRUE(appeared) << controller.Log();
@@ -290,8 +300,7 @@ TEST_F(KubeControllerTest, ReportFollowsGitAndSurvivesABrokenCommit) {
   bool followed = WaitFor(
       [&] {
         report = Get({"driftreport", "prod", "-n", "plumbline-system"});
-        return report.is_object() &&
-               report["status"].value("source", json::object()).value("revision", "") == second;
+        return ReportRevision(report) == second;
       },
       std::chrono::seconds(30));
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - pushed).count();
