@@ -2,12 +2,12 @@
 //
 // Watches Environments and ConsistencyPolicies (whole objects; few) and the workloads
 // (projected, LiveCache), and reconciles one environment at a time from a rate-limited
-// WorkQueue: Git is polled per environment at spec.interval; a new commit, a policy change or
-// a workload change re-evaluates that environment. A fetch or render failure keeps the last
-// good desired state and sets Stale/Degraded with the error (file and line); the environment
-// is then never corrected. The result goes to the DriftReport named like the environment (in
-// the report namespace), to the Environment's status, and to Events on drifted objects — each
-// written only when it changed.
+// WorkQueue: Git is polled per environment at spec.interval; a new commit or a policy change
+// re-evaluates the environment, a workload change only the objects that changed. A fetch or render
+// failure keeps the last good desired state and sets Stale/Degraded with the error (file and line);
+// the environment is then never corrected. The result goes to the DriftReport named like the
+// environment (in the report namespace), to the Environment's status, and to Events on drifted
+// objects — each written only when it changed.
 #pragma once
 
 #include <atomic>
@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "plumbline/environment.h"
+#include "plumbline/environment_evaluation.h"
 #include "plumbline/findings.h"
 #include "plumbline/git_source.h"
 #include "plumbline/kube_client.h"
@@ -55,6 +56,10 @@ struct ControllerHooks {
   std::function<void(const std::string& environment, double seconds, bool ok)> on_reconcile;
   std::function<void(const std::string& environment, double seconds, bool ok)> on_git_fetch;
   std::function<void(const std::string& environment)> on_environment_removed;
+  // pass: full (a new render, a policy change, the first reconcile) | incremental (only the
+  // live objects the watch reported changed); objects: how many were diffed.
+  std::function<void(const std::string& environment, std::string_view pass, size_t objects)>
+      on_evaluated;
   // result: corrected | would-correct | failed | contested
   std::function<void(const std::string& environment, std::string_view result)> on_correction;
 };
@@ -84,6 +89,12 @@ class Controller {
     std::optional<EnvironmentSpec> spec;
     long synced_generation = -1;
     std::optional<ManifestSet> desired;  // the last good render
+    long desired_version = 0;            // +1 per new render
+    // The findings per object, valid for (desired_version, policies); a workload change
+    // re-evaluates only the changed objects.
+    std::optional<EnvironmentEvaluation> evaluation;
+    long evaluated_version = -1;
+    std::string evaluated_policies;  // fingerprint of the policies it was built with
     ReportSource source;
     std::string error;  // the last fetch/render failure ("" when the last one worked)
     std::chrono::steady_clock::time_point next_poll{};
@@ -110,7 +121,9 @@ class Controller {
   void correct(const EnvironmentSpec& spec, EnvState& state, DriftReport& report,
                const ManifestSet& desired, const std::vector<Policy>& policies,
                const std::string& policy_errors);
-  std::vector<Policy> load_policies(std::string& errors) const;
+  std::vector<Policy> load_policies(std::string& errors, std::string& fingerprint) const;
+  DriftReport evaluate(const std::string& name, const EnvironmentSpec& spec, EnvState& state,
+                       const std::vector<Policy>& policies, const std::string& fingerprint);
   void on_workload_changes(const std::vector<LiveStore::Change>& changes);
   void enqueue_all();
 
@@ -128,6 +141,7 @@ class Controller {
 
   mutable std::mutex mu_;  // guards states_ (the worker is the only writer of an entry)
   std::map<std::string, EnvState> states_;
+  std::map<std::string, std::set<ObjectRef>> changed_;  // live objects changed, per environment
   std::set<std::string> pending_first_;  // environments not yet reconciled since start
   std::atomic<bool> caches_synced_{false};
   std::vector<std::thread> threads_;

@@ -39,7 +39,10 @@ std::optional<Category> categorize(std::string_view kind, std::string_view canon
 std::vector<Drift> compute_drift(const ManifestSet& desired, const std::vector<json>& live,
                                  const DiffOptions& options);
 
-// Drift of one object pair (used by compute_drift and by the controller per object).
+// The order of findings in a report: by object, then path, then type.
+void sort_drifts(std::vector<Drift>& drifts);
+
+// Drift of one object pair (used by compute_drift and by EnvironmentEvaluation per object).
 std::vector<Drift> diff_object(const Manifest& desired, const json& live,
                                const DiffOptions& options);
 

@@ -266,6 +266,7 @@ struct PlumblineMetrics {
   CounterFamily* git_fetch_errors_total = nullptr;        // {environment}
   CounterFamily* api_requests_total = nullptr;            // {verb, code}
   CounterFamily* corrections_total = nullptr;             // {environment, result}
+  CounterFamily* objects_evaluated_total = nullptr;       // {environment, pass}
   Gauge workqueue_depth;
   Gauge live_cache_objects;
   Gauge live_cache_bytes;

@@ -95,6 +95,14 @@ void apply_policies(DriftReport& report, const std::vector<Policy>& policies,
 void apply_policies(EnvironmentComparison& comparison, const std::vector<Policy>& policies,
                     const ManifestSet& a, const ManifestSet& b);
 
+// The per-object pieces of apply_policies (EnvironmentEvaluation re-evaluates one object):
+// marks the drifts a policy ignores; the desired / live violations of one object, each
+// reported once even when several policies share a rule.
+void mark_ignored(std::vector<Drift>& drifts, const std::vector<Policy>& policies);
+std::vector<Violation> desired_violations(const Manifest& manifest,
+                                          const std::vector<Policy>& policies);
+std::vector<Violation> live_violations(const json& object, const std::vector<Policy>& policies);
+
 // Rule violations of one object (desired or live).
 std::vector<Violation> check_rules(const json& object, const Policy& policy, StateSide side,
                                    const SourceLocation& source = {});

@@ -12,6 +12,7 @@
 #include "app/cli.h"
 #include "plumbline/compare.h"
 #include "plumbline/drift.h"
+#include "plumbline/environment_evaluation.h"
 #include "plumbline/git_source.h"
 #include "plumbline/kube_client.h"
 #include "plumbline/kube_config.h"
@@ -302,12 +303,9 @@ Result<int> run_diff(const CliOptions& o, std::ostream& out, std::ostream& err) 
     covered = covered_by_snapshot(std::move(desired.objects), live, o.quiet, err);
   }
 
-  DriftReport report;
+  DriftReport report = evaluate_environment(std::move(covered), live, policies, options);
   report.environment = environment;
   report.source = desired.source;
-  report.objects = covered.size();
-  report.drifts = compute_drift(covered, live, options);
-  apply_policies(report, policies, covered, &live);
 
   FormatOptions format_options{.color = use_color(o), .tool_version = std::string(kVersion)};
   PL_RETURN_IF_ERROR(write_output(o, format_report(report, format, format_options), out));

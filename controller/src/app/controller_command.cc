@@ -108,6 +108,9 @@ Result<int> run_controller(const CliOptions& o, std::ostream& err) {
   hooks.on_environment_removed = [&metrics](const std::string& env) {
     metrics.forget_environment(env);
   };
+  hooks.on_evaluated = [&metrics](const std::string& env, std::string_view pass, size_t n) {
+    metrics.objects_evaluated_total->with({env, std::string(pass)}).inc(static_cast<double>(n));
+  };
   hooks.on_correction = [&metrics](const std::string& env, std::string_view result) {
     metrics.corrections_total->with({env, std::string(result)}).inc();
   };

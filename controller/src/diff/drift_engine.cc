@@ -62,6 +62,8 @@ void diff_pair(diff::Walker& walker, const Manifest& desired, const json& live,
   }
 }
 
+}  // namespace
+
 void sort_drifts(std::vector<Drift>& drifts) {
   std::sort(drifts.begin(), drifts.end(), [](const Drift& a, const Drift& b) {
     if (auto c = a.object <=> b.object; c != 0) return c < 0;
@@ -69,8 +71,6 @@ void sort_drifts(std::vector<Drift>& drifts) {
     return a.type < b.type;
   });
 }
-
-}  // namespace
 
 std::vector<Drift> diff_object(const Manifest& desired, const json& live,
                                const DiffOptions& options) {

@@ -51,11 +51,9 @@ void append_unique(std::vector<Violation>& into, std::vector<Violation> found) {
   }
 }
 
-void desired_violations(std::vector<Violation>& out, const std::vector<Policy>& policies,
-                        const ManifestSet& desired) {
-  for (const auto& manifest : desired) {
-    for (const auto& policy : policies) append_unique(out, check_rules(manifest, policy));
-  }
+void add_desired_violations(std::vector<Violation>& out, const std::vector<Policy>& policies,
+                            const ManifestSet& desired) {
+  for (const auto& manifest : desired) append_unique(out, desired_violations(manifest, policies));
 }
 
 }  // namespace
@@ -85,9 +83,8 @@ DiffOptions diff_options_for(const std::vector<Policy>& policies, std::string_vi
   return options;
 }
 
-void apply_policies(DriftReport& report, const std::vector<Policy>& policies,
-                    const ManifestSet& desired, const std::vector<json>* live) {
-  for (auto& drift : report.drifts) {
+void mark_ignored(std::vector<Drift>& drifts, const std::vector<Policy>& policies) {
+  for (auto& drift : drifts) {
     if (drift.action == Action::kIgnored) continue;
     for (const auto& policy : policies) {
       bool hit = std::any_of(policy.ignore.begin(), policy.ignore.end(),
@@ -99,13 +96,30 @@ void apply_policies(DriftReport& report, const std::vector<Policy>& policies,
       }
     }
   }
-  desired_violations(report.violations, policies, desired);
+}
+
+std::vector<Violation> desired_violations(const Manifest& manifest,
+                                          const std::vector<Policy>& policies) {
+  std::vector<Violation> out;
+  for (const auto& policy : policies) append_unique(out, check_rules(manifest, policy));
+  return out;
+}
+
+std::vector<Violation> live_violations(const json& object, const std::vector<Policy>& policies) {
+  std::vector<Violation> out;
+  for (const auto& policy : policies) {
+    append_unique(out, check_rules(object, policy, StateSide::kLive));
+  }
+  return out;
+}
+
+void apply_policies(DriftReport& report, const std::vector<Policy>& policies,
+                    const ManifestSet& desired, const std::vector<json>* live) {
+  mark_ignored(report.drifts, policies);
+  add_desired_violations(report.violations, policies, desired);
   if (live != nullptr) {
-    for (const auto& object : *live) {
-      for (const auto& policy : policies) {
-        append_unique(report.violations, check_rules(object, policy, StateSide::kLive));
-      }
-    }
+    for (const auto& object : *live)
+      append_unique(report.violations, live_violations(object, policies));
   }
 }
 
@@ -119,8 +133,8 @@ void apply_policies(EnvironmentComparison& comparison, const std::vector<Policy>
   for (auto& d : comparison.differences) {
     d.allowed = std::find(may_differ.begin(), may_differ.end(), d.category) != may_differ.end();
   }
-  desired_violations(comparison.violations, for_a, a);
-  desired_violations(comparison.violations, for_b, b);
+  add_desired_violations(comparison.violations, for_a, a);
+  add_desired_violations(comparison.violations, for_b, b);
 }
 
 }  // namespace plumbline

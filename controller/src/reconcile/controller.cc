@@ -7,7 +7,6 @@
 #include <ctime>
 
 #include "plumbline/corrector.h"
-#include "plumbline/drift.h"
 #include "plumbline/render.h"
 #include "plumbline/report.h"
 
@@ -174,21 +173,26 @@ void Controller::enqueue_all() {
   }
 }
 
+// Remembers which objects changed for each environment whose namespaces hold them, then queues
+// those environments; their reconcile re-evaluates only these objects. (An environment not yet
+// reconciled evaluates everything on its first pass anyway.)
 void Controller::on_workload_changes(const std::vector<LiveStore::Change>& changes) {
   if (!caches_synced_) return;
-  std::set<std::string> namespaces;
-  for (const auto& change : changes) namespaces.insert(change.ref.ns);
   std::vector<std::string> affected;
   {
     std::lock_guard lock(mu_);
     for (const auto& [name, state] : states_) {
       if (!state.spec) continue;
-      for (const std::string& ns : state.spec->namespaces) {
-        if (namespaces.count(ns)) {
-          affected.push_back(name);
-          break;
+      const std::vector<std::string>& namespaces = state.spec->namespaces;
+      bool any = false;
+      for (const auto& change : changes) {
+        if (std::find(namespaces.begin(), namespaces.end(), change.ref.ns) == namespaces.end()) {
+          continue;
         }
+        changed_[name].insert(change.ref);
+        any = true;
       }
+      if (any) affected.push_back(name);
     }
   }
   for (const std::string& name : affected) queue_.add(name);
@@ -215,10 +219,13 @@ void Controller::worker() {
   }
 }
 
-std::vector<Policy> Controller::load_policies(std::string& errors) const {
+// The policies from the cache; `fingerprint` names each one's resourceVersion, so an
+// evaluation built with other policies is known to be stale.
+std::vector<Policy> Controller::load_policies(std::string& errors, std::string& fingerprint) const {
   std::vector<Policy> policies;
   for (const json& object : policies_->objects()) {
     std::string name = object["metadata"].value("name", "");
+    fingerprint += name + "@" + object["metadata"].value("resourceVersion", "") + ";";
     Result<Policy> policy = policy_from_json(object, {.file = "ConsistencyPolicy " + name});
     if (!policy.ok()) {
       errors += (errors.empty() ? "" : "; ") + policy.error().to_string();
@@ -265,6 +272,7 @@ void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
   }
   bool new_revision = snapshot->revision != state.source.revision;
   state.desired = std::move(*rendered);
+  ++state.desired_version;
   state.source = {.repo = spec.source.url,
                   .ref = spec.source.ref.empty() ? snapshot->ref : spec.source.ref,
                   .revision = snapshot->revision,
@@ -283,6 +291,7 @@ Status Controller::reconcile(const std::string& name) {
       environments_->object({std::string(kGroupVersion), "Environment", "", name});
   std::unique_lock lock(mu_);
   if (!object) {
+    changed_.erase(name);
     if (states_.erase(name) && hooks_.on_environment_removed) hooks_.on_environment_removed(name);
     return {};
   }
@@ -316,31 +325,10 @@ Status Controller::reconcile(const std::string& name) {
   }
   if (!state.desired) return write_environment_status(name, state, generation, nullptr);
 
-  std::string policy_errors;
-  std::vector<Policy> policies = policies_for(load_policies(policy_errors), name);
-  DiffOptions options = diff_options_for(policies, name);
-  options.environment = name;
-
-  // The live state of the environment's namespaces; desired objects of kinds the workload
-  // cache does not watch are not compared (like a snapshot file that lacks them).
-  std::vector<json> live;
-  for (const std::string& ns : spec->namespaces) {
-    for (json& o : workloads_->objects(ns)) live.push_back(std::move(o));
-  }
-  std::set<std::string> watched;
-  for (const WatchedKind& k : workload_kinds()) watched.insert(k.kind);
-  ManifestSet covered;
-  for (const Manifest& m : *state.desired) {
-    if (watched.count(m.object.value("kind", ""))) covered.push_back(m);
-  }
-
-  DriftReport report;
-  report.environment = name;
-  report.source = state.source;
-  report.objects = covered.size();
-  report.drifts = compute_drift(covered, live, options);
-  apply_policies(report, policies, covered, &live);
-  correct(*spec, state, report, covered, policies, policy_errors);
+  std::string policy_errors, fingerprint;
+  std::vector<Policy> policies = policies_for(load_policies(policy_errors, fingerprint), name);
+  DriftReport report = evaluate(name, *spec, state, policies, fingerprint);
+  correct(*spec, state, report, state.evaluation->desired(), policies, policy_errors);
   if (hooks_.on_report) hooks_.on_report(name, report);
 
   PL_RETURN_IF_ERROR(write_report(*spec, state, report));
@@ -349,6 +337,65 @@ Status Controller::reconcile(const std::string& name) {
     state.error = "invalid ConsistencyPolicy: " + policy_errors;
   }
   return write_environment_status(name, state, generation, &report);
+}
+
+// The report of the environment's current state. A new render or other policies evaluate
+// every object; otherwise only the live objects the watch reported changed since the last
+// pass are diffed again.
+DriftReport Controller::evaluate(const std::string& name, const EnvironmentSpec& spec,
+                                 EnvState& state, const std::vector<Policy>& policies,
+                                 const std::string& fingerprint) {
+  // Taken before the cache is read: a change landing after this is evaluated next pass.
+  std::set<ObjectRef> changed;
+  {
+    std::lock_guard lock(mu_);
+    auto it = changed_.find(name);
+    if (it != changed_.end()) {
+      changed = std::move(it->second);
+      changed_.erase(it);
+    }
+  }
+  bool full = !state.evaluation || state.evaluated_version != state.desired_version ||
+              state.evaluated_policies != fingerprint;
+  if (full) {
+    // Desired objects of kinds the workload cache does not watch are not compared (like a
+    // snapshot file that lacks them).
+    std::set<std::string> watched;
+    for (const WatchedKind& k : workload_kinds()) watched.insert(k.kind);
+    ManifestSet covered;
+    for (const Manifest& m : *state.desired) {
+      if (watched.count(m.object.value("kind", ""))) covered.push_back(m);
+    }
+    DiffOptions options = diff_options_for(policies, name);
+    options.environment = name;
+    std::vector<json> live;
+    for (const std::string& ns : spec.namespaces) {
+      for (json& o : workloads_->objects(ns)) live.push_back(std::move(o));
+    }
+    state.evaluation.emplace(std::move(covered), policies, std::move(options));
+    state.evaluation->set_live(live);
+    state.evaluated_version = state.desired_version;
+    state.evaluated_policies = fingerprint;
+    if (hooks_.on_evaluated) hooks_.on_evaluated(name, "full", live.size());
+    log_.debug("evaluated", {{"environment", name},
+                             {"pass", "full"},
+                             {"objects", live.size()},
+                             {"revision", state.source.revision}});
+  } else if (!changed.empty()) {
+    for (const ObjectRef& ref : changed) {
+      std::optional<json> live = workloads_->object(ref);
+      state.evaluation->update_live(ref, live ? &*live : nullptr);
+    }
+    if (hooks_.on_evaluated) hooks_.on_evaluated(name, "incremental", changed.size());
+    log_.debug("evaluated", {{"environment", name},
+                             {"pass", "incremental"},
+                             {"objects", changed.size()},
+                             {"revision", state.source.revision}});
+  }
+  DriftReport report = state.evaluation->report();
+  report.environment = name;
+  report.source = state.source;
+  return report;
 }
 
 // Enforce mode: server-side apply of the drifted fields only, object by object, within the

@@ -364,6 +364,12 @@ Result<PlumblineMetrics> PlumblineMetrics::create(MetricsRegistry& registry,
                                        "Drift corrections applied in enforce mode by environment "
                                        "and result (corrected, failed, would-correct).",
                                        {"environment", "result"}));
+  PL_ASSIGN_OR_RETURN(m.objects_evaluated_total,
+                      registry.counter("plumbline_objects_evaluated_total",
+                                       "Live objects diffed against Git by environment and pass "
+                                       "(full: every object, after a new commit or a policy "
+                                       "change; incremental: only objects the watch saw change).",
+                                       {"environment", "pass"}));
   PL_ASSIGN_OR_RETURN(auto* depth,
                       registry.gauge("plumbline_workqueue_depth",
                                      "Environments waiting in the work queue to be reconciled."));
@@ -397,6 +403,7 @@ void PlumblineMetrics::forget_environment(std::string_view environment) const {
   git_fetch_duration_seconds->remove_matching(0, environment);
   git_fetch_errors_total->remove_matching(0, environment);
   corrections_total->remove_matching(0, environment);
+  objects_evaluated_total->remove_matching(0, environment);
 }
 
 }  // namespace plumbline

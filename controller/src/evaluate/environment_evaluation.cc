@@ -1,0 +1,122 @@
+// EnvironmentEvaluation: drift and policy findings of one environment, kept per object so the
+// controller re-evaluates only the objects the watch reports changed.
+#include "plumbline/environment_evaluation.h"
+
+#include <utility>
+
+namespace plumbline {
+namespace {
+
+const std::string* environment_label(const json& live) {
+  if (!live.is_object()) return nullptr;
+  auto meta = live.find("metadata");
+  if (meta == live.end() || !meta->is_object()) return nullptr;
+  auto labels = meta->find("labels");
+  if (labels == meta->end() || !labels->is_object()) return nullptr;
+  auto env = labels->find("plumbline.dev/environment");
+  return env != labels->end() && env->is_string() ? &env->get_ref<const std::string&>() : nullptr;
+}
+
+}  // namespace
+
+EnvironmentEvaluation::EnvironmentEvaluation(ManifestSet desired, std::vector<Policy> policies,
+                                             DiffOptions options)
+    : desired_(std::move(desired)), policies_(std::move(policies)), options_(std::move(options)) {
+  desired_violations_.reserve(desired_.size());
+  for (size_t i = 0; i < desired_.size(); ++i) {
+    desired_violations_.push_back(desired_violations(desired_[i], policies_));
+    Entry& entry = entries_[key_of(desired_[i].ref())];
+    entry.desired.push_back(i);
+    evaluate(entry, nullptr);  // missing until the live state says otherwise
+  }
+}
+
+EnvironmentEvaluation::Key EnvironmentEvaluation::key_of(const ObjectRef& ref) {
+  return {api_group(ref.api_version), ref.kind, ref.ns, ref.name};
+}
+
+void EnvironmentEvaluation::evaluate(Entry& entry, const json* live) const {
+  entry.drifts.clear();
+  entry.live_violations.clear();
+  entry.live = live != nullptr;
+  if (live == nullptr) {
+    for (size_t i : entry.desired) {
+      Drift d;
+      d.object = desired_[i].ref();
+      d.type = DriftType::kObjectMissing;
+      d.source = desired_[i].origin;
+      entry.drifts.push_back(std::move(d));
+    }
+  } else {
+    for (size_t i : entry.desired) {
+      std::vector<Drift> found = diff_object(desired_[i], *live, options_);
+      entry.drifts.insert(entry.drifts.end(), std::make_move_iterator(found.begin()),
+                          std::make_move_iterator(found.end()));
+    }
+    // Live and labelled for this environment, but not in Git.
+    const std::string* env = environment_label(*live);
+    if (entry.desired.empty() && !options_.environment.empty() && env != nullptr &&
+        *env == options_.environment) {
+      Drift d;
+      d.object = ObjectRef::of(*live);
+      d.type = DriftType::kObjectExtra;
+      entry.drifts.push_back(std::move(d));
+    }
+    entry.live_violations = live_violations(*live, policies_);
+  }
+  mark_ignored(entry.drifts, policies_);
+}
+
+void EnvironmentEvaluation::set_live(const std::vector<json>& live) {
+  std::map<Key, const json*> by_key;
+  for (const json& object : live) by_key.emplace(key_of(ObjectRef::of(object)), &object);
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    it = it->second.desired.empty() && !by_key.count(it->first) ? entries_.erase(it) : ++it;
+  }
+  for (const auto& [key, object] : by_key) entries_[key];
+  for (auto& [key, entry] : entries_) {
+    auto found = by_key.find(key);
+    evaluate(entry, found == by_key.end() ? nullptr : found->second);
+  }
+  live_count_ = by_key.size();
+}
+
+void EnvironmentEvaluation::update_live(const ObjectRef& ref, const json* live) {
+  Key key = key_of(ref);
+  auto it = entries_.find(key);
+  if (it == entries_.end()) {
+    if (live == nullptr) return;  // gone, and never known
+    it = entries_.emplace(std::move(key), Entry{}).first;
+  }
+  Entry& entry = it->second;
+  if (entry.live) --live_count_;
+  evaluate(entry, live);
+  if (entry.live) ++live_count_;
+  if (!entry.live && entry.desired.empty()) entries_.erase(it);
+}
+
+DriftReport EnvironmentEvaluation::report() const {
+  DriftReport report;
+  report.objects = desired_.size();
+  for (const auto& [key, entry] : entries_) {
+    report.drifts.insert(report.drifts.end(), entry.drifts.begin(), entry.drifts.end());
+  }
+  sort_drifts(report.drifts);
+  for (const auto& found : desired_violations_) {
+    report.violations.insert(report.violations.end(), found.begin(), found.end());
+  }
+  for (const auto& [key, entry] : entries_) {
+    report.violations.insert(report.violations.end(), entry.live_violations.begin(),
+                             entry.live_violations.end());
+  }
+  return report;
+}
+
+DriftReport evaluate_environment(ManifestSet desired, const std::vector<json>& live,
+                                 std::vector<Policy> policies, DiffOptions options) {
+  EnvironmentEvaluation evaluation(std::move(desired), std::move(policies), std::move(options));
+  evaluation.set_live(live);
+  return evaluation.report();
+}
+
+}  // namespace plumbline
