@@ -643,6 +643,34 @@ TEST_F(GitSshTest, CloneWithKnownHostKey) {
   EXPECT_EQ(snap->tree->read_file("README.md").value(), "v1\n");
 }
 
+// As an Environment's secretRef gives them: key and known_hosts as text, never on disk.
+TEST_F(GitSshTest, KeyAndKnownHostsFromMemory) {
+  std::string name = "[127.0.0.1]:" + std::to_string(port_);
+  auto o = options(url());
+  o.auth.origin = "Secret plumbline-system/git-ssh";
+  o.auth.ssh_key = read_file(client_key_);
+  o.auth.known_hosts = name + " " + host_key_fields() + "\n";
+  o.auth.known_hosts_file = root_ / "no-such-file";
+  auto snap = open_git_snapshot(o);
+  ASSERT_TRUE(snap.ok()) << snap.error().to_string() << read_file(root_ / "sshd.log");
+  EXPECT_EQ(snap->revision, first_sha_);
+
+  o.auth.known_hosts = "other.example " + host_key_fields() + "\n";
+  auto unknown = open_git_snapshot(o);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(
+      unknown.error().message(),
+      "host key for " + name + " is not in the known_hosts of Secret plumbline-system/git-ssh");
+
+  o.auth.known_hosts = name + " " + host_key_fields() + "\n";
+  fs::path stranger = root_ / "stranger";
+  sh("ssh-keygen -q -t ed25519 -N '' -f " + shell_quote(stranger.string()));
+  o.auth.ssh_key = read_file(stranger);
+  auto refused = open_git_snapshot(o);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code(), ErrorCode::kUnauthenticated) << refused.error().to_string();
+}
+
 TEST_F(GitSshTest, UnknownHostKeyFailsClosed) {
   auto snap = open_git_snapshot(ssh_options("other.example " + host_key_fields() + "\n"));
   ASSERT_FALSE(snap.ok());

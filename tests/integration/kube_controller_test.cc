@@ -403,6 +403,103 @@ std::string MemoryLimit(KubeTestEnv& env) {
   return r.out;
 }
 
+// spec.source.secretRef: the environment's Git credentials come from its Secret, read at every
+// fetch, against git http-backend behind lighttpd with basic auth.
+TEST_F(KubeControllerTest, GitCredentialsComeFromTheEnvironmentsSecret) {
+  ASSERT_NE(env_, nullptr);
+  if (!fs::exists("/usr/sbin/lighttpd") || !fs::exists("/usr/lib/git-core/git-http-backend")) {
+    GTEST_SKIP() << "lighttpd or git-http-backend not installed (scripts/install-deps)";
+  }
+  const int http_port = FreePort();
+  fs::create_directories(dir_ / "www");
+  std::ofstream(dir_ / "htpasswd") << "deploy:s3cret-pass\n";
+  std::ofstream(dir_ / "lighttpd.conf")
+      << "server.modules = (\"mod_alias\", \"mod_setenv\", \"mod_cgi\", \"mod_auth\", "
+         "\"mod_authn_file\")\n"
+      << "server.document-root = \"" << (dir_ / "www").string() << "\"\n"
+      << "server.bind = \"127.0.0.1\"\nserver.port = " << http_port << "\n"
+      << "alias.url = (\"/private\" => \"/usr/lib/git-core/git-http-backend\")\n"
+      << "cgi.assign = (\"\" => \"\")\n"
+      << "setenv.add-environment = (\"GIT_PROJECT_ROOT\" => \"" << (dir_ / "srv").string()
+      << "\", \"GIT_HTTP_EXPORT_ALL\" => \"\")\n"
+      << "auth.backend = \"plain\"\nauth.backend.plain.userfile = \""
+      << (dir_ / "htpasswd").string() << "\"\n"
+      << "auth.require = (\"\" => (\"method\" => \"basic\", \"realm\" => \"git\", \"require\" "
+         "=> \"valid-user\"))\n";
+  Background lighttpd({"/usr/sbin/lighttpd", "-D", "-f", (dir_ / "lighttpd.conf").string()},
+                      (dir_ / "lighttpd.log").string());
+  ASSERT_TRUE(lighttpd.running());
+
+  ASSERT_EQ(env_->Kubectl({"apply", "-f", kSource + "/policies/crds/"}).exit_code, 0);
+  auto established = env_->Kubectl(
+      {"wait", "--for", "condition=established", "--timeout=60s", "crd/environments.plumbline.dev",
+       "crd/consistencypolicies.plumbline.dev", "crd/driftreports.plumbline.dev"});
+  ASSERT_EQ(established.exit_code, 0) << Describe(established);
+  for (const char* ns : {"plumbline-system", "shop-prod"}) {
+    ASSERT_EQ(env_->Kubectl({"create", "namespace", ns}).exit_code, 0);
+  }
+  const std::string environment =
+      "apiVersion: plumbline.dev/v1alpha1\nkind: Environment\nmetadata: {name: prod}\n"
+      "spec:\n  source: {url: \"http://127.0.0.1:" +
+      std::to_string(http_port) +
+      "/private/ops.git\", ref: main, path: manifests/envs/prod, "
+      "secretRef: {name: git-credentials}}\n"
+      "  namespaces: [shop-prod]\n  interval: 2s\n";
+  ASSERT_EQ(env_->Kubectl({"apply", "-f", "-"}, environment).exit_code, 0);
+
+  Background controller({PLUMBLINE_BINARY, "controller", "--kubeconfig", env_->kubeconfig(),
+                         "--cache-dir", (dir_ / "cache").string(), "--listen", "127.0.0.1:0"},
+                        (dir_ / "controller.log").string());
+  ASSERT_TRUE(controller.running());
+
+  // 1. No Secret yet: Degraded, naming it.
+  std::string message;
+  json env;
+  auto degraded_with = [&](const std::string& text) {
+    return WaitFor(
+        [&] {
+          env = Get({"environment", "prod"});
+          return ConditionOf(env, "Degraded", &message) == "True" &&
+                 message.find(text) != std::string::npos;
+        },
+        std::chrono::seconds(30));
+  };
+  ASSERT_TRUE(degraded_with("secrets \"git-credentials\" not found")) << message << "\n"
+                                                                      << controller.Log();
+  EXPECT_NE(message.find("reading the Git credentials of spec.source.secretRef"), std::string::npos)
+      << message;
+  std::printf("[ degraded ] %s\n", message.c_str());
+
+  // 2. A wrong password: the server's refusal, the password never shown.
+  auto secret = [&](const std::string& password) {
+    env_->Kubectl(
+        {"delete", "secret", "git-credentials", "-n", "plumbline-system", "--ignore-not-found"});
+    auto created =
+        env_->Kubectl({"create", "secret", "generic", "git-credentials", "-n", "plumbline-system",
+                       "--from-literal=username=deploy", "--from-literal=password=" + password});
+    ASSERT_EQ(created.exit_code, 0) << Describe(created);
+  };
+  secret("wrong-pass");
+  ASSERT_TRUE(degraded_with("rejected the credentials for user 'deploy'")) << message << "\n"
+                                                                           << controller.Log();
+  EXPECT_EQ(message.find("wrong-pass"), std::string::npos) << message;
+  std::printf("[ degraded ] %s\n", message.c_str());
+
+  // 3. The right one (a rotated Secret is read at the next poll): the environment syncs.
+  secret("s3cret-pass");
+  bool ready = WaitFor(
+      [&] {
+        env = Get({"environment", "prod"});
+        return ConditionOf(env, "Ready", nullptr) == "True";
+      },
+      std::chrono::seconds(30));
+  ASSERT_TRUE(ready) << env.dump(2) << controller.Log();
+  EXPECT_EQ(env["status"]["revision"], Head());
+  json report = Get({"driftreport", "prod", "-n", "plumbline-system"});
+  EXPECT_EQ(ReportRevision(report), Head()) << report.dump(2);
+  EXPECT_EQ(controller.Log().find("s3cret-pass"), std::string::npos);
+}
+
 TEST_F(KubeControllerTest, EnforceCorrectsOnlyTheDriftedFieldAndStopsFightingAContestant) {
   ASSERT_NE(env_, nullptr);
   ASSERT_EQ(env_->Kubectl({"apply", "-f", kSource + "/policies/crds/"}).exit_code, 0);

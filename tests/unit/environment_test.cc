@@ -90,5 +90,96 @@ TEST(EnvironmentTest, Durations) {
   EXPECT_FALSE(parse_duration("s").ok());
 }
 
+// A v1 Secret as the apiserver returns it: `data` values base64.
+json Secret(std::initializer_list<std::pair<std::string, std::string>> data) {
+  auto base64 = [](const std::string& text) {
+    static const char* kAlphabet =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    size_t i = 0;
+    for (; i + 2 < text.size(); i += 3) {
+      unsigned n = (unsigned char)text[i] << 16 | (unsigned char)text[i + 1] << 8 |
+                   (unsigned char)text[i + 2];
+      for (int shift : {18, 12, 6, 0}) out += kAlphabet[(n >> shift) & 63];
+    }
+    if (i + 1 == text.size()) {
+      unsigned n = (unsigned char)text[i] << 16;
+      out += std::string{kAlphabet[(n >> 18) & 63], kAlphabet[(n >> 12) & 63]} + "==";
+    } else if (i + 2 == text.size()) {
+      unsigned n = (unsigned char)text[i] << 16 | (unsigned char)text[i + 1] << 8;
+      out += std::string{kAlphabet[(n >> 18) & 63], kAlphabet[(n >> 12) & 63],
+                         kAlphabet[(n >> 6) & 63]} +
+             "=";
+    }
+    return out;
+  };
+  json secret = {{"apiVersion", "v1"},
+                 {"kind", "Secret"},
+                 {"metadata", {{"name", "git-credentials"}, {"namespace", "plumbline-system"}}},
+                 {"data", json::object()}};
+  for (const auto& [key, value] : data) secret["data"][key] = base64(value);
+  return secret;
+}
+
+std::string ErrorOf(const json& secret) {
+  Result<GitAuth> auth = git_auth_from_secret(secret, {});
+  return auth.ok() ? "<ok>" : auth.error().to_string();
+}
+
+TEST(GitAuthFromSecret, TokenPasswordAndSshIdentity) {
+  GitAuth defaults;
+  defaults.known_hosts_file = "/etc/plumbline/known_hosts";
+  defaults.password = "process-wide";
+  defaults.ssh_key_file = "/home/plumbline/.ssh/id_ed25519";
+
+  auto token = git_auth_from_secret(Secret({{"token", "ghp_abc"}}), defaults);
+  ASSERT_TRUE(token.ok()) << token.error().to_string();
+  EXPECT_EQ(token->username, "x-access-token");
+  EXPECT_EQ(token->password, "ghp_abc");
+  EXPECT_EQ(token->ssh_key_file, "") << "the process's credentials are never borrowed";
+  EXPECT_EQ(token->known_hosts_file, "/etc/plumbline/known_hosts");
+  EXPECT_EQ(token->origin, "Secret plumbline-system/git-credentials");
+
+  auto gitlab = git_auth_from_secret(Secret({{"token", "glpat"}, {"username", "oauth2"}}), {});
+  ASSERT_TRUE(gitlab.ok());
+  EXPECT_EQ(gitlab->username, "oauth2");
+
+  auto basic = git_auth_from_secret(Secret({{"username", "ci"}, {"password", "s3cr3t"}}), {});
+  ASSERT_TRUE(basic.ok());
+  EXPECT_EQ(basic->username, "ci");
+  EXPECT_EQ(basic->password, "s3cr3t");
+
+  const std::string key =
+      "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn==\n-----END OPENSSH PRIVATE KEY-----\n";
+  auto ssh = git_auth_from_secret(Secret({{"identity", key},
+                                          {"identity.pub", "ssh-ed25519 AAAA test"},
+                                          {"passphrase", "pw"},
+                                          {"known_hosts", "git.example ssh-ed25519 AAAA\n"}}),
+                                  defaults);
+  ASSERT_TRUE(ssh.ok()) << ssh.error().to_string();
+  EXPECT_EQ(ssh->ssh_key, key);
+  EXPECT_EQ(ssh->ssh_public_key, "ssh-ed25519 AAAA test");
+  EXPECT_EQ(ssh->ssh_key_passphrase, "pw");
+  EXPECT_EQ(ssh->known_hosts, "git.example ssh-ed25519 AAAA\n");
+  EXPECT_EQ(ssh->password, "");
+}
+
+TEST(GitAuthFromSecret, ErrorsNameTheSecretAndTheKey) {
+  const std::string where = "Secret plumbline-system/git-credentials: ";
+  EXPECT_EQ(ErrorOf(Secret({})),
+            where + "holds no Git credentials (keys: username and password, token, or identity)");
+  EXPECT_EQ(ErrorOf(Secret({{"known_hosts", "x"}})),
+            where + "holds no Git credentials (keys: username and password, token, or identity)");
+  EXPECT_EQ(ErrorOf(Secret({{"username", "ci"}})), where + "holds username without password");
+  EXPECT_EQ(ErrorOf(Secret({{"password", "pw"}})), where + "holds password without username");
+  EXPECT_EQ(ErrorOf(Secret({{"token", "t"}, {"password", "pw"}})),
+            where + "holds both token and password; keep one");
+  EXPECT_EQ(ErrorOf(Secret({{"identity", "ssh-ed25519 AAAA (a public key)"}})),
+            where + "identity is not a PEM private key (-----BEGIN … PRIVATE KEY-----)");
+  json bad = Secret({});
+  bad["data"]["token"] = "not base64!";
+  EXPECT_EQ(ErrorOf(bad), where + "data.token is not valid base64");
+}
+
 }  // namespace
 }  // namespace plumbline

@@ -36,10 +36,13 @@
 namespace plumbline {
 
 struct ControllerOptions {
-  std::string report_namespace = "plumbline-system";  // where DriftReports are written
-  std::filesystem::path git_cache_dir;                // empty: $XDG_CACHE_HOME/plumbline/git
+  // The controller's namespace: DriftReports, and the Secrets Environments name for Git.
+  std::string report_namespace = "plumbline-system";
+  std::filesystem::path git_cache_dir;  // empty: $XDG_CACHE_HOME/plumbline/git
   std::chrono::seconds git_timeout{120};
-  GitAuth git_auth;  // credentials for every Environment (secretRef support: later)
+  // Git credentials of Environments without spec.source.secretRef; one with a secretRef uses
+  // only that Secret's (read from report_namespace, the controller's own namespace).
+  GitAuth git_auth;
   size_t report_max_bytes = 1024 * 1024;  // a DriftReport status stays far below etcd's 1.5 MiB
   // Enforce-mode environments only say what they would correct (the server validates each
   // correction with dryRun=All); nothing is written to the workloads.
@@ -114,6 +117,7 @@ class Controller {
   void worker();
   Status reconcile(const std::string& name);
   void load_desired(const EnvironmentSpec& spec, EnvState& state);
+  Result<GitAuth> git_auth_for(const EnvironmentSpec& spec);
   Status write_report(const EnvironmentSpec& spec, EnvState& state, const DriftReport& report);
   Status write_environment_status(const std::string& name, EnvState& state, long generation,
                                   const DriftReport* report);
@@ -134,7 +138,7 @@ class Controller {
   WorkQueue queue_;
 
   std::optional<ApiResource> environments_resource_, policies_resource_, reports_resource_,
-      events_resource_;
+      events_resource_, secrets_resource_;
   std::unique_ptr<LiveCache> environments_;
   std::unique_ptr<LiveCache> policies_;
   std::unique_ptr<LiveCache> workloads_;

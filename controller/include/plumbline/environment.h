@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "plumbline/error.h"
+#include "plumbline/git_source.h"
 #include "plumbline/object.h"
 
 namespace plumbline {
@@ -39,6 +40,16 @@ struct EnvironmentSpec {
 };
 
 Result<EnvironmentSpec> parse_environment(const json& object);
+
+// Git credentials from the Secret an Environment's spec.source.secretRef names (a v1 Secret as
+// JSON, its `data` base64). Keys, as Flux's GitRepository reads them:
+//   username + password      HTTPS basic auth
+//   token                    HTTPS token (user "x-access-token" unless `username` is set)
+//   identity                 SSH private key (PEM); identity.pub optional; passphrase optional
+//   known_hosts              SSH host keys (else `defaults.known_hosts_file`)
+// Only the Secret's credentials are used (never the process's), so one environment cannot
+// borrow another's access. A Secret with none of them, or a half pair, is an error naming it.
+Result<GitAuth> git_auth_from_secret(const json& secret, const GitAuth& defaults);
 
 // "90s", "1m", "1h30m", "250ms" (Go's time.ParseDuration subset: ms, s, m, h; decimals).
 Result<std::chrono::milliseconds> parse_duration(std::string_view text);

@@ -29,6 +29,12 @@ struct GitAuth {
   std::filesystem::path ssh_public_key_file;  // default: key file + ".pub"
   std::string ssh_key_passphrase;
   std::filesystem::path known_hosts_file;  // default ~/.ssh/known_hosts
+  // In-memory alternatives (from a Kubernetes Secret; never written to disk). When set they
+  // take the place of the files above.
+  std::string ssh_key;         // PEM private key
+  std::string ssh_public_key;  // OpenSSH public key line (optional)
+  std::string known_hosts;     // known_hosts text
+  std::string origin;          // where these came from, for errors ("Secret ns/name")
 
   // PLUMBLINE_GIT_TOKEN (user "x-access-token" unless PLUMBLINE_GIT_USERNAME is set) /
   // PLUMBLINE_GIT_USERNAME / PLUMBLINE_GIT_PASSWORD, PLUMBLINE_GIT_NETRC (default ~/.netrc),

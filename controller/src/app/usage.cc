@@ -64,7 +64,8 @@ render failure keeps the last good state and sets the Stale and Degraded conditi
 Flags:
   --kubeconfig FILE        default: $KUBECONFIG, ~/.kube/config, then in-cluster
   --context NAME           the kubeconfig context (default: current-context)
-  --report-namespace NS    where DriftReports are written (default: the pod's namespace,
+  --report-namespace NS    the controller's namespace: DriftReports, the leader Lease and the
+                           Secrets of spec.source.secretRef (default: the pod's namespace,
                            else plumbline-system)
   --cache-dir DIR          where Git repositories are cached
   --log-level LEVEL        debug | info | warn | error (JSON lines on stderr; default info)

@@ -206,7 +206,13 @@ int on_certificate(git_cert* cert, int /*valid*/, const char* host, void* payloa
                             "host key for " + name + " cannot be verified (no key data)",
                             state.loc->display));
   }
-  auto text = file.empty() ? std::nullopt : read_text_file(file);
+  const GitAuth& auth = state.options->auth;
+  // The known_hosts a Secret carries, else the file.
+  std::string where =
+      !auth.known_hosts.empty() ? "the known_hosts of " + auth.origin : file.string();
+  auto text = !auth.known_hosts.empty() ? std::optional<std::string>(auth.known_hosts)
+              : file.empty()            ? std::nullopt
+                                        : read_text_file(file);
   if (!text) {
     return state.fail(Error(ErrorCode::kPermissionDenied,
                             "host key for " + name + " cannot be verified: cannot read " +
@@ -218,14 +224,12 @@ int on_certificate(git_cert* cert, int /*valid*/, const char* host, void* payloa
       return 0;
     case git::HostKeyVerdict::kUnknownHost:
       return state.fail(Error(ErrorCode::kPermissionDenied,
-                              "host key for " + name + " is not in " + file.string(),
-                              state.loc->display));
+                              "host key for " + name + " is not in " + where, state.loc->display));
     case git::HostKeyVerdict::kMismatch:
       break;
   }
   return state.fail(Error(ErrorCode::kPermissionDenied,
-                          "host key for " + name + " does not match " + file.string(),
-                          state.loc->display));
+                          "host key for " + name + " does not match " + where, state.loc->display));
 }
 
 int on_credentials(git_credential** out, const char* /*url*/, const char* username_from_url,
@@ -243,13 +247,21 @@ int on_credentials(git_credential** out, const char* /*url*/, const char* userna
                               "SSH authentication as '" + user + "' was rejected",
                               state.loc->display));
     }
+    if (!auth.ssh_key.empty()) {
+      return git_credential_ssh_key_memory_new(
+          out, user.c_str(), auth.ssh_public_key.empty() ? nullptr : auth.ssh_public_key.c_str(),
+          auth.ssh_key.c_str(),
+          auth.ssh_key_passphrase.empty() ? nullptr : auth.ssh_key_passphrase.c_str());
+    }
     if (auth.ssh_key_file.empty()) {
       if (std::getenv("SSH_AUTH_SOCK") != nullptr) {
         return git_credential_ssh_key_from_agent(out, user.c_str());
       }
       return state.fail(Error(ErrorCode::kUnauthenticated,
-                              "the server requires an SSH key and none is configured "
-                              "(PLUMBLINE_GIT_SSH_KEY)",
+                              "the server requires an SSH key and none is configured (" +
+                                  (auth.origin.empty() ? std::string("PLUMBLINE_GIT_SSH_KEY")
+                                                       : "no identity in " + auth.origin) +
+                                  ")",
                               state.loc->display));
     }
     fs::path pub = auth.ssh_public_key_file;
@@ -276,12 +288,15 @@ int on_credentials(git_credential** out, const char* /*url*/, const char* userna
       }
     }
     if (password.empty()) {
-      return state.fail(Error(ErrorCode::kUnauthenticated,
-                              "the server requires authentication and no credentials are "
-                              "configured (PLUMBLINE_GIT_TOKEN, PLUMBLINE_GIT_USERNAME/"
-                              "PLUMBLINE_GIT_PASSWORD or a netrc entry for " +
-                                  state.loc->host + ")",
-                              state.loc->display));
+      return state.fail(
+          Error(ErrorCode::kUnauthenticated,
+                "the server requires authentication and no credentials are configured (" +
+                    (auth.origin.empty() ? "PLUMBLINE_GIT_TOKEN, PLUMBLINE_GIT_USERNAME/"
+                                           "PLUMBLINE_GIT_PASSWORD or a netrc entry for " +
+                                               state.loc->host
+                                         : "no username/password or token in " + auth.origin) +
+                    ")",
+                state.loc->display));
     }
     // HTTP retries the callback after a 401; the second call means the server refused them.
     if (++state.userpass_attempts > 1) {

@@ -104,6 +104,7 @@ Status Controller::start() {
   PL_RETURN_IF_ERROR(map(kGroupVersion, "ConsistencyPolicy", policies_resource_));
   PL_RETURN_IF_ERROR(map(kGroupVersion, "DriftReport", reports_resource_));
   PL_RETURN_IF_ERROR(map("v1", "Event", events_resource_));
+  PL_RETURN_IF_ERROR(map("v1", "Secret", secrets_resource_));
 
   environments_ = std::make_unique<LiveCache>(
       client_, LiveCacheOptions{.kinds = {{std::string(kGroupVersion), "Environment"}},
@@ -236,18 +237,43 @@ std::vector<Policy> Controller::load_policies(std::string& errors, std::string& 
   return policies;
 }
 
+// The credentials of the Secret spec.source.secretRef names (read at every fetch, so a rotated
+// Secret is used at the next poll), else the controller's own.
+Result<GitAuth> Controller::git_auth_for(const EnvironmentSpec& spec) {
+  if (spec.source.secret_name.empty()) return options_.git_auth;
+  Result<std::string> body =
+      client_.get(*secrets_resource_, options_.report_namespace, spec.source.secret_name);
+  if (!body.ok()) {
+    return std::move(body).error().context("reading the Git credentials of spec.source.secretRef");
+  }
+  json secret = json::parse(*body, nullptr, false);
+  if (!secret.is_object()) {
+    return Error(ErrorCode::kInvalidInput, "the apiserver returned a Secret that is not JSON",
+                 "Secret " + options_.report_namespace + "/" + spec.source.secret_name);
+  }
+  return git_auth_from_secret(secret, options_.git_auth);
+}
+
 // Fetch and render; on failure the last good desired state stays.
 void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
   Clock::time_point start = Clock::now();
+  Result<GitAuth> auth = git_auth_for(spec);
+  if (!auth.ok()) {
+    state.error = auth.error().to_string();
+    return;
+  }
   GitSourceOptions git{.repo = spec.source.url,
                        .ref = spec.source.ref,
                        .cache_dir = options_.git_cache_dir,
-                       .auth = options_.git_auth,
+                       .auth = std::move(*auth),
                        .timeout = options_.git_timeout};
   Result<GitSnapshot> snapshot = open_git_snapshot(git);
   if (hooks_.on_git_fetch) hooks_.on_git_fetch(spec.name, seconds_since(start), snapshot.ok());
   if (!snapshot.ok()) {
-    state.error = "fetching " + spec.source.url + ": " + snapshot.error().to_string();
+    // Git errors usually name the URL already.
+    state.error = snapshot.error().where() == spec.source.url
+                      ? "fetching " + snapshot.error().to_string()
+                      : "fetching " + spec.source.url + ": " + snapshot.error().to_string();
     return;
   }
   if (state.desired && snapshot->revision == state.source.revision &&

@@ -2,7 +2,10 @@
 #include "plumbline/environment.h"
 
 #include <cmath>
+#include <map>
 #include <regex>
+
+#include "git/credentials.h"
 
 namespace plumbline {
 namespace {
@@ -123,6 +126,61 @@ Result<EnvironmentSpec> parse_environment(const json& object) {
                         int_field(c, "maxRounds", "spec.correction.maxRounds", where, 3, 1));
   }
   return env;
+}
+
+Result<GitAuth> git_auth_from_secret(const json& secret, const GitAuth& defaults) {
+  const json& metadata = secret.contains("metadata") ? secret["metadata"] : json::object();
+  std::string where =
+      "Secret " + metadata.value("namespace", "") + "/" + metadata.value("name", "");
+  std::map<std::string, std::string> data;
+  if (secret.contains("data") && !secret["data"].is_null()) {
+    if (!secret["data"].is_object()) return invalid_input("data must be an object", where);
+    for (const auto& [key, value] : secret["data"].items()) {
+      if (!value.is_string()) return invalid_input("data." + key + " must be a string", where);
+      std::optional<std::string> decoded = git::base64_decode(value.get<std::string>());
+      if (!decoded) return invalid_input("data." + key + " is not valid base64", where);
+      data[key] = std::move(*decoded);
+    }
+  }
+  auto take = [&](const char* key) {
+    auto it = data.find(key);
+    return it == data.end() ? std::string() : it->second;
+  };
+  GitAuth auth;
+  auth.origin = where;
+  auth.known_hosts_file = defaults.known_hosts_file;
+  auth.known_hosts = take("known_hosts");
+  std::string username = take("username"), password = take("password"), token = take("token");
+  std::string identity = take("identity");
+  if (!token.empty() && !password.empty()) {
+    return invalid_input("holds both token and password; keep one", where);
+  }
+  if (!token.empty()) {
+    auth.username = username.empty() ? "x-access-token" : username;
+    auth.password = token;
+  } else if (!username.empty() || !password.empty()) {
+    if (username.empty() || password.empty()) {
+      return invalid_input(std::string("holds ") + (username.empty() ? "password" : "username") +
+                               " without " + (username.empty() ? "username" : "password"),
+                           where);
+    }
+    auth.username = username;
+    auth.password = password;
+  }
+  if (!identity.empty()) {
+    if (identity.find("-----BEGIN ") == std::string::npos) {
+      return invalid_input("identity is not a PEM private key (-----BEGIN … PRIVATE KEY-----)",
+                           where);
+    }
+    auth.ssh_key = identity;
+    auth.ssh_public_key = take("identity.pub");
+    auth.ssh_key_passphrase = take("passphrase");
+  }
+  if (auth.password.empty() && auth.ssh_key.empty()) {
+    return invalid_input(
+        "holds no Git credentials (keys: username and password, token, or identity)", where);
+  }
+  return auth;
 }
 
 }  // namespace plumbline
