@@ -172,6 +172,49 @@ class KubeControllerTest : public ::testing::Test {
     return r.out.substr(0, 40);
   }
 
+  // The CRDs (established) and the namespaces every test uses.
+  void InstallCrdsAndNamespaces() {
+    auto crds = env_->Kubectl({"apply", "-f", kSource + "/policies/crds/"});
+    ASSERT_EQ(crds.exit_code, 0) << Describe(crds);
+    auto established =
+        env_->Kubectl({"wait", "--for", "condition=established", "--timeout=60s",
+                       "crd/environments.plumbline.dev", "crd/consistencypolicies.plumbline.dev",
+                       "crd/driftreports.plumbline.dev"});
+    ASSERT_EQ(established.exit_code, 0) << Describe(established);
+    for (const char* ns : {"plumbline-system", "shop-prod"}) {
+      ASSERT_EQ(env_->Kubectl({"create", "namespace", ns}).exit_code, 0);
+    }
+  }
+  // The demo's prod environment as kubectl applies it.
+  void ApplyDemoProd() {
+    auto rendered = env_->Kubectl({"kustomize", (dir_ / "work/manifests/envs/prod").string()});
+    ASSERT_EQ(rendered.exit_code, 0) << Describe(rendered);
+    auto applied = env_->Kubectl({"apply", "-f", "-"}, rendered.out);
+    ASSERT_EQ(applied.exit_code, 0) << Describe(applied);
+  }
+  // An Environment "prod" for the demo's prod folder at `url` (default: the git daemon), polled
+  // every 2 s; `spec` adds fields.
+  void ApplyEnvironment(const std::string& spec = "", std::string url = "",
+                        const std::string& source = "") {
+    if (url.empty()) url = "git://127.0.0.1:" + std::to_string(port_) + "/ops.git";
+    const std::string environment =
+        "apiVersion: plumbline.dev/v1alpha1\nkind: Environment\nmetadata: {name: prod}\n"
+        "spec:\n  source: {url: \"" +
+        url + "\", ref: main, path: manifests/envs/prod" + source +
+        "}\n  namespaces: [shop-prod]\n  interval: 2s\n" + spec;
+    auto applied = env_->Kubectl({"apply", "-f", "-"}, environment);
+    ASSERT_EQ(applied.exit_code, 0) << Describe(applied);
+  }
+  // `plumbline controller` against the test apiserver, on a free port.
+  std::vector<std::string> ControllerArgs(const std::string& cache,
+                                          std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {PLUMBLINE_BINARY,   "controller",  "--kubeconfig",
+                                     env_->kubeconfig(), "--cache-dir", (dir_ / cache).string(),
+                                     "--listen",         "127.0.0.1:0"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return argv;
+  }
+
   json Get(const std::vector<std::string>& args) {
     std::vector<std::string> argv = {"get"};
     argv.insert(argv.end(), args.begin(), args.end());
@@ -239,38 +282,20 @@ std::string ConditionOf(const json& object, const std::string& type, std::string
 TEST_F(KubeControllerTest, ReportFollowsGitAndSurvivesABrokenCommit) {
   ASSERT_NE(env_, nullptr);
   // The CRDs, the demo's prod environment as kubectl applies it, and one hand-made change.
-  auto crds = env_->Kubectl({"apply", "-f", kSource + "/policies/crds/"});
-  ASSERT_EQ(crds.exit_code, 0) << Describe(crds);
-  auto established = env_->Kubectl(
-      {"wait", "--for", "condition=established", "--timeout=60s", "crd/environments.plumbline.dev",
-       "crd/consistencypolicies.plumbline.dev", "crd/driftreports.plumbline.dev"});
-  ASSERT_EQ(established.exit_code, 0) << Describe(established);
-  for (const char* ns : {"plumbline-system", "shop-prod"}) {
-    ASSERT_EQ(env_->Kubectl({"create", "namespace", ns}).exit_code, 0);
-  }
-  auto rendered = env_->Kubectl({"kustomize", (dir_ / "work/manifests/envs/prod").string()});
-  ASSERT_EQ(rendered.exit_code, 0) << Describe(rendered);
-  ASSERT_EQ(env_->Kubectl({"apply", "-f", "-"}, rendered.out).exit_code, 0);
+  ASSERT_NO_FATAL_FAILURE(InstallCrdsAndNamespaces());
+  ASSERT_NO_FATAL_FAILURE(ApplyDemoProd());
   auto patched = env_->Kubectl(
       {"patch", "deployment", "checkout", "-n", "shop-prod", "--type=json",
        R"(-p=[{"op":"replace","path":"/spec/template/spec/containers/0/resources/limits/memory","value":"2Gi"},{"op":"replace","path":"/spec/template/spec/containers/0/resources/requests/memory","value":"2Gi"}])"});
   ASSERT_EQ(patched.exit_code, 0) << Describe(patched);
 
-  const std::string environment =
-      "apiVersion: plumbline.dev/v1alpha1\nkind: Environment\nmetadata: {name: prod}\n"
-      "spec:\n  source: {url: \"git://127.0.0.1:" +
-      std::to_string(port_) +
-      "/ops.git\", ref: main, path: manifests/envs/prod}\n"
-      "  namespaces: [shop-prod]\n  interval: 2s\n";
-  ASSERT_EQ(env_->Kubectl({"apply", "-f", "-"}, environment).exit_code, 0);
+  ASSERT_NO_FATAL_FAILURE(ApplyEnvironment());
   ASSERT_EQ(
       env_->Kubectl({"apply", "-f", kSource + "/policies/samples/prod-baseline.yaml"}).exit_code,
       0);
 
-  Background controller(
-      {PLUMBLINE_BINARY, "controller", "--kubeconfig", env_->kubeconfig(), "--cache-dir",
-       (dir_ / "cache").string(), "--listen", "127.0.0.1:0", "--log-level", "debug"},
-      (dir_ / "controller.log").string());
+  Background controller(ControllerArgs("cache", {"--log-level", "debug"}),
+                        (dir_ / "controller.log").string());
   ASSERT_TRUE(controller.running());
 
   // 1. The report appears with exactly the hand-made drift.
@@ -430,26 +455,12 @@ TEST_F(KubeControllerTest, GitCredentialsComeFromTheEnvironmentsSecret) {
                       (dir_ / "lighttpd.log").string());
   ASSERT_TRUE(lighttpd.running());
 
-  ASSERT_EQ(env_->Kubectl({"apply", "-f", kSource + "/policies/crds/"}).exit_code, 0);
-  auto established = env_->Kubectl(
-      {"wait", "--for", "condition=established", "--timeout=60s", "crd/environments.plumbline.dev",
-       "crd/consistencypolicies.plumbline.dev", "crd/driftreports.plumbline.dev"});
-  ASSERT_EQ(established.exit_code, 0) << Describe(established);
-  for (const char* ns : {"plumbline-system", "shop-prod"}) {
-    ASSERT_EQ(env_->Kubectl({"create", "namespace", ns}).exit_code, 0);
-  }
-  const std::string environment =
-      "apiVersion: plumbline.dev/v1alpha1\nkind: Environment\nmetadata: {name: prod}\n"
-      "spec:\n  source: {url: \"http://127.0.0.1:" +
-      std::to_string(http_port) +
-      "/private/ops.git\", ref: main, path: manifests/envs/prod, "
-      "secretRef: {name: git-credentials}}\n"
-      "  namespaces: [shop-prod]\n  interval: 2s\n";
-  ASSERT_EQ(env_->Kubectl({"apply", "-f", "-"}, environment).exit_code, 0);
+  ASSERT_NO_FATAL_FAILURE(InstallCrdsAndNamespaces());
+  ASSERT_NO_FATAL_FAILURE(
+      ApplyEnvironment("", "http://127.0.0.1:" + std::to_string(http_port) + "/private/ops.git",
+                       ", secretRef: {name: git-credentials}"));
 
-  Background controller({PLUMBLINE_BINARY, "controller", "--kubeconfig", env_->kubeconfig(),
-                         "--cache-dir", (dir_ / "cache").string(), "--listen", "127.0.0.1:0"},
-                        (dir_ / "controller.log").string());
+  Background controller(ControllerArgs("cache"), (dir_ / "controller.log").string());
   ASSERT_TRUE(controller.running());
 
   // 1. No Secret yet: Degraded, naming it.
@@ -502,17 +513,8 @@ TEST_F(KubeControllerTest, GitCredentialsComeFromTheEnvironmentsSecret) {
 
 TEST_F(KubeControllerTest, EnforceCorrectsOnlyTheDriftedFieldAndStopsFightingAContestant) {
   ASSERT_NE(env_, nullptr);
-  ASSERT_EQ(env_->Kubectl({"apply", "-f", kSource + "/policies/crds/"}).exit_code, 0);
-  ASSERT_EQ(env_->Kubectl({"wait", "--for", "condition=established", "--timeout=60s",
-                           "crd/environments.plumbline.dev", "crd/driftreports.plumbline.dev",
-                           "crd/consistencypolicies.plumbline.dev"})
-                .exit_code,
-            0);
-  for (const char* ns : {"plumbline-system", "shop-prod"}) {
-    ASSERT_EQ(env_->Kubectl({"create", "namespace", ns}).exit_code, 0);
-  }
-  auto rendered = env_->Kubectl({"kustomize", (dir_ / "work/manifests/envs/prod").string()});
-  ASSERT_EQ(env_->Kubectl({"apply", "-f", "-"}, rendered.out).exit_code, 0);
+  ASSERT_NO_FATAL_FAILURE(InstallCrdsAndNamespaces());
+  ASSERT_NO_FATAL_FAILURE(ApplyDemoProd());
   const std::string bump =
       R"(-p=[{"op":"replace","path":"/spec/template/spec/containers/0/resources/limits/memory","value":"2Gi"}])";
   auto patch = [&] {
@@ -522,17 +524,9 @@ TEST_F(KubeControllerTest, EnforceCorrectsOnlyTheDriftedFieldAndStopsFightingACo
   };
   patch();
 
-  const std::string environment =
-      "apiVersion: plumbline.dev/v1alpha1\nkind: Environment\nmetadata: {name: prod}\n"
-      "spec:\n  source: {url: \"git://127.0.0.1:" +
-      std::to_string(port_) +
-      "/ops.git\", ref: main, path: manifests/envs/prod}\n"
-      "  namespaces: [shop-prod]\n  interval: 2s\n  mode: enforce\n"
-      "  correction: {maxPerMinute: 10, maxRounds: 2}\n";
-  ASSERT_EQ(env_->Kubectl({"apply", "-f", "-"}, environment).exit_code, 0);
-  Background controller({PLUMBLINE_BINARY, "controller", "--kubeconfig", env_->kubeconfig(),
-                         "--cache-dir", (dir_ / "cache").string(), "--listen", "127.0.0.1:0"},
-                        (dir_ / "controller.log").string());
+  ASSERT_NO_FATAL_FAILURE(
+      ApplyEnvironment("  mode: enforce\n  correction: {maxPerMinute: 10, maxRounds: 2}\n"));
+  Background controller(ControllerArgs("cache"), (dir_ / "controller.log").string());
 
   // Round 1: corrected, and plumbline owns exactly that one field.
   ASSERT_TRUE(WaitFor([&] { return MemoryLimit(*env_) == "1Gi"; }, std::chrono::seconds(60)))
@@ -599,17 +593,8 @@ int LeaderGauge(int port) {
 
 TEST_F(KubeControllerTest, TwoReplicasOneLeaderTakeoverAfterAKillAndNoDoubleCorrection) {
   ASSERT_NE(env_, nullptr);
-  ASSERT_EQ(env_->Kubectl({"apply", "-f", kSource + "/policies/crds/"}).exit_code, 0);
-  ASSERT_EQ(env_->Kubectl({"wait", "--for", "condition=established", "--timeout=60s",
-                           "crd/environments.plumbline.dev", "crd/driftreports.plumbline.dev",
-                           "crd/consistencypolicies.plumbline.dev"})
-                .exit_code,
-            0);
-  for (const char* ns : {"plumbline-system", "shop-prod"}) {
-    ASSERT_EQ(env_->Kubectl({"create", "namespace", ns}).exit_code, 0);
-  }
-  auto rendered = env_->Kubectl({"kustomize", (dir_ / "work/manifests/envs/prod").string()});
-  ASSERT_EQ(env_->Kubectl({"apply", "-f", "-"}, rendered.out).exit_code, 0);
+  ASSERT_NO_FATAL_FAILURE(InstallCrdsAndNamespaces());
+  ASSERT_NO_FATAL_FAILURE(ApplyDemoProd());
   auto bump = [&](const std::string& manager) {
     auto r = env_->Kubectl(
         {"patch", "deployment", "checkout", "-n", "shop-prod", "--type=json",
@@ -618,21 +603,13 @@ TEST_F(KubeControllerTest, TwoReplicasOneLeaderTakeoverAfterAKillAndNoDoubleCorr
     ASSERT_EQ(r.exit_code, 0) << Describe(r);
   };
   bump("human-1");
-  const std::string environment =
-      "apiVersion: plumbline.dev/v1alpha1\nkind: Environment\nmetadata: {name: prod}\n"
-      "spec:\n  source: {url: \"git://127.0.0.1:" +
-      std::to_string(port_) +
-      "/ops.git\", ref: main, path: manifests/envs/prod}\n"
-      "  namespaces: [shop-prod]\n  interval: 2s\n  mode: enforce\n";
-  ASSERT_EQ(env_->Kubectl({"apply", "-f", "-"}, environment).exit_code, 0);
+  ASSERT_NO_FATAL_FAILURE(ApplyEnvironment("  mode: enforce\n"));
 
   std::unique_ptr<Background> replicas[2];
   int ports[2] = {0, 0};
   for (int i = 0; i < 2; ++i) {
     replicas[i] = std::make_unique<Background>(
-        std::vector<std::string>{PLUMBLINE_BINARY, "controller", "--kubeconfig", env_->kubeconfig(),
-                                 "--cache-dir", (dir_ / ("cache" + std::to_string(i))).string(),
-                                 "--listen", "127.0.0.1:0", "--leader-elect"},
+        ControllerArgs("cache" + std::to_string(i), {"--leader-elect"}),
         (dir_ / ("controller" + std::to_string(i) + ".log")).string());
   }
   // Each replica logs the address it listens on.

@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 
+#include "integration/kube_test_client.h"
 #include "integration/kube_testenv.h"
 #include "plumbline/kube_client.h"
 #include "plumbline/kube_config.h"
@@ -32,15 +33,7 @@ using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 
 std::unique_ptr<KubeClient> ClientFor(const std::string& kubeconfig) {
-  auto config =
-      plumbline::load_kube_config({.kubeconfig = kubeconfig}, plumbline::process_environment());
-  EXPECT_TRUE(config.ok()) << config.error().to_string();
-  if (!config.ok()) return nullptr;
-  plumbline::KubeClientOptions options;
-  options.timeout = std::chrono::seconds(5);
-  auto client = plumbline::make_kube_client(*config, options);
-  EXPECT_TRUE(client.ok()) << client.error().to_string();
-  return client.ok() ? std::move(*client) : nullptr;
+  return plumbline::testing::ClientFor(kubeconfig, std::chrono::seconds(5));
 }
 
 // Forwards to the real client until cut; then every call fails at once, as for a replica
