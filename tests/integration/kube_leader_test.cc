@@ -48,14 +48,16 @@ class CuttableKubeClient : public KubeClient {
     return real_.resource_for(v, k);
   }
   plumbline::Result<std::string> get(const ApiResource& r, std::string_view ns,
-                                     std::string_view name) override {
+                                     std::string_view name,
+                                     const plumbline::Cancellation* cancel) override {
     if (cut_) return Down();
-    return real_.get(r, ns, name);
+    return real_.get(r, ns, name, cancel);
   }
   plumbline::Result<std::string> list(const ApiResource& r, std::string_view ns,
-                                      const plumbline::ListOptions& o) override {
+                                      const plumbline::ListOptions& o,
+                                      const plumbline::Cancellation* cancel) override {
     if (cut_) return Down();
-    return real_.list(r, ns, o);
+    return real_.list(r, ns, o, cancel);
   }
   plumbline::Status watch(const ApiResource& r, std::string_view ns,
                           const plumbline::WatchOptions& o,
@@ -69,18 +71,20 @@ class CuttableKubeClient : public KubeClient {
     if (cut_) return Down();
     return real_.apply(r, o, a);
   }
-  plumbline::Result<json> create(const ApiResource& r, std::string_view ns,
-                                 const json& o) override {
+  plumbline::Result<json> create(const ApiResource& r, std::string_view ns, const json& o,
+                                 const plumbline::Cancellation* cancel) override {
     if (cut_) return Down();
-    return real_.create(r, ns, o);
+    return real_.create(r, ns, o, cancel);
   }
-  plumbline::Result<json> update(const ApiResource& r, const json& o) override {
+  plumbline::Result<json> update(const ApiResource& r, const json& o,
+                                 const plumbline::Cancellation* cancel) override {
     if (cut_) return Down();
-    return real_.update(r, o);
+    return real_.update(r, o, cancel);
   }
-  plumbline::Result<json> update_status(const ApiResource& r, const json& o) override {
+  plumbline::Result<json> update_status(const ApiResource& r, const json& o,
+                                        const plumbline::Cancellation* cancel) override {
     if (cut_) return Down();
-    return real_.update_status(r, o);
+    return real_.update_status(r, o, cancel);
   }
   std::vector<plumbline::ApiCallCount> call_counts() const override { return real_.call_counts(); }
 

@@ -57,12 +57,14 @@ class GatedKubeClient : public KubeClient {
     return real_.resource_for(v, k);
   }
   plumbline::Result<std::string> get(const ApiResource& r, std::string_view ns,
-                                     std::string_view name) override {
-    return real_.get(r, ns, name);
+                                     std::string_view name,
+                                     const plumbline::Cancellation* cancel) override {
+    return real_.get(r, ns, name, cancel);
   }
   plumbline::Result<std::string> list(const ApiResource& r, std::string_view ns,
-                                      const plumbline::ListOptions& o) override {
-    return real_.list(r, ns, o);
+                                      const plumbline::ListOptions& o,
+                                      const plumbline::Cancellation* cancel) override {
+    return real_.list(r, ns, o, cancel);
   }
   plumbline::Status watch(const ApiResource& r, std::string_view ns,
                           const plumbline::WatchOptions& o,
@@ -80,15 +82,17 @@ class GatedKubeClient : public KubeClient {
                                 const ApplyOptions& a) override {
     return real_.apply(r, o, a);
   }
-  plumbline::Result<json> create(const ApiResource& r, std::string_view ns,
-                                 const json& o) override {
-    return real_.create(r, ns, o);
+  plumbline::Result<json> create(const ApiResource& r, std::string_view ns, const json& o,
+                                 const plumbline::Cancellation* cancel) override {
+    return real_.create(r, ns, o, cancel);
   }
-  plumbline::Result<json> update(const ApiResource& r, const json& o) override {
-    return real_.update(r, o);
+  plumbline::Result<json> update(const ApiResource& r, const json& o,
+                                 const plumbline::Cancellation* cancel) override {
+    return real_.update(r, o, cancel);
   }
-  plumbline::Result<json> update_status(const ApiResource& r, const json& o) override {
-    return real_.update_status(r, o);
+  plumbline::Result<json> update_status(const ApiResource& r, const json& o,
+                                        const plumbline::Cancellation* cancel) override {
+    return real_.update_status(r, o, cancel);
   }
   std::vector<plumbline::ApiCallCount> call_counts() const override { return real_.call_counts(); }
 

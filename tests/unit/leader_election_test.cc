@@ -21,6 +21,9 @@ class FakeLeaseClient : public KubeClient {
   // Runs (unlocked) before a create or an update is applied: lets a test write in between.
   std::function<void()> before_create, before_update;
   std::atomic<bool> fail_all{false};
+  // Calls given a Cancellation hang like a silent apiserver until it fires (at most 30 s).
+  std::atomic<bool> hang{false};
+  std::atomic<int> hung{0};
 
   std::optional<json> lease() {
     std::lock_guard lock(mu_);
@@ -48,15 +51,18 @@ class FakeLeaseClient : public KubeClient {
                        .resource = "leases",
                        .namespaced = true};
   }
-  Result<std::string> get(const ApiResource&, std::string_view ns, std::string_view name) override {
+  Result<std::string> get(const ApiResource&, std::string_view ns, std::string_view name,
+                          const Cancellation* cancel) override {
     if (fail_all) return Error(ErrorCode::kUnavailable, "connection refused");
+    if (hang && cancel != nullptr) return Hang(*cancel);
     std::lock_guard lock(mu_);
     if (ns != "ns" || name != "plumbline-controller" || !lease_) {
       return not_found("leases \"" + std::string(name) + "\" not found");
     }
     return lease_->dump();
   }
-  Result<std::string> list(const ApiResource&, std::string_view, const ListOptions&) override {
+  Result<std::string> list(const ApiResource&, std::string_view, const ListOptions&,
+                           const Cancellation*) override {
     return not_found("unused");
   }
   Status watch(const ApiResource&, std::string_view, const WatchOptions&,
@@ -66,7 +72,8 @@ class FakeLeaseClient : public KubeClient {
   Result<json> apply(const ApiResource&, const json&, const ApplyOptions&) override {
     return not_found("unused");
   }
-  Result<json> create(const ApiResource&, std::string_view ns, const json& object) override {
+  Result<json> create(const ApiResource&, std::string_view ns, const json& object,
+                      const Cancellation*) override {
     if (fail_all) return Error(ErrorCode::kUnavailable, "connection refused");
     if (before_create) before_create();
     std::lock_guard lock(mu_);
@@ -77,7 +84,7 @@ class FakeLeaseClient : public KubeClient {
     (*lease_)["metadata"]["resourceVersion"] = std::to_string(++rv_);
     return *lease_;
   }
-  Result<json> update(const ApiResource&, const json& object) override {
+  Result<json> update(const ApiResource&, const json& object, const Cancellation*) override {
     if (fail_all) return Error(ErrorCode::kUnavailable, "connection refused");
     if (before_update) before_update();
     std::lock_guard lock(mu_);
@@ -91,12 +98,20 @@ class FakeLeaseClient : public KubeClient {
     ++updates_;
     return *lease_;
   }
-  Result<json> update_status(const ApiResource&, const json&) override {
+  Result<json> update_status(const ApiResource&, const json&, const Cancellation*) override {
     return not_found("unused");
   }
   std::vector<ApiCallCount> call_counts() const override { return {}; }
 
  private:
+  Error Hang(const Cancellation& cancel) {
+    ++hung;
+    auto until = std::chrono::steady_clock::now() + seconds(30);
+    while (!cancel.cancelled() && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(milliseconds(5));
+    }
+    return Error(ErrorCode::kCancelled, "cancelled");
+  }
   std::mutex mu_;
   std::optional<json> lease_;
   long rv_ = 0;
@@ -387,6 +402,20 @@ TEST(LeaderElection, StopReleasesTheLease) {
   LeaderElector b(client, LoopConfig("b"), {}, clocks.steady(), clocks.wall());
   EXPECT_TRUE(*b.try_acquire_or_renew());  // no waiting for the duration
   EXPECT_EQ(client.spec()["leaseTransitions"], 1);
+}
+
+// A renew stuck on a silent apiserver does not hold up stop(); the release still runs.
+TEST(LeaderElection, StopDoesNotWaitForAHangingCall) {
+  FakeLeaseClient client;
+  FakeClocks clocks;
+  client.hang = true;
+  LeaderElector a(client, LoopConfig("a"), {}, clocks.steady(), clocks.wall());
+  ASSERT_TRUE(a.start().ok());
+  ASSERT_TRUE(WaitFor([&] { return client.hung > 0; }));
+  auto begin = std::chrono::steady_clock::now();
+  a.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, milliseconds(1000));
+  EXPECT_FALSE(a.is_leader());
 }
 
 TEST(LeaderElection, AbandonKeepsTheLease) {

@@ -78,10 +78,12 @@ class ScriptedKubeClient : public KubeClient {
                        .resource = "deployments",
                        .namespaced = true};
   }
-  Result<std::string> get(const ApiResource&, std::string_view, std::string_view) override {
+  Result<std::string> get(const ApiResource&, std::string_view, std::string_view,
+                          const Cancellation*) override {
     return not_found("unused");
   }
-  Result<std::string> list(const ApiResource&, std::string_view, const ListOptions& o) override {
+  Result<std::string> list(const ApiResource&, std::string_view, const ListOptions& o,
+                           const Cancellation*) override {
     std::lock_guard lock(mu_);
     list_calls_.push_back(o);
     if (list_replies.empty()) return Error(ErrorCode::kUnavailable, "no scripted LIST reply");
@@ -115,11 +117,14 @@ class ScriptedKubeClient : public KubeClient {
   Result<json> apply(const ApiResource&, const json&, const ApplyOptions&) override {
     return not_found("unused");
   }
-  Result<json> create(const ApiResource&, std::string_view, const json&) override {
+  Result<json> create(const ApiResource&, std::string_view, const json&,
+                      const Cancellation*) override {
     return not_found("unused");
   }
-  Result<json> update(const ApiResource&, const json&) override { return not_found("unused"); }
-  Result<json> update_status(const ApiResource&, const json&) override {
+  Result<json> update(const ApiResource&, const json&, const Cancellation*) override {
+    return not_found("unused");
+  }
+  Result<json> update_status(const ApiResource&, const json&, const Cancellation*) override {
     return not_found("unused");
   }
   std::vector<ApiCallCount> call_counts() const override { return {}; }

@@ -150,6 +150,7 @@ class Controller {
   std::atomic<bool> caches_synced_{false};
   std::vector<std::thread> threads_;
   std::atomic<bool> stopping_{false};
+  Cancellation cancel_;  // fired by stop(): API calls and Git fetches in flight end early
 };
 
 }  // namespace plumbline

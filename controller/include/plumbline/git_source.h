@@ -51,6 +51,9 @@ struct GitSourceOptions {
   // the connect is probed with this deadline first, and the transfer is aborted from its
   // progress callbacks once the deadline has passed.
   std::chrono::seconds timeout{120};
+  // Optional: true once the caller no longer wants the result (shutdown); the fetch then ends
+  // at its next progress callback with kCancelled.
+  std::function<bool()> cancelled;
   // Optional: human-readable progress ("fetching https://… (120/300 objects)"), rate-limited.
   std::function<void(std::string_view)> progress;
 };

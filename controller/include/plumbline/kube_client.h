@@ -71,6 +71,7 @@ struct ApplyOptions {
   bool force = false;       // take ownership of conflicting fields (only when asked)
   bool dry_run = false;     // dryRun=All: the server validates and answers, stores nothing
   std::string subresource;  // "" or "status"
+  const Cancellation* cancel = nullptr;  // ends the call early (kCancelled) when it fires
 };
 
 struct KubeClientOptions {
@@ -96,14 +97,18 @@ class KubeClient {
   // REST mapping through discovery (cached per group/version).
   virtual Result<ApiResource> resource_for(std::string_view api_version, std::string_view kind) = 0;
 
+  // Every call below ends within the client's timeout, and at once (kCancelled) when the
+  // optional `cancel` fires, so no call holds up a shutdown.
+
   // GET of one object: the JSON body.
   virtual Result<std::string> get(const ApiResource& resource, std::string_view ns,
-                                  std::string_view name) = 0;
+                                  std::string_view name, const Cancellation* cancel = nullptr) = 0;
 
   // One LIST page: the JSON body, with spare capacity for simdjson's padding. `ns` empty: all
   // namespaces (or a cluster-scoped resource).
   virtual Result<std::string> list(const ApiResource& resource, std::string_view ns,
-                                   const ListOptions& options) = 0;
+                                   const ListOptions& options,
+                                   const Cancellation* cancel = nullptr) = 0;
 
   // WATCH: calls `on_event` with each event line (one JSON object, spare capacity for padding)
   // until the server ends the stream (its timeout: returns ok), `on_event` returns false (ok),
@@ -120,15 +125,17 @@ class KubeClient {
                              const ApplyOptions& options) = 0;
 
   // POST of a new object (Events).
-  virtual Result<json> create(const ApiResource& resource, std::string_view ns,
-                              const json& object) = 0;
+  virtual Result<json> create(const ApiResource& resource, std::string_view ns, const json& object,
+                              const Cancellation* cancel = nullptr) = 0;
 
   // PUT of the whole object (optimistic concurrency via metadata.resourceVersion: a stale
   // version is kConflict). Leases, and objects plumbline owns.
-  virtual Result<json> update(const ApiResource& resource, const json& object) = 0;
+  virtual Result<json> update(const ApiResource& resource, const json& object,
+                              const Cancellation* cancel = nullptr) = 0;
 
   // PUT of the status subresource (optimistic concurrency via metadata.resourceVersion).
-  virtual Result<json> update_status(const ApiResource& resource, const json& object) = 0;
+  virtual Result<json> update_status(const ApiResource& resource, const json& object,
+                                     const Cancellation* cancel = nullptr) = 0;
 
   virtual std::vector<ApiCallCount> call_counts() const = 0;
 };

@@ -119,6 +119,10 @@ class LeaderElector {
   std::chrono::steady_clock::time_point observed_at_;  // when it last changed, by now_
   std::string reported_leader_;
 
+  // Cancels the acquire/renew calls in flight when the loop ends (the release that follows a
+  // stop() runs uncancelled, bounded by the client's timeout).
+  Cancellation steps_cancel_;
+
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;

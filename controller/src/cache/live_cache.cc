@@ -128,7 +128,7 @@ Result<std::vector<LiveObject>> LiveCache::list_all_pages(Stream& stream,
     ListOptions options{.limit = options_.page_size};
     bool expired = false;
     while (true) {
-      Result<std::string> body = client_.list(stream.resource, stream.ns, options);
+      Result<std::string> body = client_.list(stream.resource, stream.ns, options, &cancel_);
       {
         std::lock_guard lock(mu_);
         ++stats_.lists;

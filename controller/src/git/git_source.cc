@@ -154,6 +154,10 @@ struct FetchState {
     return GIT_EUSER;
   }
   bool past_deadline() {
+    if (options->cancelled && options->cancelled()) {
+      fail(Error(ErrorCode::kCancelled, "fetch cancelled", loc->display));
+      return true;
+    }
     if (Clock::now() < deadline) return false;
     fail(Error(ErrorCode::kTimeout,
                "fetch did not finish within " + std::to_string(options->timeout.count()) + "s",

@@ -88,6 +88,7 @@ Status LeaderElector::start() {
   if (thread_.joinable()) return invalid_input("leader election is already running", where());
   stopping_ = false;
   abandoning_ = false;
+  steps_cancel_ = Cancellation();
   thread_ = std::thread([this] { run(); });
   return {};
 }
@@ -102,6 +103,7 @@ void LeaderElector::end_loop(bool abandon) {
     stopping_ = true;
     abandoning_ = abandon;
   }
+  steps_cancel_.cancel();
   cv_.notify_all();
   thread_.join();
   std::lock_guard lock(mu_);
@@ -178,7 +180,7 @@ json LeaderElector::new_spec(const json& old_spec, bool renewing) {
 
 Result<bool> LeaderElector::try_acquire_or_renew() {
   PL_ASSIGN_OR_RETURN(ApiResource resource, lease_resource());
-  auto got = client_.get(resource, config_.lease_namespace, config_.lease_name);
+  auto got = client_.get(resource, config_.lease_namespace, config_.lease_name, &steps_cancel_);
   if (!got.ok()) {
     if (got.error().code() != ErrorCode::kNotFound) return std::move(got).error().context(where());
     json lease = {
@@ -186,7 +188,7 @@ Result<bool> LeaderElector::try_acquire_or_renew() {
         {"kind", "Lease"},
         {"metadata", {{"name", config_.lease_name}, {"namespace", config_.lease_namespace}}},
         {"spec", new_spec(nullptr, false)}};
-    auto created = client_.create(resource, config_.lease_namespace, lease);
+    auto created = client_.create(resource, config_.lease_namespace, lease, &steps_cancel_);
     if (!created.ok()) {
       if (created.error().code() == ErrorCode::kConflict) return false;  // another one won
       return std::move(created).error().context(where());
@@ -208,7 +210,7 @@ Result<bool> LeaderElector::try_acquire_or_renew() {
     if (now_() < observed_at_ + duration) return false;
   }
   lease["spec"] = new_spec(spec, holder == config_.identity);
-  auto updated = client_.update(resource, lease);
+  auto updated = client_.update(resource, lease, &steps_cancel_);
   if (!updated.ok()) {
     if (updated.error().code() == ErrorCode::kConflict) return false;  // someone else wrote
     return std::move(updated).error().context(where());

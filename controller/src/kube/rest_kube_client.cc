@@ -168,27 +168,30 @@ class RestKubeClient final : public KubeClient {
   }
 
   Result<ApiResource> resource_for(std::string_view api_version, std::string_view kind) override;
-  Result<std::string> get(const ApiResource& resource, std::string_view ns,
-                          std::string_view name) override;
+  Result<std::string> get(const ApiResource& resource, std::string_view ns, std::string_view name,
+                          const Cancellation* cancel) override;
   Result<std::string> list(const ApiResource& resource, std::string_view ns,
-                           const ListOptions& options) override;
+                           const ListOptions& options, const Cancellation* cancel) override;
   Status watch(const ApiResource& resource, std::string_view ns, const WatchOptions& options,
                const std::function<bool(std::string& line)>& on_event,
                const Cancellation& cancel) override;
   Result<json> apply(const ApiResource& resource, const json& object,
                      const ApplyOptions& options) override;
-  Result<json> create(const ApiResource& resource, std::string_view ns,
-                      const json& object) override;
-  Result<json> update(const ApiResource& resource, const json& object) override {
-    return put(resource, object, "");
+  Result<json> create(const ApiResource& resource, std::string_view ns, const json& object,
+                      const Cancellation* cancel) override;
+  Result<json> update(const ApiResource& resource, const json& object,
+                      const Cancellation* cancel) override {
+    return put(resource, object, "", cancel);
   }
-  Result<json> update_status(const ApiResource& resource, const json& object) override {
-    return put(resource, object, "status");
+  Result<json> update_status(const ApiResource& resource, const json& object,
+                             const Cancellation* cancel) override {
+    return put(resource, object, "status", cancel);
   }
   std::vector<ApiCallCount> call_counts() const override;
 
  private:
-  Result<json> put(const ApiResource& resource, const json& object, std::string_view subresource);
+  Result<json> put(const ApiResource& resource, const json& object, std::string_view subresource,
+                   const Cancellation* cancel);
   web::uri server_uri() const {
     return web::uri(utility::conversions::to_string_t(config_.server));
   }
@@ -431,18 +434,18 @@ Result<ApiResource> RestKubeClient::resource_for(std::string_view api_version,
 }
 
 Result<std::string> RestKubeClient::get(const ApiResource& resource, std::string_view ns,
-                                        std::string_view name) {
+                                        std::string_view name, const Cancellation* cancel) {
   CallSpec spec{.verb = "get",
                 .method = http::methods::GET,
                 .resource = &resource,
                 .ns = std::string(ns),
                 .name = std::string(name),
                 .path = resource_path(resource, ns, name, "")};
-  return call(spec);
+  return call(spec, cancel);
 }
 
 Result<std::string> RestKubeClient::list(const ApiResource& resource, std::string_view ns,
-                                         const ListOptions& options) {
+                                         const ListOptions& options, const Cancellation* cancel) {
   CallSpec spec{.verb = "list",
                 .method = http::methods::GET,
                 .resource = &resource,
@@ -457,7 +460,7 @@ Result<std::string> RestKubeClient::list(const ApiResource& resource, std::strin
     add_query(spec.path, "labelSelector", options.label_selector);
   if (!options.field_selector.empty())
     add_query(spec.path, "fieldSelector", options.field_selector);
-  PL_ASSIGN_OR_RETURN(std::string body, call(spec));
+  PL_ASSIGN_OR_RETURN(std::string body, call(spec, cancel));
   body.reserve(body.size() + 64);  // simdjson's padding, so the LiveCache parses in place
   return body;
 }
@@ -569,12 +572,12 @@ Result<json> RestKubeClient::apply(const ApiResource& resource, const json& obje
   add_query(spec.path, "fieldManager", options.field_manager);
   if (options.force) add_query(spec.path, "force", "true");
   if (options.dry_run) add_query(spec.path, "dryRun", "All");
-  PL_ASSIGN_OR_RETURN(std::string body, call(spec));
+  PL_ASSIGN_OR_RETURN(std::string body, call(spec, options.cancel));
   return json::parse(body, nullptr, false);
 }
 
 Result<json> RestKubeClient::create(const ApiResource& resource, std::string_view ns,
-                                    const json& object) {
+                                    const json& object, const Cancellation* cancel) {
   CallSpec spec{.verb = "create",
                 .method = http::methods::POST,
                 .resource = &resource,
@@ -583,12 +586,12 @@ Result<json> RestKubeClient::create(const ApiResource& resource, std::string_vie
                 .body = object.dump(),
                 .content_type = "application/json",
                 .retry_on_5xx = false};
-  PL_ASSIGN_OR_RETURN(std::string body, call(spec));
+  PL_ASSIGN_OR_RETURN(std::string body, call(spec, cancel));
   return json::parse(body, nullptr, false);
 }
 
 Result<json> RestKubeClient::put(const ApiResource& resource, const json& object,
-                                 std::string_view subresource) {
+                                 std::string_view subresource, const Cancellation* cancel) {
   const json& metadata = object.contains("metadata") ? object["metadata"] : json::object();
   std::string name = metadata.value("name", std::string());
   std::string ns = metadata.value("namespace", std::string());
@@ -600,7 +603,7 @@ Result<json> RestKubeClient::put(const ApiResource& resource, const json& object
                 .path = resource_path(resource, ns, name, subresource),
                 .body = object.dump(),
                 .content_type = "application/json"};
-  PL_ASSIGN_OR_RETURN(std::string body, call(spec));
+  PL_ASSIGN_OR_RETURN(std::string body, call(spec, cancel));
   return json::parse(body, nullptr, false);
 }
 

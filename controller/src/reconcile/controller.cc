@@ -152,6 +152,7 @@ Status Controller::start() {
 
 void Controller::stop() {
   if (stopping_.exchange(true)) return;
+  cancel_.cancel();  // a reconcile in flight ends at its next API call or fetch progress
   queue_.shut_down();
   for (LiveCache* cache : {environments_.get(), policies_.get(), workloads_.get()}) {
     if (cache != nullptr) cache->stop();
@@ -206,6 +207,8 @@ void Controller::worker() {
     if (hooks_.on_reconcile) hooks_.on_reconcile(*name, seconds_since(start), status.ok());
     if (status.ok()) {
       queue_.forget(*name);
+    } else if (stopping_) {
+      // Cut short by stop(): not a failure worth a retry or a log line.
     } else {
       log_.error("reconcile failed", {{"environment", *name},
                                       {"error", status.error().to_string()},
@@ -242,7 +245,7 @@ std::vector<Policy> Controller::load_policies(std::string& errors, std::string& 
 Result<GitAuth> Controller::git_auth_for(const EnvironmentSpec& spec) {
   if (spec.source.secret_name.empty()) return options_.git_auth;
   Result<std::string> body =
-      client_.get(*secrets_resource_, options_.report_namespace, spec.source.secret_name);
+      client_.get(*secrets_resource_, options_.report_namespace, spec.source.secret_name, &cancel_);
   if (!body.ok()) {
     return std::move(body).error().context("reading the Git credentials of spec.source.secretRef");
   }
@@ -266,7 +269,8 @@ void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
                        .ref = spec.source.ref,
                        .cache_dir = options_.git_cache_dir,
                        .auth = std::move(*auth),
-                       .timeout = options_.git_timeout};
+                       .timeout = options_.git_timeout,
+                       .cancelled = [this] { return cancel_.cancelled(); }};
   Result<GitSnapshot> snapshot = open_git_snapshot(git);
   if (hooks_.on_git_fetch) hooks_.on_git_fetch(spec.name, seconds_since(start), snapshot.ok());
   if (!snapshot.ok()) {
@@ -469,7 +473,8 @@ void Controller::correct(const EnvironmentSpec& spec, EnvState& state, DriftRepo
     auto apply = [&]() -> Result<json> {
       PL_ASSIGN_OR_RETURN(json body, correction_patch(*manifest, fields));
       PL_ASSIGN_OR_RETURN(ApiResource resource, client_.resource_for(ref.api_version, ref.kind));
-      return client_.apply(resource, body, {.force = true, .dry_run = options_.dry_run});
+      return client_.apply(resource, body,
+                           {.force = true, .dry_run = options_.dry_run, .cancel = &cancel_});
     };
     Result<json> applied = apply();
     std::string_view result = !applied.ok()      ? "failed"
@@ -525,14 +530,15 @@ Status Controller::write_report(const EnvironmentSpec& spec, EnvState& state,
   if (!state.report_exists) {
     json with_spec = object;
     with_spec["spec"] = {{"environment", spec.name}};
-    Result<json> created = client_.apply(*reports_resource_, with_spec, {.force = true});
+    Result<json> created =
+        client_.apply(*reports_resource_, with_spec, {.force = true, .cancel = &cancel_});
     if (!created.ok())
       return std::move(created).error().context("writing DriftReport " + spec.name);
     state.report_exists = true;
   }
   object["status"] = status;
-  Result<json> written =
-      client_.apply(*reports_resource_, object, {.force = true, .subresource = "status"});
+  Result<json> written = client_.apply(
+      *reports_resource_, object, {.force = true, .subresource = "status", .cancel = &cancel_});
   if (!written.ok()) return std::move(written).error().context("writing DriftReport " + spec.name);
   state.report_status = status;
   log_.info("DriftReport updated", {{"environment", spec.name},
@@ -567,7 +573,7 @@ void Controller::raise_events(EnvState& state, const DriftReport& report) {
                   {"source", {{"component", "plumbline"}}},
                   {"reportingComponent", "plumbline.dev/controller"},
                   {"reportingInstance", "plumbline"}};
-    Result<json> created = client_.create(*events_resource_, ref.ns, event);
+    Result<json> created = client_.create(*events_resource_, ref.ns, event, &cancel_);
     if (!created.ok() && created.error().code() != ErrorCode::kConflict) {
       log_.warn("cannot raise Event",
                 {{"object", ref.to_string()}, {"error", created.error().to_string()}});
@@ -643,7 +649,8 @@ Status Controller::write_environment_status(const std::string& name, EnvState& s
                  {"metadata", {{"name", name}}},
                  {"status", status}};
   Result<json> written =
-      client_.apply(*environments_resource_, object, {.force = true, .subresource = "status"});
+      client_.apply(*environments_resource_, object,
+                    {.force = true, .subresource = "status", .cancel = &cancel_});
   if (!written.ok()) return std::move(written).error().context("writing Environment " + name);
   state.environment_status = status;
   return {};
