@@ -153,6 +153,9 @@ TEST(PolicyParser, WrongTypesAndEnums) {
   EXPECT_EQ(error_of("  rules:\n    gomemlimit: {maxFractionOfMemoryLimit: 0}\n"),
             "policies/prod.yaml:7:18: spec.rules.gomemlimit.maxFractionOfMemoryLimit: must be "
             "greater than 0");
+  EXPECT_EQ(error_of("  rules:\n    gomemlimit: {maxFractionOfMemoryLimit: 1.5}\n"),
+            "policies/prod.yaml:7:18: spec.rules.gomemlimit.maxFractionOfMemoryLimit: must be "
+            "at most 1");
   EXPECT_EQ(error_of("  rules: [a]\n"),
             "policies/prod.yaml:6: spec.rules: expected a mapping, got array");
   EXPECT_EQ(error_of("  ignore:\n  - category: cpu\n"),

@@ -186,6 +186,13 @@ class Parser {
     return d;
   }
 
+  // A fraction in (0, 1]: more than 1 would allow a Go heap limit above the container's own.
+  Result<double> fraction(const json::json_pointer& parent, const char* key, double dflt) const {
+    PL_ASSIGN_OR_RETURN(double d, positive(parent, key, dflt));
+    if (d > 1) return fail(parent, key, name(parent, key) + ": must be at most 1");
+    return d;
+  }
+
   Result<std::vector<std::string>> strings(const json::json_pointer& parent,
                                            const char* key) const {
     std::vector<std::string> out;
@@ -295,7 +302,7 @@ class Parser {
       PL_ASSIGN_OR_RETURN(auto p, section("gomemlimit", {"maxFractionOfMemoryLimit"}));
       PolicyRules::Gomemlimit r;
       PL_ASSIGN_OR_RETURN(r.max_fraction_of_memory_limit,
-                          positive(p, "maxFractionOfMemoryLimit", 1.0));
+                          fraction(p, "maxFractionOfMemoryLimit", 1.0));
       out.gomemlimit = r;
     }
     if (has(at, "selinux")) {
