@@ -70,6 +70,10 @@ TEST(EnvironmentTest, ErrorsNameTheField) {
            {"/spec/render/type", "command",
             "Environment prod: spec.render.type 'command' is not supported by this controller "
             "(auto, plain, kustomize)"},
+           {"/spec/source/verify",
+            {{"provider", "ssh"}},
+            "Environment prod: spec.source.verify: verifying commit signatures is not supported "
+            "by this controller; the environment is not synced rather than synced unverified"},
            {"/spec/correction/maxRounds", 0,
             "Environment prod: spec.correction.maxRounds must be at least 1, got 0"},
        }) {

@@ -74,6 +74,13 @@ Result<EnvironmentSpec> parse_environment(const json& object) {
   PL_ASSIGN_OR_RETURN(env.source.path, string_field(source, "path", "spec.source.path", where));
   if (env.source.url.empty()) return invalid_input("spec.source.url is required", where);
   if (env.source.path.empty()) return invalid_input("spec.source.path is required", where);
+  // Fail closed: an environment that asks for signed commits is not synced unverified.
+  if (source.contains("verify") && !source["verify"].is_null()) {
+    return invalid_input(
+        "spec.source.verify: verifying commit signatures is not supported by this controller; "
+        "the environment is not synced rather than synced unverified",
+        where);
+  }
   if (source.contains("secretRef")) {
     PL_ASSIGN_OR_RETURN(env.source.secret_name, string_field(source["secretRef"], "name",
                                                              "spec.source.secretRef.name", where));
