@@ -428,6 +428,67 @@ std::string MemoryLimit(KubeTestEnv& env) {
   return r.out;
 }
 
+// deploy/: the manifests apply, and the controller running as their ServiceAccount (its token,
+// its ClusterRole and Role, nothing else) reads its Git Secret, reports, corrects, raises
+// Events and leads. (Without `patch` on workloads or `create` on DriftReports it fails.)
+TEST_F(KubeControllerTest, DeployManifestsGrantWhatTheControllerNeeds) {
+  ASSERT_NE(env_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(InstallCrdsAndNamespaces());
+  auto deployed = env_->Kubectl({"apply", "-k", kSource + "/deploy"});
+  ASSERT_EQ(deployed.exit_code, 0) << Describe(deployed);
+  json deployment = Get({"deployment", "plumbline-controller", "-n", "plumbline-system"});
+  ASSERT_TRUE(deployment.is_object());
+  EXPECT_EQ(deployment["spec"]["template"]["spec"]["serviceAccountName"], "plumbline-controller");
+  std::string error;
+  const std::string kubeconfig =
+      env_->ServiceAccountKubeconfig("plumbline-system", "plumbline-controller", &error);
+  ASSERT_FALSE(kubeconfig.empty()) << error;
+
+  ASSERT_NO_FATAL_FAILURE(ApplyDemoProd());
+  auto patched = env_->Kubectl(
+      {"patch", "deployment", "checkout", "-n", "shop-prod", "--type=json", "--field-manager=human",
+       R"(-p=[{"op":"replace","path":"/spec/template/spec/containers/0/resources/limits/memory","value":"2Gi"}])"});
+  ASSERT_EQ(patched.exit_code, 0) << Describe(patched);
+  // Its Git credentials from a Secret, which the Role lets it read (git daemon asks for none).
+  auto secret = env_->Kubectl({"create", "secret", "generic", "git-credentials", "-n",
+                               "plumbline-system", "--from-literal=token=unused-by-git-daemon"});
+  ASSERT_EQ(secret.exit_code, 0) << Describe(secret);
+  ASSERT_NO_FATAL_FAILURE(
+      ApplyEnvironment("  mode: enforce\n", "", ", secretRef: {name: git-credentials}"));
+
+  std::vector<std::string> argv = {PLUMBLINE_BINARY, "controller",  "--kubeconfig",
+                                   kubeconfig,       "--cache-dir", (dir_ / "cache").string(),
+                                   "--listen",       "127.0.0.1:0", "--leader-elect"};
+  Background controller(argv, (dir_ / "controller.log").string());
+  ASSERT_TRUE(controller.running());
+
+  ASSERT_TRUE(WaitFor([&] { return MemoryLimit(*env_) == "1Gi"; }, std::chrono::seconds(60)))
+      << controller.Log();
+  json report;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        report = Get({"driftreport", "prod", "-n", "plumbline-system"});
+        return ReportRevision(report) == Head();
+      },
+      std::chrono::seconds(30)))
+      << controller.Log();
+  json env;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        env = Get({"environment", "prod"});
+        return ConditionOf(env, "Ready", nullptr) == "True";
+      },
+      std::chrono::seconds(30)))
+      << env.dump(2) << controller.Log();
+  json events = Get({"events", "-n", "shop-prod", "--field-selector", "reason=DriftCorrected"});
+  ASSERT_TRUE(events.is_object());
+  EXPECT_EQ(events["items"].size(), 1u) << events.dump(2);
+  json lease = Get({"lease", "plumbline-controller", "-n", "plumbline-system"});
+  ASSERT_TRUE(lease.is_object());
+  EXPECT_FALSE(lease["spec"].value("holderIdentity", "").empty()) << lease.dump(2);
+  EXPECT_EQ(controller.Log().find("forbidden"), std::string::npos) << controller.Log();
+}
+
 // spec.source.secretRef: the environment's Git credentials come from its Secret, read at every
 // fetch, against git http-backend behind lighttpd with basic auth.
 TEST_F(KubeControllerTest, GitCredentialsComeFromTheEnvironmentsSecret) {

@@ -188,11 +188,20 @@ class KubeTestEnv {
       SetError(error, "RestrictedKubeconfig: kubectl apply failed: " + applied.err);
       return "";
     }
+    return ServiceAccountKubeconfig(ns, sa, error, token_duration);
+  }
+
+  // A kubeconfig (our CA, a token of ServiceAccount `sa` in `ns` from kubectl create token)
+  // written to STATE_DIR/kubeconfig-NS-SA; its path, or "" with *error set.
+  std::string ServiceAccountKubeconfig(
+      const std::string& ns, const std::string& sa, std::string* error = nullptr,
+      std::chrono::seconds token_duration = std::chrono::hours(24)) {
+    using json = nlohmann::json;
     Result tok = Kubectl({"create", "token", sa, "-n", ns,
                           "--duration=" + std::to_string(token_duration.count()) + "s"});
     std::string token = Trim(tok.out);
     if (tok.exit_code != 0 || token.empty()) {
-      SetError(error, "RestrictedKubeconfig: kubectl create token failed: " + tok.err);
+      SetError(error, "ServiceAccountKubeconfig: kubectl create token failed: " + tok.err);
       return "";
     }
     std::string path = state_dir_ + "/kubeconfig-" + ns + "-" + sa;
@@ -214,7 +223,7 @@ class KubeTestEnv {
     out << config.dump(2) << "\n";  // JSON is YAML
     out.close();
     if (!out) {
-      SetError(error, "RestrictedKubeconfig: cannot write " + path);
+      SetError(error, "ServiceAccountKubeconfig: cannot write " + path);
       return "";
     }
     return path;
