@@ -205,12 +205,16 @@ class KubeControllerTest : public ::testing::Test {
     auto applied = env_->Kubectl({"apply", "-f", "-"}, environment);
     ASSERT_EQ(applied.exit_code, 0) << Describe(applied);
   }
-  // `plumbline controller` against the test apiserver, on a free port.
+  // `plumbline controller` against the test apiserver (as admin unless `kubeconfig` is given),
+  // on a free port.
   std::vector<std::string> ControllerArgs(const std::string& cache,
-                                          std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {PLUMBLINE_BINARY,   "controller",  "--kubeconfig",
-                                     env_->kubeconfig(), "--cache-dir", (dir_ / cache).string(),
-                                     "--listen",         "127.0.0.1:0"};
+                                          std::vector<std::string> extra = {},
+                                          const std::string& kubeconfig = "") {
+    std::vector<std::string> argv = {
+        PLUMBLINE_BINARY, "controller",
+        "--kubeconfig",   kubeconfig.empty() ? env_->kubeconfig() : kubeconfig,
+        "--cache-dir",    (dir_ / cache).string(),
+        "--listen",       "127.0.0.1:0"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return argv;
   }
@@ -456,10 +460,8 @@ TEST_F(KubeControllerTest, DeployManifestsGrantWhatTheControllerNeeds) {
   ASSERT_NO_FATAL_FAILURE(
       ApplyEnvironment("  mode: enforce\n", "", ", secretRef: {name: git-credentials}"));
 
-  std::vector<std::string> argv = {PLUMBLINE_BINARY, "controller",  "--kubeconfig",
-                                   kubeconfig,       "--cache-dir", (dir_ / "cache").string(),
-                                   "--listen",       "127.0.0.1:0", "--leader-elect"};
-  Background controller(argv, (dir_ / "controller.log").string());
+  Background controller(ControllerArgs("cache", {"--leader-elect"}, kubeconfig),
+                        (dir_ / "controller.log").string());
   ASSERT_TRUE(controller.running());
 
   ASSERT_TRUE(WaitFor([&] { return MemoryLimit(*env_) == "1Gi"; }, std::chrono::seconds(60)))

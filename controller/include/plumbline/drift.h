@@ -42,6 +42,12 @@ std::vector<Drift> compute_drift(const ManifestSet& desired, const std::vector<j
 // The order of findings in a report: by object, then path, then type.
 void sort_drifts(std::vector<Drift>& drifts);
 
+// The object-level findings, for callers that match objects themselves (EnvironmentEvaluation):
+// `desired` has no live object; `live` has no desired one and is labelled
+// plumbline.dev/environment=<options.environment> (nullopt otherwise, or when that is empty).
+Drift object_missing(const Manifest& desired);
+std::optional<Drift> object_extra(const json& live, const DiffOptions& options);
+
 // Drift of one object pair (used by compute_drift and by EnvironmentEvaluation per object).
 std::vector<Drift> diff_object(const Manifest& desired, const json& live,
                                const DiffOptions& options);

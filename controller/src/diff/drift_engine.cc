@@ -72,6 +72,28 @@ void sort_drifts(std::vector<Drift>& drifts) {
   });
 }
 
+Drift object_missing(const Manifest& desired) {
+  Drift d;
+  d.object = desired.ref();
+  d.type = DriftType::kObjectMissing;
+  d.source = desired.origin;
+  return d;
+}
+
+std::optional<Drift> object_extra(const json& live, const DiffOptions& options) {
+  if (options.environment.empty() || !live.is_object()) return std::nullopt;
+  auto meta = live.find("metadata");
+  if (meta == live.end() || !meta->is_object()) return std::nullopt;
+  auto labels = meta->find("labels");
+  const std::string* env =
+      labels != meta->end() ? string_at(*labels, "plumbline.dev/environment") : nullptr;
+  if (env == nullptr || *env != options.environment) return std::nullopt;
+  Drift d;
+  d.object = ObjectRef::of(live);
+  d.type = DriftType::kObjectExtra;
+  return d;
+}
+
 std::vector<Drift> diff_object(const Manifest& desired, const json& live,
                                const DiffOptions& options) {
   diff::Walker walker(options, diff::Mode::kDrift);
@@ -95,31 +117,16 @@ std::vector<Drift> compute_drift(const ManifestSet& desired, const std::vector<j
   for (const Manifest& manifest : desired) {
     auto it = index.find(match_key(manifest.object));
     if (it == index.end()) {
-      Drift d;
-      d.object = manifest.ref();
-      d.type = DriftType::kObjectMissing;
-      d.source = manifest.origin;
-      out.push_back(std::move(d));
+      out.push_back(object_missing(manifest));
       continue;
     }
     matched[it->second] = true;
     diff_pair(walker, manifest, live[it->second], scratch, out);
   }
-  if (!options.environment.empty()) {
-    for (size_t i = 0; i < live.size(); ++i) {
-      if (matched[i]) continue;
-      const json* labels = nullptr;
-      if (live[i].is_object() && live[i].contains("metadata") && live[i]["metadata"].is_object()) {
-        auto it = live[i]["metadata"].find("labels");
-        if (it != live[i]["metadata"].end()) labels = &*it;
-      }
-      const std::string* env = labels ? string_at(*labels, "plumbline.dev/environment") : nullptr;
-      if (env == nullptr || *env != options.environment) continue;
-      Drift d;
-      d.object = ObjectRef::of(live[i]);
-      d.type = DriftType::kObjectExtra;
-      out.push_back(std::move(d));
-    }
+  for (size_t i = 0; i < live.size(); ++i) {
+    if (matched[i]) continue;
+    if (std::optional<Drift> extra = object_extra(live[i], options))
+      out.push_back(std::move(*extra));
   }
   sort_drifts(out);
   return out;

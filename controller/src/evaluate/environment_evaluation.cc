@@ -5,19 +5,6 @@
 #include <utility>
 
 namespace plumbline {
-namespace {
-
-const std::string* environment_label(const json& live) {
-  if (!live.is_object()) return nullptr;
-  auto meta = live.find("metadata");
-  if (meta == live.end() || !meta->is_object()) return nullptr;
-  auto labels = meta->find("labels");
-  if (labels == meta->end() || !labels->is_object()) return nullptr;
-  auto env = labels->find("plumbline.dev/environment");
-  return env != labels->end() && env->is_string() ? &env->get_ref<const std::string&>() : nullptr;
-}
-
-}  // namespace
 
 EnvironmentEvaluation::EnvironmentEvaluation(ManifestSet desired, std::vector<Policy> policies,
                                              DiffOptions options)
@@ -40,27 +27,17 @@ void EnvironmentEvaluation::evaluate(Entry& entry, const json* live) const {
   entry.live_violations.clear();
   entry.live = live != nullptr;
   if (live == nullptr) {
-    for (size_t i : entry.desired) {
-      Drift d;
-      d.object = desired_[i].ref();
-      d.type = DriftType::kObjectMissing;
-      d.source = desired_[i].origin;
-      entry.drifts.push_back(std::move(d));
-    }
+    for (size_t i : entry.desired) entry.drifts.push_back(object_missing(desired_[i]));
   } else {
     for (size_t i : entry.desired) {
       std::vector<Drift> found = diff_object(desired_[i], *live, options_);
       entry.drifts.insert(entry.drifts.end(), std::make_move_iterator(found.begin()),
                           std::make_move_iterator(found.end()));
     }
-    // Live and labelled for this environment, but not in Git.
-    const std::string* env = environment_label(*live);
-    if (entry.desired.empty() && !options_.environment.empty() && env != nullptr &&
-        *env == options_.environment) {
-      Drift d;
-      d.object = ObjectRef::of(*live);
-      d.type = DriftType::kObjectExtra;
-      entry.drifts.push_back(std::move(d));
+    if (entry.desired.empty()) {
+      if (std::optional<Drift> extra = object_extra(*live, options_)) {
+        entry.drifts.push_back(std::move(*extra));
+      }
     }
     entry.live_violations = live_violations(*live, policies_);
   }
