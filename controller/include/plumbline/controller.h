@@ -109,6 +109,9 @@ class Controller {
     struct Contest {
       int rounds = 0;  // corrections of this field
       std::chrono::steady_clock::time_point last{};
+      // The resourceVersion of the live object last corrected: until the watch delivers the
+      // correction the cache still shows that version, and it is not another round.
+      std::string corrected_version;
     };
     std::map<std::string, Contest> contests;                        // by "object|path"
     std::deque<std::chrono::steady_clock::time_point> corrections;  // within the last minute

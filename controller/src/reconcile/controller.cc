@@ -444,12 +444,27 @@ void Controller::correct(const EnvironmentSpec& spec, EnvState& state, DriftRepo
   while (!state.corrections.empty() && now - state.corrections.front() > std::chrono::minutes(1)) {
     state.corrections.pop_front();
   }
+  // The cached resourceVersion of each drifted object, read once.
+  std::map<ObjectRef, std::string> versions;
+  auto version_of = [&](const ObjectRef& ref) -> const std::string& {
+    auto [it, inserted] = versions.try_emplace(ref);
+    if (inserted) {
+      if (std::optional<json> live = workloads_->object(ref)) {
+        it->second = (*live)["metadata"].value("resourceVersion", "");
+      }
+    }
+    return it->second;
+  };
   std::map<ObjectRef, std::vector<Drift*>> by_object;
   for (Drift& d : report.drifts) {
     if (d.action != Action::kReport || !correctable(d)) continue;
     std::string key = d.object.to_string() + "|" + d.path;
     EnvState::Contest& contest = state.contests[key];
     if (now - contest.last > std::chrono::minutes(10)) contest.rounds = 0;  // a new episode
+    if (!contest.corrected_version.empty() && contest.corrected_version == version_of(d.object)) {
+      d.action = Action::kCorrected;  // already set back; the watch has not caught up yet
+      continue;
+    }
     if (contest.rounds >= spec.correction.max_rounds && d.live_manager != "plumbline") {
       d.action = Action::kContested;
       d.contested_by = d.live_manager;
@@ -492,6 +507,7 @@ void Controller::correct(const EnvironmentSpec& spec, EnvState& state, DriftRepo
         EnvState::Contest& contest = state.contests[ref.to_string() + "|" + d->path];
         ++contest.rounds;
         contest.last = now;
+        contest.corrected_version = version_of(ref);
       }
     }
     if (applied.ok() && !options_.dry_run) state.corrections.push_back(now);
