@@ -2,286 +2,19 @@
 // the DriftReport appears with exactly the drift made by kubectl, follows a commit that
 // moves Git to the live value within two poll intervals, and a broken commit keeps the last
 // good report, sets Degraded with the file and line, and changes nothing else.
-#include <arpa/inet.h>
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <filesystem>
-#include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "integration/kube_testenv.h"
-
-extern char** environ;
+#include "integration/controller_fixture.h"
 
 namespace {
 
-namespace fs = std::filesystem;
-using json = nlohmann::json;
-using plumbline::testing::KubeTestEnv;
-
-const std::string kSource = PLUMBLINE_SOURCE_DIR;
-
-std::string Describe(const KubeTestEnv::Result& r) {
-  return "exit " + std::to_string(r.exit_code) + "\nstdout: " + r.out + "\nstderr: " + r.err;
-}
-
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  int port = ntohs(addr.sin_port);
-  close(fd);
-  return port;
-}
-
-// A process in the background, output to a log file; SIGTERM on Stop or destruction.
-class Background {
- public:
-  Background(const std::vector<std::string>& argv, const std::string& log) : log_(log) {
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    if (posix_spawnp(&pid_, args[0], &actions, nullptr, args.data(), environ) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&actions);
-  }
-  ~Background() { Stop(); }
-  // Dies at once (SIGKILL): no clean-up, no Lease release.
-  void Kill() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGKILL);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-  bool running() const { return pid_ > 0; }
-  // SIGTERM, then the exit status (-1 if it had to be killed after `grace`).
-  int Stop(std::chrono::seconds grace = std::chrono::seconds(10)) {
-    if (pid_ <= 0) return exit_code_;
-    kill(pid_, SIGTERM);
-    auto deadline = std::chrono::steady_clock::now() + grace;
-    int status = 0;
-    while (waitpid(pid_, &status, WNOHANG) == 0) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        kill(pid_, SIGKILL);
-        waitpid(pid_, &status, 0);
-        pid_ = -1;
-        return exit_code_ = -1;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    pid_ = -1;
-    return exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  std::string Log() const {
-    std::ifstream in(log_);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  }
-
- private:
-  std::string log_;
-  pid_t pid_ = -1;
-  int exit_code_ = -1;
-};
-
-bool WaitFor(const std::function<bool()>& done, std::chrono::seconds limit) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  return done();
-}
-
-void Replace(const fs::path& file, const std::string& from, const std::string& to) {
-  std::ifstream in(file);
-  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  size_t at = text.find(from);
-  ASSERT_NE(at, std::string::npos) << from << " not in " << file;
-  text.replace(at, from.size(), to);
-  std::ofstream(file, std::ios::trunc) << text;
-}
-
-class KubeControllerTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string error;
-    env_ = KubeTestEnv::Start({}, &error);
-    ASSERT_NE(env_, nullptr) << error;
-    dir_ = fs::path(env_->state_dir()) / "git";
-    fs::create_directories(dir_ / "work");
-    fs::copy(kSource + "/manifests", dir_ / "work" / "manifests", fs::copy_options::recursive);
-    Git({"init", "-q", "-b", "main"});
-    Commit("the demo");
-    ASSERT_EQ(KubeTestEnv::Run({"git", "clone", "-q", "--bare", (dir_ / "work").string(),
-                                (dir_ / "srv" / "ops.git").string()})
-                  .exit_code,
-              0);
-    ASSERT_EQ(KubeTestEnv::Run({"git", "-C", (dir_ / "work").string(), "remote", "add", "origin",
-                                (dir_ / "srv" / "ops.git").string()})
-                  .exit_code,
-              0);
-    port_ = FreePort();
-    daemon_ = std::make_unique<Background>(
-        std::vector<std::string>{"git", "daemon", "--reuseaddr", "--export-all",
-                                 "--base-path=" + (dir_ / "srv").string(), "--listen=127.0.0.1",
-                                 "--port=" + std::to_string(port_), (dir_ / "srv").string()},
-        (dir_ / "daemon.log").string());
-    ASSERT_TRUE(daemon_->running());
-  }
-
-  void Git(const std::vector<std::string>& args) {
-    std::vector<std::string> argv = {"git",
-                                     "-C",
-                                     (dir_ / "work").string(),
-                                     "-c",
-                                     "user.name=plumbline test",
-                                     "-c",
-                                     "user.email=test@plumbline.invalid"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    auto r = KubeTestEnv::Run(argv);
-    ASSERT_EQ(r.exit_code, 0) << Describe(r);
-  }
-  void Commit(const std::string& message) {
-    Git({"add", "-A"});
-    Git({"commit", "-q", "-m", message});
-  }
-  void Push() { Git({"push", "-q", "origin", "main"}); }
-  std::string Head() {
-    auto r = KubeTestEnv::Run({"git", "-C", (dir_ / "work").string(), "rev-parse", "HEAD"});
-    return r.out.substr(0, 40);
-  }
-
-  // The CRDs (established) and the namespaces every test uses.
-  void InstallCrdsAndNamespaces() {
-    auto crds = env_->Kubectl({"apply", "-f", kSource + "/policies/crds/"});
-    ASSERT_EQ(crds.exit_code, 0) << Describe(crds);
-    auto established =
-        env_->Kubectl({"wait", "--for", "condition=established", "--timeout=60s",
-                       "crd/environments.plumbline.dev", "crd/consistencypolicies.plumbline.dev",
-                       "crd/driftreports.plumbline.dev"});
-    ASSERT_EQ(established.exit_code, 0) << Describe(established);
-    for (const char* ns : {"plumbline-system", "shop-prod"}) {
-      ASSERT_EQ(env_->Kubectl({"create", "namespace", ns}).exit_code, 0);
-    }
-  }
-  // The demo's prod environment as kubectl applies it.
-  void ApplyDemoProd() {
-    auto rendered = env_->Kubectl({"kustomize", (dir_ / "work/manifests/envs/prod").string()});
-    ASSERT_EQ(rendered.exit_code, 0) << Describe(rendered);
-    auto applied = env_->Kubectl({"apply", "-f", "-"}, rendered.out);
-    ASSERT_EQ(applied.exit_code, 0) << Describe(applied);
-  }
-  // An Environment "prod" for the demo's prod folder at `url` (default: the git daemon), polled
-  // every 2 s; `spec` adds fields.
-  void ApplyEnvironment(const std::string& spec = "", std::string url = "",
-                        const std::string& source = "") {
-    if (url.empty()) url = "git://127.0.0.1:" + std::to_string(port_) + "/ops.git";
-    const std::string environment =
-        "apiVersion: plumbline.dev/v1alpha1\nkind: Environment\nmetadata: {name: prod}\n"
-        "spec:\n  source: {url: \"" +
-        url + "\", ref: main, path: manifests/envs/prod" + source +
-        "}\n  namespaces: [shop-prod]\n  interval: 2s\n" + spec;
-    auto applied = env_->Kubectl({"apply", "-f", "-"}, environment);
-    ASSERT_EQ(applied.exit_code, 0) << Describe(applied);
-  }
-  // `plumbline controller` against the test apiserver (as admin unless `kubeconfig` is given),
-  // on a free port.
-  std::vector<std::string> ControllerArgs(const std::string& cache,
-                                          std::vector<std::string> extra = {},
-                                          const std::string& kubeconfig = "") {
-    std::vector<std::string> argv = {
-        PLUMBLINE_BINARY, "controller",
-        "--kubeconfig",   kubeconfig.empty() ? env_->kubeconfig() : kubeconfig,
-        "--cache-dir",    (dir_ / cache).string(),
-        "--listen",       "127.0.0.1:0"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    return argv;
-  }
-
-  json Get(const std::vector<std::string>& args) {
-    std::vector<std::string> argv = {"get"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    argv.insert(argv.end(), {"-o", "json"});
-    auto r = env_->Kubectl(argv);
-    if (r.exit_code != 0) return nullptr;
-    return json::parse(r.out, nullptr, false);
-  }
-
-  std::unique_ptr<KubeTestEnv> env_;
-  fs::path dir_;
-  int port_ = 0;
-  std::unique_ptr<Background> daemon_;
-};
-
-std::vector<std::string> DriftLines(const json& status) {
-  std::vector<std::string> out;
-  if (!status.is_object() || !status.contains("drifts")) return {"<no report>"};
-  for (const json& d : status["drifts"]) {
-    out.push_back(d["object"]["kind"].get<std::string>() + "/" +
-                  d["object"]["name"].get<std::string>() + " " + d.value("path", "") + " " +
-                  d.value("type", "") + " " + d.value("desired", json()).dump() + " -> " +
-                  d.value("live", json()).dump() + " (" + d.value("liveManager", "") + ")");
-  }
-  return out;
-}
-
-// The revision a DriftReport's status was computed from; "" while the report has no status yet
-// (the controller creates the object, then writes its status subresource).
-std::string ReportRevision(const json& report) {
-  if (!report.is_object() || !report.contains("status") || !report["status"].is_object()) {
-    return "";
-  }
-  const json& status = report["status"];
-  if (!status.contains("source") || !status["source"].is_object()) return "";
-  return status["source"].value("revision", "");
-}
-
-// The `objects` of each "evaluated" debug line of the controller's log for one pass kind.
-std::vector<long> EvaluationPasses(const std::string& log, const std::string& pass) {
-  std::vector<long> out;
-  std::istringstream lines(log);
-  for (std::string line; std::getline(lines, line);) {
-    json entry = json::parse(line, nullptr, false);
-    if (!entry.is_object() || entry.value("msg", "") != "evaluated") continue;
-    if (entry.value("pass", "") == pass) out.push_back(entry.value("objects", -1L));
-  }
-  return out;
-}
-
-std::string ConditionOf(const json& object, const std::string& type, std::string* message) {
-  if (!object.is_object() || !object.contains("status") ||
-      !object["status"].contains("conditions")) {
-    return "";
-  }
-  for (const json& c : object["status"]["conditions"]) {
-    if (c.value("type", "") == type) {
-      if (message != nullptr) *message = c.value("message", "");
-      return c.value("status", "");
-    }
-  }
-  return "";
-}
+using namespace plumbline::testing;
 
 TEST_F(KubeControllerTest, ReportFollowsGitAndSurvivesABrokenCommit) {
   ASSERT_NE(env_, nullptr);
@@ -426,12 +159,6 @@ TEST_F(KubeControllerTest, ReportFollowsGitAndSurvivesABrokenCommit) {
 
 namespace {
 
-std::string MemoryLimit(KubeTestEnv& env) {
-  auto r = env.Kubectl({"get", "deployment", "checkout", "-n", "shop-prod", "-o",
-                        "jsonpath={.spec.template.spec.containers[0].resources.limits.memory}"});
-  return r.out;
-}
-
 // deploy/: the manifests apply, and the controller running as their ServiceAccount (its token,
 // its ClusterRole and Role, nothing else) reads its Git Secret, reports, corrects, raises
 // Events and leads. (Without `patch` on workloads or `create` on DriftReports it fails.)
@@ -574,7 +301,7 @@ TEST_F(KubeControllerTest, GitCredentialsComeFromTheEnvironmentsSecret) {
   EXPECT_EQ(controller.Log().find("s3cret-pass"), std::string::npos);
 }
 
-TEST_F(KubeControllerTest, EnforceCorrectsOnlyTheDriftedFieldAndStopsFightingAContestant) {
+TEST_F(KubeControllerTest, EnforceCorrectsTheDriftAndStopsFightingAContestant) {
   ASSERT_NE(env_, nullptr);
   ASSERT_NO_FATAL_FAILURE(InstallCrdsAndNamespaces());
   ASSERT_NO_FATAL_FAILURE(ApplyDemoProd());
@@ -591,18 +318,19 @@ TEST_F(KubeControllerTest, EnforceCorrectsOnlyTheDriftedFieldAndStopsFightingACo
       ApplyEnvironment("  mode: enforce\n  correction: {maxPerMinute: 10, maxRounds: 2}\n"));
   Background controller(ControllerArgs("cache"), (dir_ / "controller.log").string());
 
-  // Round 1: corrected, and plumbline owns exactly that one field.
+  // Round 1: corrected; plumbline owns what Git declares in the enforced categories.
   ASSERT_TRUE(WaitFor([&] { return MemoryLimit(*env_) == "1Gi"; }, std::chrono::seconds(60)))
       << controller.Log();
   json deployment = Get({"deployment", "checkout", "-n", "shop-prod", "--show-managed-fields"});
   json owned;
   for (const json& entry : deployment["metadata"]["managedFields"]) {
-    if (entry["manager"] == "plumbline") owned = entry["fieldsV1"];
+    if (entry["manager"] == "plumbline/prod") owned = entry["fieldsV1"];
   }
-  EXPECT_EQ(owned, json::parse(R"({"f:spec":{"f:template":{"f:spec":{"f:containers":{
-              "k:{\"name\":\"app\"}":{".":{},"f:name":{},"f:resources":{"f:limits":{
-              "f:memory":{}}}}}}}}})"))
-      << deployment["metadata"]["managedFields"].dump(2);
+  // The whole enforced part of Git, not just the field that drifted (DESIGN.md "Enforcement").
+  const json& app = owned["f:spec"]["f:template"]["f:spec"]["f:containers"]["k:{\"name\":\"app\"}"];
+  EXPECT_TRUE(app["f:resources"]["f:limits"].contains("f:memory")) << owned.dump(2);
+  EXPECT_TRUE(app["f:env"].contains("k:{\"name\":\"LOG_LEVEL\"}")) << owned.dump(2);
+  EXPECT_FALSE(app.contains("f:image")) << owned.dump(2);  // not an enforced category
   // A second reconcile writes nothing: the object stays as it is over several polls.
   const std::string version = deployment["metadata"]["resourceVersion"];
   std::this_thread::sleep_for(std::chrono::seconds(5));
@@ -616,16 +344,7 @@ TEST_F(KubeControllerTest, EnforceCorrectsOnlyTheDriftedFieldAndStopsFightingACo
   // Third time: contested. plumbline leaves the field and says who keeps changing it.
   patch();
   json report;
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        report = Get({"driftreport", "prod", "-n", "plumbline-system"});
-        if (!report.is_object() || !report["status"].contains("drifts")) return false;
-        for (const json& d : report["status"]["drifts"]) {
-          if (d.value("action", "") == "contested") return true;
-        }
-        return false;
-      },
-      std::chrono::seconds(30)))
+  ASSERT_TRUE(WaitForDriftAction("contested", &report, std::chrono::seconds(30)))
       << report.dump(2) << controller.Log();
   std::this_thread::sleep_for(std::chrono::seconds(5));  // > two polls: still not fought over
   EXPECT_EQ(MemoryLimit(*env_), "2Gi");
@@ -731,7 +450,7 @@ TEST_F(KubeControllerTest, TwoReplicasOneLeaderTakeoverAfterAKillAndNoDoubleCorr
   json deployment = Get({"deployment", "checkout", "-n", "shop-prod", "--show-managed-fields"});
   int plumbline_entries = 0;
   for (const json& entry : deployment["metadata"]["managedFields"]) {
-    if (entry["manager"] == "plumbline") ++plumbline_entries;
+    if (entry["manager"] == "plumbline/prod") ++plumbline_entries;
   }
   EXPECT_EQ(plumbline_entries, 1);
   EXPECT_EQ(replicas[standby]->Stop(), 0);

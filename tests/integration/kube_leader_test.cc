@@ -71,6 +71,11 @@ class CuttableKubeClient : public KubeClient {
     if (cut_) return Down();
     return real_.apply(r, o, a);
   }
+  plumbline::Result<json> patch(const ApiResource& r, std::string_view ns, std::string_view name,
+                                const json& body, const plumbline::PatchOptions& p) override {
+    if (cut_) return Down();
+    return real_.patch(r, ns, name, body, p);
+  }
   plumbline::Result<json> create(const ApiResource& r, std::string_view ns, const json& o,
                                  const plumbline::Cancellation* cancel) override {
     if (cut_) return Down();

@@ -82,6 +82,10 @@ class GatedKubeClient : public KubeClient {
                                 const ApplyOptions& a) override {
     return real_.apply(r, o, a);
   }
+  plumbline::Result<json> patch(const ApiResource& r, std::string_view ns, std::string_view name,
+                                const json& body, const plumbline::PatchOptions& p) override {
+    return real_.patch(r, ns, name, body, p);
+  }
   plumbline::Result<json> create(const ApiResource& r, std::string_view ns, const json& o,
                                  const plumbline::Cancellation* cancel) override {
     return real_.create(r, ns, o, cancel);

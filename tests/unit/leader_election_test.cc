@@ -72,6 +72,10 @@ class FakeLeaseClient : public KubeClient {
   Result<json> apply(const ApiResource&, const json&, const ApplyOptions&) override {
     return not_found("unused");
   }
+  Result<json> patch(const ApiResource&, std::string_view, std::string_view, const json&,
+                     const PatchOptions&) override {
+    return not_found("unused");
+  }
   Result<json> create(const ApiResource&, std::string_view ns, const json& object,
                       const Cancellation*) override {
     if (fail_all) return Error(ErrorCode::kUnavailable, "connection refused");

@@ -117,6 +117,10 @@ class ScriptedKubeClient : public KubeClient {
   Result<json> apply(const ApiResource&, const json&, const ApplyOptions&) override {
     return not_found("unused");
   }
+  Result<json> patch(const ApiResource&, std::string_view, std::string_view, const json&,
+                     const PatchOptions&) override {
+    return not_found("unused");
+  }
   Result<json> create(const ApiResource&, std::string_view, const json&,
                       const Cancellation*) override {
     return not_found("unused");

@@ -81,7 +81,7 @@ TEST(PolicyParser, MinimalPolicyHasDefaults) {
   const Policy& p = (*parsed)[0];
   EXPECT_TRUE(p.environments.empty());
   EXPECT_TRUE(p.scope.empty());
-  EXPECT_EQ(p.action, PolicyAction::kReport);
+  EXPECT_EQ(p.action, PolicyAction::kUnset);  // no opinion: does not narrow enforce mode
   EXPECT_FALSE(p.rules.require_limits);
   EXPECT_FALSE(p.rules.qos_class);
 }

@@ -23,17 +23,22 @@
 #include <thread>
 #include <vector>
 
+#include "plumbline/correction_plan.h"
 #include "plumbline/environment.h"
 #include "plumbline/environment_evaluation.h"
 #include "plumbline/findings.h"
 #include "plumbline/git_source.h"
 #include "plumbline/kube_client.h"
+#include "plumbline/leader_gated_client.h"
 #include "plumbline/live_cache.h"
 #include "plumbline/log.h"
 #include "plumbline/policy.h"
 #include "plumbline/work_queue.h"
 
 namespace plumbline {
+
+// The rule of the Violation an object declared by two Environments gets in both reports.
+inline constexpr std::string_view kEnvironmentConflictRule = "environmentConflict";
 
 struct ControllerOptions {
   // The controller's namespace: DriftReports, and the Secrets Environments name for Git.
@@ -47,8 +52,9 @@ struct ControllerOptions {
   // Enforce-mode environments only say what they would correct (the server validates each
   // correction with dryRun=All); nothing is written to the workloads.
   bool dry_run = false;
-  // Write (reports, statuses, Events, corrections) only while this says so: with leader
-  // election only the leader writes; the others keep their caches warm for a fast takeover.
+  // Write (reports, statuses, Events, corrections) only while this says so, asked before
+  // every write: with leader election only the leader writes; the others keep their caches
+  // warm for a fast takeover.
   std::function<bool()> leading = [] { return true; };
   WorkQueueOptions queue;
 };
@@ -106,15 +112,8 @@ class Controller {
     json environment_status;  // last written Environment .status
     bool report_exists = false;
     std::set<std::string> announced;  // Event keys already raised
-    struct Contest {
-      int rounds = 0;  // corrections of this field
-      std::chrono::steady_clock::time_point last{};
-      // The resourceVersion of the live object last corrected: until the watch delivers the
-      // correction the cache still shows that version, and it is not another round.
-      std::string corrected_version;
-    };
-    std::map<std::string, Contest> contests;                        // by "object|path"
-    std::deque<std::chrono::steady_clock::time_point> corrections;  // within the last minute
+    CorrectionHistory corrections;    // enforce mode: rounds, refusals, budget
+    std::set<std::string> contested;  // "object|path" contested at the last reconcile
   };
 
   void worker();
@@ -125,17 +124,27 @@ class Controller {
   Status write_environment_status(const std::string& name, EnvState& state, long generation,
                                   const DriftReport* report);
   void raise_events(EnvState& state, const DriftReport& report);
+  // Objects of an environment that another Environment declares too (conflicts, with its
+  // name) or may declare (its desired state is not loaded yet): never corrected.
+  struct Claims {
+    std::map<ObjectRef, std::string> conflicts;
+    std::set<ObjectRef> held;
+  };
+  Claims claims_of(const std::string& name, const EnvironmentSpec& spec,
+                   const EnvState& state) const;
   void correct(const EnvironmentSpec& spec, EnvState& state, DriftReport& report,
-               const ManifestSet& desired, const std::vector<Policy>& policies,
-               const std::string& policy_errors);
+               const std::vector<Policy>& policies, const std::string& policy_errors,
+               const std::set<ObjectRef>& held);
+  bool send_correction(const EnvironmentSpec& spec, EnvState& state, DriftReport& report,
+                       const PlannedCorrection& planned);
   std::vector<Policy> load_policies(std::string& errors, std::string& fingerprint) const;
   DriftReport evaluate(const std::string& name, const EnvironmentSpec& spec, EnvState& state,
                        const std::vector<Policy>& policies, const std::string& fingerprint);
   void on_workload_changes(const std::vector<LiveStore::Change>& changes);
   void enqueue_all();
 
-  KubeClient& client_;
   ControllerOptions options_;
+  LeaderGatedClient client_;  // every write checks leadership just before it is sent
   Logger& log_;
   ControllerHooks hooks_;
   WorkQueue queue_;

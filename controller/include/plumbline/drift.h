@@ -48,6 +48,17 @@ void sort_drifts(std::vector<Drift>& drifts);
 Drift object_missing(const Manifest& desired);
 std::optional<Drift> object_extra(const json& live, const DiffOptions& options);
 
+// The in-scope fields Git declares in `desired`, each once, as the walk names them: a scalar
+// leaf (…resources.limits.memory), a whole keyed-list element (…env[name=LOG_LEVEL]), a set
+// element (…capabilities.add[NET_ADMIN]) or a whole atomic list (…envFrom). The corrector
+// builds its apply configuration from these; the walk is the diff's, so what is compared and
+// what is enforced are one table.
+struct DeclaredField {
+  std::string path;
+  Category category = Category::kResources;
+};
+std::vector<DeclaredField> declared_fields(const json& desired, const DiffOptions& options);
+
 // Drift of one object pair (used by compute_drift and by EnvironmentEvaluation per object).
 std::vector<Drift> diff_object(const Manifest& desired, const json& live,
                                const DiffOptions& options);

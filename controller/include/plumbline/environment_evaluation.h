@@ -39,6 +39,7 @@ class EnvironmentEvaluation {
 
   DriftReport report() const;
   const ManifestSet& desired() const { return desired_; }
+  const DiffOptions& options() const { return options_; }
   size_t live_size() const { return live_count_; }
 
  private:

@@ -74,6 +74,17 @@ struct ApplyOptions {
   const Cancellation* cancel = nullptr;  // ends the call early (kCancelled) when it fires
 };
 
+// A PATCH other than apply: strategic merge (built-in kinds; `$patch: delete` removes a list
+// element by its merge key) or JSON patch (RFC 6902; `test` ops guard what is changed).
+enum class PatchType { kStrategicMerge, kJson };
+
+struct PatchOptions {
+  PatchType type = PatchType::kStrategicMerge;
+  std::string field_manager = "plumbline";
+  bool dry_run = false;
+  const Cancellation* cancel = nullptr;
+};
+
 struct KubeClientOptions {
   // Deadline of one call, retries included. A watch's deadline is its timeout plus this.
   std::chrono::milliseconds timeout{30000};
@@ -85,7 +96,7 @@ struct KubeClientOptions {
 
 // Counts of API calls by verb and HTTP code, for metrics and for tests ("one LIST per kind").
 struct ApiCallCount {
-  std::string verb;  // get, list, watch, apply, create, update, discovery
+  std::string verb;  // get, list, watch, apply, patch, create, update, discovery
   int code = 0;      // HTTP status; 0 = no answer (connection error, timeout)
   long count = 0;
 };
@@ -123,6 +134,12 @@ class KubeClient {
   // apiVersion, kind, metadata.name (and namespace) and only the fields to own.
   virtual Result<json> apply(const ApiResource& resource, const json& object,
                              const ApplyOptions& options) = 0;
+
+  // PATCH of one object. A strategic-merge body may carry metadata.resourceVersion: the server
+  // then refuses it (kConflict) if the object changed since that version.
+  virtual Result<json> patch(const ApiResource& resource, std::string_view ns,
+                             std::string_view name, const json& body,
+                             const PatchOptions& options) = 0;
 
   // POST of a new object (Events).
   virtual Result<json> create(const ApiResource& resource, std::string_view ns, const json& object,

@@ -61,14 +61,16 @@ struct PolicyRules {
   std::optional<Env> env;
 };
 
-enum class PolicyAction { kReport, kEnforce };
+// kUnset: the policy says nothing about enforcement. kReport narrows an enforce-mode
+// Environment to reporting; kEnforce allows what the Environment's mode allows.
+enum class PolicyAction { kUnset, kReport, kEnforce };
 
 struct Policy {
   std::string name;
   std::vector<std::string> environments;  // empty = all
   std::vector<Category> scope;            // empty = default scope
   std::vector<Category> strict;           // categories compared strictly (undeclared = extra)
-  PolicyAction action = PolicyAction::kReport;
+  PolicyAction action = PolicyAction::kUnset;
   std::vector<IgnoreRule> ignore;
   PolicyRules rules;
   std::vector<Category> may_differ;  // crossEnvironment.mayDiffer

@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <atomic>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -75,7 +76,7 @@ Result<int> run_controller(const CliOptions& o, std::ostream& err) {
   options.dry_run = o.dry_run;
 
   // Only the leader writes; the elector's callbacks run on its own thread after start().
-  Controller* running = nullptr;
+  std::atomic<Controller*> running{nullptr};  // read by the elector's thread
   std::unique_ptr<LeaderElector> elector;
   if (o.leader_elect) {
     elector = std::make_unique<LeaderElector>(
@@ -83,7 +84,7 @@ Result<int> run_controller(const CliOptions& o, std::ostream& err) {
         LeaderCallbacks{.on_started_leading =
                             [&] {
                               log.info("leading", {{"identity", elector->identity()}});
-                              if (running != nullptr) running->resync();
+                              if (Controller* c = running.load()) c->resync();
                             },
                         .on_stopped_leading = [&] { log.warn("lost leadership; standing by"); },
                         .on_new_leader =
@@ -161,8 +162,11 @@ Result<int> run_controller(const CliOptions& o, std::ostream& err) {
   int signal = 0;
   sigwait(&signals, &signal);
   log.info("stopping", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
-  if (elector != nullptr) elector->stop();  // releases the Lease: a standby takes over at once
+  // In-flight work is cancelled (and its writes end) before the Lease is released, so a
+  // standby that takes over at once never writes beside this replica.
   controller.stop();
+  running = nullptr;
+  if (elector != nullptr) elector->stop();  // releases the Lease: a standby takes over at once
   server->stop();
   log.info("stopped");
   return 0;

@@ -1,31 +1,15 @@
 #include "plumbline/mask.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <memory>
 
+#include "plumbline/digest.h"
 #include "plumbline/workload.h"
 
 namespace plumbline {
 namespace {
-
-std::string sha256_hex_prefix(std::string_view data, size_t hex_digits) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int length = 0;
-  // EVP_Digest is one-shot: no context handle to own.
-  EVP_Digest(data.data(), data.size(), digest.data(), &length, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < length && out.size() < hex_digits; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 0xf];
-  }
-  out.resize(std::min(out.size(), hex_digits));
-  return out;
-}
 
 void mask_containers(json& pod, const MaskOptions& options) {
   for (const char* list : {"containers", "initContainers", "ephemeralContainers"}) {
@@ -61,7 +45,7 @@ bool is_secret_name(std::string_view name, const MaskOptions& options) {
 }
 
 std::string redact(std::string_view value) {
-  return "<redacted sha256:" + sha256_hex_prefix(value, 8) + ">";
+  return "<redacted sha256:" + sha256_hex(value, 8) + ">";
 }
 
 json redact_value(const json& value) {

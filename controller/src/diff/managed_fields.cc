@@ -47,15 +47,33 @@ size_t owned_depth(const json& fields, const std::vector<Segment>& segs) {
   return owned;
 }
 
+const json* managed_fields(const json& live) {
+  if (!live.is_object()) return nullptr;
+  auto meta = live.find("metadata");
+  if (meta == live.end() || !meta->is_object()) return nullptr;
+  auto managed = meta->find("managedFields");
+  if (managed == meta->end() || !managed->is_array()) return nullptr;
+  return &*managed;
+}
+
 }  // namespace
+
+bool owns(const json& live, std::string_view manager, std::string_view canonical_path) {
+  const json* managed = managed_fields(live);
+  auto segs = path::parse(canonical_path);
+  if (managed == nullptr || !segs || segs->empty()) return false;
+  for (const json& entry : *managed) {
+    if (!entry.is_object() || entry.value("manager", "") != manager) continue;
+    auto fields = entry.find("fieldsV1");
+    if (fields != entry.end() && owned_depth(*fields, *segs) == segs->size()) return true;
+  }
+  return false;
+}
 
 FieldOwner find_owner(const json& live, std::string_view canonical_path) {
   FieldOwner best;
-  if (!live.is_object()) return best;
-  auto meta = live.find("metadata");
-  if (meta == live.end() || !meta->is_object()) return best;
-  auto managed = meta->find("managedFields");
-  if (managed == meta->end() || !managed->is_array()) return best;
+  const json* managed = managed_fields(live);
+  if (managed == nullptr) return best;
   auto segs = path::parse(canonical_path);
   if (!segs) return best;
   size_t best_depth = 0;

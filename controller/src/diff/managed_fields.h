@@ -19,4 +19,8 @@ struct FieldOwner {
 // `v:"SYS_ADMIN"` for set values, `.` for the element itself.
 FieldOwner find_owner(const json& live, std::string_view canonical_path);
 
+// Whether `manager` (any of its entries, Apply or Update) owns the field at `canonical_path`
+// itself (a leaf, or a list element marked `.`), shared with others or not.
+bool owns(const json& live, std::string_view manager, std::string_view canonical_path);
+
 }  // namespace plumbline::diff

@@ -177,6 +177,8 @@ class RestKubeClient final : public KubeClient {
                const Cancellation& cancel) override;
   Result<json> apply(const ApiResource& resource, const json& object,
                      const ApplyOptions& options) override;
+  Result<json> patch(const ApiResource& resource, std::string_view ns, std::string_view name,
+                     const json& body, const PatchOptions& options) override;
   Result<json> create(const ApiResource& resource, std::string_view ns, const json& object,
                       const Cancellation* cancel) override;
   Result<json> update(const ApiResource& resource, const json& object,
@@ -574,6 +576,26 @@ Result<json> RestKubeClient::apply(const ApiResource& resource, const json& obje
   if (options.dry_run) add_query(spec.path, "dryRun", "All");
   PL_ASSIGN_OR_RETURN(std::string body, call(spec, options.cancel));
   return json::parse(body, nullptr, false);
+}
+
+Result<json> RestKubeClient::patch(const ApiResource& resource, std::string_view ns,
+                                   std::string_view name, const json& body,
+                                   const PatchOptions& options) {
+  if (name.empty()) return invalid_input("patch needs a name", resource.qualified_name());
+  CallSpec spec{.verb = "patch",
+                .method = http::methods::PATCH,
+                .resource = &resource,
+                .ns = std::string(ns),
+                .name = std::string(name),
+                .path = resource_path(resource, ns, name, ""),
+                .body = body.dump(),
+                .content_type = options.type == PatchType::kJson
+                                    ? "application/json-patch+json"
+                                    : "application/strategic-merge-patch+json"};
+  add_query(spec.path, "fieldManager", options.field_manager);
+  if (options.dry_run) add_query(spec.path, "dryRun", "All");
+  PL_ASSIGN_OR_RETURN(std::string answer, call(spec, options.cancel));
+  return json::parse(answer, nullptr, false);
 }
 
 Result<json> RestKubeClient::create(const ApiResource& resource, std::string_view ns,

@@ -107,6 +107,7 @@ class Parser {
     PL_ASSIGN_OR_RETURN(policy.strict, categories(spec, "strict"));
     PL_ASSIGN_OR_RETURN(auto action, one_of(spec, "action", {"report", "enforce"}));
     if (action == "enforce") policy.action = PolicyAction::kEnforce;
+    if (action == "report") policy.action = PolicyAction::kReport;
     PL_ASSIGN_OR_RETURN(policy.ignore, ignores(spec / "ignore"));
     PL_ASSIGN_OR_RETURN(policy.rules, rules(spec / "rules"));
     if (has(spec, "crossEnvironment")) {

@@ -1,0 +1,90 @@
+// The Controller's desired state: Git credentials, fetch and render of an environment.
+#include "plumbline/controller.h"
+#include "plumbline/render.h"
+#include "plumbline/rfc3339.h"
+
+namespace plumbline {
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+// The credentials of the Secret spec.source.secretRef names (read at every fetch, so a rotated
+// Secret is used at the next poll), else the controller's own.
+Result<GitAuth> Controller::git_auth_for(const EnvironmentSpec& spec) {
+  if (spec.source.secret_name.empty()) return options_.git_auth;
+  Result<std::string> body =
+      client_.get(*secrets_resource_, options_.report_namespace, spec.source.secret_name, &cancel_);
+  if (!body.ok()) {
+    return std::move(body).error().context("reading the Git credentials of spec.source.secretRef");
+  }
+  json secret = json::parse(*body, nullptr, false);
+  if (!secret.is_object()) {
+    return Error(ErrorCode::kInvalidInput, "the apiserver returned a Secret that is not JSON",
+                 "Secret " + options_.report_namespace + "/" + spec.source.secret_name);
+  }
+  return git_auth_from_secret(secret, options_.git_auth);
+}
+
+// Fetch and render; on failure the last good desired state stays.
+void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  Result<GitAuth> auth = git_auth_for(spec);
+  if (!auth.ok()) {
+    state.error = auth.error().to_string();
+    return;
+  }
+  GitSourceOptions git{.repo = spec.source.url,
+                       .ref = spec.source.ref,
+                       .cache_dir = options_.git_cache_dir,
+                       .auth = std::move(*auth),
+                       .timeout = options_.git_timeout,
+                       .cancelled = [this] { return cancel_.cancelled(); }};
+  Result<GitSnapshot> snapshot = open_git_snapshot(git);
+  if (hooks_.on_git_fetch) hooks_.on_git_fetch(spec.name, seconds_since(start), snapshot.ok());
+  if (!snapshot.ok()) {
+    // Git errors usually name the URL already.
+    state.error = snapshot.error().where() == spec.source.url
+                      ? "fetching " + snapshot.error().to_string()
+                      : "fetching " + spec.source.url + ": " + snapshot.error().to_string();
+    return;
+  }
+  if (state.desired && snapshot->revision == state.source.revision &&
+      state.synced_generation == spec.generation) {
+    state.error.clear();
+    return;  // same commit, same spec: nothing to render
+  }
+  auto mode = parse_render_mode(spec.render);
+  Result<ManifestSet> rendered =
+      render(*snapshot->tree, spec.source.path, {.mode = mode.value_or(RenderMode::kAuto)});
+  if (!rendered.ok()) {
+    state.error = "rendering " + spec.source.path + " at " + snapshot->revision.substr(0, 12) +
+                  ": " + rendered.error().to_string();
+    return;
+  }
+  // Objects without a namespace land in the environment's first namespace.
+  for (Manifest& m : *rendered) {
+    json& metadata = m.object["metadata"];
+    if (!metadata.contains("namespace") && m.object.value("kind", "") != "Namespace") {
+      metadata["namespace"] = spec.namespaces.front();
+    }
+  }
+  bool new_revision = snapshot->revision != state.source.revision;
+  state.desired = std::move(*rendered);
+  ++state.desired_version;
+  state.source = {.repo = spec.source.url,
+                  .ref = spec.source.ref.empty() ? snapshot->ref : spec.source.ref,
+                  .revision = snapshot->revision,
+                  .path = spec.source.path};
+  state.synced_generation = spec.generation;
+  state.error.clear();
+  if (new_revision) state.last_sync_time = rfc3339(std::chrono::system_clock::now());
+  log_.info("desired state loaded", {{"environment", spec.name},
+                                     {"revision", snapshot->revision},
+                                     {"objects", state.desired->size()}});
+}
+
+}  // namespace plumbline

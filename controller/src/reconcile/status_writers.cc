@@ -1,0 +1,215 @@
+// The Controller's writers of what it found: the DriftReport status, the Environment status
+// and Events — each written only when it changed.
+#include <chrono>
+
+#include "plumbline/controller.h"
+#include "plumbline/digest.h"
+#include "plumbline/report.h"
+#include "plumbline/rfc3339.h"
+
+namespace plumbline {
+namespace {
+
+constexpr std::string_view kGroupVersion = "plumbline.dev/v1alpha1";
+
+std::string utc_now() { return rfc3339(std::chrono::system_clock::now()); }
+
+// A condition as metav1.Condition; lastTransitionTime kept when the status did not change.
+json condition(const json& previous, const std::string& type, bool status,
+               const std::string& reason, const std::string& message, long generation) {
+  std::string value = status ? "True" : "False";
+  std::string since = utc_now();
+  if (previous.is_object() && previous.contains("conditions")) {
+    for (const json& c : previous["conditions"]) {
+      if (c.value("type", "") == type && c.value("status", "") == value) {
+        since = c.value("lastTransitionTime", since);
+      }
+    }
+  }
+  return {{"type", type},
+          {"status", value},
+          {"reason", reason},
+          {"message", message},
+          {"observedGeneration", generation},
+          {"lastTransitionTime", since}};
+}
+
+// A status without its timestamps, to decide whether anything changed.
+// At most `limit` bytes of `text`, never ending inside a UTF-8 sequence.
+std::string utf8_prefix(const std::string& text, size_t limit) {
+  if (text.size() <= limit) return text;
+  size_t end = limit;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end);
+}
+
+json without_times(json status) {
+  if (!status.is_object()) return status;
+  status.erase("lastSyncTime");
+  status.erase("lastUpdateTime");
+  if (status.contains("conditions")) {
+    for (json& c : status["conditions"]) c.erase("lastTransitionTime");
+  }
+  return status;
+}
+
+}  // namespace
+
+Status Controller::write_report(const EnvironmentSpec& spec, EnvState& state,
+                                const DriftReport& report) {
+  std::string bounded =
+      format_report(report, ReportFormat::kJson, {.max_bytes = options_.report_max_bytes});
+  json status = json::parse(bounded, nullptr, false);
+  if (!status.is_object()) return Error(ErrorCode::kInternal, "report JSON did not parse");
+  status.erase("apiVersion");
+  status.erase("kind");
+  json conditions = json::array();
+  conditions.push_back(condition(state.report_status, "Stale", !state.error.empty(),
+                                 state.error.empty() ? "UpToDate" : "DesiredStateNotLoaded",
+                                 state.error, spec.generation));
+  status["conditions"] = conditions;
+  if (state.report_exists && without_times(status) == without_times(state.report_status)) {
+    return {};  // nothing changed: no write
+  }
+  status["lastUpdateTime"] = utc_now();
+  json object = {{"apiVersion", kGroupVersion},
+                 {"kind", "DriftReport"},
+                 {"metadata",
+                  {{"name", spec.name},
+                   {"namespace", options_.report_namespace},
+                   {"labels", {{"plumbline.dev/environment", spec.name}}}}}};
+  if (!state.report_exists) {
+    json with_spec = object;
+    with_spec["spec"] = {{"environment", spec.name}};
+    Result<json> created =
+        client_.apply(*reports_resource_, with_spec, {.force = true, .cancel = &cancel_});
+    if (!created.ok())
+      return std::move(created).error().context("writing DriftReport " + spec.name);
+    state.report_exists = true;
+  }
+  object["status"] = status;
+  Result<json> written = client_.apply(
+      *reports_resource_, object, {.force = true, .subresource = "status", .cancel = &cancel_});
+  if (!written.ok()) return std::move(written).error().context("writing DriftReport " + spec.name);
+  state.report_status = status;
+  log_.info("DriftReport updated", {{"environment", spec.name},
+                                    {"revision", report.source.revision},
+                                    {"drifts", report.drifts.size()},
+                                    {"violations", report.violations.size()}});
+  return {};
+}
+
+// One Event per new finding, named from its content so a restart does not repeat it
+// (a create of an existing name is a 409, taken as "already raised").
+void Controller::raise_events(EnvState& state, const DriftReport& report) {
+  std::set<std::string> current;
+  auto raise = [&](const ObjectRef& ref, const std::string& key, const std::string& reason,
+                   const std::string& message) {
+    current.insert(key);
+    if (state.announced.count(key) || ref.ns.empty()) return;
+    json event = {
+        {"apiVersion", "v1"},
+        {"kind", "Event"},
+        {"metadata", {{"name", ref.name + "." + sha256_hex(key, 12)}, {"namespace", ref.ns}}},
+        {"involvedObject",
+         {{"apiVersion", ref.api_version},
+          {"kind", ref.kind},
+          {"name", ref.name},
+          {"namespace", ref.ns}}},
+        {"reason", reason},
+        {"message", utf8_prefix(message, 1000)},
+        {"type", "Warning"},
+        {"firstTimestamp", utc_now()},
+        {"lastTimestamp", utc_now()},
+        {"count", 1},
+        {"source", {{"component", "plumbline"}}},
+        {"reportingComponent", "plumbline.dev/controller"},
+        {"reportingInstance", "plumbline"}};
+    Result<json> created = client_.create(*events_resource_, ref.ns, event, &cancel_);
+    if (!created.ok() && created.error().code() != ErrorCode::kConflict) {
+      log_.warn("cannot raise Event",
+                {{"object", ref.to_string()}, {"error", created.error().to_string()}});
+      current.erase(key);  // try again next time
+    }
+  };
+  for (const Drift& d : report.drifts) {
+    if (d.action == Action::kIgnored) continue;
+    std::string reason = d.action == Action::kCorrected   ? "DriftCorrected"
+                         : d.action == Action::kContested ? "DriftContested"
+                         : d.action == Action::kFailed    ? "DriftCorrectionFailed"
+                                                          : "DriftDetected";
+    // One Event per occurrence: a drift made again later (another write, another time) is
+    // a new Event; the same one seen by another replica or after a restart is not.
+    std::string key = reason + "|" + d.object.to_string() + "|" + d.path + "|" + d.live.dump() +
+                      "|" + d.live_manager + "|" + d.live_changed_at + "|" + d.failure;
+    std::string message =
+        d.path.empty() ? std::string(to_string(d.type)) + " (in Git, not live)"
+                       : d.path + ": " + d.desired.dump() + " in Git, " + d.live.dump() + " live";
+    if (!d.live_manager.empty()) message += " (set by " + d.live_manager + ")";
+    if (d.action == Action::kCorrected) message += "; set back to the value in Git";
+    if (d.action == Action::kFailed) message += "; the correction failed: " + d.failure;
+    if (d.action == Action::kContested) {
+      message +=
+          "; " + d.contested_by + " keeps changing it back, so plumbline stopped correcting it";
+    }
+    raise(d.object, key, reason, message);
+  }
+  for (const Violation& v : report.violations) {
+    std::string key = "violation|" + v.object.to_string() + "|" + v.rule + "|" + v.message;
+    raise(v.object, key,
+          v.rule == kEnvironmentConflictRule ? "EnvironmentConflict" : "PolicyViolation",
+          v.rule + ": " + v.message);
+  }
+  state.announced = std::move(current);
+}
+
+Status Controller::write_environment_status(const std::string& name, EnvState& state,
+                                            long generation, const DriftReport* report) {
+  const json& previous = state.environment_status;
+  bool loaded = state.desired.has_value();
+  bool failing = !state.error.empty();
+  json status = {{"observedGeneration", generation}};
+  if (loaded) status["revision"] = state.source.revision;
+  if (!state.last_sync_time.empty()) status["lastSyncTime"] = state.last_sync_time;
+  if (report != nullptr) {
+    std::set<ObjectRef> drifted;
+    size_t drifts = 0;
+    for (const Drift& d : report->drifts) {
+      if (d.action == Action::kIgnored) continue;
+      ++drifts;
+      drifted.insert(d.object);
+    }
+    status["summary"] = {{"objects", report->objects},
+                         {"drifted", drifted.size()},
+                         {"drifts", drifts},
+                         {"violations", report->violations.size()}};
+  }
+  json conditions = json::array();
+  conditions.push_back(condition(previous, "Ready", loaded && !failing,
+                                 loaded && !failing ? "Reconciled"
+                                 : loaded           ? "Stale"
+                                                    : "DesiredStateNotLoaded",
+                                 failing ? state.error : "", generation));
+  conditions.push_back(condition(
+      previous, "Stale", loaded && failing, loaded && failing ? "LastGoodRevision" : "UpToDate",
+      loaded && failing
+          ? "reporting against " + state.source.revision.substr(0, 12) + " until the error is fixed"
+          : "",
+      generation));
+  conditions.push_back(condition(previous, "Degraded", failing, failing ? "Error" : "AsExpected",
+                                 state.error, generation));
+  status["conditions"] = conditions;
+  if (without_times(status) == without_times(previous) && previous.is_object()) return {};
+  json object = {{"apiVersion", kGroupVersion},
+                 {"kind", "Environment"},
+                 {"metadata", {{"name", name}}},
+                 {"status", status}};
+  Result<json> written =
+      client_.apply(*environments_resource_, object,
+                    {.force = true, .subresource = "status", .cancel = &cancel_});
+  if (!written.ok()) return std::move(written).error().context("writing Environment " + name);
+  state.environment_status = status;
+  return {};
+}
+
+}  // namespace plumbline
