@@ -75,7 +75,9 @@ struct ControllerHooks {
 
 class Controller {
  public:
-  Controller(KubeClient& client, ControllerOptions options, Logger& log,
+  // `client` and `git` are the edges (the REST client and libgit2 in production, fakes in
+  // tests); both must outlive the Controller.
+  Controller(KubeClient& client, GitSource& git, ControllerOptions options, Logger& log,
              ControllerHooks hooks = {});
   ~Controller();
   Controller(const Controller&) = delete;
@@ -144,6 +146,7 @@ class Controller {
   void enqueue_all();
 
   ControllerOptions options_;
+  GitSource& git_;
   LeaderGatedClient client_;  // every write checks leadership just before it is sent
   Logger& log_;
   ControllerHooks hooks_;

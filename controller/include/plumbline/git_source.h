@@ -12,6 +12,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -69,5 +70,14 @@ struct GitSnapshot {
 };
 
 Result<GitSnapshot> open_git_snapshot(const GitSourceOptions& options);
+
+// The Git edge as an interface, so the controller can be tested without a Git server (tests
+// put a MemoryTree behind it). make_git_source() is libgit2's: open_git_snapshot.
+class GitSource {
+ public:
+  virtual ~GitSource() = default;
+  virtual Result<GitSnapshot> open(const GitSourceOptions& options) = 0;
+};
+std::unique_ptr<GitSource> make_git_source();
 
 }  // namespace plumbline

@@ -34,6 +34,17 @@ struct ListRule {
 // capabilities add/drop and supplementalGroups as sets.
 ListRule list_rule(std::string_view parent_field, std::string_view field);
 
+// How the API itself (server-side apply and strategic merge) treats an in-scope list, which is
+// not always the diff's rule: sysctls are compared by name, but the API keeps them as one
+// atomic value. A merge list is owned and merged element by element (by `key`); an atomic list
+// is one value, owned and replaced whole. Used by the corrector (what a request can express)
+// and by the tests' fake API server.
+struct ApiList {
+  bool merge = false;
+  std::string_view key;  // for merge lists
+};
+ApiList api_list(std::string_view field);
+
 std::string field(std::string_view base, std::string_view name);  // "a" + "b" -> "a.b"
 std::string keyed(std::string_view base, std::string_view key, std::string_view value);
 std::string element(std::string_view base, std::string_view value);  // "add" -> "add[X]"

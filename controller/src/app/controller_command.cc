@@ -116,7 +116,8 @@ Result<int> run_controller(const CliOptions& o, std::ostream& err) {
     metrics.corrections_total->with({env, std::string(result)}).inc();
   };
 
-  Controller controller(*client, options, log, hooks);
+  std::unique_ptr<GitSource> git = make_git_source();
+  Controller controller(*client, *git, options, log, hooks);
 
   // Gauges read at scrape time; API call counters advanced by what the client counted since.
   std::mutex scrape_mu;

@@ -76,6 +76,15 @@ ListRule list_rule(std::string_view parent_field, std::string_view name) {
   return {ListKind::kAtomic, {}};
 }
 
+ApiList api_list(std::string_view field) {
+  static constexpr std::string_view kByName[] = {"containers", "initContainers",
+                                                 "ephemeralContainers", "env", "volumes"};
+  if (std::find(std::begin(kByName), std::end(kByName), field) != std::end(kByName)) {
+    return {true, "name"};
+  }
+  return {false, {}};  // add/drop, sysctls, supplementalGroups, envFrom, args, …: atomic
+}
+
 std::string field(std::string_view base, std::string_view name) {
   std::string out(base);
   if (needs_quotes(name)) {

@@ -15,21 +15,6 @@ namespace {
 using path::Segment;
 using Segments = std::vector<Segment>;
 
-// How the API (server-side apply and strategic merge, not the diff) treats an in-scope list:
-// an atomic list is one value, owned and replaced whole; a merge list loses an element another
-// manager added only by a strategic-merge `$patch: delete` on its key.
-enum class ApiList { kAtomic, kMergeByName, kOther };
-
-ApiList api_list(std::string_view name) {
-  static constexpr std::string_view kAtomic[] = {"add", "drop", "sysctls", "supplementalGroups",
-                                                 "envFrom"};
-  if (std::find(std::begin(kAtomic), std::end(kAtomic), name) != std::end(kAtomic)) {
-    return ApiList::kAtomic;
-  }
-  if (name == "env") return ApiList::kMergeByName;
-  return ApiList::kOther;
-}
-
 // Closed-world fields (diff::closed_world) whose safe value does not depend on the workload:
 // set in the apply configuration. The others (runAsUser, seccomp and SELinux types) are
 // removed, which restores what Git declares: nothing.
@@ -260,15 +245,14 @@ Result<ObjectCorrection> plan_object_correction(const Manifest& desired, const j
     const size_t n = segs.size();
     if (last.kind != Segment::Kind::kField) {
       // A list element: the list is the field before it.
-      const std::string& list = segs[n - 2].name;
-      ApiList type = api_list(list);
-      if (type == ApiList::kAtomic) {
+      const path::ApiList list = path::api_list(segs[n - 2].name);
+      if (!list.merge) {
         if (find_at(out.apply, segs, n - 1) == nullptr) {
           Segments list_path(segs.begin(), segs.end() - 1);
           PL_RETURN_IF_ERROR(set_at(out.apply, desired.object, list_path, json::array()));
         }
         out.fixes.push_back(i);
-      } else if (type == ApiList::kMergeByName && last.kind == Segment::Kind::kKeyed) {
+      } else if (last.kind == Segment::Kind::kKeyed && last.key == list.key) {
         if (out.removal.is_null()) out.removal = json::object();
         Segments list_path(segs.begin(), segs.end() - 1);
         PL_ASSIGN_OR_RETURN(json * target, ensure_at(out.removal, live, list_path, n - 1));
@@ -282,8 +266,7 @@ Result<ObjectCorrection> plan_object_correction(const Manifest& desired, const j
       continue;
     }
     const json* live_value = find_at(live, segs, n);
-    if (live_value != nullptr && live_value->is_array() &&
-        api_list(last.name) == ApiList::kAtomic) {
+    if (live_value != nullptr && live_value->is_array() && !path::api_list(last.name).merge) {
       PL_RETURN_IF_ERROR(set_at(out.apply, desired.object, segs, json::array()));
       out.fixes.push_back(i);
       continue;

@@ -590,4 +590,17 @@ Result<GitSnapshot> open_git_snapshot(const GitSourceOptions& options) {
   return loc.kind == RepoKind::kLocalPath ? open_local(options, loc) : open_remote(options, loc);
 }
 
+namespace {
+
+class LibGit2Source final : public GitSource {
+ public:
+  Result<GitSnapshot> open(const GitSourceOptions& options) override {
+    return open_git_snapshot(options);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<GitSource> make_git_source() { return std::make_unique<LibGit2Source>(); }
+
 }  // namespace plumbline

@@ -17,9 +17,10 @@ double seconds_since(Clock::time_point start) {
 
 }  // namespace
 
-Controller::Controller(KubeClient& client, ControllerOptions options, Logger& log,
+Controller::Controller(KubeClient& client, GitSource& git, ControllerOptions options, Logger& log,
                        ControllerHooks hooks)
     : options_(std::move(options)),
+      git_(git),
       client_(client, options_.leading),
       log_(log),
       hooks_(std::move(hooks)),
@@ -145,7 +146,14 @@ void Controller::on_workload_changes(const std::vector<LiveStore::Change>& chang
 void Controller::worker() {
   while (std::optional<std::string> name = queue_.get()) {
     Clock::time_point start = Clock::now();
-    Status status = reconcile(*name);
+    Status status;
+    try {
+      status = reconcile(*name);
+    } catch (const std::exception& e) {
+      // A bug must not end the worker (every Environment would stop): the environment fails
+      // this round, is retried with backoff, and the log says what happened.
+      status = Error(ErrorCode::kInternal, std::string("reconcile threw: ") + e.what(), *name);
+    }
     if (hooks_.on_reconcile) hooks_.on_reconcile(*name, seconds_since(start), status.ok());
     if (status.ok()) {
       queue_.forget(*name);

@@ -43,7 +43,7 @@ void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
                        .auth = std::move(*auth),
                        .timeout = options_.git_timeout,
                        .cancelled = [this] { return cancel_.cancelled(); }};
-  Result<GitSnapshot> snapshot = open_git_snapshot(git);
+  Result<GitSnapshot> snapshot = git_.open(git);
   if (hooks_.on_git_fetch) hooks_.on_git_fetch(spec.name, seconds_since(start), snapshot.ok());
   if (!snapshot.ok()) {
     // Git errors usually name the URL already.

@@ -12,7 +12,18 @@ namespace {
 
 constexpr std::string_view kGroupVersion = "plumbline.dev/v1alpha1";
 
+// metav1.Condition's message limit: a longer one makes the status write fail (422).
+constexpr size_t kMaxConditionMessage = 32768;
+
 std::string utc_now() { return rfc3339(std::chrono::system_clock::now()); }
+
+// At most `limit` bytes of `text`, never ending inside a UTF-8 sequence.
+std::string utf8_prefix(const std::string& text, size_t limit) {
+  if (text.size() <= limit) return text;
+  size_t end = limit;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end);
+}
 
 // A condition as metav1.Condition; lastTransitionTime kept when the status did not change.
 json condition(const json& previous, const std::string& type, bool status,
@@ -29,20 +40,12 @@ json condition(const json& previous, const std::string& type, bool status,
   return {{"type", type},
           {"status", value},
           {"reason", reason},
-          {"message", message},
+          {"message", utf8_prefix(message, kMaxConditionMessage)},
           {"observedGeneration", generation},
           {"lastTransitionTime", since}};
 }
 
 // A status without its timestamps, to decide whether anything changed.
-// At most `limit` bytes of `text`, never ending inside a UTF-8 sequence.
-std::string utf8_prefix(const std::string& text, size_t limit) {
-  if (text.size() <= limit) return text;
-  size_t end = limit;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-  return text.substr(0, end);
-}
-
 json without_times(json status) {
   if (!status.is_object()) return status;
   status.erase("lastSyncTime");

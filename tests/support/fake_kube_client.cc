@@ -1,0 +1,585 @@
+#include "support/fake_kube_client.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "plumbline/path.h"
+
+namespace plumbline::testing {
+namespace {
+
+using FieldPath = FakeKubeClient::FieldPath;
+using FieldSet = FakeKubeClient::FieldSet;
+
+struct Kind {
+  const char* api_version;
+  const char* kind;
+  const char* plural;
+  bool namespaced;
+};
+constexpr Kind kKinds[] = {
+    {"apps/v1", "Deployment", "deployments", true},
+    {"apps/v1", "StatefulSet", "statefulsets", true},
+    {"apps/v1", "DaemonSet", "daemonsets", true},
+    {"apps/v1", "ReplicaSet", "replicasets", true},
+    {"batch/v1", "Job", "jobs", true},
+    {"batch/v1", "CronJob", "cronjobs", true},
+    {"v1", "Event", "events", true},
+    {"v1", "Secret", "secrets", true},
+    {"coordination.k8s.io/v1", "Lease", "leases", true},
+    {"plumbline.dev/v1alpha1", "Environment", "environments", false},
+    {"plumbline.dev/v1alpha1", "ConsistencyPolicy", "consistencypolicies", false},
+    {"plumbline.dev/v1alpha1", "DriftReport", "driftreports", true},
+};
+
+std::string group_kind(std::string_view api_version, std::string_view kind) {
+  return api_group(api_version) + "/" + std::string(kind);
+}
+
+// The element key of a merge list as fieldsV1 writes it: k:{"name":"app"}.
+std::string element_key(const json& element, std::string_view key) {
+  json k = json::object();
+  k[std::string(key)] = element.at(std::string(key));
+  return "k:" + k.dump();
+}
+
+// The fields a value sets, as fieldsV1 paths (leaves, and "." for merge-list elements).
+void collect(const json& value, std::string_view name, FieldPath& at, FieldSet& out) {
+  if (value.is_object() && !value.empty()) {
+    for (auto it = value.begin(); it != value.end(); ++it) {
+      at.push_back("f:" + it.key());
+      collect(*it, it.key(), at, out);
+      at.pop_back();
+    }
+    return;
+  }
+  path::ApiList list = path::api_list(name);
+  if (value.is_array() && list.merge) {
+    for (const json& element : value) {
+      if (!element.is_object() || !element.contains(std::string(list.key))) continue;
+      at.push_back(element_key(element, list.key));
+      at.push_back(".");
+      out.insert(at);
+      at.pop_back();
+      collect(element, "", at, out);
+      at.pop_back();
+    }
+    return;
+  }
+  out.insert(at);
+}
+
+// An object's own fields (identity and bookkeeping left out).
+FieldSet fields_of(const json& object) {
+  json body = object;
+  body.erase("apiVersion");
+  body.erase("kind");
+  body.erase("status");
+  if (body.contains("metadata")) {
+    for (const char* k : {"name", "namespace", "resourceVersion", "managedFields", "uid",
+                          "creationTimestamp", "generation"}) {
+      body["metadata"].erase(k);
+    }
+    if (body["metadata"].empty()) body.erase("metadata");
+  }
+  FieldSet out;
+  FieldPath at;
+  collect(body, "", at, out);
+  return out;
+}
+
+// The node a field path names, or nullptr.
+json* node_at(json& root, const FieldPath& path, size_t n, json** parent = nullptr,
+              std::string* last = nullptr) {
+  json* node = &root;
+  for (size_t i = 0; i < n; ++i) {
+    const std::string& step = path[i];
+    if (parent != nullptr) *parent = node;
+    if (last != nullptr) *last = step;
+    if (step.rfind("f:", 0) == 0) {
+      if (!node->is_object() || !node->contains(step.substr(2))) return nullptr;
+      node = &(*node)[step.substr(2)];
+    } else if (step.rfind("k:", 0) == 0) {
+      json key = json::parse(step.substr(2));
+      json* found = nullptr;
+      if (node->is_array()) {
+        for (json& e : *node) {
+          bool match = e.is_object();
+          for (auto it = key.begin(); match && it != key.end(); ++it) {
+            match = e.contains(it.key()) && e[it.key()] == *it;
+          }
+          if (match) found = &e;
+        }
+      }
+      if (found == nullptr) return nullptr;
+      node = found;
+    } else {
+      return node;  // "."
+    }
+  }
+  return node;
+}
+
+// Deletes what a field path names (a field, or the list element its "." marks).
+void erase_at(json& root, const FieldPath& path) {
+  if (path.empty()) return;
+  bool element = path.back() == ".";
+  size_t n = element ? path.size() - 1 : path.size();
+  json* parent = nullptr;
+  std::string last;
+  json* node = node_at(root, path, n, &parent, &last);
+  if (node == nullptr || parent == nullptr) return;
+  if (last.rfind("f:", 0) == 0) {
+    parent->erase(last.substr(2));
+  } else if (parent->is_array()) {
+    for (size_t i = 0; i < parent->size(); ++i) {
+      if (&(*parent)[i] == node) {
+        parent->erase(i);
+        break;
+      }
+    }
+  }
+}
+
+// Server-side apply's merge: objects by key, merge lists by element key, the rest replaced.
+void merge_into(json& live, const json& config, std::string_view name) {
+  if (config.is_object() && live.is_object()) {
+    for (auto it = config.begin(); it != config.end(); ++it) {
+      if (!live.contains(it.key())) {
+        live[it.key()] = *it;
+      } else {
+        merge_into(live[it.key()], *it, it.key());
+      }
+    }
+    return;
+  }
+  path::ApiList list = path::api_list(name);
+  if (config.is_array() && live.is_array() && list.merge) {
+    std::string key(list.key);
+    for (const json& element : config) {
+      auto match = std::find_if(live.begin(), live.end(), [&](const json& e) {
+        return e.is_object() && element.is_object() && e.contains(key) && element.contains(key) &&
+               e[key] == element[key];
+      });
+      if (match == live.end()) {
+        live.push_back(element);
+      } else {
+        merge_into(*match, element, "");
+      }
+    }
+    return;
+  }
+  live = config;
+}
+
+// A strategic-merge patch: `$patch: delete` by key in merge lists, null deletes a field.
+void strategic_merge(json& live, const json& patch, std::string_view name) {
+  if (patch.is_object()) {
+    if (!live.is_object()) live = json::object();
+    for (auto it = patch.begin(); it != patch.end(); ++it) {
+      if (it->is_null()) {
+        live.erase(it.key());
+      } else {
+        strategic_merge(live[it.key()], *it, it.key());
+      }
+    }
+    return;
+  }
+  path::ApiList list = path::api_list(name);
+  if (patch.is_array() && list.merge) {
+    if (!live.is_array()) live = json::array();
+    std::string key(list.key);
+    for (const json& element : patch) {
+      auto match = std::find_if(live.begin(), live.end(), [&](const json& e) {
+        return e.is_object() && e.contains(key) && e[key] == element.value(key, json());
+      });
+      if (element.value("$patch", "") == "delete") {
+        if (match != live.end()) live.erase(match);
+      } else if (match == live.end()) {
+        live.push_back(element);
+      } else {
+        strategic_merge(*match, element, "");
+      }
+    }
+    return;
+  }
+  live = patch;
+}
+
+json fields_json(const FieldSet& fields) {
+  json out = json::object();
+  for (const FieldPath& path : fields) {
+    json* node = &out;
+    for (const std::string& step : path) node = &(*node)[step];
+    if (node->is_null()) *node = json::object();
+  }
+  return out;
+}
+
+std::string now_text() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buffer;
+}
+
+bool labels_match(const json& object, const std::string& selector) {
+  if (selector.empty()) return true;
+  size_t eq = selector.find('=');
+  std::string key = selector.substr(0, eq), value = selector.substr(eq + 1);
+  const json& labels = object["metadata"].value("labels", json::object());
+  return labels.contains(key) && labels[key] == value;
+}
+
+}  // namespace
+
+FakeKubeClient::FakeKubeClient() = default;
+
+Result<bool> FakeKubeClient::begin(const std::string& verb, const ApiResource& resource) {
+  ++calls_[verb];
+  ++calls_[verb + " " + resource.resource];
+  for (const std::string& key : {verb + " " + resource.resource, verb}) {
+    auto it = failures_.find(key);
+    if (it != failures_.end() && !it->second.empty()) {
+      Error error = it->second.front();
+      it->second.pop_front();
+      return error;
+    }
+  }
+  return true;
+}
+
+std::string FakeKubeClient::key_of(const ApiResource& resource) const {
+  return group_kind(resource.api_version(), resource.kind);
+}
+
+json FakeKubeClient::render(const Stored& stored) const {
+  json object = stored.object;
+  json managed = json::array();
+  for (const Entry& e : stored.entries) {
+    json entry = {{"manager", e.manager},
+                  {"operation", e.operation},
+                  {"apiVersion", object.value("apiVersion", "")},
+                  {"time", now_text()},
+                  {"fieldsType", "FieldsV1"},
+                  {"fieldsV1", fields_json(e.fields)}};
+    if (!e.subresource.empty()) entry["subresource"] = e.subresource;
+    managed.push_back(std::move(entry));
+  }
+  object["metadata"]["managedFields"] = managed;
+  return object;
+}
+
+void FakeKubeClient::store(const ObjectRef& ref, Stored stored, const std::string& type) {
+  // Managers that own nothing any more are dropped, as the API server does.
+  stored.entries.erase(std::remove_if(stored.entries.begin(), stored.entries.end(),
+                                      [](const Entry& e) { return e.fields.empty(); }),
+                       stored.entries.end());
+  stored.object["metadata"]["resourceVersion"] = std::to_string(++version_);
+  events_.push_back({version_, type, group_kind(ref.api_version, ref.kind), render(stored)});
+  objects_[ref] = std::move(stored);
+  changed_.notify_all();
+}
+
+json FakeKubeClient::put(json object, const std::string& manager) {
+  std::lock_guard lock(mu_);
+  ObjectRef ref = ObjectRef::of(object);
+  bool exists = objects_.count(ref) > 0;
+  Stored stored;
+  stored.entries.push_back({manager, "Update", "", fields_of(object)});
+  object["metadata"].erase("managedFields");
+  stored.object = std::move(object);
+  store(ref, std::move(stored), exists ? "MODIFIED" : "ADDED");
+  return render(objects_[ref]);
+}
+
+void FakeKubeClient::remove(const ObjectRef& ref) {
+  std::lock_guard lock(mu_);
+  auto it = objects_.find(ref);
+  if (it == objects_.end()) return;
+  json last = render(it->second);
+  objects_.erase(it);
+  events_.push_back({++version_, "DELETED", group_kind(ref.api_version, ref.kind), last});
+  changed_.notify_all();
+}
+
+std::optional<json> FakeKubeClient::object(const ObjectRef& ref) const {
+  std::lock_guard lock(mu_);
+  auto it = objects_.find(ref);
+  if (it == objects_.end()) return std::nullopt;
+  return render(it->second);
+}
+
+void FakeKubeClient::fail_next(const std::string& verb, Error error, int times) {
+  std::lock_guard lock(mu_);
+  for (int i = 0; i < times; ++i) failures_[verb].push_back(error);
+}
+
+int FakeKubeClient::calls(const std::string& verb) const {
+  std::lock_guard lock(mu_);
+  auto it = calls_.find(verb);
+  return it == calls_.end() ? 0 : it->second;
+}
+
+std::vector<json> FakeKubeClient::writes(const std::string& verb) const {
+  std::lock_guard lock(mu_);
+  auto it = writes_.find(verb);
+  return it == writes_.end() ? std::vector<json>{} : it->second;
+}
+
+std::vector<ApiCallCount> FakeKubeClient::call_counts() const {
+  std::lock_guard lock(mu_);
+  std::vector<ApiCallCount> out;
+  for (const auto& [verb, n] : calls_) out.push_back({verb, 200, n});
+  return out;
+}
+
+Result<ApiResource> FakeKubeClient::resource_for(std::string_view api_version,
+                                                 std::string_view kind) {
+  for (const Kind& k : kKinds) {
+    if (api_version == k.api_version && kind == k.kind) {
+      std::string_view v = k.api_version;
+      size_t slash = v.find('/');
+      return ApiResource{.group = slash == std::string_view::npos ? "" : std::string(v.substr(0, slash)),
+                         .version = std::string(slash == std::string_view::npos ? v : v.substr(slash + 1)),
+                         .kind = k.kind,
+                         .resource = k.plural,
+                         .namespaced = k.namespaced,
+                         .verbs = {}};
+    }
+  }
+  return not_found("the server does not know " + std::string(api_version) + " " +
+                   std::string(kind));
+}
+
+Result<std::string> FakeKubeClient::get(const ApiResource& resource, std::string_view ns,
+                                        std::string_view name, const Cancellation*) {
+  std::lock_guard lock(mu_);
+  PL_RETURN_IF_ERROR(begin("get", resource));
+  ObjectRef ref{resource.api_version(), resource.kind, std::string(ns), std::string(name)};
+  auto it = objects_.find(ref);
+  if (it == objects_.end()) return not_found(resource.kind + " " + ref.to_string() + " not found");
+  return render(it->second).dump();
+}
+
+Result<std::string> FakeKubeClient::list(const ApiResource& resource, std::string_view ns,
+                                         const ListOptions& options, const Cancellation*) {
+  std::lock_guard lock(mu_);
+  PL_RETURN_IF_ERROR(begin("list", resource));
+  json items = json::array();
+  for (const auto& [ref, stored] : objects_) {
+    if (group_kind(ref.api_version, ref.kind) != key_of(resource)) continue;
+    if (!ns.empty() && ref.ns != ns) continue;
+    if (!labels_match(stored.object, options.label_selector)) continue;
+    items.push_back(render(stored));
+  }
+  json body = {{"apiVersion", resource.api_version()},
+               {"kind", resource.kind + "List"},
+               {"metadata", {{"resourceVersion", std::to_string(version_)}}},
+               {"items", items}};
+  std::string text = body.dump();
+  text.reserve(text.size() + 64);  // simdjson's padding
+  return text;
+}
+
+Status FakeKubeClient::watch(const ApiResource& resource, std::string_view ns,
+                             const WatchOptions& options,
+                             const std::function<bool(std::string& line)>& on_event,
+                             const Cancellation& cancel) {
+  std::unique_lock lock(mu_);
+  PL_RETURN_IF_ERROR(begin("watch", resource));
+  long from = options.resource_version.empty() ? version_ : std::stol(options.resource_version);
+  size_t next = 0;
+  while (!cancel.cancelled()) {
+    for (; next < events_.size(); ++next) {
+      const Event& e = events_[next];
+      if (e.version <= from || e.group_kind != key_of(resource)) continue;
+      if (!ns.empty() && e.object["metadata"].value("namespace", "") != ns) continue;
+      if (!labels_match(e.object, options.label_selector)) continue;
+      std::string line = json{{"type", e.type}, {"object", e.object}}.dump();
+      line.reserve(line.size() + 64);
+      lock.unlock();
+      bool more = on_event(line);
+      lock.lock();
+      if (!more) return {};
+    }
+    changed_.wait_for(lock, std::chrono::milliseconds(20));
+  }
+  return Error(ErrorCode::kCancelled, "watch cancelled");
+}
+
+Result<json> FakeKubeClient::apply(const ApiResource& resource, const json& config,
+                                   const ApplyOptions& options) {
+  std::lock_guard lock(mu_);
+  PL_RETURN_IF_ERROR(begin("apply", resource));
+  writes_["apply " + resource.resource].push_back(config);
+  ObjectRef ref = ObjectRef::of(config);
+  if (ref.api_version.empty()) ref.api_version = resource.api_version();
+  auto it = objects_.find(ref);
+  bool exists = it != objects_.end();
+  Stored stored = exists ? it->second : Stored{};
+  if (!exists) {
+    stored.object = {{"apiVersion", config.value("apiVersion", "")},
+                     {"kind", config.value("kind", "")},
+                     {"metadata", {{"name", ref.name}}}};
+    if (!ref.ns.empty()) stored.object["metadata"]["namespace"] = ref.ns;
+  }
+  const std::string sub = options.subresource;
+  json body = config;
+  if (sub == "status") {
+    body = {{"status", config.value("status", json::object())}};
+  } else {
+    body.erase("status");
+  }
+  FieldSet applied = fields_of(body);
+  for (Entry& other : stored.entries) {
+    if (other.manager == options.field_manager && other.operation == "Apply" &&
+        other.subresource == sub) {
+      continue;
+    }
+    for (const FieldPath& f : applied) {
+      if (!other.fields.count(f)) continue;
+      json* mine = node_at(body, f, f.back() == "." ? f.size() - 1 : f.size());
+      json* theirs = node_at(stored.object, f, f.back() == "." ? f.size() - 1 : f.size());
+      bool same = f.back() == "." || (mine != nullptr && theirs != nullptr && *mine == *theirs);
+      if (same) continue;  // shared ownership
+      if (!options.force) {
+        return Error(ErrorCode::kConflict, "Apply failed with 1 conflict: conflict with \"" +
+                                               other.manager + "\"");
+      }
+      other.fields.erase(f);
+    }
+  }
+  // What this manager stops sending is removed when nobody else owns it.
+  FieldSet previous;
+  auto mine = std::find_if(stored.entries.begin(), stored.entries.end(), [&](const Entry& e) {
+    return e.manager == options.field_manager && e.operation == "Apply" && e.subresource == sub;
+  });
+  const Entry* own = mine == stored.entries.end() ? nullptr : &*mine;
+  if (own != nullptr) previous = own->fields;
+  if (options.dry_run) return render(stored);
+  json merged = stored.object;
+  merge_into(merged, body, "");
+  for (const FieldPath& f : previous) {
+    if (applied.count(f)) continue;
+    bool owned = std::any_of(stored.entries.begin(), stored.entries.end(), [&](const Entry& e) {
+      return &e != own && e.fields.count(f);
+    });
+    if (!owned) erase_at(merged, f);
+  }
+  if (mine != stored.entries.end()) {
+    mine->fields = applied;
+  } else {
+    stored.entries.push_back({options.field_manager, "Apply", sub, applied});
+  }
+  stored.object = std::move(merged);
+  store(ref, std::move(stored), exists ? "MODIFIED" : "ADDED");
+  return render(objects_[ref]);
+}
+
+Result<json> FakeKubeClient::patch(const ApiResource& resource, std::string_view ns,
+                                   std::string_view name, const json& body,
+                                   const PatchOptions& options) {
+  std::lock_guard lock(mu_);
+  PL_RETURN_IF_ERROR(begin("patch", resource));
+  writes_["patch " + resource.resource].push_back(body);
+  if (options.type != PatchType::kStrategicMerge) {
+    return invalid_input("the fake API server takes strategic-merge patches only");
+  }
+  ObjectRef ref{resource.api_version(), resource.kind, std::string(ns), std::string(name)};
+  auto it = objects_.find(ref);
+  if (it == objects_.end()) return not_found(ref.to_string() + " not found");
+  Stored stored = it->second;
+  json patch = body;
+  if (patch.contains("metadata") && patch["metadata"].contains("resourceVersion")) {
+    if (patch["metadata"]["resourceVersion"] != stored.object["metadata"]["resourceVersion"]) {
+      return Error(ErrorCode::kConflict, "the object has been modified");
+    }
+    patch["metadata"].erase("resourceVersion");
+    if (patch["metadata"].empty()) patch.erase("metadata");
+  }
+  if (options.dry_run) return render(stored);
+  json before = stored.object;
+  strategic_merge(stored.object, patch, "");
+  // Ownership: what the patch removed is nobody's; what it set is the patcher's.
+  FieldSet now = fields_of(stored.object);
+  FieldSet set_by_patch;
+  for (const FieldPath& f : fields_of(patch)) {
+    if (now.count(f)) set_by_patch.insert(f);
+  }
+  for (Entry& e : stored.entries) {
+    for (auto f = e.fields.begin(); f != e.fields.end();) {
+      bool gone = !now.count(*f) && f->back() != ".";
+      bool marker_gone = f->back() == "." && node_at(stored.object, *f, f->size() - 1) == nullptr;
+      f = (gone || marker_gone || set_by_patch.count(*f)) ? e.fields.erase(f) : std::next(f);
+    }
+  }
+  auto mine = std::find_if(stored.entries.begin(), stored.entries.end(), [&](const Entry& e) {
+    return e.manager == options.field_manager && e.operation == "Update";
+  });
+  if (mine == stored.entries.end()) {
+    stored.entries.push_back({options.field_manager, "Update", "", set_by_patch});
+  } else {
+    mine->fields.insert(set_by_patch.begin(), set_by_patch.end());
+  }
+  if (stored.object == before) return render(it->second);
+  store(ref, std::move(stored), "MODIFIED");
+  return render(objects_[ref]);
+}
+
+Result<json> FakeKubeClient::create(const ApiResource& resource, std::string_view ns,
+                                    const json& object, const Cancellation*) {
+  std::lock_guard lock(mu_);
+  PL_RETURN_IF_ERROR(begin("create", resource));
+  writes_["create " + resource.resource].push_back(object);
+  ObjectRef ref = ObjectRef::of(object);
+  if (ref.api_version.empty()) ref.api_version = resource.api_version();
+  if (ref.ns.empty()) ref.ns = std::string(ns);
+  if (objects_.count(ref)) return Error(ErrorCode::kConflict, ref.to_string() + " already exists");
+  Stored stored;
+  stored.object = object;
+  stored.object["metadata"]["namespace"] = ref.ns;
+  stored.entries.push_back({"plumbline", "Update", "", fields_of(object)});
+  store(ref, std::move(stored), "ADDED");
+  return render(objects_[ref]);
+}
+
+Result<json> FakeKubeClient::update(const ApiResource& resource, const json& object,
+                                    const Cancellation*) {
+  std::lock_guard lock(mu_);
+  PL_RETURN_IF_ERROR(begin("update", resource));
+  writes_["update " + resource.resource].push_back(object);
+  ObjectRef ref = ObjectRef::of(object);
+  if (ref.api_version.empty()) ref.api_version = resource.api_version();
+  auto it = objects_.find(ref);
+  if (it == objects_.end()) return not_found(ref.to_string() + " not found");
+  if (object["metadata"].value("resourceVersion", "") !=
+      it->second.object["metadata"].value("resourceVersion", "")) {
+    return Error(ErrorCode::kConflict, "the object has been modified");
+  }
+  Stored stored = it->second;
+  json status = stored.object.value("status", json());
+  stored.object = object;
+  stored.object["metadata"].erase("managedFields");
+  if (!status.is_null()) stored.object["status"] = status;
+  store(ref, std::move(stored), "MODIFIED");
+  return render(objects_[ref]);
+}
+
+Result<json> FakeKubeClient::update_status(const ApiResource& resource, const json& object,
+                                           const Cancellation*) {
+  std::lock_guard lock(mu_);
+  PL_RETURN_IF_ERROR(begin("update", resource));
+  ObjectRef ref = ObjectRef::of(object);
+  if (ref.api_version.empty()) ref.api_version = resource.api_version();
+  auto it = objects_.find(ref);
+  if (it == objects_.end()) return not_found(ref.to_string() + " not found");
+  Stored stored = it->second;
+  stored.object["status"] = object.value("status", json::object());
+  store(ref, std::move(stored), "MODIFIED");
+  return render(objects_[ref]);
+}
+
+}  // namespace plumbline::testing

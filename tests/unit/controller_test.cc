@@ -1,0 +1,231 @@
+// The Controller against the in-memory API server and an in-memory Git: the reconcile loop's
+// rules in milliseconds — correct with the whole configuration, restore a value another
+// manager changed, remove an added env var, back off from a refused correction, write nothing
+// for an object two Environments claim, and nothing at all while not leading.
+#include "plumbline/controller.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <sstream>
+#include <thread>
+
+#include "support/fake_kube_client.h"
+
+namespace plumbline {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::FakeKubeClient;
+
+const ObjectRef kCheckout{"apps/v1", "Deployment", "shop", "checkout"};
+
+const char* kDeployment = R"(apiVersion: apps/v1
+kind: Deployment
+metadata: {name: checkout, namespace: shop}
+spec:
+  template:
+    spec:
+      containers:
+      - name: app
+        image: checkout:1
+        env:
+        - {name: LOG_LEVEL, value: info}
+        resources:
+          limits: {memory: 1Gi}
+)";
+
+json Workload(const std::string& memory, const std::string& log_level) {
+  return {{"apiVersion", "apps/v1"},
+          {"kind", "Deployment"},
+          {"metadata", {{"name", "checkout"}, {"namespace", "shop"}}},
+          {"spec",
+           {{"template",
+             {{"spec",
+               {{"containers",
+                 {{{"name", "app"},
+                   {"image", "checkout:1"},
+                   {"env", {{{"name", "LOG_LEVEL"}, {"value", log_level}}}},
+                   {"resources", {{"limits", {{"memory", memory}}}}}}}}}}}}}}};
+}
+
+json EnvironmentObject(const std::string& name, const std::string& mode = "enforce") {
+  return {{"apiVersion", "plumbline.dev/v1alpha1"},
+          {"kind", "Environment"},
+          {"metadata", {{"name", name}, {"generation", 1}}},
+          {"spec",
+           {{"source", {{"url", "git://git.test/ops.git"}, {"ref", "main"}, {"path", "envs/prod"}}},
+            {"namespaces", {"shop"}},
+            {"interval", "1h"},
+            {"mode", mode}}}};
+}
+
+// A Git with one commit holding the checkout Deployment.
+class MemoryGit : public GitSource {
+ public:
+  Result<GitSnapshot> open(const GitSourceOptions&) override {
+    opens++;
+    auto tree = std::make_unique<MemoryTree>();
+    tree->add("envs/prod/deployment.yaml", kDeployment);
+    return GitSnapshot{.tree = std::move(tree),
+                       .revision = std::string(40, 'a'),
+                       .ref = "main",
+                       .cache_path = {},
+                       .reused_cache = false};
+  }
+  std::atomic<int> opens{0};
+};
+
+std::string Memory(const json& object) {
+  return object["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"];
+}
+std::string LogLevel(const json& object) {
+  for (const json& e : object["spec"]["template"]["spec"]["containers"][0]["env"]) {
+    if (e["name"] == "LOG_LEVEL") return e.value("value", "<no value>");
+  }
+  return "<absent>";
+}
+
+class ControllerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    options_.report_namespace = "plumbline-system";
+    options_.leading = [this] { return leading_.load(); };
+  }
+  void Start() {
+    controller_ = std::make_unique<Controller>(api_, git_, options_, log_);
+    Status started = controller_->start();
+    ASSERT_TRUE(started.ok()) << started.error().to_string();
+  }
+  bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds limit = 5s) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (done()) return true;
+      std::this_thread::sleep_for(2ms);
+    }
+    return done();
+  }
+  json Checkout() { return *api_.object(kCheckout); }
+  std::optional<json> Report(const std::string& name = "prod") {
+    return api_.object({"plumbline.dev/v1alpha1", "DriftReport", "plumbline-system", name});
+  }
+  void TearDown() override {
+    if (controller_) controller_->stop();
+  }
+
+  FakeKubeClient api_;
+  MemoryGit git_;
+  ControllerOptions options_;
+  std::ostringstream log_text_;
+  Logger log_{log_text_, LogLevel::kDebug};
+  std::atomic<bool> leading_{true};
+  std::unique_ptr<Controller> controller_;
+};
+
+TEST_F(ControllerTest, CorrectsWithTheWholeConfigurationAndRestoresAChangedValue) {
+  api_.put(Workload("2Gi", "info"), "kubectl-edit");
+  api_.put(EnvironmentObject("prod"));
+  Start();
+  ASSERT_TRUE(WaitFor([&] { return Memory(Checkout()) == "1Gi"; })) << log_text_.str();
+  // The apply carried Git's whole enforced part: the env var too, with its value.
+  std::vector<json> applies = api_.writes("apply deployments");
+  ASSERT_EQ(applies.size(), 1u);
+  EXPECT_EQ(LogLevel(applies[0]), "info");
+  EXPECT_FALSE(applies[0]["spec"]["template"]["spec"]["containers"][0].contains("image"));
+
+  // kubectl set env: the next correction restores the value (never strips it).
+  json changed = Checkout();
+  changed["spec"]["template"]["spec"]["containers"][0]["env"][0]["value"] = "trace";
+  api_.put(changed, "kubectl-set");
+  ASSERT_TRUE(WaitFor([&] { return LogLevel(Checkout()) == "info"; })) << log_text_.str();
+  EXPECT_EQ(Memory(Checkout()), "1Gi");
+  EXPECT_EQ(api_.writes("apply deployments").size(), 2u);
+}
+
+TEST_F(ControllerTest, AnEnvVarAddedByHandIsRemovedByName) {
+  json live = Workload("1Gi", "info");
+  live["spec"]["template"]["spec"]["containers"][0]["env"].push_back(
+      {{"name", "DEBUG_PPROF"}, {"value", "1"}});
+  api_.put(live, "kubectl-set");
+  api_.put(EnvironmentObject("prod"));
+  Start();
+  ASSERT_TRUE(WaitFor([&] {
+    return Checkout()["spec"]["template"]["spec"]["containers"][0]["env"].size() == 1;
+  })) << log_text_.str();
+  std::vector<json> patches = api_.writes("patch deployments");
+  ASSERT_EQ(patches.size(), 1u);
+  EXPECT_EQ(patches[0]["spec"]["template"]["spec"]["containers"][0]["env"],
+            json::parse(R"([{"name": "DEBUG_PPROF", "$patch": "delete"}])"));
+  // Guarded by the version the apply produced.
+  EXPECT_TRUE(patches[0]["metadata"].contains("resourceVersion"));
+}
+
+TEST_F(ControllerTest, ARefusedCorrectionIsFailedAndNotRetriedInALoop) {
+  api_.put(Workload("2Gi", "info"), "kubectl-edit");
+  api_.put(EnvironmentObject("prod"));
+  api_.fail_next(
+      "apply deployments",
+      Error(ErrorCode::kInvalidInput, "cannot apply deployments.apps: invalid (422): no"), 100);
+  Start();
+  ASSERT_TRUE(WaitFor([&] {
+    std::optional<json> report = Report();
+    return report && report->contains("status") &&
+           (*report)["status"]["drifts"][0].value("action", "") == "failed";
+  })) << log_text_.str();
+  EXPECT_EQ((*Report())["status"]["drifts"][0]["failure"],
+            "cannot apply deployments.apps: invalid (422): no");
+  // Workload changes re-run the reconcile; the same request is not sent again before the
+  // backoff (5 s) ends.
+  ApiResource deployments = *api_.resource_for("apps/v1", "Deployment");
+  for (int i = 0; i < 5; ++i) {
+    json touch = {{"metadata", {{"labels", {{"touch", std::to_string(i)}}}}}};
+    ASSERT_TRUE(
+        api_.patch(deployments, "shop", "checkout", touch, {.field_manager = "someone"}).ok());
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_LE(api_.calls("apply deployments"), 1 + 5);  // at most once per live change
+  int before = api_.calls("apply deployments");
+  std::this_thread::sleep_for(200ms);  // no change, within the backoff: nothing more
+  EXPECT_EQ(api_.calls("apply deployments"), before);
+  EXPECT_EQ(api_.writes("create events").size(), 1u);  // one DriftCorrectionFailed Event
+}
+
+TEST_F(ControllerTest, TwoEnvironmentsClaimingOneObjectBothReportItAndNeitherWrites) {
+  api_.put(Workload("2Gi", "info"), "kubectl-edit");
+  api_.put(EnvironmentObject("prod"));
+  api_.put(EnvironmentObject("prod-copy"));
+  Start();
+  auto conflicted = [&](const std::string& name) {
+    std::optional<json> report = Report(name);
+    if (!report || !report->contains("status")) return false;
+    for (const json& v : (*report)["status"].value("violations", json::array())) {
+      if (v["rule"] == "environmentConflict") return true;
+    }
+    return false;
+  };
+  ASSERT_TRUE(WaitFor([&] { return conflicted("prod") && conflicted("prod-copy"); }))
+      << log_text_.str();
+  EXPECT_EQ(api_.calls("apply deployments"), 0);
+  EXPECT_EQ(api_.calls("patch deployments"), 0);
+  EXPECT_EQ(Memory(Checkout()), "2Gi");
+}
+
+TEST_F(ControllerTest, AReplicaThatDoesNotLeadWritesNothing) {
+  leading_ = false;
+  api_.put(Workload("2Gi", "info"), "kubectl-edit");
+  api_.put(EnvironmentObject("prod"));
+  Start();
+  ASSERT_TRUE(
+      WaitFor([&] { return controller_->workloads() && controller_->workloads()->size() == 1; }));
+  std::this_thread::sleep_for(100ms);
+  for (const char* verb : {"apply", "patch", "create", "update"}) {
+    EXPECT_EQ(api_.calls(verb), 0) << verb;
+  }
+  // Leading again: the resync corrects.
+  leading_ = true;
+  controller_->resync();
+  ASSERT_TRUE(WaitFor([&] { return Memory(Checkout()) == "1Gi"; })) << log_text_.str();
+}
+
+}  // namespace
+}  // namespace plumbline
