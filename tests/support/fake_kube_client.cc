@@ -262,7 +262,7 @@ json FakeKubeClient::render(const Stored& stored) const {
     json entry = {{"manager", e.manager},
                   {"operation", e.operation},
                   {"apiVersion", object.value("apiVersion", "")},
-                  {"time", now_text()},
+                  {"time", e.time},
                   {"fieldsType", "FieldsV1"},
                   {"fieldsV1", fields_json(e.fields)}};
     if (!e.subresource.empty()) entry["subresource"] = e.subresource;
@@ -288,7 +288,7 @@ json FakeKubeClient::put(json object, const std::string& manager) {
   ObjectRef ref = ObjectRef::of(object);
   bool exists = objects_.count(ref) > 0;
   Stored stored;
-  stored.entries.push_back({manager, "Update", "", fields_of(object)});
+  stored.entries.push_back({manager, "Update", "", fields_of(object), now_text()});
   object["metadata"].erase("managedFields");
   stored.object = std::move(object);
   store(ref, std::move(stored), exists ? "MODIFIED" : "ADDED");
@@ -342,12 +342,13 @@ Result<ApiResource> FakeKubeClient::resource_for(std::string_view api_version,
     if (api_version == k.api_version && kind == k.kind) {
       std::string_view v = k.api_version;
       size_t slash = v.find('/');
-      return ApiResource{.group = slash == std::string_view::npos ? "" : std::string(v.substr(0, slash)),
-                         .version = std::string(slash == std::string_view::npos ? v : v.substr(slash + 1)),
-                         .kind = k.kind,
-                         .resource = k.plural,
-                         .namespaced = k.namespaced,
-                         .verbs = {}};
+      return ApiResource{
+          .group = slash == std::string_view::npos ? "" : std::string(v.substr(0, slash)),
+          .version = std::string(slash == std::string_view::npos ? v : v.substr(slash + 1)),
+          .kind = k.kind,
+          .resource = k.plural,
+          .namespaced = k.namespaced,
+          .verbs = {}};
     }
   }
   return not_found("the server does not know " + std::string(api_version) + " " +
@@ -446,8 +447,8 @@ Result<json> FakeKubeClient::apply(const ApiResource& resource, const json& conf
       bool same = f.back() == "." || (mine != nullptr && theirs != nullptr && *mine == *theirs);
       if (same) continue;  // shared ownership
       if (!options.force) {
-        return Error(ErrorCode::kConflict, "Apply failed with 1 conflict: conflict with \"" +
-                                               other.manager + "\"");
+        return Error(ErrorCode::kConflict,
+                     "Apply failed with 1 conflict: conflict with \"" + other.manager + "\"");
       }
       other.fields.erase(f);
     }
@@ -464,15 +465,15 @@ Result<json> FakeKubeClient::apply(const ApiResource& resource, const json& conf
   merge_into(merged, body, "");
   for (const FieldPath& f : previous) {
     if (applied.count(f)) continue;
-    bool owned = std::any_of(stored.entries.begin(), stored.entries.end(), [&](const Entry& e) {
-      return &e != own && e.fields.count(f);
-    });
+    bool owned = std::any_of(stored.entries.begin(), stored.entries.end(),
+                             [&](const Entry& e) { return &e != own && e.fields.count(f); });
     if (!owned) erase_at(merged, f);
   }
   if (mine != stored.entries.end()) {
     mine->fields = applied;
+    mine->time = now_text();
   } else {
-    stored.entries.push_back({options.field_manager, "Apply", sub, applied});
+    stored.entries.push_back({options.field_manager, "Apply", sub, applied, now_text()});
   }
   stored.object = std::move(merged);
   store(ref, std::move(stored), exists ? "MODIFIED" : "ADDED");
@@ -520,9 +521,10 @@ Result<json> FakeKubeClient::patch(const ApiResource& resource, std::string_view
     return e.manager == options.field_manager && e.operation == "Update";
   });
   if (mine == stored.entries.end()) {
-    stored.entries.push_back({options.field_manager, "Update", "", set_by_patch});
+    stored.entries.push_back({options.field_manager, "Update", "", set_by_patch, now_text()});
   } else {
     mine->fields.insert(set_by_patch.begin(), set_by_patch.end());
+    mine->time = now_text();
   }
   if (stored.object == before) return render(it->second);
   store(ref, std::move(stored), "MODIFIED");
@@ -541,7 +543,7 @@ Result<json> FakeKubeClient::create(const ApiResource& resource, std::string_vie
   Stored stored;
   stored.object = object;
   stored.object["metadata"]["namespace"] = ref.ns;
-  stored.entries.push_back({"plumbline", "Update", "", fields_of(object)});
+  stored.entries.push_back({"plumbline", "Update", "", fields_of(object), now_text()});
   store(ref, std::move(stored), "ADDED");
   return render(objects_[ref]);
 }

@@ -79,6 +79,7 @@ class FakeKubeClient : public KubeClient {
     std::string operation;  // Apply | Update
     std::string subresource;
     FieldSet fields;
+    std::string time;  // of the manager's last write
   };
   struct Stored {
     json object;  // without managedFields (rendered on the way out)

@@ -49,13 +49,15 @@ json Workload(const std::string& memory, const std::string& log_level) {
                    {"resources", {{"limits", {{"memory", memory}}}}}}}}}}}}}}};
 }
 
-json EnvironmentObject(const std::string& name, const std::string& mode = "enforce") {
+json EnvironmentObject(const std::string& name, const std::string& mode = "enforce",
+                       const std::string& ns = "shop",
+                       const std::string& url = "git://git.test/ops.git") {
   return {{"apiVersion", "plumbline.dev/v1alpha1"},
           {"kind", "Environment"},
           {"metadata", {{"name", name}, {"generation", 1}}},
           {"spec",
-           {{"source", {{"url", "git://git.test/ops.git"}, {"ref", "main"}, {"path", "envs/prod"}}},
-            {"namespaces", {"shop"}},
+           {{"source", {{"url", url}, {"ref", "main"}, {"path", "envs/prod"}}},
+            {"namespaces", {ns}},
             {"interval", "1h"},
             {"mode", mode}}}};
 }
@@ -66,7 +68,9 @@ class MemoryGit : public GitSource {
   Result<GitSnapshot> open(const GitSourceOptions&) override {
     opens++;
     auto tree = std::make_unique<MemoryTree>();
-    tree->add("envs/prod/deployment.yaml", kDeployment);
+    std::string text = kDeployment;
+    text.replace(text.find("namespace: shop"), 15, "namespace: " + ns);
+    tree->add("envs/prod/deployment.yaml", text);
     return GitSnapshot{.tree = std::move(tree),
                        .revision = std::string(40, 'a'),
                        .ref = "main",
@@ -74,6 +78,7 @@ class MemoryGit : public GitSource {
                        .reused_cache = false};
   }
   std::atomic<int> opens{0};
+  std::string ns = "shop";
 };
 
 std::string Memory(const json& object) {
@@ -225,6 +230,64 @@ TEST_F(ControllerTest, AReplicaThatDoesNotLeadWritesNothing) {
   leading_ = true;
   controller_->resync();
   ASSERT_TRUE(WaitFor([&] { return Memory(Checkout()) == "1Gi"; })) << log_text_.str();
+}
+
+TEST_F(ControllerTest, EnforceWritesOnlyWhereTheInstallerAllows) {
+  options_.enforce_namespaces = {"other"};
+  api_.put(Workload("2Gi", "info"), "kubectl-edit");
+  api_.put(EnvironmentObject("prod"));
+  Start();
+  ASSERT_TRUE(WaitFor([&] {
+    std::optional<json> report = Report();
+    return report && report->contains("status") && !(*report)["status"]["drifts"].empty();
+  })) << log_text_.str();
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ((*Report())["status"]["drifts"][0]["action"], "report");
+  EXPECT_EQ(api_.calls("apply deployments"), 0);
+}
+
+TEST_F(ControllerTest, SystemNamespacesAreNeverCorrectedUnlessAllowed) {
+  for (bool allowed : {false, true}) {
+    SCOPED_TRACE(allowed ? "allowed" : "refused");
+    FakeKubeClient api;
+    options_.allow_system_namespaces = allowed;
+    json live = Workload("2Gi", "info");
+    live["metadata"]["namespace"] = "kube-system";
+    api.put(live, "kubectl-edit");
+    api.put(EnvironmentObject("prod", "enforce", "kube-system"));
+    MemoryGit git;
+    git.ns = "kube-system";
+    std::ostringstream text;
+    Logger log(text, LogLevel::kDebug);
+    Controller controller(api, git, options_, log);
+    ASSERT_TRUE(controller.start().ok());
+    ASSERT_TRUE(WaitFor([&] {
+      return api.object({"plumbline.dev/v1alpha1", "DriftReport", "plumbline-system", "prod"})
+          .has_value();
+    })) << text.str();
+    std::this_thread::sleep_for(50ms);
+    EXPECT_EQ(api.calls("apply deployments"), allowed ? 1 : 0);
+    controller.stop();
+  }
+}
+
+TEST_F(ControllerTest, LocalSourcesAreRefusedUnlessAllowed) {
+  api_.put(EnvironmentObject("prod", "enforce", "shop", "file:///etc"));
+  Start();
+  ASSERT_TRUE(WaitFor([&] {
+    auto env = api_.object({"plumbline.dev/v1alpha1", "Environment", "", "prod"});
+    return env && env->contains("status");
+  })) << log_text_.str();
+  json env = *api_.object({"plumbline.dev/v1alpha1", "Environment", "", "prod"});
+  std::string message;
+  for (const json& c : env["status"]["conditions"]) {
+    if (c["type"] == "Degraded") message = c["message"];
+  }
+  EXPECT_EQ(message,
+            "spec.source.url: local paths and file:// URLs are refused in the controller (they "
+            "read the controller's own filesystem; the installer can allow them with "
+            "--allow-local-sources)");
+  EXPECT_EQ(git_.opens, 0);
 }
 
 }  // namespace

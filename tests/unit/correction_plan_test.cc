@@ -110,6 +110,23 @@ TEST(CorrectionPlanTest, ACorrectionTheWatchHasNotDeliveredIsNotAnotherRound) {
   EXPECT_EQ(stale.drifts[0].action, Action::kCorrected);
 }
 
+TEST(CorrectionPlanTest, TheVersionBetweenACorrectionsTwoWritesIsNotAnotherRound) {
+  Planner p;
+  DriftReport report = Report({MemoryDrift("a")});
+  CorrectionPlan plan = p.Plan(report, p.start);
+  ASSERT_EQ(plan.requests.size(), 1u);
+  // The apply produced version 11, the removal patch version 12.
+  record_correction(report, p.history, plan.requests[0], CorrectionOutcome::kApplied, "", p.limits,
+                    p.start, {"11"});
+  p.versions[{"apps/v1", "Deployment", "shop", "a"}] = "11";  // the watch delivered the apply
+  DriftReport between = Report({MemoryDrift("a")});
+  EXPECT_TRUE(p.Plan(between, p.start + 1s).requests.empty());
+  EXPECT_EQ(between.drifts[0].action, Action::kCorrected);
+  p.versions[{"apps/v1", "Deployment", "shop", "a"}] = "13";  // someone changed it again
+  DriftReport again = Report({MemoryDrift("a")});
+  EXPECT_EQ(p.Plan(again, p.start + 2s).requests.size(), 1u);
+}
+
 TEST(CorrectionPlanTest, AFieldChangedBackMoreThanMaxRoundsIsContestedAndNotSent) {
   Planner p;
   Clock::time_point now = p.start;

@@ -56,6 +56,14 @@ struct ControllerOptions {
   // every write: with leader election only the leader writes; the others keep their caches
   // warm for a fast takeover.
   std::function<bool()> leading = [] { return true; };
+  // What the installer allows (an Environment cannot widen it). Enforce mode writes only in
+  // `enforce_namespaces` (empty: any), and never in kube-system, kube-public, kube-node-lease
+  // or the controller's own namespace unless `allow_system_namespaces`; objects elsewhere are
+  // reported, not corrected. Local paths and file:// sources are refused unless
+  // `allow_local_sources` (they would read the controller's own filesystem).
+  std::vector<std::string> enforce_namespaces;
+  bool allow_system_namespaces = false;
+  bool allow_local_sources = false;
   WorkQueueOptions queue;
 };
 
@@ -134,6 +142,7 @@ class Controller {
   };
   Claims claims_of(const std::string& name, const EnvironmentSpec& spec,
                    const EnvState& state) const;
+  bool enforce_allowed_in(const std::string& ns) const;
   void correct(const EnvironmentSpec& spec, EnvState& state, DriftReport& report,
                const std::vector<Policy>& policies, const std::string& policy_errors,
                const std::set<ObjectRef>& held);

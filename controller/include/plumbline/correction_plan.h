@@ -55,8 +55,10 @@ struct CorrectionHistory {
     int attempts = 0;
     CorrectionClock::time_point retry_at{};
   };
-  std::map<std::string, Rounds> rounds;                // by "object|path"
-  std::map<ObjectRef, std::string> corrected_version;  // the live version last corrected
+  std::map<std::string, Rounds> rounds;  // by "object|path"
+  // The versions of an object the last correction was made on and went through (an apply
+  // before its removal patch): while the cache shows one of them, the watch has not caught up.
+  std::map<ObjectRef, std::set<std::string>> corrected_versions;
   std::map<ObjectRef, Refusal> refusals;
   std::deque<CorrectionClock::time_point> recent;  // corrections within the last minute
 
@@ -101,9 +103,12 @@ enum class CorrectionOutcome {
   kConflict,  // the object changed under the request: stays report, the watch brings it
 };
 
+// `passed_versions`: versions the correction's own writes produced before its last one (the
+// apply's, when a removal patch followed).
 void record_correction(DriftReport& report, CorrectionHistory& history,
                        const PlannedCorrection& planned, CorrectionOutcome outcome,
                        std::string_view message, const CorrectionLimits& limits,
-                       CorrectionClock::time_point now);
+                       CorrectionClock::time_point now,
+                       const std::vector<std::string>& passed_versions = {});
 
 }  // namespace plumbline

@@ -38,8 +38,10 @@ struct CliOptions {
   std::string listen = ":8080";
   std::string log_level = "info";
   bool dry_run = false;
-  bool leader_elect = false;   // take a coordination.k8s.io Lease; only the leader writes        //
-                               // enforce-mode environments only say what they would correct
+  bool leader_elect = false;  // take a coordination.k8s.io Lease; only the leader writes
+  std::vector<std::string> enforce_namespaces;  // where enforce mode may write (empty: any)
+  bool allow_system_namespaces = false;
+  bool allow_local_sources = false;
   std::string color = "auto";  // auto | always | never
   bool quiet = false;
 };

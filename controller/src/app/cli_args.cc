@@ -27,6 +27,9 @@ const std::vector<FlagSpec>& flag_specs() {
       {"log-level", true, {"controller"}},
       {"dry-run", false, {"controller"}},
       {"leader-elect", false, {"controller"}},
+      {"enforce-namespaces", true, {"controller"}},
+      {"allow-system-namespaces", false, {"controller"}},
+      {"allow-local-sources", false, {"controller"}},
       {"timeout", true, {"diff"}},
       {"policy", true, {"diff", "compare"}},
       {"scope", true, {"diff", "compare"}},
@@ -68,6 +71,12 @@ Status set_flag(CliOptions& o, const std::string& name, const std::string& value
     o.dry_run = true;
   else if (name == "leader-elect")
     o.leader_elect = true;
+  else if (name == "enforce-namespaces")
+    o.enforce_namespaces = split_list(value);
+  else if (name == "allow-system-namespaces")
+    o.allow_system_namespaces = true;
+  else if (name == "allow-local-sources")
+    o.allow_local_sources = true;
   else if (name == "report-namespace")
     o.report_namespace = value;
   else if (name == "listen")

@@ -74,6 +74,9 @@ Result<int> run_controller(const CliOptions& o, std::ostream& err) {
   options.git_cache_dir = o.cache_dir;
   options.git_auth = GitAuth::from_environment();
   options.dry_run = o.dry_run;
+  options.enforce_namespaces = o.enforce_namespaces;
+  options.allow_system_namespaces = o.allow_system_namespaces;
+  options.allow_local_sources = o.allow_local_sources;
 
   // Only the leader writes; the elector's callbacks run on its own thread after start().
   std::atomic<Controller*> running{nullptr};  // read by the elector's thread

@@ -75,6 +75,12 @@ Flags:
                            released on SIGTERM so a standby takes over at once
   --dry-run                enforce-mode environments report `would-correct` (each correction
                            validated by the server with dryRun=All) and change nothing
+  --enforce-namespaces NS,…  the only namespaces enforce mode may write to (default: any);
+                           drift elsewhere is reported, never corrected
+  --allow-system-namespaces  allow corrections in kube-system, kube-public, kube-node-lease and
+                           the controller's own namespace (refused by default)
+  --allow-local-sources    accept local paths and file:// in spec.source.url (refused by
+                           default: they read the controller's own filesystem)
 
 Git credentials: as for `plumbline diff` (PLUMBLINE_GIT_TOKEN, …). Stops on SIGTERM/SIGINT.
 )";

@@ -64,9 +64,9 @@ CorrectionPlan plan_corrections(DriftReport& report, CorrectionHistory& history,
     const std::string live_version = version_of(*live);
 
     // Corrected already; the cache still shows the version the correction was made on.
-    auto corrected = history.corrected_version.find(ref);
-    if (corrected != history.corrected_version.end() && !live_version.empty() &&
-        corrected->second == live_version) {
+    auto corrected = history.corrected_versions.find(ref);
+    if (corrected != history.corrected_versions.end() && !live_version.empty() &&
+        corrected->second.count(live_version)) {
       for (size_t i : indexes) {
         if (report.drifts[i].action == Action::kReport)
           report.drifts[i].action = Action::kCorrected;
@@ -137,7 +137,8 @@ CorrectionPlan plan_corrections(DriftReport& report, CorrectionHistory& history,
 void record_correction(DriftReport& report, CorrectionHistory& history,
                        const PlannedCorrection& planned, CorrectionOutcome outcome,
                        std::string_view message, const CorrectionLimits& limits,
-                       CorrectionClock::time_point now) {
+                       CorrectionClock::time_point now,
+                       const std::vector<std::string>& passed_versions) {
   switch (outcome) {
     case CorrectionOutcome::kApplied:
       for (size_t i : planned.drifts) {
@@ -146,7 +147,9 @@ void record_correction(DriftReport& report, CorrectionHistory& history,
         ++rounds.count;
         rounds.last = now;
       }
-      history.corrected_version[planned.object] = planned.live_version;
+      history.corrected_versions[planned.object] = {planned.live_version};
+      history.corrected_versions[planned.object].insert(passed_versions.begin(),
+                                                        passed_versions.end());
       history.refusals.erase(planned.object);
       history.recent.push_back(now);
       return;

@@ -1,4 +1,5 @@
 // The Controller's desired state: Git credentials, fetch and render of an environment.
+#include "git/repo_location.h"
 #include "plumbline/controller.h"
 #include "plumbline/render.h"
 #include "plumbline/rfc3339.h"
@@ -32,6 +33,17 @@ Result<GitAuth> Controller::git_auth_for(const EnvironmentSpec& spec) {
 // Fetch and render; on failure the last good desired state stays.
 void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  if (!options_.allow_local_sources) {
+    Result<git::RepoLocation> location = git::classify_repo(spec.source.url);
+    if (location.ok() &&
+        (location->kind == git::RepoKind::kLocalPath || location->kind == git::RepoKind::kFile)) {
+      state.error =
+          "spec.source.url: local paths and file:// URLs are refused in the controller "
+          "(they read the controller's own filesystem; the installer can allow them "
+          "with --allow-local-sources)";
+      return;
+    }
+  }
   Result<GitAuth> auth = git_auth_for(spec);
   if (!auth.ok()) {
     state.error = auth.error().to_string();

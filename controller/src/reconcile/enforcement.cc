@@ -37,7 +37,10 @@ Controller::Claims Controller::claims_of(const std::string& name, const Environm
   Claims claims;
   if (!state.desired) return claims;
   std::set<ObjectRef> mine;
-  for (const Manifest& m : *state.desired) mine.insert(m.ref());
+  for (const Manifest& m : *state.desired) {
+    mine.insert(m.ref());
+    if (!enforce_allowed_in(m.ref().ns)) claims.held.insert(m.ref());
+  }
   for (const json& object : environments_->objects()) {
     std::string other = object["metadata"].value("name", "");
     if (other == name) continue;
@@ -62,6 +65,16 @@ Controller::Claims Controller::claims_of(const std::string& name, const Environm
     }
   }
   return claims;
+}
+
+// The installer's bounds on where enforce mode writes (ControllerOptions).
+bool Controller::enforce_allowed_in(const std::string& ns) const {
+  static constexpr std::string_view kSystem[] = {"kube-system", "kube-public", "kube-node-lease"};
+  bool system = ns == options_.report_namespace ||
+                std::find(std::begin(kSystem), std::end(kSystem), ns) != std::end(kSystem);
+  if (system && !options_.allow_system_namespaces) return false;
+  const std::vector<std::string>& allowed = options_.enforce_namespaces;
+  return allowed.empty() || std::find(allowed.begin(), allowed.end(), ns) != allowed.end();
 }
 
 void Controller::correct(const EnvironmentSpec& spec, EnvState& state, DriftReport& report,
@@ -121,6 +134,7 @@ bool Controller::send_correction(const EnvironmentSpec& spec, EnvState& state, D
   const std::string manager = field_manager_for(spec.name);
   const ObjectRef& ref = planned.object;
   std::string_view step = "apply";
+  std::vector<std::string> passed;  // versions our own writes went through
   auto send = [&]() -> Result<json> {
     PL_ASSIGN_OR_RETURN(ApiResource resource, client_.resource_for(ref.api_version, ref.kind));
     PL_ASSIGN_OR_RETURN(json applied, client_.apply(resource, planned.requests.apply,
@@ -130,6 +144,7 @@ bool Controller::send_correction(const EnvironmentSpec& spec, EnvState& state, D
                                                      .cancel = &cancel_}));
     if (planned.requests.removal.is_null()) return applied;
     step = "removal";
+    passed.push_back(version_of(applied));
     json removal = planned.requests.removal;
     if (!options_.dry_run) removal["metadata"]["resourceVersion"] = version_of(applied);
     return client_.patch(resource, ref.ns, ref.name, removal,
@@ -155,7 +170,7 @@ bool Controller::send_correction(const EnvironmentSpec& spec, EnvState& state, D
               " but the object did not change";
   }
   record_correction(report, state.corrections, planned, outcome, message, limits_for(spec),
-                    CorrectionClock::now());
+                    CorrectionClock::now(), passed);
   std::string_view result = outcome == CorrectionOutcome::kApplied  ? "corrected"
                             : outcome == CorrectionOutcome::kDryRun ? "would-correct"
                             : outcome == CorrectionOutcome::kFailed ? "failed"
