@@ -232,6 +232,25 @@ TEST_F(ControllerTest, AReplicaThatDoesNotLeadWritesNothing) {
   ASSERT_TRUE(WaitFor([&] { return Memory(Checkout()) == "1Gi"; })) << log_text_.str();
 }
 
+TEST_F(ControllerTest, ATerminalFailureIsNotRetriedInALoopButOnTheNextChange) {
+  api_.put(Workload("1Gi", "info"), "kubectl-edit");
+  api_.put(EnvironmentObject("prod", "report"));
+  api_.fail_next("apply driftreports",
+                 Error(ErrorCode::kPermissionDenied, "cannot apply driftreports: forbidden (403)"));
+  Start();
+  ASSERT_TRUE(WaitFor([&] { return api_.calls("apply driftreports") >= 1; }));
+  std::this_thread::sleep_for(200ms);  // a rate-limited retry would come after 5 ms
+  EXPECT_EQ(api_.calls("apply driftreports"), 1);
+  // A change to the environment's objects tries again, and this time it works.
+  ApiResource deployments = *api_.resource_for("apps/v1", "Deployment");
+  json touch = {{"metadata", {{"labels", {{"touch", "1"}}}}}};
+  ASSERT_TRUE(api_.patch(deployments, "shop", "checkout", touch, {.field_manager = "x"}).ok());
+  ASSERT_TRUE(WaitFor([&] {
+    std::optional<json> report = Report();
+    return report && report->contains("status");
+  })) << log_text_.str();
+}
+
 TEST_F(ControllerTest, EnforceWritesOnlyWhereTheInstallerAllows) {
   options_.enforce_namespaces = {"other"};
   api_.put(Workload("2Gi", "info"), "kubectl-edit");

@@ -159,11 +159,17 @@ void Controller::worker() {
       queue_.forget(*name);
     } else if (stopping_) {
       // Cut short by stop(): not a failure worth a retry or a log line.
-    } else {
+    } else if (status.error().retryable() || status.error().code() == ErrorCode::kConflict) {
       log_.error("reconcile failed", {{"environment", *name},
                                       {"error", status.error().to_string()},
                                       {"retries", queue_.failures(*name)}});
       queue_.add_rate_limited(*name);
+    } else {
+      // Terminal (refused by RBAC, invalid, a bug): the same calls would fail the same way, so
+      // no fast retry; the environment's next poll, or a change to it, tries again.
+      log_.error("reconcile failed; retried at the next poll or change",
+                 {{"environment", *name}, {"error", status.error().to_string()}});
+      queue_.forget(*name);
     }
     {
       std::lock_guard lock(mu_);
