@@ -60,6 +60,16 @@ TEST_F(KubeControllerTest, ReportFollowsGitAndSurvivesABrokenCommit) {
   json env = Get({"environment", "prod"});
   EXPECT_EQ(ConditionOf(env, "Ready", nullptr), "True") << env.dump(2);
   EXPECT_EQ(env["status"]["summary"]["drifts"], 2);
+  // kstatus: `kubectl wait` works on it, and the reason says what was found.
+  auto waited =
+      env_->Kubectl({"wait", "--for=condition=Ready", "--timeout=10s", "environment/prod"});
+  EXPECT_EQ(waited.exit_code, 0) << Describe(waited);
+  EXPECT_EQ(ConditionOf(env, "Stalled", nullptr), "False");
+  for (const json& c : env["status"]["conditions"]) {
+    if (c["type"] == "Ready") {
+      EXPECT_EQ(c["reason"], "DriftDetected") << c.dump();
+    }
+  }
 
   // 1b. A change to one workload re-evaluates that object only (no render, no full pass), and
   // the report follows it.
@@ -126,6 +136,12 @@ TEST_F(KubeControllerTest, ReportFollowsGitAndSurvivesABrokenCommit) {
   EXPECT_NE(message.find("ledger-resources.yaml:"), std::string::npos) << message;
   EXPECT_EQ(ConditionOf(env, "Stale", nullptr), "True");
   EXPECT_EQ(ConditionOf(env, "Ready", nullptr), "False");
+  EXPECT_EQ(ConditionOf(env, "Stalled", nullptr), "True");
+  for (const json& c : env["status"]["conditions"]) {
+    if (c["type"] == "Stalled") {
+      EXPECT_EQ(c["reason"], "RenderFailed") << c.dump();
+    }
+  }
   EXPECT_EQ(env["status"]["revision"], second) << "the last good revision";
   report = Get({"driftreport", "prod", "-n", "plumbline-system"});
   EXPECT_EQ(report["status"]["source"]["revision"], second);

@@ -156,7 +156,7 @@ TEST(KubeCrd, SchemasAcceptTheSamplesAndRefuseEachInvalidFixture) {
   EXPECT_EQ(json::parse(got.out)["spec"],
             json::parse(R"({"source": {"url": "https://git.example.com/ops.git",
                 "path": "envs/dev"}, "namespaces": ["shop-dev"], "interval": "1m",
-                "mode": "report", "render": {"type": "auto"},
+                "mode": "report", "render": {"type": "auto"}, "suspend": false,
                 "correction": {"maxPerMinute": 10, "maxRounds": 3}})"));
 
   // Printer columns. Environment prod gets a status as the controller would write it.
@@ -176,15 +176,15 @@ TEST(KubeCrd, SchemasAcceptTheSamplesAndRefuseEachInvalidFixture) {
   ASSERT_EQ(envs.exit_code, 0) << Describe(envs);
   std::vector<std::string> rows = Lines(envs.out);
   ASSERT_GE(rows.size(), 3u) << envs.out;
-  EXPECT_EQ(Words(rows[0]),
-            (std::vector<std::string>{"NAME", "MODE", "REVISION", "DRIFTED", "READY", "AGE"}));
+  EXPECT_EQ(Words(rows[0]), (std::vector<std::string>{"NAME", "MODE", "REVISION", "DRIFTED",
+                                                      "READY", "STATUS", "AGE"}));
   auto prod = env->Kubectl({"get", "env", "prod", "--no-headers"});  // the short name
   ASSERT_EQ(prod.exit_code, 0) << Describe(prod);
   std::vector<std::string> cells = Words(prod.out);
-  ASSERT_EQ(cells.size(), 6u) << prod.out;
-  EXPECT_EQ(std::vector<std::string>(cells.begin(), cells.begin() + 5),
+  ASSERT_EQ(cells.size(), 7u) << prod.out;
+  EXPECT_EQ(std::vector<std::string>(cells.begin(), cells.begin() + 6),
             (std::vector<std::string>{"prod", "report", "d4799f44a2ae5f3bbace7df0029a2b66b1abc1aa",
-                                      "2", "True"}));
+                                      "2", "True", "Synced"}));
 
   auto policies = env->Kubectl({"get", "consistencypolicies", "prod-baseline"});
   ASSERT_EQ(policies.exit_code, 0) << Describe(policies);

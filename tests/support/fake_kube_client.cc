@@ -287,6 +287,10 @@ json FakeKubeClient::put(json object, const std::string& manager) {
   std::lock_guard lock(mu_);
   ObjectRef ref = ObjectRef::of(object);
   bool exists = objects_.count(ref) > 0;
+  // As with a status subresource: a write of the object keeps the status it has.
+  if (exists && !object.contains("status") && objects_[ref].object.contains("status")) {
+    object["status"] = objects_[ref].object["status"];
+  }
   Stored stored;
   stored.entries.push_back({manager, "Update", "", fields_of(object), now_text()});
   object["metadata"].erase("managedFields");

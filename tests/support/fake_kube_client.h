@@ -36,7 +36,8 @@ class FakeKubeClient : public KubeClient {
   FakeKubeClient();
 
   // Creates or replaces an object as an Update by `manager` owning all of it (how objects
-  // appear before a test starts). Returns it as stored.
+  // appear before a test starts; a replacement without `status` keeps the stored one).
+  // Returns it as stored.
   json put(json object, const std::string& manager = "kubectl");
   void remove(const ObjectRef& ref);
   std::optional<json> object(const ObjectRef& ref) const;

@@ -251,6 +251,47 @@ TEST_F(ControllerTest, ATerminalFailureIsNotRetriedInALoopButOnTheNextChange) {
   })) << log_text_.str();
 }
 
+std::string Reason(const json& object, const std::string& type) {
+  if (!object.contains("status")) return "<no status>";
+  for (const json& c : object["status"].value("conditions", json::array())) {
+    if (c["type"] == type)
+      return c["status"].get<std::string>() + "/" + c["reason"].get<std::string>();
+  }
+  return "<none>";
+}
+
+TEST_F(ControllerTest, ConditionsFollowKstatusAndSuspendStopsEverything) {
+  api_.put(Workload("2Gi", "info"), "kubectl-edit");
+  json environment = EnvironmentObject("prod", "report");
+  environment["spec"]["suspend"] = true;
+  api_.put(environment);
+  const ObjectRef ref{"plumbline.dev/v1alpha1", "Environment", "", "prod"};
+  Start();
+  ASSERT_TRUE(WaitFor([&] { return api_.object(ref)->contains("status"); })) << log_text_.str();
+  EXPECT_EQ(Reason(*api_.object(ref), "Reconciling"), "False/Suspended");
+  EXPECT_EQ(git_.opens, 0);
+  EXPECT_FALSE(Report().has_value());
+
+  // Resumed: fetched, reported; Ready says what it found.
+  environment["spec"]["suspend"] = false;
+  environment["metadata"]["generation"] = 2;
+  api_.put(environment);
+  ASSERT_TRUE(WaitFor([&] { return Reason(*api_.object(ref), "Ready") == "True/DriftDetected"; }))
+      << api_.object(ref)->dump(2);
+  json status = (*api_.object(ref))["status"];
+  EXPECT_EQ(Reason(*api_.object(ref), "Reconciling"), "False/Idle");
+  EXPECT_EQ(Reason(*api_.object(ref), "Stalled"), "False/Progressing");
+  EXPECT_EQ(git_.opens, 1);
+
+  // The reconcile-now annotation fetches at once, though the interval is an hour.
+  environment["metadata"]["annotations"] = {{"plumbline.dev/reconcile-requested-at", "now-1"}};
+  api_.put(environment);
+  ASSERT_TRUE(WaitFor([&] {
+    return (*api_.object(ref))["status"].value("lastHandledReconcileAt", "") == "now-1";
+  })) << log_text_.str();
+  EXPECT_EQ(git_.opens, 2);
+}
+
 TEST_F(ControllerTest, EnforceWritesOnlyWhereTheInstallerAllows) {
   options_.enforce_namespaces = {"other"};
   api_.put(Workload("2Gi", "info"), "kubectl-edit");

@@ -116,6 +116,11 @@ class Controller {
     std::string evaluated_policies;  // fingerprint of the policies it was built with
     ReportSource source;
     std::string error;  // the last fetch/render failure ("" when the last one worked)
+    // Why (a condition reason): InvalidSpec, SourceRefused, CredentialsFailed, FetchFailed,
+    // RenderFailed, InvalidPolicy.
+    std::string error_reason;
+    bool suspended = false;       // spec.suspend at the last reconcile
+    std::string handled_request;  // the last plumbline.dev/reconcile-requested-at handled
     std::chrono::steady_clock::time_point next_poll{};
     std::string last_sync_time;
     json report_status;       // last written DriftReport .status

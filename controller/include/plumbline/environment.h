@@ -33,11 +33,20 @@ struct EnvironmentSpec {
   std::vector<std::string> namespaces;
   std::chrono::milliseconds interval{60000};
   EnvironmentMode mode = EnvironmentMode::kReport;
+  // spec.suspend: no fetch, no report, no correction until it is false again.
+  bool suspend = false;
+  // The annotation plumbline.dev/reconcile-requested-at: a new value fetches Git at once
+  // (like Flux's reconcile.fluxcd.io/requestedAt); handled values go to
+  // status.lastHandledReconcileAt.
+  std::string reconcile_requested;
   struct Correction {
     int max_per_minute = 10;  // corrections budget of the environment
     int max_rounds = 3;       // rounds against another manager before a field is contested
   } correction;
 };
+
+inline constexpr std::string_view kReconcileRequestAnnotation =
+    "plumbline.dev/reconcile-requested-at";
 
 Result<EnvironmentSpec> parse_environment(const json& object);
 

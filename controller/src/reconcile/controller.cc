@@ -214,6 +214,7 @@ Status Controller::reconcile(const std::string& name) {
   Result<EnvironmentSpec> spec = parse_environment(*object);
   if (!spec.ok()) {
     state.error = spec.error().to_string();
+    state.error_reason = "InvalidSpec";
     log_.error("invalid Environment", {{"environment", name}, {"error", state.error}});
     return write_environment_status(name, state, generation, nullptr);
   }
@@ -222,10 +223,19 @@ Status Controller::reconcile(const std::string& name) {
     state.spec = *spec;
   }
 
+  state.suspended = spec->suspend;
+  if (spec->suspend) {
+    log_.info("suspended", {{"environment", name}});
+    return write_environment_status(name, state, generation, nullptr);
+  }
+
   Clock::time_point now = Clock::now();
   bool spec_changed = state.synced_generation != spec->generation;
-  if (!state.desired || spec_changed || now >= state.next_poll) {
+  // plumbline.dev/reconcile-requested-at with a new value: fetch now, whatever the interval.
+  bool requested = spec->reconcile_requested != state.handled_request;
+  if (!state.desired || spec_changed || requested || now >= state.next_poll) {
     load_desired(*spec, state);
+    state.handled_request = spec->reconcile_requested;
     state.next_poll = now + spec->interval;
     queue_.add_after(name, spec->interval);
   }
@@ -259,6 +269,7 @@ Status Controller::reconcile(const std::string& name) {
   raise_events(state, report);
   if (!policy_errors.empty()) {
     state.error = "invalid ConsistencyPolicy: " + policy_errors;
+    state.error_reason = "InvalidPolicy";
   }
   return write_environment_status(name, state, generation, &report);
 }

@@ -37,6 +37,7 @@ void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
     Result<git::RepoLocation> location = git::classify_repo(spec.source.url);
     if (location.ok() &&
         (location->kind == git::RepoKind::kLocalPath || location->kind == git::RepoKind::kFile)) {
+      state.error_reason = "SourceRefused";
       state.error =
           "spec.source.url: local paths and file:// URLs are refused in the controller "
           "(they read the controller's own filesystem; the installer can allow them "
@@ -46,6 +47,7 @@ void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
   }
   Result<GitAuth> auth = git_auth_for(spec);
   if (!auth.ok()) {
+    state.error_reason = "CredentialsFailed";
     state.error = auth.error().to_string();
     return;
   }
@@ -59,6 +61,7 @@ void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
   if (hooks_.on_git_fetch) hooks_.on_git_fetch(spec.name, seconds_since(start), snapshot.ok());
   if (!snapshot.ok()) {
     // Git errors usually name the URL already.
+    state.error_reason = "FetchFailed";
     state.error = snapshot.error().where() == spec.source.url
                       ? "fetching " + snapshot.error().to_string()
                       : "fetching " + spec.source.url + ": " + snapshot.error().to_string();
@@ -67,12 +70,14 @@ void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
   if (state.desired && snapshot->revision == state.source.revision &&
       state.synced_generation == spec.generation) {
     state.error.clear();
+    state.error_reason.clear();
     return;  // same commit, same spec: nothing to render
   }
   auto mode = parse_render_mode(spec.render);
   Result<ManifestSet> rendered =
       render(*snapshot->tree, spec.source.path, {.mode = mode.value_or(RenderMode::kAuto)});
   if (!rendered.ok()) {
+    state.error_reason = "RenderFailed";
     state.error = "rendering " + spec.source.path + " at " + snapshot->revision.substr(0, 12) +
                   ": " + rendered.error().to_string();
     return;

@@ -125,6 +125,19 @@ Result<EnvironmentSpec> parse_environment(const json& object) {
     return invalid_input("spec.mode must be report or enforce, got '" + mode + "'", where);
   }
 
+  if (spec.contains("suspend")) {
+    if (!spec["suspend"].is_boolean())
+      return invalid_input("spec.suspend must be a boolean", where);
+    env.suspend = spec["suspend"].get<bool>();
+  }
+  if (metadata.contains("annotations") && metadata["annotations"].is_object()) {
+    const json& annotations = metadata["annotations"];
+    auto request = annotations.find(std::string(kReconcileRequestAnnotation));
+    if (request != annotations.end() && request->is_string()) {
+      env.reconcile_requested = request->get<std::string>();
+    }
+  }
+
   if (spec.contains("correction")) {
     const json& c = spec["correction"];
     PL_ASSIGN_OR_RETURN(env.correction.max_per_minute,

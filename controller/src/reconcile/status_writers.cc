@@ -1,5 +1,6 @@
 // The Controller's writers of what it found: the DriftReport status, the Environment status
 // and Events — each written only when it changed.
+#include <algorithm>
 #include <chrono>
 
 #include "plumbline/controller.h"
@@ -46,6 +47,29 @@ json condition(const json& previous, const std::string& type, bool status,
 }
 
 // A status without its timestamps, to decide whether anything changed.
+// Ready's reason once reconciled: what the last report says.
+std::string ready_reason(const DriftReport* report) {
+  if (report == nullptr) return "Reconciled";
+  bool open = false, corrected = false;
+  for (const Drift& d : report->drifts) {
+    if (d.action == Action::kCorrected) corrected = true;
+    if (d.action != Action::kIgnored && d.action != Action::kCorrected) open = true;
+  }
+  return open ? "DriftDetected" : corrected ? "Corrected" : "Consistent";
+}
+
+std::string ready_message(const std::string& revision, const DriftReport* report) {
+  std::string message = "reconciled at " + revision.substr(0, 12);
+  if (report != nullptr) {
+    size_t open = std::count_if(report->drifts.begin(), report->drifts.end(), [](const Drift& d) {
+      return d.action != Action::kIgnored && d.action != Action::kCorrected;
+    });
+    message += ": " + std::to_string(open) + " open drift(s), " +
+               std::to_string(report->violations.size()) + " violation(s)";
+  }
+  return message;
+}
+
 json without_times(json status) {
   if (!status.is_object()) return status;
   status.erase("lastSyncTime");
@@ -187,19 +211,32 @@ Status Controller::write_environment_status(const std::string& name, EnvState& s
                          {"drifts", drifts},
                          {"violations", report->violations.size()}};
   }
+  if (!state.handled_request.empty()) status["lastHandledReconcileAt"] = state.handled_request;
+  // kstatus (Ready, Reconciling, Stalled) for Flux health checks and `kubectl wait`; Stale and
+  // Degraded stay for readers of earlier versions.
+  const std::string failure = failing ? state.error_reason : "";
   json conditions = json::array();
-  conditions.push_back(condition(previous, "Ready", loaded && !failing,
-                                 loaded && !failing ? "Reconciled"
-                                 : loaded           ? "Stale"
-                                                    : "DesiredStateNotLoaded",
-                                 failing ? state.error : "", generation));
+  conditions.push_back(
+      condition(previous, "Ready", loaded && !failing,
+                failing   ? failure
+                : !loaded ? "DesiredStateNotLoaded"
+                          : ready_reason(report),
+                failing ? state.error : ready_message(state.source.revision, report), generation));
+  conditions.push_back(condition(previous, "Reconciling", false,
+                                 state.suspended ? "Suspended" : "Idle",
+                                 state.suspended ? "spec.suspend is true: nothing is fetched, "
+                                                   "reported or corrected"
+                                                 : "",
+                                 generation));
+  conditions.push_back(condition(previous, "Stalled", failing, failing ? failure : "Progressing",
+                                 state.error, generation));
   conditions.push_back(condition(
       previous, "Stale", loaded && failing, loaded && failing ? "LastGoodRevision" : "UpToDate",
       loaded && failing
           ? "reporting against " + state.source.revision.substr(0, 12) + " until the error is fixed"
           : "",
       generation));
-  conditions.push_back(condition(previous, "Degraded", failing, failing ? "Error" : "AsExpected",
+  conditions.push_back(condition(previous, "Degraded", failing, failing ? failure : "AsExpected",
                                  state.error, generation));
   status["conditions"] = conditions;
   if (without_times(status) == without_times(previous) && previous.is_object()) return {};
