@@ -292,6 +292,31 @@ TEST_F(ControllerTest, ConditionsFollowKstatusAndSuspendStopsEverything) {
   EXPECT_EQ(git_.opens, 2);
 }
 
+// A Git that never answers (a server that accepts and goes silent) until released.
+class SilentGit : public MemoryGit {
+ public:
+  Result<GitSnapshot> open(const GitSourceOptions& options) override {
+    while (!released) std::this_thread::sleep_for(2ms);
+    return MemoryGit::open(options);
+  }
+  std::atomic<bool> released{false};
+};
+
+TEST_F(ControllerTest, HealthzFailsWhenAReconcileIsStuck) {
+  SilentGit git;
+  options_.stuck_after = std::chrono::seconds(1);
+  api_.put(EnvironmentObject("prod", "report"));
+  Controller controller(api_, git, options_, log_);
+  ASSERT_TRUE(controller.start().ok());
+  EXPECT_TRUE(controller.healthy().ok());
+  ASSERT_TRUE(WaitFor([&] { return !controller.healthy().ok(); }, 5s));
+  EXPECT_EQ(controller.healthy().error().message().substr(0, 46),
+            "the reconcile of Environment prod has run for ");
+  git.released = true;
+  ASSERT_TRUE(WaitFor([&] { return controller.healthy().ok(); }, 5s));
+  controller.stop();
+}
+
 TEST_F(ControllerTest, EnforceWritesOnlyWhereTheInstallerAllows) {
   options_.enforce_namespaces = {"other"};
   api_.put(Workload("2Gi", "info"), "kubectl-edit");

@@ -65,6 +65,7 @@ struct ControllerOptions {
   bool allow_system_namespaces = false;
   bool allow_local_sources = false;
   WorkQueueOptions queue;
+  std::chrono::seconds stuck_after{600};
 };
 
 // What the controller tells its observers (metrics); all optional.
@@ -98,6 +99,10 @@ class Controller {
 
   // Caches synced and every Environment known at that point reconciled once.
   bool ready() const;
+  // For /healthz: an error when one reconcile has run longer than options.stuck_after (a hung
+  // call or a runaway render), so the kubelet restarts the pod instead of every Environment
+  // waiting behind it.
+  Status healthy() const;
   // Re-evaluates every environment now (a new leader takes over).
   void resync() { enqueue_all(); }
   size_t queue_depth() const { return queue_.depth(); }
@@ -179,7 +184,10 @@ class Controller {
   std::atomic<bool> caches_synced_{false};
   std::vector<std::thread> threads_;
   std::atomic<bool> stopping_{false};
-  Cancellation cancel_;  // fired by stop(): API calls and Git fetches in flight end early
+  // When the reconcile in progress started (0: idle), and of which environment.
+  std::atomic<std::chrono::steady_clock::rep> busy_since_{0};
+  std::string busy_with_;  // guarded by mu_
+  Cancellation cancel_;    // fired by stop(): API calls and Git fetches in flight end early
 };
 
 }  // namespace plumbline

@@ -146,7 +146,7 @@ Result<int> run_controller(const CliOptions& o, std::ostream& err) {
   PL_ASSIGN_OR_RETURN(
       std::unique_ptr<HttpServer> server,
       HttpServer::start(o.listen, {.metrics = scrape,
-                                   .healthz = [] { return Status(); },
+                                   .healthz = [&controller] { return controller.healthy(); },
                                    .readyz = [&controller]() -> Status {
                                      if (controller.ready()) return {};
                                      return Error(ErrorCode::kUnavailable,

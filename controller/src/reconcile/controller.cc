@@ -105,6 +105,18 @@ void Controller::stop() {
   }
 }
 
+Status Controller::healthy() const {
+  Clock::rep since = busy_since_;
+  if (since == 0) return {};
+  auto busy = Clock::now() - Clock::time_point(Clock::duration(since));
+  if (busy < options_.stuck_after) return {};
+  std::lock_guard lock(mu_);
+  return Error(ErrorCode::kUnavailable,
+               "the reconcile of Environment " + busy_with_ + " has run for " +
+                   std::to_string(std::chrono::duration_cast<std::chrono::seconds>(busy).count()) +
+                   " s (limit " + std::to_string(options_.stuck_after.count()) + " s)");
+}
+
 bool Controller::ready() const {
   if (!caches_synced_) return false;
   std::lock_guard lock(mu_);
@@ -146,6 +158,11 @@ void Controller::on_workload_changes(const std::vector<LiveStore::Change>& chang
 void Controller::worker() {
   while (std::optional<std::string> name = queue_.get()) {
     Clock::time_point start = Clock::now();
+    {
+      std::lock_guard lock(mu_);
+      busy_with_ = *name;
+    }
+    busy_since_ = start.time_since_epoch().count();
     Status status;
     try {
       status = reconcile(*name);
@@ -154,6 +171,7 @@ void Controller::worker() {
       // this round, is retried with backoff, and the log says what happened.
       status = Error(ErrorCode::kInternal, std::string("reconcile threw: ") + e.what(), *name);
     }
+    busy_since_ = 0;
     if (hooks_.on_reconcile) hooks_.on_reconcile(*name, seconds_since(start), status.ok());
     if (status.ok()) {
       queue_.forget(*name);
