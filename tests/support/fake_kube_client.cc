@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
 
 #include "plumbline/path.h"
 
@@ -251,6 +252,21 @@ Result<bool> FakeKubeClient::begin(const std::string& verb, const ApiResource& r
   return true;
 }
 
+Status FakeKubeClient::fault(const std::string& verb, const Cancellation* cancel) {
+  if (unavailable) return Error(ErrorCode::kUnavailable, "connection refused");
+  if (silent && cancel != nullptr) {
+    ++hung;
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!cancel->cancelled() && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return Error(ErrorCode::kCancelled, "cancelled");
+  }
+  bool write = verb == "create" || verb == "update" || verb == "apply" || verb == "patch";
+  if (write && before_write) before_write(verb);
+  return {};
+}
+
 std::string FakeKubeClient::key_of(const ApiResource& resource) const {
   return group_kind(resource.api_version(), resource.kind);
 }
@@ -360,7 +376,8 @@ Result<ApiResource> FakeKubeClient::resource_for(std::string_view api_version,
 }
 
 Result<std::string> FakeKubeClient::get(const ApiResource& resource, std::string_view ns,
-                                        std::string_view name, const Cancellation*) {
+                                        std::string_view name, const Cancellation* cancel) {
+  PL_RETURN_IF_ERROR(fault("get", cancel));
   std::lock_guard lock(mu_);
   PL_RETURN_IF_ERROR(begin("get", resource));
   ObjectRef ref{resource.api_version(), resource.kind, std::string(ns), std::string(name)};
@@ -370,7 +387,8 @@ Result<std::string> FakeKubeClient::get(const ApiResource& resource, std::string
 }
 
 Result<std::string> FakeKubeClient::list(const ApiResource& resource, std::string_view ns,
-                                         const ListOptions& options, const Cancellation*) {
+                                         const ListOptions& options, const Cancellation* cancel) {
+  PL_RETURN_IF_ERROR(fault("list", cancel));
   std::lock_guard lock(mu_);
   PL_RETURN_IF_ERROR(begin("list", resource));
   json items = json::array();
@@ -393,6 +411,7 @@ Status FakeKubeClient::watch(const ApiResource& resource, std::string_view ns,
                              const WatchOptions& options,
                              const std::function<bool(std::string& line)>& on_event,
                              const Cancellation& cancel) {
+  PL_RETURN_IF_ERROR(fault("watch", nullptr));
   std::unique_lock lock(mu_);
   PL_RETURN_IF_ERROR(begin("watch", resource));
   long from = options.resource_version.empty() ? version_ : std::stol(options.resource_version);
@@ -417,6 +436,7 @@ Status FakeKubeClient::watch(const ApiResource& resource, std::string_view ns,
 
 Result<json> FakeKubeClient::apply(const ApiResource& resource, const json& config,
                                    const ApplyOptions& options) {
+  PL_RETURN_IF_ERROR(fault("apply", options.cancel));
   std::lock_guard lock(mu_);
   PL_RETURN_IF_ERROR(begin("apply", resource));
   writes_["apply " + resource.resource].push_back(config);
@@ -487,6 +507,7 @@ Result<json> FakeKubeClient::apply(const ApiResource& resource, const json& conf
 Result<json> FakeKubeClient::patch(const ApiResource& resource, std::string_view ns,
                                    std::string_view name, const json& body,
                                    const PatchOptions& options) {
+  PL_RETURN_IF_ERROR(fault("patch", options.cancel));
   std::lock_guard lock(mu_);
   PL_RETURN_IF_ERROR(begin("patch", resource));
   writes_["patch " + resource.resource].push_back(body);
@@ -536,7 +557,8 @@ Result<json> FakeKubeClient::patch(const ApiResource& resource, std::string_view
 }
 
 Result<json> FakeKubeClient::create(const ApiResource& resource, std::string_view ns,
-                                    const json& object, const Cancellation*) {
+                                    const json& object, const Cancellation* cancel) {
+  PL_RETURN_IF_ERROR(fault("create", cancel));
   std::lock_guard lock(mu_);
   PL_RETURN_IF_ERROR(begin("create", resource));
   writes_["create " + resource.resource].push_back(object);
@@ -553,7 +575,8 @@ Result<json> FakeKubeClient::create(const ApiResource& resource, std::string_vie
 }
 
 Result<json> FakeKubeClient::update(const ApiResource& resource, const json& object,
-                                    const Cancellation*) {
+                                    const Cancellation* cancel) {
+  PL_RETURN_IF_ERROR(fault("update", cancel));
   std::lock_guard lock(mu_);
   PL_RETURN_IF_ERROR(begin("update", resource));
   writes_["update " + resource.resource].push_back(object);
@@ -575,7 +598,8 @@ Result<json> FakeKubeClient::update(const ApiResource& resource, const json& obj
 }
 
 Result<json> FakeKubeClient::update_status(const ApiResource& resource, const json& object,
-                                           const Cancellation*) {
+                                           const Cancellation* cancel) {
+  PL_RETURN_IF_ERROR(fault("update", cancel));
   std::lock_guard lock(mu_);
   PL_RETURN_IF_ERROR(begin("update", resource));
   ObjectRef ref = ObjectRef::of(object);

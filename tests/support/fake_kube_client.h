@@ -18,8 +18,10 @@
 //   EXPECT_EQ(api.calls("apply"), 1);
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -49,6 +51,15 @@ class FakeKubeClient : public KubeClient {
   // The bodies of the writes of "verb resource" ("apply deployments", "patch deployments",
   // "create events", "update leases"), in order.
   std::vector<json> writes(const std::string& verb) const;
+
+  // Faults. `unavailable`: every call fails as if the server were down. `silent`: calls given
+  // a Cancellation hang until it fires (at most 30 s), like a server that accepts and says
+  // nothing; `hung` counts them. `before_write` runs (unlocked) before each create, update,
+  // apply and patch is applied, so a test can write in between.
+  std::atomic<bool> unavailable{false};
+  std::atomic<bool> silent{false};
+  std::atomic<int> hung{0};
+  std::function<void(const std::string& verb)> before_write;
 
   Result<ApiResource> resource_for(std::string_view api_version, std::string_view kind) override;
   Result<std::string> get(const ApiResource& resource, std::string_view ns, std::string_view name,
@@ -95,6 +106,8 @@ class FakeKubeClient : public KubeClient {
 
   // Everything below runs with mu_ held.
   Result<bool> begin(const std::string& verb, const ApiResource& resource);
+  // Before mu_ is taken: the faults above.
+  Status fault(const std::string& verb, const Cancellation* cancel);
   json render(const Stored& stored) const;
   void store(const ObjectRef& ref, Stored stored, const std::string& type);
   std::string key_of(const ApiResource& resource) const;

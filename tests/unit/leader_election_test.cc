@@ -1,5 +1,5 @@
-// LeaderElector against an in-memory Lease (resourceVersion increments, 409 on a stale PUT or a
-// second create) and fake clocks. The real apiserver runs the same paths in
+// LeaderElector against the shared in-memory API server (resourceVersion increments, 409 on a
+// stale PUT or a second create) and fake clocks. The real apiserver runs the same paths in
 // tests/integration/kube_leader_test.cc.
 #include "plumbline/leader_election.h"
 
@@ -10,116 +10,43 @@
 #include <optional>
 #include <thread>
 
+#include "support/fake_kube_client.h"
+
 namespace plumbline {
 namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-class FakeLeaseClient : public KubeClient {
+// The shared fake API server, with the Lease helpers these tests read.
+class FakeLeaseClient : public testing::FakeKubeClient {
  public:
-  // Runs (unlocked) before a create or an update is applied: lets a test write in between.
+  // Run (unlocked) before a create or an update is applied: lets a test write in between.
   std::function<void()> before_create, before_update;
-  std::atomic<bool> fail_all{false};
-  // Calls given a Cancellation hang like a silent apiserver until it fires (at most 30 s).
-  std::atomic<bool> hang{false};
-  std::atomic<int> hung{0};
 
-  std::optional<json> lease() {
-    std::lock_guard lock(mu_);
-    return lease_;
+  FakeLeaseClient() {
+    before_write = [this](const std::string& verb) {
+      if (verb == "create" && before_create) before_create();
+      if (verb == "update" && before_update) before_update();
+    };
   }
-  json spec() {
-    std::lock_guard lock(mu_);
-    return lease_ ? (*lease_)["spec"] : json();
+  std::optional<json> lease() const {
+    return object({"coordination.k8s.io/v1", "Lease", "ns", "plumbline-controller"});
+  }
+  json spec() const {
+    std::optional<json> l = lease();
+    return l ? (*l)["spec"] : json();
   }
   // Another writer: replaces the spec (bumping resourceVersion), or creates the Lease.
   void write_spec(const json& spec) {
-    std::lock_guard lock(mu_);
-    if (!lease_)
-      lease_ = json{{"metadata", {{"name", "plumbline-controller"}, {"namespace", "ns"}}}};
-    (*lease_)["spec"] = spec;
-    (*lease_)["metadata"]["resourceVersion"] = std::to_string(++rv_);
+    json l = lease().value_or(
+        json{{"apiVersion", "coordination.k8s.io/v1"},
+             {"kind", "Lease"},
+             {"metadata", {{"name", "plumbline-controller"}, {"namespace", "ns"}}}});
+    l["spec"] = spec;
+    put(l, "another-replica");
   }
-  int updates() const { return updates_.load(); }
-
-  Result<ApiResource> resource_for(std::string_view api_version, std::string_view kind) override {
-    if (api_version != "coordination.k8s.io/v1" || kind != "Lease") return not_found("kind");
-    return ApiResource{.group = "coordination.k8s.io",
-                       .version = "v1",
-                       .kind = "Lease",
-                       .resource = "leases",
-                       .namespaced = true};
-  }
-  Result<std::string> get(const ApiResource&, std::string_view ns, std::string_view name,
-                          const Cancellation* cancel) override {
-    if (fail_all) return Error(ErrorCode::kUnavailable, "connection refused");
-    if (hang && cancel != nullptr) return Hang(*cancel);
-    std::lock_guard lock(mu_);
-    if (ns != "ns" || name != "plumbline-controller" || !lease_) {
-      return not_found("leases \"" + std::string(name) + "\" not found");
-    }
-    return lease_->dump();
-  }
-  Result<std::string> list(const ApiResource&, std::string_view, const ListOptions&,
-                           const Cancellation*) override {
-    return not_found("unused");
-  }
-  Status watch(const ApiResource&, std::string_view, const WatchOptions&,
-               const std::function<bool(std::string&)>&, const Cancellation&) override {
-    return not_found("unused");
-  }
-  Result<json> apply(const ApiResource&, const json&, const ApplyOptions&) override {
-    return not_found("unused");
-  }
-  Result<json> patch(const ApiResource&, std::string_view, std::string_view, const json&,
-                     const PatchOptions&) override {
-    return not_found("unused");
-  }
-  Result<json> create(const ApiResource&, std::string_view ns, const json& object,
-                      const Cancellation*) override {
-    if (fail_all) return Error(ErrorCode::kUnavailable, "connection refused");
-    if (before_create) before_create();
-    std::lock_guard lock(mu_);
-    if (lease_)
-      return Error(ErrorCode::kConflict, "leases \"plumbline-controller\" already exists");
-    EXPECT_EQ(ns, "ns");
-    lease_ = object;
-    (*lease_)["metadata"]["resourceVersion"] = std::to_string(++rv_);
-    return *lease_;
-  }
-  Result<json> update(const ApiResource&, const json& object, const Cancellation*) override {
-    if (fail_all) return Error(ErrorCode::kUnavailable, "connection refused");
-    if (before_update) before_update();
-    std::lock_guard lock(mu_);
-    if (!lease_) return not_found("gone");
-    if (object["metadata"].value("resourceVersion", "") !=
-        (*lease_)["metadata"].value("resourceVersion", "")) {
-      return Error(ErrorCode::kConflict, "the object has been modified");
-    }
-    lease_ = object;
-    (*lease_)["metadata"]["resourceVersion"] = std::to_string(++rv_);
-    ++updates_;
-    return *lease_;
-  }
-  Result<json> update_status(const ApiResource&, const json&, const Cancellation*) override {
-    return not_found("unused");
-  }
-  std::vector<ApiCallCount> call_counts() const override { return {}; }
-
- private:
-  Error Hang(const Cancellation& cancel) {
-    ++hung;
-    auto until = std::chrono::steady_clock::now() + seconds(30);
-    while (!cancel.cancelled() && std::chrono::steady_clock::now() < until) {
-      std::this_thread::sleep_for(milliseconds(5));
-    }
-    return Error(ErrorCode::kCancelled, "cancelled");
-  }
-  std::mutex mu_;
-  std::optional<json> lease_;
-  long rv_ = 0;
-  std::atomic<int> updates_{0};
+  int updates() const { return calls("update leases"); }
 };
 
 // A steady and a wall clock the test moves by hand.
@@ -211,13 +138,15 @@ TEST(LeaderElection, RenewKeepsAcquireTimeAndTransitions) {
   LeaderElector a(client, Config("a"), {}, clocks.steady(), clocks.wall());
   ASSERT_TRUE(*a.try_acquire_or_renew());
   clocks.advance(milliseconds(2000));
+  const std::string created = client.lease()->at("metadata")["resourceVersion"];
   auto step = a.try_acquire_or_renew();
   ASSERT_TRUE(step.ok() && *step);
   json spec = client.spec();
   EXPECT_EQ(spec["renewTime"], "2026-11-23T12:00:02.000000Z");
   EXPECT_EQ(spec["acquireTime"], "2026-11-23T12:00:00.000000Z");
   EXPECT_EQ(spec["leaseTransitions"], 0);
-  EXPECT_EQ(client.lease()->at("metadata")["resourceVersion"], "2");
+  EXPECT_EQ(std::stol(client.lease()->at("metadata")["resourceVersion"].get<std::string>()),
+            std::stol(created) + 1);
 }
 
 TEST(LeaderElection, DoesNotTakeAFreshLeaseAndTakesOverOnlyAfterNoChangeForTheDuration) {
@@ -338,7 +267,7 @@ TEST(LeaderElection, ConflictOnUpdateRereads) {
 
 TEST(LeaderElection, ErrorsAreReturnedWithTheLease) {
   FakeLeaseClient client;
-  client.fail_all = true;
+  client.unavailable = true;
   LeaderElector a(client, Config("a"));
   auto step = a.try_acquire_or_renew();
   ASSERT_FALSE(step.ok());
@@ -368,7 +297,7 @@ TEST(LeaderElection, LosesLeadershipWhenRenewingFailsPastTheDeadline) {
   EXPECT_EQ(started, 1);
   ASSERT_TRUE(WaitFor([&] { return client.updates() >= 3; }));  // renewing
 
-  client.fail_all = true;
+  client.unavailable = true;
   std::this_thread::sleep_for(milliseconds(30));  // a renewal attempt or more fails
   clocks.advance(milliseconds(9000));
   std::this_thread::sleep_for(milliseconds(50));
@@ -380,7 +309,7 @@ TEST(LeaderElection, LosesLeadershipWhenRenewingFailsPastTheDeadline) {
   EXPECT_FALSE(a.is_leader());
 
   // The API comes back: a is a candidate again and re-acquires its own lease.
-  client.fail_all = false;
+  client.unavailable = false;
   ASSERT_TRUE(WaitFor([&] { return a.is_leader(); }));
   EXPECT_EQ(started, 2);
   a.stop();
@@ -412,7 +341,7 @@ TEST(LeaderElection, StopReleasesTheLease) {
 TEST(LeaderElection, StopDoesNotWaitForAHangingCall) {
   FakeLeaseClient client;
   FakeClocks clocks;
-  client.hang = true;
+  client.silent = true;
   LeaderElector a(client, LoopConfig("a"), {}, clocks.steady(), clocks.wall());
   ASSERT_TRUE(a.start().ok());
   ASSERT_TRUE(WaitFor([&] { return client.hung > 0; }));
