@@ -318,17 +318,29 @@ TEST_F(ControllerTest, HealthzFailsWhenAReconcileIsStuck) {
 }
 
 TEST_F(ControllerTest, EnforceWritesOnlyWhereTheInstallerAllows) {
-  options_.enforce_namespaces = {"other"};
-  api_.put(Workload("2Gi", "info"), "kubectl-edit");
-  api_.put(EnvironmentObject("prod"));
-  Start();
-  ASSERT_TRUE(WaitFor([&] {
-    std::optional<json> report = Report();
-    return report && report->contains("status") && !(*report)["status"]["drifts"].empty();
-  })) << log_text_.str();
-  std::this_thread::sleep_for(50ms);
-  EXPECT_EQ((*Report())["status"]["drifts"][0]["action"], "report");
-  EXPECT_EQ(api_.calls("apply deployments"), 0);
+  for (bool no_enforce : {false, true}) {
+    SCOPED_TRACE(no_enforce ? "--no-enforce" : "--enforce-namespaces other");
+    FakeKubeClient api;
+    ControllerOptions options = options_;
+    if (no_enforce) {
+      options.enforce_allowed = false;
+    } else {
+      options.enforce_namespaces = {"other"};
+    }
+    api.put(Workload("2Gi", "info"), "kubectl-edit");
+    api.put(EnvironmentObject("prod"));
+    Controller controller(api, git_, options, log_);
+    ASSERT_TRUE(controller.start().ok());
+    const ObjectRef report{"plumbline.dev/v1alpha1", "DriftReport", "plumbline-system", "prod"};
+    ASSERT_TRUE(WaitFor([&] {
+      std::optional<json> r = api.object(report);
+      return r && r->contains("status") && !(*r)["status"]["drifts"].empty();
+    })) << log_text_.str();
+    std::this_thread::sleep_for(50ms);
+    EXPECT_EQ((*api.object(report))["status"]["drifts"][0]["action"], "report");
+    EXPECT_EQ(api.calls("apply deployments"), 0);
+    controller.stop();
+  }
 }
 
 TEST_F(ControllerTest, SystemNamespacesAreNeverCorrectedUnlessAllowed) {

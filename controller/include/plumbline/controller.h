@@ -62,6 +62,7 @@ struct ControllerOptions {
   // reported, not corrected. Local paths and file:// sources are refused unless
   // `allow_local_sources` (they would read the controller's own filesystem).
   std::vector<std::string> enforce_namespaces;
+  bool enforce_allowed = true;  // false (--no-enforce): every Environment only reports
   bool allow_system_namespaces = false;
   bool allow_local_sources = false;
   WorkQueueOptions queue;

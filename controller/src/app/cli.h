@@ -40,6 +40,7 @@ struct CliOptions {
   bool dry_run = false;
   bool leader_elect = false;  // take a coordination.k8s.io Lease; only the leader writes
   std::vector<std::string> enforce_namespaces;  // where enforce mode may write (empty: any)
+  bool enforce_allowed = true;                  // --no-enforce: every Environment only reports
   bool allow_system_namespaces = false;
   bool allow_local_sources = false;
   std::string color = "auto";  // auto | always | never

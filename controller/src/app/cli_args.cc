@@ -28,6 +28,7 @@ const std::vector<FlagSpec>& flag_specs() {
       {"dry-run", false, {"controller"}},
       {"leader-elect", false, {"controller"}},
       {"enforce-namespaces", true, {"controller"}},
+      {"no-enforce", false, {"controller"}},
       {"allow-system-namespaces", false, {"controller"}},
       {"allow-local-sources", false, {"controller"}},
       {"timeout", true, {"diff"}},
@@ -73,6 +74,8 @@ Status set_flag(CliOptions& o, const std::string& name, const std::string& value
     o.leader_elect = true;
   else if (name == "enforce-namespaces")
     o.enforce_namespaces = split_list(value);
+  else if (name == "no-enforce")
+    o.enforce_allowed = false;
   else if (name == "allow-system-namespaces")
     o.allow_system_namespaces = true;
   else if (name == "allow-local-sources")

@@ -75,6 +75,7 @@ Result<int> run_controller(const CliOptions& o, std::ostream& err) {
   options.git_auth = GitAuth::from_environment();
   options.dry_run = o.dry_run;
   options.enforce_namespaces = o.enforce_namespaces;
+  options.enforce_allowed = o.enforce_allowed;
   options.allow_system_namespaces = o.allow_system_namespaces;
   options.allow_local_sources = o.allow_local_sources;
 

@@ -77,6 +77,7 @@ Flags:
                            validated by the server with dryRun=All) and change nothing
   --enforce-namespaces NS,…  the only namespaces enforce mode may write to (default: any);
                            drift elsewhere is reported, never corrected
+  --no-enforce             no corrections at all: enforce-mode Environments only report
   --allow-system-namespaces  allow corrections in kube-system, kube-public, kube-node-lease and
                            the controller's own namespace (refused by default)
   --allow-local-sources    accept local paths and file:// in spec.source.url (refused by

@@ -69,6 +69,7 @@ Controller::Claims Controller::claims_of(const std::string& name, const Environm
 
 // The installer's bounds on where enforce mode writes (ControllerOptions).
 bool Controller::enforce_allowed_in(const std::string& ns) const {
+  if (!options_.enforce_allowed) return false;
   static constexpr std::string_view kSystem[] = {"kube-system", "kube-public", "kube-node-lease"};
   bool system = ns == options_.report_namespace ||
                 std::find(std::begin(kSystem), std::end(kSystem), ns) != std::end(kSystem);
