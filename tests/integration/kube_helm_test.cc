@@ -6,12 +6,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -251,8 +253,14 @@ TEST(HelmChartTest, RenderingsApplyToTheApiserver) {
   auto crds = env->Kubectl({"apply", "--server-side", "-f", kChart + "/crds", "-f",
                             kValues + "/servicemonitor-crd.yaml"});
   ASSERT_EQ(crds.exit_code, 0) << Describe(crds);
-  auto established =
-      env->Kubectl({"wait", "--for=condition=Established", "--timeout=60s", "crd", "--all"});
+  // kubectl wait fails at once ("accessor error") on a CRD whose status has no conditions yet.
+  KubeTestEnv::Result established;
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    established =
+        env->Kubectl({"wait", "--for=condition=Established", "--timeout=60s", "crd", "--all"});
+    if (established.exit_code == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
   ASSERT_EQ(established.exit_code, 0) << Describe(established);
 
   for (const std::string& values : kValueSets) {
