@@ -24,8 +24,8 @@ Live state:
   --live cluster     read the cluster: one LIST per kind and namespace of the rendered
                      objects (read-only: needs get/list on those kinds, nothing else)
   --kubeconfig FILE  with --live cluster (default: $KUBECONFIG, then ~/.kube/config, then
-                     the in-cluster service account); token, tokenFile and client
-                     certificates are supported, exec plugins are not
+                     the in-cluster service account); token, tokenFile, client
+                     certificates and exec credential plugins are supported
   --context NAME     the kubeconfig context (default: current-context)
   --timeout DUR      deadline of each API call, retries included (default 30s)
 

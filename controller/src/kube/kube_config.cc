@@ -399,16 +399,10 @@ Status refuse_unsupported_auth(const Entry& user) {
   auto refuse = [&](std::string_view field, const std::string& what) -> Status {
     return invalid_input(user.owner() + " uses " + what +
                              ", which plumbline does not support; plumbline supports token, "
-                             "tokenFile and client certificates (client-certificate/client-key)",
+                             "tokenFile, client certificates (client-certificate/client-key) "
+                             "and exec credential plugins",
                          user.where(field));
   };
-  if (const json* exec = user.field("exec"); exec != nullptr && is_set(*exec)) {
-    std::string command;
-    if (exec->is_object() && exec->contains("command") && (*exec)["command"].is_string()) {
-      command = " " + in_quotes((*exec)["command"].get<std::string>());
-    }
-    return refuse("exec", "an exec credential plugin" + command);
-  }
   if (const json* provider = user.field("auth-provider");
       provider != nullptr && is_set(*provider)) {
     std::string name;
@@ -467,6 +461,85 @@ Status apply_cluster(const Entry& cluster, KubeConfig& config) {
   return {};
 }
 
+std::string encode_base64(std::string_view data) {
+  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(data.data()),
+                          static_cast<int>(data.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+// users[].user.exec (client-go's ExecConfig); the cluster is already in `config`.
+Result<ExecPlugin> exec_plugin(const Entry& user, const json& exec, const KubeConfig& config) {
+  const std::string where = user.where("exec");
+  auto bad = [&](const std::string& message) -> Error {
+    return invalid_input("exec of " + user.owner() + " " + message, where);
+  };
+  if (!exec.is_object()) return bad("must be a mapping");
+  ExecPlugin plugin;
+  plugin.owner = user.owner();
+  plugin.api_version =
+      exec.value("apiVersion", json()).is_string() ? exec["apiVersion"].get<std::string>() : "";
+  if (plugin.api_version != "client.authentication.k8s.io/v1" &&
+      plugin.api_version != "client.authentication.k8s.io/v1beta1") {
+    return bad("has apiVersion " + in_quotes(plugin.api_version) +
+               "; plumbline supports client.authentication.k8s.io/v1 and v1beta1");
+  }
+  if (!exec.contains("command") || !exec["command"].is_string() ||
+      exec["command"].get<std::string>().empty())
+    return bad("has no command");
+  plugin.command = exec["command"].get<std::string>();
+  // As client-go: a command with a path separator is relative to the kubeconfig's directory.
+  if (plugin.command.find('/') != std::string::npos)
+    plugin.command = user.file->resolve_path(plugin.command);
+  if (exec.contains("args") && !exec["args"].is_null()) {
+    if (!exec["args"].is_array()) return bad("args must be a list of strings");
+    for (const json& arg : exec["args"]) {
+      if (!arg.is_string()) return bad("args must be a list of strings");
+      plugin.args.push_back(arg.get<std::string>());
+    }
+  }
+  if (exec.contains("env") && !exec["env"].is_null()) {
+    if (!exec["env"].is_array()) return bad("env must be a list of {name, value}");
+    for (const json& var : exec["env"]) {
+      if (!var.is_object() || !var.value("name", json()).is_string() ||
+          !var.value("value", json()).is_string())
+        return bad("env must be a list of {name, value}");
+      plugin.env.emplace_back(var["name"].get<std::string>(), var["value"].get<std::string>());
+    }
+  }
+  bool v1 = plugin.api_version.ends_with("/v1");
+  plugin.interactive_mode = exec.value("interactiveMode", json()).is_string()
+                                ? exec["interactiveMode"].get<std::string>()
+                                : (v1 ? "" : "IfAvailable");
+  if (plugin.interactive_mode.empty())
+    return bad("has no interactiveMode (required by client.authentication.k8s.io/v1)");
+  if (plugin.interactive_mode == "Always") {
+    return bad(
+        "has interactiveMode Always: it needs a terminal, and plumbline runs plugins without one");
+  }
+  if (plugin.interactive_mode != "Never" && plugin.interactive_mode != "IfAvailable")
+    return bad("has interactiveMode " + in_quotes(plugin.interactive_mode) +
+               " (Never, IfAvailable or Always)");
+  if (exec.contains("provideClusterInfo") && !exec["provideClusterInfo"].is_null()) {
+    if (!exec["provideClusterInfo"].is_boolean())
+      return bad("provideClusterInfo must be true or false");
+    plugin.provide_cluster_info = exec["provideClusterInfo"].get<bool>();
+  }
+  if (exec.value("installHint", json()).is_string())
+    plugin.install_hint = exec["installHint"].get<std::string>();
+  if (plugin.provide_cluster_info) {
+    json cluster = {{"server", config.server}};
+    if (!config.ca_pem.empty())
+      cluster["certificate-authority-data"] = encode_base64(config.ca_pem);
+    if (config.insecure_skip_tls_verify) cluster["insecure-skip-tls-verify"] = true;
+    if (!config.tls_server_name.empty()) cluster["tls-server-name"] = config.tls_server_name;
+    plugin.cluster = cluster.dump();
+  }
+  return plugin;
+}
+
 Status apply_user(const Entry& user, KubeConfig& config) {
   PL_RETURN_IF_ERROR(refuse_unsupported_auth(user));
   PL_ASSIGN_OR_RETURN(config.token, user.string_field("token"));
@@ -485,6 +558,14 @@ Status apply_user(const Entry& user, KubeConfig& config) {
       return invalid_input("tokenFile " + config.token_file + " of " + user.owner() + " is empty",
                            user.where("tokenFile"));
     }
+  }
+  if (const json* exec = user.field("exec"); exec != nullptr && is_set(*exec)) {
+    if (!config.token.empty() || !config.token_file.empty()) {
+      return invalid_input(user.owner() + " sets both a token and an exec plugin; set only one",
+                           user.where("exec"));
+    }
+    PL_ASSIGN_OR_RETURN(ExecPlugin plugin, exec_plugin(user, *exec, config));
+    config.exec = std::make_shared<ExecCredentialSource>(std::move(plugin));
   }
   PL_ASSIGN_OR_RETURN(config.client_cert_pem, load_pem(user, "client-certificate", true));
   PL_ASSIGN_OR_RETURN(config.client_key_pem, load_pem(user, "client-key", false));
@@ -686,6 +767,7 @@ Result<KubeConfig> load_in_cluster_config(const EnvLookup& env, const std::strin
 }
 
 Result<std::string> current_bearer_token(const KubeConfig& config) {
+  if (config.exec) return config.exec->token();
   if (config.token_file.empty()) return config.token;
   int error_number = 0;
   std::optional<std::string> text = read_file_text(config.token_file, &error_number);

@@ -1,0 +1,230 @@
+// Exec credential plugins (kubeconfig users[].user.exec), as client-go runs them: the command
+// with its args, plumbline's environment plus the plugin's env and KUBERNETES_EXEC_INFO, no
+// terminal; stdout is an ExecCredential whose status.token is the bearer token until
+// status.expirationTimestamp.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+
+#include "plumbline/kube_config.h"
+#include "plumbline/object.h"
+
+extern char** environ;
+
+namespace plumbline {
+namespace {
+
+using Clock = std::chrono::system_clock;
+
+std::string quoted(const std::string& text) { return "\"" + text + "\""; }
+
+std::string what(const ExecPlugin& plugin) {
+  return "the exec credential plugin " + quoted(plugin.command) + " of " + plugin.owner;
+}
+
+// RFC 3339 as metav1.Time writes it: 2026-12-02T15:19:01Z, fractions and offsets allowed.
+std::optional<Clock::time_point> parse_rfc3339(const std::string& text) {
+  int year, month, day, hour, minute, second, consumed = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &year, &month, &day, &hour, &minute,
+                  &second, &consumed) != 6 ||
+      consumed != 19) {
+    return std::nullopt;
+  }
+  size_t at = 19;
+  if (at < text.size() && text[at] == '.') {
+    ++at;
+    while (at < text.size() && std::isdigit(static_cast<unsigned char>(text[at]))) ++at;
+  }
+  long offset = 0;
+  std::string zone = text.substr(at);
+  if (zone != "Z" && zone != "z") {
+    int hours, minutes;
+    if (zone.size() != 6 || (zone[0] != '+' && zone[0] != '-') ||
+        std::sscanf(zone.c_str() + 1, "%2d:%2d", &hours, &minutes) != 2) {
+      return std::nullopt;
+    }
+    offset = (zone[0] == '+' ? 1 : -1) * (hours * 3600L + minutes * 60L);
+  }
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  std::time_t seconds = timegm(&tm);
+  if (seconds == static_cast<std::time_t>(-1)) return std::nullopt;
+  return Clock::from_time_t(seconds - offset);
+}
+
+// KUBERNETES_EXEC_INFO: never interactive (plumbline gives plugins no terminal).
+std::string exec_info(const ExecPlugin& plugin) {
+  json spec = {{"interactive", false}};
+  if (plugin.provide_cluster_info && !plugin.cluster.empty()) {
+    spec["cluster"] = json::parse(plugin.cluster);
+  }
+  return json{{"apiVersion", plugin.api_version}, {"kind", "ExecCredential"}, {"spec", spec}}
+      .dump();
+}
+
+std::vector<std::string> plugin_environment(const ExecPlugin& plugin) {
+  std::vector<std::pair<std::string, std::string>> added = plugin.env;
+  added.emplace_back("KUBERNETES_EXEC_INFO", exec_info(plugin));
+  std::vector<std::string> out;
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    std::string_view line(*entry);
+    std::string_view name = line.substr(0, line.find('='));
+    bool overridden = false;
+    for (const auto& [key, value] : added) overridden = overridden || key == name;
+    if (!overridden) out.emplace_back(line);
+  }
+  for (const auto& [key, value] : added) out.push_back(key + "=" + value);
+  return out;
+}
+
+struct Output {
+  int exit_status = -1;  // -1: killed after the timeout
+  std::string stdout_text;
+};
+
+Result<Output> run(const ExecPlugin& plugin) {
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    return Error(ErrorCode::kInternal,
+                 "cannot run " + what(plugin) + ": pipe: " + std::strerror(errno));
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 1);
+  std::vector<std::string> env = plugin_environment(plugin);
+  std::vector<char*> envp, argv;
+  for (std::string& entry : env) envp.push_back(entry.data());
+  envp.push_back(nullptr);
+  std::string command = plugin.command;
+  std::vector<std::string> args = plugin.args;
+  argv.push_back(command.data());
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  int spawned =
+      command.find('/') == std::string::npos
+          ? posix_spawnp(&pid, command.c_str(), &actions, nullptr, argv.data(), envp.data())
+          : posix_spawn(&pid, command.c_str(), &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  close(pipe_fds[1]);
+  if (spawned != 0) {
+    close(pipe_fds[0]);
+    std::string message = "cannot run " + what(plugin) + ": " + std::strerror(spawned);
+    if (!plugin.install_hint.empty()) message += "\n" + plugin.install_hint;
+    return Error(ErrorCode::kUnauthenticated, message);
+  }
+  Output output;
+  auto deadline = std::chrono::steady_clock::now() + plugin.timeout;
+  bool timed_out = false;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      timed_out = true;
+      break;
+    }
+    pollfd fd{pipe_fds[0], POLLIN, 0};
+    int ready = poll(&fd, 1, static_cast<int>(left.count()));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) continue;
+    char buffer[4096];
+    ssize_t n = read(pipe_fds[0], buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    output.stdout_text.append(buffer, static_cast<size_t>(n));
+    if (output.stdout_text.size() > (1u << 20)) break;  // no credential is that long
+  }
+  close(pipe_fds[0]);
+  if (timed_out) kill(pid, SIGKILL);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (timed_out) {
+    return Error(ErrorCode::kTimeout, what(plugin) + " did not finish within " +
+                                          std::to_string(plugin.timeout.count()) + " s");
+  }
+  output.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return output;
+}
+
+}  // namespace
+
+Result<std::pair<std::string, std::optional<Clock::time_point>>> run_exec_plugin(
+    const ExecPlugin& plugin) {
+  PL_ASSIGN_OR_RETURN(Output output, run(plugin));
+  if (output.exit_status != 0) {
+    return Error(ErrorCode::kUnauthenticated,
+                 what(plugin) + " failed with exit status " + std::to_string(output.exit_status));
+  }
+  json credential = json::parse(output.stdout_text, nullptr, false);
+  if (!credential.is_object()) {
+    return Error(ErrorCode::kUnauthenticated, what(plugin) + " printed no ExecCredential JSON");
+  }
+  if (credential.value("kind", "") != "ExecCredential" ||
+      credential.value("apiVersion", "") != plugin.api_version) {
+    return Error(ErrorCode::kUnauthenticated,
+                 what(plugin) + " printed " + quoted(credential.value("apiVersion", "")) + " " +
+                     quoted(credential.value("kind", "")) + ", not an ExecCredential of " +
+                     plugin.api_version);
+  }
+  const json status = credential.value("status", json::object());
+  if (!status.is_object()) {
+    return Error(ErrorCode::kUnauthenticated,
+                 what(plugin) + " printed an ExecCredential without status");
+  }
+  std::string token =
+      status.value("token", json()).is_string() ? status["token"].get<std::string>() : "";
+  if (token.empty()) {
+    bool certificate = status.contains("clientCertificateData") || status.contains("clientKeyData");
+    return Error(ErrorCode::kUnauthenticated,
+                 what(plugin) + (certificate ? " returned a client certificate, which plumbline "
+                                               "does not support from exec plugins (only tokens)"
+                                             : " returned no status.token"));
+  }
+  std::optional<Clock::time_point> expiry;
+  if (status.contains("expirationTimestamp") && !status["expirationTimestamp"].is_null()) {
+    const json& stamp = status["expirationTimestamp"];
+    expiry = stamp.is_string() ? parse_rfc3339(stamp.get<std::string>()) : std::nullopt;
+    if (!expiry) {
+      return Error(ErrorCode::kUnauthenticated, what(plugin) + " returned an expirationTimestamp " +
+                                                    stamp.dump() + " that is not RFC 3339");
+    }
+  }
+  return std::make_pair(std::move(token), expiry);
+}
+
+ExecCredentialSource::ExecCredentialSource(ExecPlugin plugin,
+                                           std::function<Clock::time_point()> now)
+    : plugin_(std::move(plugin)), now_(std::move(now)) {}
+
+Result<std::string> ExecCredentialSource::token() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!token_.empty() && (!expiry_ || now_() < *expiry_)) return token_;
+  ++runs_;
+  PL_ASSIGN_OR_RETURN(auto credential, run_exec_plugin(plugin_));
+  token_ = std::move(credential.first);
+  expiry_ = credential.second;
+  return token_;
+}
+
+int ExecCredentialSource::runs() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return runs_;
+}
+
+}  // namespace plumbline
