@@ -237,6 +237,23 @@ TEST(HelmChartTest, EnforceValuesNarrowWhatTheControllerMayPatch) {
       patch_in.insert(o["metadata"]["namespace"].get<std::string>());
     }
   EXPECT_EQ(patch_in, (std::set<std::string>{"shop-prod", "shop-dev"}));
+
+  // The controller is told the same bounds, so drift elsewhere is reported, not a 403.
+  auto args_of = [](const std::string& rendered) {
+    for (const json& o : Documents(rendered)) {
+      if (o.value("kind", "") == "Deployment") {
+        return o["spec"]["template"]["spec"]["containers"][0]["args"];
+      }
+    }
+    return json();
+  };
+  json off_args = args_of(off.out), some_args = args_of(some.out);
+  EXPECT_NE(std::find(off_args.begin(), off_args.end(), "--no-enforce"), off_args.end())
+      << off_args.dump();
+  EXPECT_NE(
+      std::find(some_args.begin(), some_args.end(), "--enforce-namespaces=shop-prod,shop-dev"),
+      some_args.end())
+      << some_args.dump();
 }
 
 // Every rendering applies to a real apiserver (server-side dry run: admission, schemas,
