@@ -179,11 +179,19 @@ class KubeControllerTest : public ::testing::Test {
   void InstallCrdsAndNamespaces() {
     auto crds = env_->Kubectl({"apply", "-f", kSource + "/policies/crds/"});
     ASSERT_EQ(crds.exit_code, 0) << Describe(crds);
-    auto established =
-        env_->Kubectl({"wait", "--for", "condition=established", "--timeout=60s",
-                       "crd/environments.plumbline.dev", "crd/consistencypolicies.plumbline.dev",
-                       "crd/driftreports.plumbline.dev"});
-    ASSERT_EQ(established.exit_code, 0) << Describe(established);
+    // kubectl wait fails at once ("accessor error") while a new CRD has no conditions yet:
+    // retry until it can wait.
+    KubeTestEnv::Result established;
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          established = env_->Kubectl({"wait", "--for", "condition=established", "--timeout=60s",
+                                       "crd/environments.plumbline.dev",
+                                       "crd/consistencypolicies.plumbline.dev",
+                                       "crd/driftreports.plumbline.dev"});
+          return established.exit_code == 0;
+        },
+        std::chrono::seconds(60)))
+        << Describe(established);
     for (const char* ns : {"plumbline-system", "shop-prod"}) {
       ASSERT_EQ(env_->Kubectl({"create", "namespace", ns}).exit_code, 0);
     }
