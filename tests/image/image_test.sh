@@ -71,7 +71,8 @@ in_image() {
 version=$(in_image version) || fail "plumbline version failed in the image"
 [[ ${version} == "$("${binary}" version)" ]] || fail "version in the image: ${version}"
 
-demo_args=(--path manifests/envs/prod --live /tmp/demo/manifests/live/prod.yaml
+kinds=Deployment,StatefulSet,DaemonSet,CronJob  # what the demo's snapshot holds
+demo_args=(--path manifests/envs/prod --live /tmp/demo/manifests/live/prod.yaml --live-kinds "${kinds}"
   --policy /tmp/demo/policies/samples/prod-baseline.yaml --format json)
 set +e
 inside=$(in_image diff --repo /tmp/demo "${demo_args[@]}" 2>"${work}/inside.err")
@@ -82,7 +83,7 @@ grep -q "\"revision\": *\"${revision}\"" <<<"${inside}" || fail "no revision ${r
 grep -q '"drifts": *7' <<<"${inside}" || fail "the demo's 7 drifts are not in ${inside}"
 # The same report as the binary outside the image (paths mapped).
 outside=$(cd / && HOME=/nonexistent setpriv --reuid=65532 --regid=65532 --clear-groups "${binary}" diff --repo "${demo}" --path manifests/envs/prod \
-  --live "${demo}/manifests/live/prod.yaml" --policy "${demo}/policies/samples/prod-baseline.yaml" \
+  --live "${demo}/manifests/live/prod.yaml" --live-kinds "${kinds}" --policy "${demo}/policies/samples/prod-baseline.yaml" \
   --format json 2>"${work}/outside.err" | sed "s#${root}##g") || true
 [[ ${inside} == "${outside}" ]] || fail "the report in the image differs: $(diff <(echo "${inside}") <(echo "${outside}") | head -20; cat "${work}/outside.err")"
 

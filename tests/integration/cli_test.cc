@@ -9,7 +9,10 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <string>
+
+#include "plumbline/yaml.h"
 
 namespace {
 
@@ -57,6 +60,8 @@ const std::vector<std::string> kProdDiff = {"diff",
                                             "envs/prod",
                                             "--live",
                                             "manifests/live/prod.yaml",
+                                            "--live-kinds",
+                                            "Deployment,StatefulSet,DaemonSet,CronJob",
                                             "--policy",
                                             "policies/samples/prod-baseline.yaml"};
 
@@ -114,7 +119,8 @@ TEST(Cli, SecretValueNeverAppearsInAnyFormat) {
 
 TEST(Cli, StagingSnapshotIsConsistent) {
   CliRun run = plumbline({"diff", "--repo", "manifests", "--path", "envs/staging", "--live",
-                          "manifests/live/staging.yaml", "--format", "json"});
+                          "manifests/live/staging.yaml", "--live-kinds",
+                          "Deployment,StatefulSet,DaemonSet,CronJob", "--format", "json"});
   EXPECT_EQ(run.status, 0) << run.out << run.err;
   EXPECT_EQ(json::parse(run.out)["summary"]["drifts"], 0);
 }
@@ -198,8 +204,106 @@ TEST(Cli, ErrorsExitTwoWithAClearMessage) {
 TEST(Cli, HelpTeaches) {
   CliRun run = plumbline({"diff", "--help"});
   EXPECT_EQ(run.status, 0);
-  EXPECT_NE(run.out.find("Exit status: 0 consistent, 1 drift or policy violations, 2 error."),
+  EXPECT_NE(run.out.find("Exit status: 0 consistent, 1 drift or policy violations, 2 error"),
             std::string::npos);
+  EXPECT_NE(run.out.find("--live-kinds"), std::string::npos);
+  EXPECT_NE(run.out.find("--allow-empty"), std::string::npos);
+  CliRun unknown = plumbline({"help", "dif"});
+  EXPECT_EQ(unknown.status, 2);
+  EXPECT_NE(unknown.err.find("no help for 'dif'"), std::string::npos) << unknown.err;
+}
+
+// "declared at" names the overlay that set the value, not the base it overrode.
+TEST(Cli, DeclaredAtIsTheOverlayThatSetTheValue) {
+  CliRun run = plumbline(with(kProdDiff, {"--format", "json"}));
+  ASSERT_EQ(run.status, 1) << run.err;
+  bool found = false;
+  const json report = json::parse(run.out);
+  for (const auto& d : report["drifts"]) {
+    if (d["path"] != "spec.template.spec.containers[name=app].env[name=GOMAXPROCS].value") continue;
+    found = true;
+    EXPECT_EQ(d["source"], (json{{"file", "envs/prod/checkout-resources.yaml"}, {"line", 13}}));
+  }
+  EXPECT_TRUE(found) << run.out;
+  CliRun text = plumbline(kProdDiff);
+  EXPECT_NE(text.out.find("declared at envs/prod/checkout-resources.yaml:13"), std::string::npos);
+  CliRun markdown = plumbline(with(kProdDiff, {"--format", "markdown"}));
+  EXPECT_NE(markdown.out.find("`envs/prod/checkout-resources.yaml:13`"), std::string::npos);
+}
+
+// A check that compared nothing, or left kinds out unannounced, must not pass.
+TEST(Cli, NoAccidentalPass) {
+  std::vector<std::string> unannounced(kProdDiff.begin(), kProdDiff.end());
+  unannounced.erase(unannounced.begin() + 7, unannounced.begin() + 9);  // --live-kinds KINDS
+  CliRun uncovered = plumbline(unannounced);
+  EXPECT_EQ(uncovered.status, 2);
+  EXPECT_NE(uncovered.err.find("the live snapshot has no ConfigMap, Service objects"),
+            std::string::npos)
+      << uncovered.err;
+  EXPECT_NE(uncovered.err.find("--live-kinds"), std::string::npos);
+
+  fs::path dir = fs::temp_directory_path() / ("plumbline-cli-empty-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "empty.json") << R"({"apiVersion": "v1", "kind": "List", "items": []})";
+  std::vector<std::string> empty = {"diff",
+                                    "--repo",
+                                    "manifests",
+                                    "--path",
+                                    "envs/prod",
+                                    "--live",
+                                    (dir / "empty.json").string(),
+                                    "--live-kinds",
+                                    "CronTab"};
+  CliRun nothing = plumbline(empty);
+  EXPECT_EQ(nothing.status, 2);
+  EXPECT_NE(nothing.err.find("nothing to compare"), std::string::npos) << nothing.err;
+  CliRun allowed = plumbline(with(empty, {"--allow-empty", "--format", "json"}));
+  EXPECT_EQ(allowed.status, 0) << allowed.err;
+  EXPECT_EQ(json::parse(allowed.out)["uncompared"].size(), 6u) << allowed.out;
+  fs::remove_all(dir);
+
+  // Uncompared objects are in the report; a policy for no environment here is a warning.
+  CliRun listed = plumbline(
+      {"diff", "--repo", "manifests", "--path", "envs/dev", "--live", "manifests/live/prod.yaml",
+       "--live-kinds", "Deployment,StatefulSet,DaemonSet,CronJob", "--environment", "dev",
+       "--policy", "policies/samples/prod-baseline.yaml", "--format", "json"});
+  ASSERT_NE(listed.status, 2) << listed.err;
+  json report = json::parse(listed.out);
+  std::set<std::string> kinds;
+  for (const auto& u : report["uncompared"]) kinds.insert(u["object"]["kind"]);
+  EXPECT_EQ(kinds, (std::set<std::string>{"ConfigMap", "Service"})) << listed.out;
+  ASSERT_TRUE(report["warnings"].is_array()) << listed.out;
+  EXPECT_EQ(report["warnings"][0],
+            "policy prod-baseline applies to prod, staging, not to dev: it was not used");
+}
+
+TEST(Cli, UnusedIgnoreIsAWarning) {
+  CliRun run = plumbline({"diff", "--repo", "manifests", "--path", "envs/staging", "--live",
+                          "manifests/live/staging.yaml", "--live-kinds",
+                          "Deployment,StatefulSet,DaemonSet,CronJob", "--policy",
+                          "policies/samples/prod-baseline.yaml", "--format", "json"});
+  ASSERT_NE(run.status, 2) << run.err;
+  json report = json::parse(run.out);
+  ASSERT_TRUE(report["warnings"].is_array()) << run.out;
+  EXPECT_NE(report["warnings"].dump().find("matched no finding"), std::string::npos);
+}
+
+// The CI examples are valid YAML, run `plumbline diff` and upload its SARIF, and say where
+// `plumbline pr-comment` goes once it exists.
+TEST(Cli, CiExamplesRunDiffAndUploadSarif) {
+  for (const char* name : {"github-actions.yaml", "gitlab-ci.yaml"}) {
+    SCOPED_TRACE(name);
+    std::ifstream in(std::string(PLUMBLINE_SOURCE_DIR) + "/deploy/ci/" + name);
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    std::string text = buffer.str();
+    auto parsed = plumbline::parse_yaml(text, name);
+    ASSERT_TRUE(parsed.ok()) << parsed.error().to_string();
+    EXPECT_TRUE(parsed->is_object());
+    for (const char* needle : {"plumbline diff", "--format \"$format\"", ".sarif", "pr-comment"}) {
+      EXPECT_NE(text.find(needle), std::string::npos) << needle;
+    }
+  }
 }
 
 }  // namespace

@@ -189,6 +189,27 @@ TEST(EnvironmentEvaluation, DemoEnvironmentsMatchDriftThenPolicies) {
   }
 }
 
+// A live-state violation points at where Git declares the field, so every finding of a
+// report (and every SARIF result) has a location in Git.
+TEST(EnvironmentEvaluation, LiveViolationsPointAtTheDeclaringManifest) {
+  auto policies = policies_of(R"(apiVersion: plumbline.dev/v1alpha1
+kind: ConsistencyPolicy
+metadata: {name: p}
+spec:
+  rules:
+    capabilities: {allowedAdd: []}
+)");
+  Manifest desired = manifest(kDeployment);
+  desired.origin = {"envs/prod/api.yaml", 1, 0};
+  json live = live_api("1Gi");
+  live["spec"]["template"]["spec"]["containers"][0]["securityContext"] = {
+      {"capabilities", {{"add", {"SYS_ADMIN"}}}}};
+  DriftReport report = evaluate_environment({desired}, {live}, policies, {});
+  ASSERT_EQ(report.violations.size(), 1u);
+  EXPECT_EQ(report.violations[0].state, StateSide::kLive);
+  EXPECT_EQ(report.violations[0].source.file, "envs/prod/api.yaml");
+}
+
 // Random live changes applied one at a time give, after every step, the report of a fresh
 // evaluation of the whole live state.
 TEST(EnvironmentEvaluation, IncrementalUpdatesEqualAFreshEvaluation) {

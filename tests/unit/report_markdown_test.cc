@@ -20,20 +20,45 @@ TEST(ReportMarkdown, SummaryTableAndDetails) {
                      "</summary>"),
             std::string::npos);
   EXPECT_NE(out.find("| `spec.template.spec.containers[name=app].resources.limits.memory` | "
-                     "resources | changed | `512Mi` | `1Gi` | report (kubectl-edit) |"),
+                     "resources | changed | `512Mi` | `1Gi` | report (kubectl-edit) | "
+                     "`envs/prod/checkout.yaml:21` |"),
             std::string::npos);
   // A '|' inside a value must not break the table.
   EXPECT_NE(out.find(R"(`{"name":"OTEL_ENDPOINT","value":"http://otel:4317\|x"}`)"),
             std::string::npos);
-  EXPECT_NE(
-      out.find("| gomaxprocs | `spec.template.spec.containers[name=app].env[name=GOMAXPROCS]"
-               ".value` | `GOMAXPROCS=4 exceeds the CPU limit 1` | desired | prod-baseline |"),
-      std::string::npos);
+  EXPECT_NE(out.find("| gomaxprocs | `spec.template.spec.containers[name=app].env[name=GOMAXPROCS]"
+                     ".value` | `GOMAXPROCS=4 exceeds the CPU limit 1` | desired | prod-baseline | "
+                     "`envs/prod/checkout.yaml:27` |"),
+            std::string::npos);
   size_t open = 0, close = 0;
   for (size_t p = 0; (p = out.find("<details>", p)) != std::string::npos; ++p) ++open;
   for (size_t p = 0; (p = out.find("</details>", p)) != std::string::npos; ++p) ++close;
   EXPECT_EQ(open, 2u);
   EXPECT_EQ(close, 2u);
+}
+
+// Objects a snapshot did not cover and warnings are part of the report, not only of stderr.
+TEST(ReportMarkdown, UncomparedAndWarnings) {
+  DriftReport r = testing::sample_report();
+  r.uncompared = {
+      {{"v1", "Service", "shop-prod", "checkout"}, "the live snapshot has no Service objects", {}}};
+  r.warnings = {"policy p: ignore[0] matched no finding"};
+  const std::string markdown = format_report(r, ReportFormat::kMarkdown, {});
+  const std::string text = format_report(r, ReportFormat::kText, {});
+  const std::vector<std::pair<const std::string*, std::string>> expected = {
+      {&markdown, "| `Service shop-prod/checkout` | `the live snapshot has no Service objects` |"},
+      {&markdown, "- **Warning:** `policy p: ignore[0] matched no finding`"},
+      {&text,
+       "Not compared (1 object):\n  Service shop-prod/checkout: the live snapshot has no "
+       "Service objects\n"},
+      {&text, "warning: policy p: ignore[0] matched no finding"}};
+  for (const auto& [out, needle] : expected) {
+    EXPECT_NE(out->find(needle), std::string::npos) << needle << "\nin:\n" << *out;
+  }
+  json j = to_json(r);
+  EXPECT_EQ(j["summary"]["uncompared"], 1);
+  EXPECT_EQ(j["uncompared"][0]["reason"], "the live snapshot has no Service objects");
+  EXPECT_EQ(j["warnings"][0], "policy p: ignore[0] matched no finding");
 }
 
 TEST(ReportMarkdown, ComparisonAndBound) {

@@ -1,6 +1,8 @@
 // SARIF 2.1.0 view: tool/rules/results/locations.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "plumbline/mask.h"
 #include "plumbline/policy.h"
 #include "plumbline/report.h"
@@ -38,8 +40,69 @@ TEST(ReportSarif, Structure) {
             "Deployment shop-prod/checkout "
             "spec.template.spec.containers[name=app].resources.limits.memory");
   EXPECT_EQ(results[2]["level"], "error");  // capabilities: a security category
-  EXPECT_FALSE(results[2]["locations"][0].contains("physicalLocation"));
   EXPECT_TRUE(results[3].contains("suppressions"));
+  EXPECT_EQ(s["runs"][0]["automationDetails"]["id"], "plumbline/diff/prod/");
+}
+
+// GitHub code scanning rejects a result without a physicalLocation: a finding with no field
+// location points at the environment's kustomization (or folder).
+TEST(ReportSarif, EveryResultHasAPhysicalLocation) {
+  DriftReport r = testing::sample_report();
+  json s = json::parse(format_report(r, ReportFormat::kSarif, {}));
+  const json& cap = s["runs"][0]["results"][2];
+  ASSERT_EQ(cap["ruleId"], "drift/capabilities/extra");
+  EXPECT_EQ(cap["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "envs/prod");
+  EXPECT_EQ(cap["locations"][0]["physicalLocation"]["region"]["startLine"], 1);
+
+  r.declared_in = {"envs/prod/kustomization.yaml", 0, 0};
+  s = json::parse(format_report(r, ReportFormat::kSarif, {}));
+  for (const auto& result : s["runs"][0]["results"]) {
+    EXPECT_TRUE(result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].is_string())
+        << result.dump();
+  }
+  EXPECT_EQ(
+      s["runs"][0]["results"][2]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+      "envs/prod/kustomization.yaml");
+}
+
+TEST(ReportSarif, FingerprintsAreStableAndDistinctPerEnvironment) {
+  DriftReport r = testing::sample_report();
+  json a = json::parse(format_report(r, ReportFormat::kSarif, {}));
+  r.drifts[0].live = "3Gi";      // a changed live value is the same alert
+  r.drifts[0].source.line = 40;  // and so is a line moved by an edit above it
+  json b = json::parse(format_report(r, ReportFormat::kSarif, {}));
+  const char* key = "plumblineFinding/v1";
+  std::set<std::string> seen;
+  for (size_t i = 0; i < a["runs"][0]["results"].size(); ++i) {
+    std::string fingerprint = a["runs"][0]["results"][i]["partialFingerprints"][key];
+    EXPECT_EQ(fingerprint, b["runs"][0]["results"][i]["partialFingerprints"][key]);
+    EXPECT_TRUE(seen.insert(fingerprint).second) << i;
+  }
+  r.environment = "staging";
+  json c = json::parse(format_report(r, ReportFormat::kSarif, {}));
+  EXPECT_EQ(c["runs"][0]["automationDetails"]["id"], "plumbline/diff/staging/");
+  EXPECT_NE(c["runs"][0]["results"][0]["partialFingerprints"][key],
+            a["runs"][0]["results"][0]["partialFingerprints"][key]);
+}
+
+TEST(ReportSarif, RulesCarryHelp) {
+  json s = json::parse(format_report(testing::sample_report(), ReportFormat::kSarif, {}));
+  for (const auto& rule : s["runs"][0]["tool"]["driver"]["rules"]) {
+    EXPECT_FALSE(rule["help"]["text"].get<std::string>().empty()) << rule.dump();
+    EXPECT_TRUE(rule["defaultConfiguration"]["level"].is_string()) << rule.dump();
+  }
+  const json& gomaxprocs = s["runs"][0]["tool"]["driver"]["rules"][3];
+  ASSERT_EQ(gomaxprocs["id"], "policy/gomaxprocs");
+  EXPECT_NE(gomaxprocs["help"]["text"].get<std::string>().find("CPU limit"), std::string::npos);
+}
+
+TEST(ReportSarif, ComparisonHasItsOwnCategory) {
+  json s = json::parse(format_comparison(testing::sample_comparison(), ReportFormat::kSarif, {}));
+  EXPECT_EQ(s["runs"][0]["automationDetails"]["id"], "plumbline/compare/staging-vs-prod/");
+  ASSERT_EQ(s["runs"][0]["results"].size(), 1u);  // the allowed difference is not a finding
+  EXPECT_EQ(
+      s["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+      "envs/prod");
 }
 
 }  // namespace

@@ -62,6 +62,19 @@ TEST(ReportText, CleanVerdictAndBounded) {
   EXPECT_NE(bounded.find("DRIFT: 102 drifts in 2 objects, 1 violation"), std::string::npos);
 }
 
+// A live value can hold anything its writer put there: an escape sequence must not recolour
+// or clear the reader's terminal, nor a newline forge a report line.
+TEST(ReportText, ControlCharactersInLiveValuesAreEscaped) {
+  DriftReport r = testing::sample_report();
+  r.drifts[0].live = "2Gi\x1b[2J\nOK: prod matches Git";
+  r.drifts[0].live_manager = "kubectl\x07";
+  std::string out = format_report(r, ReportFormat::kText, {.color = false});
+  EXPECT_EQ(out.find('\x1b'), std::string::npos);
+  EXPECT_EQ(out.find('\x07'), std::string::npos);
+  EXPECT_NE(out.find("+ 2Gi\\x1b[2J\\nOK: prod matches Git\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("changed by kubectl\\x07"), std::string::npos) << out;
+}
+
 TEST(ReportText, Comparison) {
   std::string out = format_comparison(testing::sample_comparison(), ReportFormat::kText, {});
   EXPECT_EQ(out,

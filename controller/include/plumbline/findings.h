@@ -74,6 +74,14 @@ struct ReportSource {
   std::string path;
 };
 
+// A desired object that was not compared with the live state, and why (its kind is not in
+// the live snapshot, …). Listed in the report so that a pass never hides it.
+struct Uncompared {
+  ObjectRef object;
+  std::string reason;
+  SourceLocation source;  // the manifest that declares it
+};
+
 // The report of one environment: DESIGN.md "Reports: the JSON form".
 struct DriftReport {
   std::string environment;
@@ -83,6 +91,13 @@ struct DriftReport {
   std::vector<Violation> violations;
   size_t omitted_drifts = 0;  // left out to keep the report bounded
   size_t omitted_violations = 0;
+  std::vector<Uncompared> uncompared;
+  // Things the user should know that are not findings: a policy that applies to no
+  // environment, an ignore rule that matched nothing. They do not change the exit status.
+  std::vector<std::string> warnings;
+  // The environment's kustomization (or folder): where findings without a declaration site
+  // of their own (an object-extra) point.
+  SourceLocation declared_in;
 };
 
 // Difference between two environments (plumbline compare).

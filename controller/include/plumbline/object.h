@@ -51,6 +51,9 @@ struct SourceLocation {
 // Where each field of an object was declared, keyed by canonical path (see path.h).
 using FieldOrigins = std::unordered_map<std::string, SourceLocation>;
 
+// The entry of the field or of its nearest ancestor that has one; nullptr when none has.
+const SourceLocation* nearest_origin(const FieldOrigins& origins, std::string_view path);
+
 // One desired object from Git.
 struct Manifest {
   json object;

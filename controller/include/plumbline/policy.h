@@ -104,6 +104,10 @@ void mark_ignored(std::vector<Drift>& drifts, const std::vector<Policy>& policie
 std::vector<Violation> desired_violations(const Manifest& manifest,
                                           const std::vector<Policy>& policies);
 std::vector<Violation> live_violations(const json& object, const std::vector<Policy>& policies);
+// One warning per ignore rule of `policies` that matches none of `drifts` ("policy p:
+// ignore[1] (path …) matched no finding"): a rule that never fires is often a typo.
+std::vector<std::string> unused_ignores(const std::vector<Drift>& drifts,
+                                        const std::vector<Policy>& policies);
 
 // Rule violations of one object (desired or live).
 std::vector<Violation> check_rules(const json& object, const Policy& policy, StateSide side,

@@ -10,6 +10,9 @@
 #include <vector>
 
 #include "plumbline/error.h"
+#include "plumbline/file_tree.h"
+#include "plumbline/findings.h"
+#include "plumbline/policy.h"
 
 namespace plumbline::app {
 
@@ -45,7 +48,27 @@ struct CliOptions {
   bool allow_local_sources = false;
   std::string color = "auto";  // auto | always | never
   bool quiet = false;
+  std::vector<std::string> live_kinds;  // diff --live FILE: the kinds the snapshot covers
+  bool allow_empty = false;             // accept comparing nothing / uncovered kinds
 };
+
+// What a live snapshot covers (app/coverage.cc): the desired objects it is compared with and
+// the ones it leaves out. Errors (exit 2) when it leaves out kinds the user did not name with
+// --live-kinds, or compares nothing, unless --allow-empty.
+struct Coverage {
+  ManifestSet compared;
+  std::vector<Uncompared> uncompared;
+};
+Result<Coverage> snapshot_coverage(ManifestSet desired, const std::vector<json>& live,
+                                   const CliOptions& options);
+// "nothing to compare" unless --allow-empty.
+Status check_not_empty(size_t compared, const CliOptions& options);
+// The environment's kustomization file, else its folder: where findings without a location
+// of their own point (SARIF).
+SourceLocation environment_file(const FileTree& tree, const std::string& path);
+// A warning for each policy whose spec.environments names none of `environments`.
+std::vector<std::string> policy_warnings(const std::vector<Policy>& all,
+                                         const std::vector<std::string>& environments);
 
 // Parses argv (without argv[0]). Errors name the flag.
 Result<CliOptions> parse_args(const std::vector<std::string>& args);

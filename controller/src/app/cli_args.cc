@@ -39,6 +39,8 @@ const std::vector<FlagSpec>& flag_specs() {
       {"environment", true, {"diff", "compare"}},
       {"color", true, {"diff", "compare"}},
       {"quiet", false, {"diff", "compare", "render"}},
+      {"live-kinds", true, {"diff"}},
+      {"allow-empty", false, {"diff", "compare"}},
   };
   return kSpecs;
 }
@@ -130,6 +132,13 @@ Status set_flag(CliOptions& o, const std::string& name, const std::string& value
     o.color = value;
   } else if (name == "quiet")
     o.quiet = true;
+  else if (name == "live-kinds") {
+    auto items = split_list(value);
+    if (items.empty())
+      return invalid_input("--live-kinds needs kinds, e.g. Deployment,StatefulSet");
+    o.live_kinds.insert(o.live_kinds.end(), items.begin(), items.end());
+  } else if (name == "allow-empty")
+    o.allow_empty = true;
   return {};
 }
 

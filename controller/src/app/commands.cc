@@ -195,35 +195,6 @@ Status write_output(const CliOptions& o, const std::string& text, std::ostream& 
   return {};
 }
 
-// A snapshot file covers only the kinds it holds: a desired Service is not "missing" from a
-// snapshot of Deployments. Objects of kinds the snapshot lacks are left out, and said so.
-ManifestSet covered_by_snapshot(ManifestSet desired, const std::vector<json>& live, bool quiet,
-                                std::ostream& err) {
-  std::set<std::string> live_kinds;
-  for (const auto& object : live) live_kinds.insert(object.value("kind", ""));
-  ManifestSet covered;
-  std::map<std::string, size_t> uncovered;
-  for (auto& m : desired) {
-    std::string kind = m.object.value("kind", "");
-    if (live_kinds.count(kind))
-      covered.push_back(std::move(m));
-    else
-      ++uncovered[kind];
-  }
-  if (!uncovered.empty() && !quiet) {
-    err << "plumbline: note: the live snapshot has no";
-    std::string sep = " ";
-    size_t total = 0;
-    for (const auto& [kind, count] : uncovered) {
-      err << sep << kind;
-      sep = ", ";
-      total += count;
-    }
-    err << " objects; " << total << " desired object(s) of those kinds were not compared\n";
-  }
-  return covered;
-}
-
 // `--live cluster`: the live objects of the desired state's kinds, one LIST per kind and
 // namespace. Desired objects without a namespace land in the context's namespace (as kubectl
 // apply would put them there), so they are given it here.
@@ -283,6 +254,9 @@ Result<int> run_diff(const CliOptions& o, std::ostream& out, std::ostream& err) 
   if (o.live != "cluster" && (!o.kubeconfig.empty() || !o.context.empty())) {
     return invalid_input("--kubeconfig and --context go with --live cluster");
   }
+  if (o.live == "cluster" && !o.live_kinds.empty()) {
+    return invalid_input("--live-kinds goes with --live FILE (a cluster is read for every kind)");
+  }
   PL_ASSIGN_OR_RETURN(ReportFormat format, format_of(o));
   PL_ASSIGN_OR_RETURN(auto policies_all, load_policies(o));
   std::string environment = o.environment.empty() ? environment_name(o.paths[0]) : o.environment;
@@ -292,20 +266,27 @@ Result<int> run_diff(const CliOptions& o, std::ostream& out, std::ostream& err) 
   PL_ASSIGN_OR_RETURN(OpenedSource opened, open_source(o, err));
   PL_ASSIGN_OR_RETURN(Desired desired,
                       render_path(*opened.tree, opened.source, o.paths[0], o.render_mode));
-  ManifestSet covered;
+  Coverage coverage;
   std::vector<json> live;
   if (o.live == "cluster") {
+    PL_RETURN_IF_ERROR(check_not_empty(desired.objects.size(), o));
     PL_ASSIGN_OR_RETURN(live, read_cluster(o, desired.objects, err));
-    covered = std::move(desired.objects);
+    coverage.compared = std::move(desired.objects);
   } else {
     PL_ASSIGN_OR_RETURN(std::string live_text, read_input_file(o.live));
     PL_ASSIGN_OR_RETURN(live, parse_live_snapshot(live_text, o.live == "-" ? "<stdin>" : o.live));
-    covered = covered_by_snapshot(std::move(desired.objects), live, o.quiet, err);
+    PL_ASSIGN_OR_RETURN(coverage, snapshot_coverage(std::move(desired.objects), live, o));
   }
 
-  DriftReport report = evaluate_environment(std::move(covered), live, policies, options);
+  DriftReport report = evaluate_environment(std::move(coverage.compared), live, policies, options);
   report.environment = environment;
   report.source = desired.source;
+  report.declared_in = environment_file(*opened.tree, o.paths[0]);
+  report.uncompared = std::move(coverage.uncompared);
+  report.warnings = policy_warnings(policies_all, {environment});
+  for (auto& warning : unused_ignores(report.drifts, policies)) {
+    report.warnings.push_back(std::move(warning));
+  }
 
   FormatOptions format_options{.color = use_color(o), .tool_version = std::string(kVersion)};
   PL_RETURN_IF_ERROR(write_output(o, format_report(report, format, format_options), out));
@@ -339,6 +320,7 @@ Result<int> run_compare(const CliOptions& o, std::ostream& out, std::ostream& er
   PL_ASSIGN_OR_RETURN(Desired b,
                       render_path(*opened.tree, opened.source, o.paths[1], o.render_mode));
 
+  PL_RETURN_IF_ERROR(check_not_empty(a.objects.size() + b.objects.size(), o));
   EnvironmentComparison comparison = compare_environments(a.objects, b.objects, options);
   comparison.env_a = env_a;
   comparison.env_b = env_b;
@@ -369,6 +351,13 @@ Result<int> run_render(const CliOptions& o, std::ostream& out, std::ostream& err
 
 ExitCode run(const CliOptions& o, std::ostream& out, std::ostream& err) {
   if (o.command == "help") {
+    static const std::set<std::string> kTopics = {"",        "diff",       "compare", "render",
+                                                  "version", "controller", "help"};
+    if (!kTopics.count(o.help_topic)) {
+      err << "plumbline: error: no help for '" << o.help_topic
+          << "' (commands: diff, compare, render, controller, version)\n";
+      return ExitCode::kError;
+    }
     out << usage(o.help_topic);
     return ExitCode::kConsistent;
   }

@@ -28,6 +28,12 @@ Live state:
                      certificates and exec credential plugins are supported
   --context NAME     the kubeconfig context (default: current-context)
   --timeout DUR      deadline of each API call, retries included (default 30s)
+  --live-kinds LIST  the kinds --live FILE covers, e.g. Deployment,StatefulSet: a desired
+                     object of a listed kind that the file lacks is object-missing; objects
+                     of other kinds are listed in the report as not compared. Without it, a
+                     desired kind the file has no object of is an error (exit 2)
+  --allow-empty      accept comparing nothing, or kinds the snapshot does not cover (they
+                     are listed in the report as not compared)
 
 Policy and scope:
   --policy FILE      a ConsistencyPolicy file (repeatable); scope, ignores and rules
@@ -42,10 +48,14 @@ Output:
   --color WHEN       auto | always | never  (--no-color = never; NO_COLOR is honoured)
   --quiet            no progress messages on standard error
 
-Exit status: 0 consistent, 1 drift or policy violations, 2 error.
+Exit status: 0 consistent, 1 drift or policy violations, 2 error (also: nothing compared,
+or desired kinds the snapshot does not cover, without --live-kinds or --allow-empty).
+Warnings (a policy for no environment checked, an ignore rule that matched nothing) are in
+the report and do not change the exit status.
 
 Example:
   plumbline diff --repo . --path manifests/envs/prod --live manifests/live/prod.yaml \
+      --live-kinds Deployment,StatefulSet,DaemonSet,CronJob \
       --policy policies/samples/prod-baseline.yaml
 )";
   }
@@ -103,6 +113,7 @@ Flags:
   --policy FILE      ConsistencyPolicy files (repeatable)
   --scope LIST       categories to compare (default as for diff)
   --format, --output, --color, --quiet   as for `plumbline diff`
+  --allow-empty      accept two environments with no objects (else exit 2)
 
 Exit status: 0 no difference beyond what policies allow, 1 differences or violations, 2 error.
 

@@ -57,18 +57,21 @@ const std::string& Manifest::match_name() const {
   return name != meta->end() && name->is_string() ? name->get_ref<const std::string&>() : kEmpty;
 }
 
-SourceLocation Manifest::locate(std::string_view canonical_path) const {
-  if (fields) {
-    std::string path(canonical_path);
-    while (!path.empty()) {
-      if (auto it = fields->find(path); it != fields->end()) return it->second;
-      // Drop the last segment: "a.b[name=x].c" -> "a.b[name=x]" -> "a.b" -> "a".
-      auto cut = path.find_last_of(".[");
-      if (cut == std::string::npos) break;
-      path.resize(cut);
-    }
+const SourceLocation* nearest_origin(const FieldOrigins& origins, std::string_view canonical_path) {
+  std::string path(canonical_path);
+  while (!path.empty()) {
+    if (auto it = origins.find(path); it != origins.end()) return &it->second;
+    // Drop the last segment: "a.b[name=x].c" -> "a.b[name=x]" -> "a.b" -> "a".
+    auto cut = path.find_last_of(".[");
+    if (cut == std::string::npos) break;
+    path.resize(cut);
   }
-  return origin;
+  return nullptr;
+}
+
+SourceLocation Manifest::locate(std::string_view canonical_path) const {
+  const SourceLocation* found = fields ? nearest_origin(*fields, canonical_path) : nullptr;
+  return found != nullptr ? *found : origin;
 }
 
 Status validate_identity(const json& object, const SourceLocation& where) {

@@ -40,6 +40,13 @@ void EnvironmentEvaluation::evaluate(Entry& entry, const json* live) const {
       }
     }
     entry.live_violations = live_violations(*live, policies_);
+    // A live-state violation points at where Git declares the field (or the object), so a
+    // report line and a code-scanning alert both lead to the manifest to look at.
+    if (!entry.desired.empty()) {
+      for (Violation& v : entry.live_violations) {
+        if (!v.source.known()) v.source = desired_[entry.desired.front()].locate(v.path);
+      }
+    }
   }
   mark_ignored(entry.drifts, policies_);
 }

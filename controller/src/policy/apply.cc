@@ -98,6 +98,23 @@ void mark_ignored(std::vector<Drift>& drifts, const std::vector<Policy>& policie
   }
 }
 
+std::vector<std::string> unused_ignores(const std::vector<Drift>& drifts,
+                                        const std::vector<Policy>& policies) {
+  std::vector<std::string> out;
+  for (const auto& policy : policies) {
+    for (size_t i = 0; i < policy.ignore.size(); ++i) {
+      const IgnoreRule& rule = policy.ignore[i];
+      bool used = std::any_of(drifts.begin(), drifts.end(),
+                              [&](const Drift& d) { return matches(rule, d); });
+      if (used) continue;
+      std::string what = rule.path.empty() ? "" : " (path " + rule.path + ")";
+      out.push_back("policy " + policy.name + ": ignore[" + std::to_string(i) + "]" + what +
+                    " matched no finding");
+    }
+  }
+  return out;
+}
+
 std::vector<Violation> desired_violations(const Manifest& manifest,
                                           const std::vector<Policy>& policies) {
   std::vector<Violation> out;

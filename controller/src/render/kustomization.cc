@@ -149,11 +149,13 @@ Result<Resources> build(const FileTree& tree, const std::string& dir,
   PL_ASSIGN_OR_RETURN(auto file, find_kustomization(tree, dir));
   if (!file) return not_found("no kustomization.yaml in '" + dir + "'", dir);
   PL_ASSIGN_OR_RETURN(std::string text, tree.read_file(*file));
-  Layer layer{*file, dir, json::object()};
-  PL_ASSIGN_OR_RETURN(auto documents, parse_yaml_documents(text, *file));
+  Layer layer{*file, dir, json::object(), nullptr};
+  PL_ASSIGN_OR_RETURN(auto documents, parse_yaml_documents(text, *file, {.field_origins = true}));
   if (documents.size() > 1) return invalid_input("a kustomization must be one document", *file);
-  if (!documents.empty() && !documents[0].value.is_null())
+  if (!documents.empty() && !documents[0].value.is_null()) {
     layer.spec = std::move(documents[0].value);
+    layer.fields = std::move(documents[0].fields);
+  }
   PL_RETURN_IF_ERROR(validate(layer));
 
   stack.push_back(dir);
@@ -200,6 +202,11 @@ std::string namespace_of(const json& object) {
 std::string kind_of(const json& object) {
   auto kind = object.find("kind");
   return kind != object.end() && kind->is_string() ? kind->get<std::string>() : std::string{};
+}
+
+SourceLocation Layer::at(std::string_view path) const {
+  const SourceLocation* found = fields ? nearest_origin(*fields, path) : nullptr;
+  return found != nullptr ? *found : SourceLocation{file, 0, 0};
 }
 
 void rename(Resource& resource, const std::string& name) {

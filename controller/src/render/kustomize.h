@@ -5,6 +5,7 @@
 // references and the output order are settled once, at the top.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +29,10 @@ struct Layer {
   std::string file;
   std::string dir;
   json spec;
+  std::shared_ptr<const FieldOrigins> fields;  // lines of the kustomization's own fields
+
+  // The line of a kustomization field ("replicas[0].count"; nearest declared ancestor).
+  SourceLocation at(std::string_view path) const;
 };
 
 // "dir/kustomization.yaml" (or .yml, Kustomization) if the directory holds one.

@@ -7,7 +7,9 @@
 
 #include "plumbline/yaml.h"
 #include "render/kustomize.h"
+#include "render/origins.h"
 #include "render/patch.h"
+#include "render/patch_lines.h"
 
 namespace plumbline::renderer {
 namespace {
@@ -127,7 +129,10 @@ std::vector<Resource*> select_by_identity(const json& patch, Resources& resource
   return out;
 }
 
-Status apply_smp(Resource& resource, const json& patch, const std::string& at, const Layer& layer) {
+Status apply_smp(Resource& resource, const PatchDocument& document, const std::string& at,
+                 const Layer& layer) {
+  const json& patch = document.value;
+  const json before = resource.manifest.object;
   json identity = {{"apiVersion", resource.manifest.object["apiVersion"]},
                    {"kind", resource.manifest.object["kind"]},
                    {"name", name_of(resource.manifest.object)},
@@ -153,11 +158,13 @@ Status apply_smp(Resource& resource, const json& patch, const std::string& at, c
   Status valid = validate_identity(*merged, resource.manifest.origin);
   if (!valid.ok()) return invalid_input(at + ": " + valid.error().message(), layer.file);
   resource.manifest.object = std::move(*merged);
+  record_writes(resource.manifest, before, document.location, document.fields.get(), &patch);
   return {};
 }
 
-Status apply_json6902(Resource& resource, const json& operations, const std::string& at,
+Status apply_json6902(Resource& resource, const PatchDocument& document, const std::string& at,
                       const Layer& layer) {
+  const json& operations = document.value;
   auto patched = apply_json_patch(resource.manifest.object, operations);
   if (!patched) {
     return invalid_input(
@@ -167,6 +174,16 @@ Status apply_json6902(Resource& resource, const json& operations, const std::str
   // Later steps rely on a well-formed identity; a patch that breaks it is the user's error.
   Status valid = validate_identity(*patched, resource.manifest.origin);
   if (!valid.ok()) return invalid_input(at + ": " + valid.error().message(), layer.file);
+  // Operation by operation (each applies to the result of the one before), so every field
+  // is attributed to the operation that wrote it last.
+  for (size_t i = 0; i < operations.size(); ++i) {
+    json before = resource.manifest.object;
+    auto step = apply_json_patch(before, json::array({operations[i]}));
+    if (!step) break;  // cannot happen: the whole list applied
+    resource.manifest.object = std::move(*step);
+    record_writes(resource.manifest, before,
+                  i < document.operations.size() ? document.operations[i] : document.location);
+  }
   resource.manifest.object = std::move(*patched);
   return {};
 }
@@ -175,14 +192,16 @@ void drop_deleted(Resources& resources) {
   std::erase_if(resources, [](const Resource& r) { return r.manifest.object.is_null(); });
 }
 
-Result<std::vector<json>> load_patch(const FileTree& tree, const Layer& layer, const json& entry,
-                                     const std::string& at) {
+Result<std::vector<PatchDocument>> load_patch(const FileTree& tree, const Layer& layer,
+                                              const json& entry, const std::string& at) {
   std::string text, file = layer.file;
+  int line_offset = 0;  // an inline patch: its lines are lines of the kustomization
   if (entry.is_string()) {
     // patchesStrategicMerge entries are file paths or inline YAML.
     const std::string& value = entry.get_ref<const std::string&>();
     if (value.find('\n') != std::string::npos || value.find(':') != std::string::npos) {
       text = value;
+      line_offset = layer.at(at).line;
     } else {
       auto path = join_tree_path(layer.dir, value);
       if (!path) {
@@ -196,6 +215,7 @@ Result<std::vector<json>> load_patch(const FileTree& tree, const Layer& layer, c
     }
   } else if (entry.is_object() && entry.contains("patch") && entry["patch"].is_string()) {
     text = entry["patch"].get<std::string>();
+    line_offset = layer.at(at + ".patch").line;
   } else if (entry.is_object() && entry.contains("path") && entry["path"].is_string()) {
     std::string value = entry["path"].get<std::string>();
     auto path = join_tree_path(layer.dir, value);
@@ -210,11 +230,12 @@ Result<std::vector<json>> load_patch(const FileTree& tree, const Layer& layer, c
   } else {
     return invalid_input(at + ": needs 'patch' or 'path'", layer.file);
   }
-  auto documents = parse_yaml_documents(text, file);
+  auto documents = parse_yaml_documents(text, file, {.field_origins = true});
   if (!documents) return invalid_input(at + ": " + documents.error().to_string(), layer.file);
-  std::vector<json> out;
+  std::vector<PatchDocument> out;
   for (auto& document : *documents) {
-    if (!document.value.is_null()) out.push_back(std::move(document.value));
+    if (document.value.is_null()) continue;
+    out.push_back(located_patch(std::move(document), text, line_offset));
   }
   if (out.empty()) return invalid_input(at + ": empty patch", layer.file);
   return out;
@@ -222,15 +243,16 @@ Result<std::vector<json>> load_patch(const FileTree& tree, const Layer& layer, c
 
 Status apply_entry(const FileTree& tree, const Layer& layer, const json& entry,
                    const std::string& at, Resources& resources, bool json6902) {
-  PL_ASSIGN_OR_RETURN(std::vector<json> patches, load_patch(tree, layer, entry, at));
+  PL_ASSIGN_OR_RETURN(std::vector<PatchDocument> documents, load_patch(tree, layer, entry, at));
   const json* target = entry.is_object() && entry.contains("target") ? &entry["target"] : nullptr;
-  for (const auto& patch : patches) {
+  for (const auto& document : documents) {
+    const json& patch = document.value;
     bool is_json6902 = json6902 || patch.is_array();
     if (is_json6902) {
       if (!target) return invalid_input(at + ": a JSON 6902 patch needs a target", layer.file);
       PL_ASSIGN_OR_RETURN(auto selected, select(*target, at + ".target", layer, resources));
       for (Resource* resource : selected)
-        PL_RETURN_IF_ERROR(apply_json6902(*resource, patch, at, layer));
+        PL_RETURN_IF_ERROR(apply_json6902(*resource, document, at, layer));
       continue;
     }
     if (!patch.is_object())
@@ -246,7 +268,8 @@ Status apply_entry(const FileTree& tree, const Layer& layer, const json& entry,
             layer.file);
       }
     }
-    for (Resource* resource : selected) PL_RETURN_IF_ERROR(apply_smp(*resource, patch, at, layer));
+    for (Resource* resource : selected)
+      PL_RETURN_IF_ERROR(apply_smp(*resource, document, at, layer));
     drop_deleted(resources);
   }
   return {};

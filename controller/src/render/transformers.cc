@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "render/kustomize.h"
+#include "render/origins.h"
 
 namespace plumbline::renderer {
 namespace {
@@ -294,6 +295,7 @@ Status apply_replicas_and_images(const Layer& layer, Resources& resources) {
         }
         if (object.contains("spec") && !object["spec"].is_object()) continue;
         object["spec"]["replicas"] = *count;
+        record_write(resource.manifest, "spec.replicas", layer.at(at + ".count"));
       }
     }
   }
@@ -319,7 +321,12 @@ Status apply_replicas_and_images(const Layer& layer, Resources& resources) {
       }
       rules.push_back(std::move(rule));
     }
-    for (auto& resource : resources) update_images(resource.manifest.object, rules, 0);
+    SourceLocation site = layer.at(rules.size() == 1 ? "images[0]" : "images");
+    for (auto& resource : resources) {
+      json before = resource.manifest.object;
+      update_images(resource.manifest.object, rules, 0);
+      if (before != resource.manifest.object) record_writes(resource.manifest, before, site);
+    }
   }
   return {};
 }

@@ -79,10 +79,23 @@ json drift_json(const DriftReport& report, const Totals& t) {
   }
   json violations = json::array();
   for (const auto& v : report.violations) violations.push_back(violation_json(v));
-  return {{"apiVersion", "plumbline.dev/v1alpha1"}, {"kind", "DriftReport"},
-          {"environment", report.environment},      {"source", source_json(report.source)},
-          {"summary", std::move(summary)},          {"drifts", std::move(drifts)},
-          {"violations", std::move(violations)}};
+  if (!report.uncompared.empty()) summary["uncompared"] = report.uncompared.size();
+  json out = {{"apiVersion", "plumbline.dev/v1alpha1"}, {"kind", "DriftReport"},
+              {"environment", report.environment},      {"source", source_json(report.source)},
+              {"summary", std::move(summary)},          {"drifts", std::move(drifts)},
+              {"violations", std::move(violations)}};
+  // Optional: only `plumbline diff` fills them, and a consumer that predates them is unchanged.
+  if (!report.uncompared.empty()) {
+    json uncompared = json::array();
+    for (const auto& u : report.uncompared) {
+      json item = {{"object", u.object.to_json()}, {"reason", u.reason}};
+      if (u.source.known()) item["source"] = location_json(u.source);
+      uncompared.push_back(std::move(item));
+    }
+    out["uncompared"] = std::move(uncompared);
+  }
+  if (!report.warnings.empty()) out["warnings"] = report.warnings;
+  return out;
 }
 
 json comparison_json(const EnvironmentComparison& c, const ComparisonTotals& t) {

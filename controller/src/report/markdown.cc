@@ -26,6 +26,11 @@ std::string cell(const std::string& text) {
 
 std::string value_cell(const json& v) { return v.is_null() ? "—" : cell(value_text(v)); }
 
+// Where Git declares the field: the file and line that last set it.
+std::string location_cell(const SourceLocation& at) {
+  return at.known() ? cell(at.to_string()) : "—";
+}
+
 }  // namespace
 
 std::string drift_markdown(const DriftReport& r, const Totals& t) {
@@ -51,21 +56,26 @@ std::string drift_markdown(const DriftReport& r, const Totals& t) {
     out += "\n<details><summary>" + ref.to_string() + " — " + plural(active, "drift", "drifts") +
            ", " + plural(g.violations.size(), "violation", "violations") + "</summary>\n\n";
     if (!g.drifts.empty()) {
-      out += "| path | category | type | Git | live | action |\n|---|---|---|---|---|---|\n";
+      out +=
+          "| path | category | type | Git | live | action | declared at |\n"
+          "|---|---|---|---|---|---|---|\n";
       for (const Drift* d : g.drifts) {
         std::string action(to_string(d->action));
         if (!d->live_manager.empty()) action += " (" + d->live_manager + ")";
         out += "| " + cell(d->path) + " | " + std::string(to_string(d->category)) + " | " +
                std::string(to_string(d->type)) + " | " + value_cell(d->desired) + " | " +
-               value_cell(d->live) + " | " + action + " |\n";
+               value_cell(d->live) + " | " + action + " | " + location_cell(d->source) + " |\n";
       }
     }
     if (!g.violations.empty()) {
       if (!g.drifts.empty()) out += "\n";
-      out += "| rule | path | message | state | policy |\n|---|---|---|---|---|\n";
+      out +=
+          "| rule | path | message | state | policy | declared at |\n"
+          "|---|---|---|---|---|---|\n";
       for (const Violation* v : g.violations) {
         out += "| " + v->rule + " | " + cell(v->path) + " | " + cell(v->message) + " | " +
-               std::string(to_string(v->state)) + " | " + v->policy + " |\n";
+               std::string(to_string(v->state)) + " | " + v->policy + " | " +
+               location_cell(v->source) + " |\n";
       }
     }
     out += "\n</details>\n";
@@ -74,6 +84,15 @@ std::string drift_markdown(const DriftReport& r, const Totals& t) {
     out += "\n…and " + std::to_string(t.omitted_drifts) + " more drifts and " +
            std::to_string(t.omitted_violations) + " more violations not shown\n";
   }
+  if (!r.uncompared.empty()) {
+    out += "\n**Not compared** (" + plural(r.uncompared.size(), "object", "objects") +
+           "):\n\n| object | reason |\n|---|---|\n";
+    for (const auto& u : r.uncompared) {
+      out += "| " + cell(u.object.to_string()) + " | " + cell(u.reason) + " |\n";
+    }
+  }
+  if (!r.warnings.empty()) out += "\n";
+  for (const auto& warning : r.warnings) out += "- **Warning:** " + cell(warning) + "\n";
   return out;
 }
 

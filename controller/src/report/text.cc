@@ -21,26 +21,52 @@ struct Style {
 
 std::string short_sha(const std::string& revision) { return revision.substr(0, 12); }
 
+// Live values come from whoever wrote the object: a control character (an escape sequence
+// that recolours or clears the terminal, a newline that forges a report line) is shown
+// escaped, never sent to the terminal as it is.
+std::string printable(const std::string& text) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    auto byte = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (byte < 0x20 || byte == 0x7f) {
+      out += std::string("\\x") + kHex[byte >> 4] + kHex[byte & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string value_line(const json& value) { return printable(value_text(value)); }
+
 void drift_lines(std::string& out, const Drift& d, const Style& s) {
-  std::string where = d.path.empty() ? "(whole object)" : d.path;
+  std::string where = d.path.empty() ? "(whole object)" : printable(d.path);
   out += "  " + where + "  [" + std::string(to_string(d.category)) + ", " +
          std::string(to_string(d.type)) + "]";
   if (d.action != Action::kReport) out += " " + std::string(to_string(d.action));
   out += "\n";
-  if (!d.desired.is_null()) out += "    " + s.red("- " + value_text(d.desired)) + "\n";
-  if (!d.live.is_null()) out += "    " + s.green("+ " + value_text(d.live)) + "\n";
+  if (!d.desired.is_null()) out += "    " + s.red("- " + value_line(d.desired)) + "\n";
+  if (!d.live.is_null()) out += "    " + s.green("+ " + value_line(d.live)) + "\n";
   if (!d.live_manager.empty()) {
-    out += "    changed by " + d.live_manager;
-    if (!d.live_changed_at.empty()) out += " at " + d.live_changed_at;
+    out += "    changed by " + printable(d.live_manager);
+    if (!d.live_changed_at.empty()) out += " at " + printable(d.live_changed_at);
     out += "\n";
   }
   if (d.source.known()) out += "    declared at " + d.source.to_string() + "\n";
 }
 
 void violation_lines(std::string& out, const Violation& v, const Style& s) {
-  out += "  " + s.yellow("! " + v.rule + ": " + v.message) + "  (" +
+  out += "  " + s.yellow("! " + v.rule + ": " + printable(v.message)) + "  (" +
          std::string(to_string(v.state)) + ", policy " + v.policy + ")\n";
-  out += "    at " + v.path;
+  out += "    at " + printable(v.path);
   if (v.source.known()) out += " (" + v.source.to_string() + ")";
   out += "\n";
 }
@@ -72,7 +98,7 @@ std::string drift_text(const DriftReport& r, const Totals& t, const FormatOption
   for (const auto& v : r.violations) groups[v.object].violations.push_back(&v);
   for (const auto& [ref, g] : groups) {
     if (g.drifts.empty() && g.violations.empty()) continue;
-    out += "\n" + s.bold(ref.to_string()) + "\n";
+    out += "\n" + s.bold(printable(ref.to_string())) + "\n";
     for (const Violation* v : g.violations) violation_lines(out, *v, s);
     for (const Drift* d : g.drifts) drift_lines(out, *d, s);
   }
@@ -81,7 +107,9 @@ std::string drift_text(const DriftReport& r, const Totals& t, const FormatOption
     for (const Drift* d : g.ignored) {
       if (!any_ignored) out += "\n" + s.dim("Ignored by policy:") + "\n";
       any_ignored = true;
-      out += s.dim("  " + ref.to_string() + " " + d->path + " (" + d->ignored_by + ")") + "\n";
+      out += s.dim("  " + printable(ref.to_string()) + " " + printable(d->path) + " (" +
+                   d->ignored_by + ")") +
+             "\n";
     }
   }
   if (t.omitted_violations > 0) {
@@ -90,10 +118,24 @@ std::string drift_text(const DriftReport& r, const Totals& t, const FormatOption
   if (t.omitted_drifts > 0) {
     out += "\n…and " + std::to_string(t.omitted_drifts) + " more drifts not shown\n";
   }
+  if (!r.uncompared.empty()) {
+    out += "\n" +
+           s.yellow("Not compared (" + plural(r.uncompared.size(), "object", "objects") + "):") +
+           "\n";
+    for (const auto& u : r.uncompared) {
+      out += "  " + printable(u.object.to_string()) + ": " + printable(u.reason) + "\n";
+    }
+  }
+  for (const auto& warning : r.warnings) {
+    out += (&warning == &r.warnings.front() ? "\n" : "") + s.yellow("warning: ") +
+           printable(warning) + "\n";
+  }
   out += "\n";
   if (t.drifts == 0 && t.violations == 0) {
+    std::string not_compared =
+        r.uncompared.empty() ? "" : ", " + std::to_string(r.uncompared.size()) + " not compared";
     out += s.green("OK: " + r.environment + " matches Git (" +
-                   plural(t.objects, "object", "objects") + ")") +
+                   plural(t.objects, "object", "objects") + not_compared + ")") +
            "\n";
   } else {
     out += s.red("DRIFT: " + plural(t.drifts, "drift", "drifts") + " in " +
@@ -120,8 +162,8 @@ std::string comparison_text(const EnvironmentComparison& c, const ComparisonTota
                          std::string(to_string(d->category)) + ", " +
                          std::string(to_string(d->type)) + "]" + (d->allowed ? " allowed" : "");
       out += (d->allowed ? s.dim(line) : line) + "\n";
-      out += "    " + s.red("- " + c.env_a + ": " + value_text(d->a)) + "\n";
-      out += "    " + s.green("+ " + c.env_b + ": " + value_text(d->b)) + "\n";
+      out += "    " + s.red("- " + c.env_a + ": " + value_line(d->a)) + "\n";
+      out += "    " + s.green("+ " + c.env_b + ": " + value_line(d->b)) + "\n";
     }
   }
   if (!c.violations.empty()) out += "\n";

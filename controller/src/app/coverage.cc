@@ -1,0 +1,89 @@
+// No accidental pass: what a live snapshot covers, the desired objects it leaves uncompared
+// (listed in the report), and the checks that turn "compared nothing" into an error.
+#include <map>
+#include <set>
+
+#include "app/cli.h"
+#include "plumbline/file_tree.h"
+#include "plumbline/policy.h"
+
+namespace plumbline::app {
+namespace {
+
+std::string join(const std::set<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
+}  // namespace
+
+Result<Coverage> snapshot_coverage(ManifestSet desired, const std::vector<json>& live,
+                                   const CliOptions& o) {
+  std::set<std::string> covered_kinds(o.live_kinds.begin(), o.live_kinds.end());
+  const bool declared = !covered_kinds.empty();
+  if (!declared) {
+    for (const auto& object : live) covered_kinds.insert(object.value("kind", ""));
+  }
+  Coverage coverage;
+  std::set<std::string> missing_kinds;
+  for (auto& m : desired) {
+    std::string kind = m.object.value("kind", "");
+    if (covered_kinds.count(kind)) {
+      coverage.compared.push_back(std::move(m));
+      continue;
+    }
+    missing_kinds.insert(kind);
+    coverage.uncompared.push_back({m.ref(),
+                                   declared ? kind + " is not in --live-kinds"
+                                            : "the live snapshot has no " + kind + " objects",
+                                   m.origin});
+  }
+  if (!missing_kinds.empty() && !declared && !o.allow_empty) {
+    return invalid_input(
+        "the live snapshot has no " + join(missing_kinds) + " objects, so " +
+        std::to_string(coverage.uncompared.size()) +
+        " desired object(s) would not be compared (first: " +
+        coverage.uncompared.front().object.to_string() +
+        "); say which kinds the snapshot covers with --live-kinds KIND,… (a kind listed but "
+        "absent from the snapshot is object-missing), or accept it with --allow-empty");
+  }
+  PL_RETURN_IF_ERROR(check_not_empty(coverage.compared.size(), o));
+  return coverage;
+}
+
+Status check_not_empty(size_t compared, const CliOptions& o) {
+  if (compared > 0 || o.allow_empty) return {};
+  return invalid_input(
+      "nothing to compare: no desired object of " + o.paths.front() +
+      " was compared with the live state, so a pass would mean nothing (--allow-empty accepts "
+      "it)");
+}
+
+SourceLocation environment_file(const FileTree& tree, const std::string& path) {
+  for (const char* name : {"kustomization.yaml", "kustomization.yml", "Kustomization"}) {
+    std::string file = path.empty() ? name : path + "/" + name;
+    auto type = tree.stat(file);
+    if (type.ok() && *type == EntryType::kFile) return {file, 0, 0};
+  }
+  return {path, 0, 0};
+}
+
+std::vector<std::string> policy_warnings(const std::vector<Policy>& all,
+                                         const std::vector<std::string>& environments) {
+  std::vector<std::string> out;
+  for (const auto& policy : all) {
+    bool applies = policy.environments.empty();
+    for (const auto& env : environments) {
+      applies = applies || !policies_for({policy}, env).empty();
+    }
+    if (applies) continue;
+    std::set<std::string> names(policy.environments.begin(), policy.environments.end());
+    std::set<std::string> checked(environments.begin(), environments.end());
+    out.push_back("policy " + policy.name + " applies to " + join(names) + ", not to " +
+                  join(checked) + ": it was not used");
+  }
+  return out;
+}
+
+}  // namespace plumbline::app
