@@ -27,6 +27,8 @@
 #include <thread>
 #include <vector>
 
+#include "plumbline/render.h"
+
 namespace plumbline {
 namespace {
 
@@ -319,6 +321,25 @@ TEST_F(GitSourceTest, TreeReadsListsAndResolvesSymlinksInsideTheTree) {
   ASSERT_FALSE(loop.ok());
   EXPECT_EQ(loop.error().code(), ErrorCode::kInvalidInput);
   EXPECT_THAT(loop.error().message(), HasSubstr("symbolic links"));
+}
+
+TEST_F(GitSourceTest, SymlinkLoopsInACommitNeitherMultiplyObjectsNorHang) {
+  write_file(work_ / "plain/deploy.yaml",
+             "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\n");
+  fs::create_symlink(".", work_ / "plain/x");
+  fs::create_directories(work_ / "plain/sub");
+  fs::create_symlink("..", work_ / "plain/sub/y");
+  git("add -A");
+  git("commit -q -m loops");
+  auto snap = open_git_snapshot(options(work_.string()));
+  ASSERT_TRUE(snap.ok()) << snap.error().to_string();
+  EXPECT_EQ(snap->tree->real_path("plain/x/sub/y/x").value(), "plain");
+  auto start = std::chrono::steady_clock::now();
+  auto out = render(*snap->tree, "plain", {});
+  ASSERT_TRUE(out.ok()) << out.error().to_string();
+  ASSERT_EQ(out->size(), 1u);
+  EXPECT_EQ((*out)[0].origin.file, "plain/deploy.yaml");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
 }
 
 TEST_F(GitSourceTest, SubmoduleGivesAClearError) {
