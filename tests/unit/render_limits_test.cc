@@ -2,13 +2,12 @@
 // (refused by every renderer, naming both files) and the caps on files, bytes and objects.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 
 #include "plumbline/render.h"
+#include "temp_dir.h"
 
 namespace plumbline {
 namespace {
@@ -22,20 +21,10 @@ std::string config_map(const std::string& name) {
 
 class RenderOnDiskTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "plumbline-render-XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    root_ = pattern;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(root_, ec);
-  }
-  void write(const std::string& path, const std::string& text) {
-    fs::create_directories((root_ / path).parent_path());
-    std::ofstream(root_ / path) << text;
-  }
-  fs::path root_;
+  void SetUp() override { ASSERT_TRUE(dir_.ok()); }
+  void write(const std::string& path, const std::string& text) { dir_.write(path, text); }
+  testing::TempDir dir_{"plumbline-render"};
+  const fs::path& root_ = dir_.path();
 };
 
 TEST_F(RenderOnDiskTest, SymlinkToItsOwnDirectoryAddsNothing) {

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "plumbline/digest.h"
+#include "plumbline/utf8.h"
 #include "plumbline/workload.h"
 
 namespace plumbline {
@@ -50,7 +51,7 @@ std::string redact(std::string_view value) {
 
 json redact_value(const json& value) {
   if (value.is_null()) return value;
-  return redact(value.is_string() ? value.get_ref<const std::string&>() : value.dump());
+  return redact(value.is_string() ? value.get_ref<const std::string&>() : to_json_text(value));
 }
 
 json mask_object(const json& object, const MaskOptions& options) {

@@ -1,6 +1,7 @@
 // SARIF 2.1.0, so code-scanning UIs show drift and violations next to the manifest lines.
 #include <map>
 
+#include "plumbline/utf8.h"
 #include "report/internal.h"
 
 namespace plumbline::report_internal {
@@ -52,7 +53,7 @@ class Sarif {
     json sarif = {{"$schema", kSchema},
                   {"version", "2.1.0"},
                   {"runs", {{{"tool", {{"driver", std::move(driver)}}}, {"results", results_}}}}};
-    return sarif.dump(2) + "\n";
+    return to_json_text(sarif, 2) + "\n";
   }
 
  private:
