@@ -61,4 +61,59 @@ TEST_F(CliHostileTest, FileNameThatIsNotUtf8GivesValidJson) {
   }
 }
 
+// Every place a repository URL shows up: the progress line, the error, the cache's names.
+TEST_F(CliHostileTest, RepositoryCredentialsAreNeverPrinted) {
+  write(dir_ / "live.yaml", deployment("1Gi"));
+  for (const std::string& repo : {std::string("https://deploy:CANARY1@127.0.0.1:9/ops.git"),
+                                  std::string("https://CANARY2@127.0.0.1:9/ops.git"),
+                                  std::string("https://deploy:CANARY3/x@127.0.0.1:9/ops.git"),
+                                  std::string("https://127.0.0.1:9/ops.git?token=CANARY4")}) {
+    fs::path cache = dir_ / "cache";
+    CliRun run =
+        plumbline({"diff", "--repo", repo, "--path", "env", "--live", (dir_ / "live.yaml").string(),
+                   "--cache-dir", cache.string(), "--timeout", "5s"});
+    EXPECT_EQ(run.status, 2) << repo;
+    EXPECT_EQ(run.err.find("CANARY"), std::string::npos) << run.err;
+    EXPECT_EQ(run.out.find("CANARY"), std::string::npos) << run.out;
+    std::error_code ec;
+    for (const auto& entry : fs::recursive_directory_iterator(cache, ec)) {
+      EXPECT_EQ(entry.path().string().find("CANARY"), std::string::npos) << entry.path();
+    }
+  }
+}
+
+TEST_F(CliHostileTest, RenderErrorsNeverEchoValues) {
+  std::string text = deployment("512Mi");
+  text += "        env:\n        - {name: DB_PASSWORD, value: 84629173}\n";
+  write(dir_ / "env/deploy.yaml", text);
+  write(dir_ / "live.yaml", deployment("1Gi"));
+  CliRun run = plumbline(
+      {"diff", "--repo", dir_.string(), "--path", "env", "--live", (dir_ / "live.yaml").string()});
+  EXPECT_EQ(run.status, 2);
+  EXPECT_NE(run.err.find("env[name=DB_PASSWORD].value must be a string"), std::string::npos)
+      << run.err;
+  EXPECT_EQ(run.err.find("84629173"), std::string::npos) << run.err;
+}
+
+TEST_F(CliHostileTest, CredentialsInEnvUrlsAndLooselyNamedSecretsAreMasked) {
+  auto with_env = [](const std::string& password) {
+    return deployment("512Mi") + "        env:\n" +
+           "        - {name: DATABASE_URL, value: 'postgres://app:" + password + "@db/shop'}\n" +
+           "        - {name: DB_PASS, value: 'pass-" + password + "'}\n" +
+           "        - {name: MYSQL_PWD, value: 'pwd-" + password + "'}\n";
+  };
+  write(dir_ / "env/deploy.yaml", with_env("CANARY5"));
+  write(dir_ / "live.yaml", with_env("CANARY6"));
+  for (const char* format : {"json", "text", "markdown", "sarif"}) {
+    CliRun run = plumbline({"diff", "--repo", dir_.string(), "--path", "env", "--live",
+                            (dir_ / "live.yaml").string(), "--format", format});
+    EXPECT_EQ(run.status, 1) << format << ": " << run.err;
+    EXPECT_EQ(run.out.find("CANARY"), std::string::npos) << format << ":\n" << run.out;
+    EXPECT_NE(run.out.find("DATABASE_URL"), std::string::npos) << format;
+  }
+  CliRun render = plumbline({"render", "--repo", dir_.string(), "--path", "env"});
+  EXPECT_EQ(render.status, 0) << render.err;
+  EXPECT_EQ(render.out.find("CANARY"), std::string::npos) << render.out;
+}
+
 }  // namespace

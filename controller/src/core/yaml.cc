@@ -303,7 +303,8 @@ class JsonBuilder : public YAML::EventHandler {
     if (tag == "tag:yaml.org,2002:int" || tag == "tag:yaml.org,2002:float" ||
         tag == "tag:yaml.org,2002:bool" || tag == "tag:yaml.org,2002:null") {
       json v = resolve_plain(text);
-      if (v.is_string()) fail("value '" + text + "' does not match its tag " + tag, mark);
+      // Not echoed: the value may be a secret.
+      if (v.is_string()) fail("the value does not match its tag " + tag, mark);
       return v;
     }
     return json(text);  // unknown tags (e.g. !!binary) keep their text

@@ -183,7 +183,7 @@ class Checker {
 
   // The literal value of an env var, masked when its name looks secret.
   static std::string shown(std::string_view name, const std::string& value) {
-    return is_secret_name(name) ? redact(value) : value;
+    return is_secret_name(name) || url_has_credentials(value) ? redact(value) : value;
   }
 
   void gomaxprocs(const PolicyRules::Gomaxprocs& r) {
