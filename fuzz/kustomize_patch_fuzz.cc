@@ -21,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     base_text = text.substr(0, at);
     patch_text = text.substr(at + kSeparator.size());
   }
-  plumbline::YamlOptions options{.field_origins = false, .max_nodes = 10000};
+  plumbline::YamlOptions options{.field_origins = false, .max_memory = size_t{1} << 20};
   auto base = plumbline::parse_yaml_documents(base_text, "base.yaml", options);
   auto patch = plumbline::parse_yaml_documents(patch_text, "patch.yaml", options);
   if (base && patch && !base->empty() && !patch->empty()) {

@@ -8,8 +8,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
-  auto docs = plumbline::parse_yaml_documents(text, "fuzz.yaml",
-                                              {.field_origins = true, .max_nodes = 100000});
+  auto docs = plumbline::parse_yaml_documents(
+      text, "fuzz.yaml", {.field_origins = true, .max_memory = size_t{12} << 20});
   if (docs) {
     for (const auto& doc : *docs) (void)plumbline::to_yaml(doc.value);
   }

@@ -27,6 +27,8 @@
 #include <thread>
 #include <vector>
 
+#include "plumbline/render.h"
+
 namespace plumbline {
 namespace {
 
@@ -321,6 +323,25 @@ TEST_F(GitSourceTest, TreeReadsListsAndResolvesSymlinksInsideTheTree) {
   EXPECT_THAT(loop.error().message(), HasSubstr("symbolic links"));
 }
 
+TEST_F(GitSourceTest, SymlinkLoopsInACommitNeitherMultiplyObjectsNorHang) {
+  write_file(work_ / "plain/deploy.yaml",
+             "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\n");
+  fs::create_symlink(".", work_ / "plain/x");
+  fs::create_directories(work_ / "plain/sub");
+  fs::create_symlink("..", work_ / "plain/sub/y");
+  git("add -A");
+  git("commit -q -m loops");
+  auto snap = open_git_snapshot(options(work_.string()));
+  ASSERT_TRUE(snap.ok()) << snap.error().to_string();
+  EXPECT_EQ(snap->tree->real_path("plain/x/sub/y/x").value(), "plain");
+  auto start = std::chrono::steady_clock::now();
+  auto out = render(*snap->tree, "plain", {});
+  ASSERT_TRUE(out.ok()) << out.error().to_string();
+  ASSERT_EQ(out->size(), 1u);
+  EXPECT_EQ((*out)[0].origin.file, "plain/deploy.yaml");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
 TEST_F(GitSourceTest, SubmoduleGivesAClearError) {
   // A gitlink entry (mode 160000) without cloning anything: update-index --cacheinfo.
   git("update-index --add --cacheinfo 160000," + first_sha_ + ",vendor/lib");
@@ -495,7 +516,9 @@ class GitHttpTest : public GitSourceTest {
     write_file(root_ / "www/index.html", "");
     write_file(root_ / "htpasswd", "deploy:s3cret-pass\n");
     std::string conf = R"conf(
-server.modules = ("mod_alias", "mod_setenv", "mod_cgi", "mod_auth", "mod_authn_file")
+server.modules = ("mod_alias", "mod_setenv", "mod_cgi", "mod_auth", "mod_authn_file",
+                  "mod_redirect")
+url.redirect = ("^/moved/(.*)$" => "http://localhost:@PORT@/private/$1")
 server.document-root = "@ROOT@/www"
 server.bind = "127.0.0.1"
 server.port = @PORT@
@@ -540,6 +563,7 @@ TEST_F(GitHttpTest, AnonymousClone) {
 
 TEST_F(GitHttpTest, BasicAuthWithPasswordTokenAndNetrc) {
   auto o = options(url("private"));
+  o.auth.allow_cleartext_http = true;  // a local test server; https:// only otherwise
   o.auth.username = "deploy";
   o.auth.password = "s3cret-pass";
   auto snap = open_git_snapshot(o);
@@ -553,13 +577,44 @@ TEST_F(GitHttpTest, BasicAuthWithPasswordTokenAndNetrc) {
   auto n = options(url("private"));
   n.cache_dir = root_ / "cache-netrc";
   n.auth.netrc_file = root_ / "netrc";
+  n.auth.allow_cleartext_http = true;
   auto via_netrc = open_git_snapshot(n);
   ASSERT_TRUE(via_netrc.ok()) << via_netrc.error().to_string();
   EXPECT_FALSE(via_netrc->reused_cache);
 }
 
+TEST_F(GitHttpTest, CredentialsGoOnlyToTheirHostAndNeverInCleartext) {
+  auto o = options(url("private"));
+  o.auth.username = "deploy";
+  o.auth.password = "s3cret-pass";
+  auto cleartext = open_git_snapshot(o);
+  ASSERT_FALSE(cleartext.ok());
+  EXPECT_EQ(cleartext.error().code(), ErrorCode::kPermissionDenied);
+  EXPECT_THAT(cleartext.error().message(), HasSubstr("not sent over cleartext http://"));
+
+  o.auth.allow_cleartext_http = true;
+  o.auth.host = "git.example.com";  // configured for another host than the repository's
+  auto other = open_git_snapshot(o);
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.error().code(), ErrorCode::kPermissionDenied);
+  EXPECT_THAT(other.error().message(),
+              HasSubstr("credentials for git.example.com are not sent to 127.0.0.1"));
+
+  // /moved/ redirects to localhost: the same server under another name, off-site for libgit2.
+  auto r = options("http://127.0.0.1:" + std::to_string(port_) + "/moved/repo.git");
+  r.auth.allow_cleartext_http = true;
+  r.auth.username = "deploy";
+  r.auth.password = "s3cret-pass";
+  auto redirected = open_git_snapshot(r);
+  ASSERT_FALSE(redirected.ok());
+  EXPECT_EQ(redirected.error().code(), ErrorCode::kPermissionDenied)
+      << redirected.error().to_string();
+  EXPECT_THAT(redirected.error().message(), HasSubstr("are not sent to localhost"));
+}
+
 TEST_F(GitHttpTest, WrongOrMissingCredentialsAreUnauthenticated) {
   auto o = options(url("private"));
+  o.auth.allow_cleartext_http = true;
   o.auth.username = "deploy";
   o.auth.password = "wrong-password";
   auto snap = open_git_snapshot(o);

@@ -266,7 +266,9 @@ TEST_F(KubeControllerTest, GitCredentialsComeFromTheEnvironmentsSecret) {
       ApplyEnvironment("", "http://127.0.0.1:" + std::to_string(http_port) + "/private/ops.git",
                        ", secretRef: {name: git-credentials}"));
 
-  Background controller(ControllerArgs("cache"), (dir_ / "controller.log").string());
+  // The test's Git server is plain http on loopback: the installer's explicit allowance.
+  Background controller(ControllerArgs("cache", {"--allow-http-git-credentials"}),
+                        (dir_ / "controller.log").string());
   ASSERT_TRUE(controller.running());
 
   // 1. No Secret yet: Degraded, naming it.

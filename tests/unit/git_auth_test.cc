@@ -137,5 +137,20 @@ TEST(GitAuthEnvironment, TokenUsernamePasswordAndFiles) {
   EXPECT_EQ(auth.known_hosts_file, "/keys/known_hosts");
 }
 
+TEST(GitCredentialBinding, OnlyTheirHostAndNeverCleartext) {
+  EXPECT_EQ(credential_refusal("https://git.example.com/ops.git", "GIT.example.com", false),
+            std::nullopt);
+  EXPECT_EQ(credential_refusal("ssh://git@git.example.com/ops.git", "git.example.com", false),
+            std::nullopt);
+  auto other = credential_refusal("https://evil.example/ops.git", "git.example.com", false);
+  ASSERT_TRUE(other.has_value());
+  EXPECT_NE(other->find("not sent to evil.example"), std::string::npos) << *other;
+  auto cleartext = credential_refusal("http://git.example.com/ops.git", "git.example.com", false);
+  ASSERT_TRUE(cleartext.has_value());
+  EXPECT_NE(cleartext->find("cleartext"), std::string::npos);
+  EXPECT_EQ(credential_refusal("http://git.example.com/ops.git", "git.example.com", true),
+            std::nullopt);
+}
+
 }  // namespace
 }  // namespace plumbline::git

@@ -24,7 +24,7 @@ spec:
   EXPECT_EQ(
       objects.error().to_string(),
       "env/d.yaml:12: Deployment web: spec.template.spec.containers[name=app].env[name=PORT].value "
-      "must be a string, got number 8080 (quote it in YAML)");
+      "must be a string, got a number (quote it in YAML)");
 }
 
 TEST(RenderValidate, ContainerWithoutNameIsAnError) {

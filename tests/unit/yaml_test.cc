@@ -98,9 +98,31 @@ TEST(Yaml, AliasBombIsBounded) {
       "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
       "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, "
       "*c]\n";
-  auto docs = parse_yaml_documents(text, "bomb.yaml", {.max_nodes = 1000});
+  auto docs = parse_yaml_documents(text, "bomb.yaml", {.max_memory = 100'000});
   ASSERT_FALSE(docs.ok());
-  EXPECT_NE(docs.error().message().find("more than 1000 nodes"), std::string::npos);
+  EXPECT_NE(docs.error().message().find("in memory (an alias bomb?)"), std::string::npos);
+}
+
+// Nine documents of 9^6 = 531,441 expanded nodes each: every document alone is small (about
+// 65 MiB), the file together is not; the budget counts the whole file.
+std::string multi_document_bomb() {
+  std::string doc =
+      "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+      "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+      "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n";
+  std::string text;
+  for (int i = 0; i < 9; ++i) text += "---\n" + doc;
+  return text;
+}
+
+TEST(Yaml, AliasBudgetCountsTheWholeFileNotEachDocument) {
+  std::string text = multi_document_bomb();
+  auto one = parse_yaml_documents(text.substr(0, text.size() / 9), "one.yaml");
+  ASSERT_TRUE(one.ok()) << one.error().to_string();
+  auto all = parse_yaml_documents(text, "bomb.yaml");
+  ASSERT_FALSE(all.ok());
+  EXPECT_NE(all.error().to_string().find("bomb.yaml:"), std::string::npos);
+  EXPECT_NE(all.error().message().find("MiB in memory (an alias bomb?)"), std::string::npos);
 }
 
 }  // namespace

@@ -65,6 +65,9 @@ struct ControllerOptions {
   bool enforce_allowed = true;  // false (--no-enforce): every Environment only reports
   bool allow_system_namespaces = false;
   bool allow_local_sources = false;
+  // Send Git credentials over http:// (never by default: they would cross the network in
+  // clear). For test and lab setups only.
+  bool allow_http_git_credentials = false;
   WorkQueueOptions queue;
   std::chrono::seconds stuck_after{600};
 };

@@ -37,6 +37,9 @@ class FileTree {
   virtual Result<EntryType> stat(std::string_view path) const = 0;
   // For messages: "directory manifests", "git https://host/ops.git@1a2b3c4".
   virtual std::string describe() const = 0;
+  // The path with every symlink resolved (tree-relative): two paths name one file or
+  // directory exactly when their real paths are equal, which is how walks detect loops.
+  virtual Result<std::string> real_path(std::string_view path) const = 0;
 };
 using FileTreePtr = std::unique_ptr<FileTree>;
 
@@ -58,6 +61,7 @@ class MemoryTree : public FileTree {
   Result<std::vector<TreeEntry>> list_directory(std::string_view path) const override;
   Result<EntryType> stat(std::string_view path) const override;
   std::string describe() const override { return "memory tree"; }
+  Result<std::string> real_path(std::string_view path) const override;  // no links: the path
 
  private:
   std::map<std::string, std::string> files_;

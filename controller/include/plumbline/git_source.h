@@ -36,10 +36,17 @@ struct GitAuth {
   std::string ssh_public_key;  // OpenSSH public key line (optional)
   std::string known_hosts;     // known_hosts text
   std::string origin;          // where these came from, for errors ("Secret ns/name")
+  // The host these credentials belong to: they are sent to no other (an Environment naming
+  // another host, an off-site redirect). Empty: the host of the repository being fetched.
+  std::string host;
+  // Passwords and tokens go over https:// only; this explicit allowance lets them go over
+  // http:// (a test server on 127.0.0.1). Never set from the environment.
+  bool allow_cleartext_http = false;
 
   // PLUMBLINE_GIT_TOKEN (user "x-access-token" unless PLUMBLINE_GIT_USERNAME is set) /
   // PLUMBLINE_GIT_USERNAME / PLUMBLINE_GIT_PASSWORD, PLUMBLINE_GIT_NETRC (default ~/.netrc),
-  // PLUMBLINE_GIT_SSH_KEY, PLUMBLINE_GIT_SSH_PASSPHRASE, PLUMBLINE_GIT_KNOWN_HOSTS.
+  // PLUMBLINE_GIT_SSH_KEY, PLUMBLINE_GIT_SSH_PASSPHRASE, PLUMBLINE_GIT_KNOWN_HOSTS, and
+  // PLUMBLINE_GIT_HOST (the host they belong to).
   static GitAuth from_environment();
 };
 

@@ -22,17 +22,31 @@ enum class RenderMode { kAuto, kPlain, kKustomize };
 std::optional<RenderMode> parse_render_mode(std::string_view text);
 std::string_view to_string(RenderMode mode);
 
+// Caps on one render, so that a hostile or broken repository gives an error instead of
+// exhausting the process: files read (a kustomization read twice counts twice), bytes read,
+// and objects in the result.
+struct RenderLimits {
+  size_t max_files = 20'000;
+  size_t max_bytes = size_t{64} << 20;  // 64 MiB
+  size_t max_objects = 50'000;
+};
+
 struct RenderOptions {
   RenderMode mode = RenderMode::kAuto;
+  RenderLimits limits;
 };
 
 // Every object carries its origin (file and line) and, for kustomize, its base name
 // (Manifest::base_name: the name before namePrefix/nameSuffix and generator hash suffixes).
-// Errors name the file (and line) and never return a partial set.
+// Errors name the file (and line) and never return a partial set. Every renderer refuses two
+// objects with one id (API group, kind, namespace, name), naming both files, and reads each
+// directory once (a symlink back to an ancestor is not a second copy of its files).
 Result<ManifestSet> render(const FileTree& tree, std::string_view path,
                            const RenderOptions& options);
 
-Result<ManifestSet> render_plain(const FileTree& tree, std::string_view path);
-Result<ManifestSet> render_kustomize(const FileTree& tree, std::string_view path);
+Result<ManifestSet> render_plain(const FileTree& tree, std::string_view path,
+                                 const RenderLimits& limits = {});
+Result<ManifestSet> render_kustomize(const FileTree& tree, std::string_view path,
+                                     const RenderLimits& limits = {});
 
 }  // namespace plumbline

@@ -19,8 +19,10 @@ struct YamlOptions {
   // Record where each field is declared (canonical path -> line); costs time and memory,
   // so only the Git side asks for it.
   bool field_origins = false;
-  // Upper bound on nodes produced (aliases can expand a small file into a huge tree).
-  size_t max_nodes = 20'000'000;
+  // Upper bound on the memory the parsed documents of one file take, estimated per node as it
+  // is built (aliases can expand a 401-byte file into gigabytes). Counted across the whole
+  // file, not per document; the file's own size is allowed on top (see yaml_node_cost).
+  size_t max_memory = size_t{256} << 20;
 };
 
 struct YamlDocument {

@@ -31,6 +31,7 @@ const std::vector<FlagSpec>& flag_specs() {
       {"no-enforce", false, {"controller"}},
       {"allow-system-namespaces", false, {"controller"}},
       {"allow-local-sources", false, {"controller"}},
+      {"allow-http-git-credentials", false, {"controller"}},
       {"timeout", true, {"diff"}},
       {"policy", true, {"diff", "compare"}},
       {"scope", true, {"diff", "compare"}},
@@ -82,6 +83,8 @@ Status set_flag(CliOptions& o, const std::string& name, const std::string& value
     o.allow_system_namespaces = true;
   else if (name == "allow-local-sources")
     o.allow_local_sources = true;
+  else if (name == "allow-http-git-credentials")
+    o.allow_http_git_credentials = true;
   else if (name == "report-namespace")
     o.report_namespace = value;
   else if (name == "listen")

@@ -76,7 +76,7 @@ struct OpenedSource {
 Result<OpenedSource> open_source(const CliOptions& o, std::ostream& err) {
   if (o.repo.empty()) return invalid_input("--repo is required (a local path or a Git URL)");
   OpenedSource opened;
-  opened.source.repo = o.repo;
+  opened.source.repo = redact_url(o.repo);  // the report may be posted anywhere
   opened.source.ref = o.ref;
   if (!is_url(o.repo) && is_plain_directory(o.repo)) {
     if (!o.ref.empty()) {
@@ -95,7 +95,7 @@ Result<OpenedSource> open_source(const CliOptions& o, std::ostream& err) {
   git.ref = o.ref;
   git.cache_dir = o.cache_dir;
   git.auth = GitAuth::from_environment();
-  if (is_url(o.repo) && !o.quiet) err << "plumbline: fetching " << o.repo << "\n";
+  if (is_url(o.repo) && !o.quiet) err << "plumbline: fetching " << redact_url(o.repo) << "\n";
   auto snapshot = open_git_snapshot(git);
   if (!snapshot) return std::move(snapshot).error();
   opened.tree = std::move(snapshot->tree);
@@ -370,7 +370,8 @@ ExitCode run(const CliOptions& o, std::ostream& out, std::ostream& err) {
                        : o.command == "controller" ? run_controller(o, err)
                                                    : run_render(o, out, err);
   if (!result) {
-    err << "plumbline: error: " << result.error().to_string() << "\n";
+    // Errors carry server and libgit2 messages: any URL in them is shown without credentials.
+    err << "plumbline: error: " << redact_urls_in(result.error().to_string()) << "\n";
     return ExitCode::kError;
   }
   return *result == 0 ? ExitCode::kConsistent : ExitCode::kDrift;
@@ -379,7 +380,7 @@ ExitCode run(const CliOptions& o, std::ostream& out, std::ostream& err) {
 int main_entry(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   auto options = parse_args(args);
   if (!options) {
-    err << "plumbline: error: " << options.error().to_string() << "\n";
+    err << "plumbline: error: " << redact_urls_in(options.error().to_string()) << "\n";
     return static_cast<int>(ExitCode::kError);
   }
   return static_cast<int>(run(*options, out, err));

@@ -92,6 +92,8 @@ Flags:
                            the controller's own namespace (refused by default)
   --allow-local-sources    accept local paths and file:// in spec.source.url (refused by
                            default: they read the controller's own filesystem)
+  --allow-http-git-credentials  send Git credentials over http:// (refused by default: they
+                           would cross the network in clear; for test and lab setups)
 
 Git credentials: as for `plumbline diff` (PLUMBLINE_GIT_TOKEN, …). Stops on SIGTERM/SIGINT.
 )";

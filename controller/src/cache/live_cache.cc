@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "plumbline/utf8.h"
+
 namespace plumbline {
 
 std::vector<WatchedKind> workload_kinds() {
@@ -22,7 +24,7 @@ Result<LiveObject> whole_object(json item, std::string_view api_version, std::st
   const json& metadata = item["metadata"];
   object.uid = metadata.value("uid", std::string());
   object.resource_version = metadata.value("resourceVersion", std::string());
-  object.projection = item.dump();
+  object.projection = to_json_text(item);
   return object;
 }
 
@@ -59,7 +61,7 @@ Result<WatchEvent> LiveCache::read_event(const std::string& line) const {
   json event = json::parse(line, nullptr, false);
   if (!event.is_object() || !event.contains("type") || !event["type"].is_string() ||
       !event.contains("object")) {
-    return invalid_input("a WATCH line is not an event: " + line.substr(0, 200));
+    return invalid_input("a WATCH line is not an event: " + utf8_prefix(line, 200));
   }
   std::string type = event["type"];
   WatchEvent out;

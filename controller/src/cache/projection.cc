@@ -23,6 +23,7 @@
 
 #include "plumbline/live_store.h"
 #include "plumbline/policy.h"
+#include "plumbline/utf8.h"
 
 namespace plumbline {
 
@@ -902,10 +903,10 @@ od::parser& small_parser() {
 
 // The start of a document that is not an object, for the message.
 Error not_an_object(std::string_view text, std::string where) {
-  std::string_view start = text.substr(0, 40);
-  return invalid_input("expected a JSON object, got '" + std::string(start) +
-                           (text.size() > start.size() ? "...'" : "'"),
-                       std::move(where));
+  std::string start = utf8_prefix(text, 40);
+  return invalid_input(
+      "expected a JSON object, got '" + start + (text.size() > start.size() ? "...'" : "'"),
+      std::move(where));
 }
 
 Error json_error(simdjson::error_code e, std::string where) {

@@ -54,6 +54,15 @@ class DirectoryTree : public FileTree {
 
   std::string describe() const override { return "directory " + root_.string(); }
 
+  Result<std::string> real_path(std::string_view path) const override {
+    PL_ASSIGN_OR_RETURN(fs::path real, resolve(path));
+    std::error_code ec;
+    fs::path canonical = fs::weakly_canonical(real, ec);
+    if (ec) return not_found(ec.message(), display(path));
+    std::string rel = canonical.lexically_relative(canonical_root_).generic_string();
+    return rel == "." ? std::string() : rel;
+  }
+
  private:
   std::string display(std::string_view path) const { return (root_ / std::string(path)).string(); }
 
@@ -125,6 +134,10 @@ Result<std::string> MemoryTree::read_file(std::string_view path) const {
   if (it != files_.end()) return it->second;
   if (stat(clean).ok()) return invalid_input("is a directory, not a file", clean);
   return not_found("no such file", clean);
+}
+
+Result<std::string> MemoryTree::real_path(std::string_view path) const {
+  return join_tree_path("", path);
 }
 
 Result<std::vector<TreeEntry>> MemoryTree::list_directory(std::string_view path) const {

@@ -6,10 +6,17 @@
 #include <memory>
 
 #include "plumbline/digest.h"
+#include "plumbline/utf8.h"
 #include "plumbline/workload.h"
 
 namespace plumbline {
 namespace {
+
+// A secret-looking name, or a value holding a URL with credentials whatever the name.
+bool is_secret_value(const json& name, const json& value, const MaskOptions& options) {
+  if (name.is_string() && is_secret_name(name.get_ref<const std::string&>(), options)) return true;
+  return value.is_string() && url_has_credentials(value.get_ref<const std::string&>());
+}
 
 void mask_containers(json& pod, const MaskOptions& options) {
   for (const char* list : {"containers", "initContainers", "ephemeralContainers"}) {
@@ -21,7 +28,7 @@ void mask_containers(json& pod, const MaskOptions& options) {
       if (env == container.end() || !env->is_array()) continue;
       for (auto& var : *env) {
         if (!var.is_object() || !var.contains("name") || !var["name"].is_string()) continue;
-        if (var.contains("value") && is_secret_name(var["name"].get<std::string>(), options)) {
+        if (var.contains("value") && is_secret_value(var["name"], var["value"], options)) {
           var["value"] = redact_value(var["value"]);
         }
       }
@@ -50,7 +57,7 @@ std::string redact(std::string_view value) {
 
 json redact_value(const json& value) {
   if (value.is_null()) return value;
-  return redact(value.is_string() ? value.get_ref<const std::string&>() : value.dump());
+  return redact(value.is_string() ? value.get_ref<const std::string&>() : to_json_text(value));
 }
 
 json mask_object(const json& object, const MaskOptions& options) {

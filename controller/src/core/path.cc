@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "plumbline/utf8.h"
+
 namespace plumbline::path {
 namespace {
 
@@ -123,7 +125,7 @@ std::string index(std::string_view base, size_t i) { return element(base, std::t
 
 std::string key_text(const json& value) {
   if (value.is_string()) return value.get<std::string>();
-  return value.dump();
+  return to_json_text(value);
 }
 
 Result<std::vector<Segment>> parse(std::string_view text) {

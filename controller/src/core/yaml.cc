@@ -194,7 +194,10 @@ struct StopParse {
 class JsonBuilder : public YAML::EventHandler {
  public:
   JsonBuilder(std::string_view file, const YamlOptions& options, size_t input_size)
-      : file_(file), options_(options), max_events_(3 * input_size + 64) {}
+      : file_(file),
+        options_(options),
+        max_events_(3 * input_size + 64),
+        max_cost_(options.max_memory + kFileCostFactor * input_size) {}
 
   std::vector<YamlDocument> take_documents() { return std::move(docs_); }
 
@@ -203,8 +206,7 @@ class JsonBuilder : public YAML::EventHandler {
     doc_ = YamlDocument{};
     doc_.location = {std::string(file_), mark.line >= 0 ? mark.line + 1 : 0, 0};
     lines_.clear();
-    anchors_.clear();
-    nodes_ = 0;
+    anchors_.clear();  // anchors are per document; the memory budget is per file
   }
 
   void OnDocumentEnd() override {
@@ -223,14 +225,14 @@ class JsonBuilder : public YAML::EventHandler {
 
   void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     count_event(mark);
-    add_value(mark, json(nullptr), anchor, 1);
+    add_value(mark, json(nullptr), anchor, kNodeCost);
   }
 
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     count_event(mark);
     auto it = anchors_.find(anchor);
     if (it == anchors_.end()) fail("unknown alias", mark);
-    add_value(mark, it->second.value, 0, it->second.nodes);
+    add_value(mark, it->second.value, 0, it->second.cost);
   }
 
   void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
@@ -238,13 +240,13 @@ class JsonBuilder : public YAML::EventHandler {
     count_event(mark);
     if (!stack_.empty() && stack_.back().is_map && !stack_.back().key) {
       // A mapping key: held until its value arrives.
-      if (anchor != 0) anchors_[anchor] = {json(value), 1};
+      if (anchor != 0) anchors_[anchor] = {json(value), string_cost(value)};
       stack_.back().key = value;
       stack_.back().key_is_merge = value == "<<" && tag == "?";
       stack_.back().key_mark = mark;
       return;
     }
-    add_value(mark, scalar(mark, tag, value), anchor, 1);
+    add_value(mark, scalar(mark, tag, value), anchor, string_cost(value));
   }
 
   void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
@@ -260,12 +262,23 @@ class JsonBuilder : public YAML::EventHandler {
   void OnMapEnd() override { close(); }
 
  private:
+  // Estimated bytes per node: nlohmann's 16-byte value plus its slot in the parent (a map
+  // node with its key, or a vector element) and allocator overhead; measured against RSS on
+  // alias bombs (about 110 bytes per node), so the estimate does not undercount.
+  static constexpr size_t kNodeCost = 128;
+  // The file's own size times this is allowed beyond max_memory: a large file without aliases
+  // is never refused for its own size (the renderer caps bytes read).
+  static constexpr size_t kFileCostFactor = 64;
+  static size_t string_cost(const std::string& text) {
+    return kNodeCost + (text.size() > 15 ? text.size() : 0);  // short strings are inline
+  }
+
   struct Frame {
     json value;
     bool is_map = false;
     YAML::anchor_t anchor = 0;
     json::json_pointer pointer;
-    size_t nodes = 1;
+    size_t cost = kNodeCost;         // the estimated memory of the node and everything below it
     std::optional<std::string> key;  // a map's pending key
     bool key_is_merge = false;
     YAML::Mark key_mark;
@@ -273,7 +286,7 @@ class JsonBuilder : public YAML::EventHandler {
   };
   struct Anchored {
     json value;
-    size_t nodes = 1;
+    size_t cost = kNodeCost;
   };
 
   [[noreturn]] void fail(const std::string& message, const YAML::Mark& mark) {
@@ -290,7 +303,8 @@ class JsonBuilder : public YAML::EventHandler {
     if (tag == "tag:yaml.org,2002:int" || tag == "tag:yaml.org,2002:float" ||
         tag == "tag:yaml.org,2002:bool" || tag == "tag:yaml.org,2002:null") {
       json v = resolve_plain(text);
-      if (v.is_string()) fail("value '" + text + "' does not match its tag " + tag, mark);
+      // Not echoed: the value may be a secret.
+      if (v.is_string()) fail("the value does not match its tag " + tag, mark);
       return v;
     }
     return json(text);  // unknown tags (e.g. !!binary) keep their text
@@ -315,13 +329,20 @@ class JsonBuilder : public YAML::EventHandler {
     if (!stack_.empty() && stack_.back().is_map && !stack_.back().key) {
       fail("mapping keys must be scalars", mark);
     }
-    Frame frame{
-        std::move(value), is_map, anchor, json::json_pointer(), 1, std::nullopt, false, {}, {}};
+    Frame frame{std::move(value),
+                is_map,
+                anchor,
+                json::json_pointer(),
+                kNodeCost,
+                std::nullopt,
+                false,
+                {},
+                {}};
     if (options_.field_origins) {
       frame.pointer = child_pointer();
       if (mark.line >= 0) lines_.emplace_back(frame.pointer, mark.line + 1);
     }
-    budget(mark, 1);
+    budget(mark, kNodeCost);
     stack_.push_back(std::move(frame));
   }
 
@@ -331,20 +352,20 @@ class JsonBuilder : public YAML::EventHandler {
     stack_.pop_back();
     if (frame.is_map && frame.key)
       fail("mapping key '" + *frame.key + "' has no value", frame.key_mark);
-    if (frame.anchor != 0) anchors_[frame.anchor] = {frame.value, frame.nodes};
-    attach(frame.key_mark, std::move(frame.value), frame.nodes);
+    if (frame.anchor != 0) anchors_[frame.anchor] = {frame.value, frame.cost};
+    attach(frame.key_mark, std::move(frame.value), frame.cost);
   }
 
-  void budget(const YAML::Mark& mark, size_t nodes) {
-    nodes_ += nodes;
-    if (nodes_ > options_.max_nodes) {
-      fail("YAML document expands to more than " + std::to_string(options_.max_nodes) +
-               " nodes (alias bomb?)",
+  void budget(const YAML::Mark& mark, size_t cost) {
+    cost_ += cost;
+    if (cost_ > max_cost_) {
+      fail("YAML file expands to more than " + std::to_string(max_cost_ >> 20) +
+               " MiB in memory (an alias bomb?)",
            mark);
     }
   }
 
-  void add_value(const YAML::Mark& mark, json value, YAML::anchor_t anchor, size_t nodes) {
+  void add_value(const YAML::Mark& mark, json value, YAML::anchor_t anchor, size_t cost) {
     if (!stack_.empty() && stack_.back().is_map && !stack_.back().key) {
       // A null or alias used as a mapping key.
       if (!value.is_string() && !value.is_null()) fail("mapping keys must be scalars", mark);
@@ -353,28 +374,32 @@ class JsonBuilder : public YAML::EventHandler {
       stack_.back().key_mark = mark;
       return;
     }
-    budget(mark, nodes);
+    budget(mark, cost);
     note_root(mark);
     if (options_.field_origins && mark.line >= 0)
       lines_.emplace_back(child_pointer(), mark.line + 1);
-    if (anchor != 0) anchors_[anchor] = {value, nodes};
-    attach(mark, std::move(value), nodes);
+    if (anchor != 0) anchors_[anchor] = {value, cost};
+    attach(mark, std::move(value), cost);
   }
 
   // Puts a finished node into its parent (or makes it the document's root).
-  void attach(const YAML::Mark& mark, json value, size_t nodes) {
+  void attach(const YAML::Mark& mark, json value, size_t cost) {
     if (stack_.empty()) {
       doc_.value = std::move(value);
       return;
     }
     Frame& top = stack_.back();
-    top.nodes += nodes;
+    top.cost += cost;
     if (!top.is_map) {
       top.value.push_back(std::move(value));
       return;
     }
     std::string key = std::move(*top.key);
     top.key.reset();
+    if (key.size() > 15) {  // a long key is a heap string in the map's node
+      budget(mark, key.size());
+      top.cost += key.size();
+    }
     if (top.key_is_merge) {  // "<<: *base" copies the keys the mapping does not set itself
       top.key_is_merge = false;
       std::vector<json> sources;
@@ -404,7 +429,8 @@ class JsonBuilder : public YAML::EventHandler {
   const YamlOptions& options_;
   size_t max_events_;
   size_t events_ = 0;
-  size_t nodes_ = 0;
+  size_t max_cost_;
+  size_t cost_ = 0;  // of every document of the file so far
   std::vector<Frame> stack_;
   std::map<YAML::anchor_t, Anchored> anchors_;
   std::vector<std::pair<json::json_pointer, int>> lines_;

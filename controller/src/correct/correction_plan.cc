@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "plumbline/digest.h"
+#include "plumbline/utf8.h"
 
 namespace plumbline {
 namespace {
@@ -107,8 +108,8 @@ CorrectionPlan plan_corrections(DriftReport& report, CorrectionHistory& history,
                               .live_version = live_version};
     for (size_t fix : request.requests.fixes) request.drifts.push_back(indexes[fix]);
     request.fingerprint =
-        sha256_hex(input.desired_fingerprint + "\n" + request.requests.apply.dump() + "\n" +
-                   request.requests.removal.dump());
+        sha256_hex(input.desired_fingerprint + "\n" + to_json_text(request.requests.apply) + "\n" +
+                   to_json_text(request.requests.removal));
 
     // Refused before: not again until something changed or the backoff ends.
     auto refused = history.refusals.find(ref);

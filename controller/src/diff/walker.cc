@@ -355,9 +355,14 @@ void Walker::set_list(Category category, const json& left, const json& right) {
   side(right, left, Side::kRightOnly);
 }
 
+bool Walker::holds_credentials(const json* value) {
+  return value != nullptr && value->is_string() &&
+         url_has_credentials(value->get_ref<const std::string&>());
+}
+
 void Walker::leaf(Category category, std::string_view parent, std::string_view name, const json* l,
                   const json* r) {
-  bool mask = name == "value" && secret_env();
+  bool mask = name == "value" && (secret_env() || holds_credentials(l) || holds_credentials(r));
   auto emit_leaf = [&](Side side) {
     RawFinding f{path_, category, side, nullptr, nullptr};
     if (l) f.left = mask ? redact_value(*l) : *l;
@@ -381,7 +386,11 @@ void Walker::emit(Category category, Side side, const json* l, const json* r, bo
 }
 
 json Walker::masked(const json& value, bool element) const {
-  if (!secret_env()) return value;
+  const json* inner = nullptr;
+  if (element && value.is_object()) {
+    if (auto it = value.find("value"); it != value.end()) inner = &*it;
+  }
+  if (!secret_env() && !holds_credentials(inner)) return value;
   if (element && value.is_object()) {
     json copy = value;
     if (auto it = copy.find("value"); it != copy.end()) *it = redact_value(*it);

@@ -63,6 +63,9 @@ class Walker {
 
   void emit(Category category, Side side, const json* left, const json* right, bool element);
   json masked(const json& value, bool element) const;
+  // A string value holding a URL with userinfo or a query (DATABASE_URL=postgres://u:p@h/db)
+  // is masked whatever the variable's name.
+  static bool holds_credentials(const json* value);
 
   bool in_scope(Category c) const { return scope_[static_cast<size_t>(c)]; }
   bool strict(Category c) const { return strict_[static_cast<size_t>(c)]; }

@@ -54,6 +54,23 @@ std::string sha256_raw(std::string_view data) {
 
 }  // namespace
 
+bool same_host(std::string_view a, std::string_view b) { return iequals(a, b); }
+
+std::optional<std::string> credential_refusal(std::string_view asked_url,
+                                              std::string_view bound_host, bool allow_cleartext) {
+  auto asked = classify_repo(asked_url);
+  if (!asked) return "credentials asked for an unreadable URL";
+  if (!same_host(asked->host, bound_host)) {
+    return "credentials for " + std::string(bound_host) + " are not sent to " +
+           (asked->host.empty() ? std::string("a local path") : asked->host) +
+           " (an off-site redirect or another host)";
+  }
+  if (asked->kind == RepoKind::kHttp && !allow_cleartext) {
+    return "credentials are not sent over cleartext http://; use https://";
+  }
+  return std::nullopt;
+}
+
 std::vector<NetrcEntry> parse_netrc(std::string_view text) {
   std::vector<NetrcEntry> entries;
   // macdef bodies are free text up to a blank line; cut them out before tokenizing.
@@ -244,6 +261,7 @@ GitAuth GitAuth::from_environment() {
   }
   auth.ssh_key_file = env("PLUMBLINE_GIT_SSH_KEY");
   auth.ssh_key_passphrase = env("PLUMBLINE_GIT_SSH_PASSPHRASE");
+  auth.host = env("PLUMBLINE_GIT_HOST");
   std::string known_hosts = env("PLUMBLINE_GIT_KNOWN_HOSTS");
   if (!known_hosts.empty()) {
     auth.known_hosts_file = known_hosts;

@@ -58,6 +58,15 @@ struct PresentedKey {
 HostKeyVerdict check_host_key(const std::vector<KnownHost>& known, std::string_view name,
                               const PresentedKey& key);
 
+// Host names compare case-insensitively.
+bool same_host(std::string_view a, std::string_view b);
+
+// Why credentials may not be sent to `asked_url`, the URL libgit2 asks them for (after any
+// redirect); nullopt when they may. Refused: a host other than `bound_host` (case-insensitive),
+// and http:// unless `allow_cleartext`.
+std::optional<std::string> credential_refusal(std::string_view asked_url,
+                                              std::string_view bound_host, bool allow_cleartext);
+
 // Standard base64 ('=' padding optional); nullopt on invalid input.
 std::optional<std::string> base64_decode(std::string_view text);
 

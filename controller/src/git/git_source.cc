@@ -187,8 +187,16 @@ std::string raw_key_type(git_cert_ssh_raw_type_t type) {
 
 int on_certificate(git_cert* cert, int /*valid*/, const char* host, void* payload) {
   auto& state = *static_cast<FetchState*>(payload);
-  // TLS: libgit2 has already verified the chain against the system CAs; keep its verdict.
-  if (cert->cert_type != GIT_CERT_HOSTKEY_LIBSSH2) return GIT_PASSTHROUGH;
+  if (cert->cert_type != GIT_CERT_HOSTKEY_LIBSSH2) {
+    // TLS to another host than the repository's is an off-site redirect: refused whether or
+    // not credentials would follow. The chain itself libgit2 has verified; keep its verdict.
+    if (host != nullptr && !state.loc->host.empty() && !git::same_host(host, state.loc->host)) {
+      return state.fail(Error(ErrorCode::kPermissionDenied,
+                              std::string("redirected to another host (") + host + "), refused",
+                              state.loc->display));
+    }
+    return GIT_PASSTHROUGH;
+  }
 
   // SSH: libgit2 1.5 does not consult known_hosts itself, so this callback is the only check
   // and must fail closed on anything but a listed, matching key.
@@ -236,11 +244,19 @@ int on_certificate(git_cert* cert, int /*valid*/, const char* host, void* payloa
                           "host key for " + name + " does not match " + where, state.loc->display));
 }
 
-int on_credentials(git_credential** out, const char* /*url*/, const char* username_from_url,
+int on_credentials(git_credential** out, const char* url, const char* username_from_url,
                    unsigned int allowed, void* payload) {
   auto& state = *static_cast<FetchState*>(payload);
   if (state.past_deadline()) return GIT_EUSER;
   const GitAuth& auth = state.options->auth;
+  // Bound to one host, and never in cleartext: checked against the URL libgit2 asks for,
+  // which after a redirect is not the one configured.
+  std::string bound = auth.host.empty() ? state.loc->host : auth.host;
+  auto refusal = git::credential_refusal(url != nullptr ? url : state.loc->url, bound,
+                                         auth.allow_cleartext_http);
+  auto refuse = [&] {
+    return state.fail(Error(ErrorCode::kPermissionDenied, *refusal, state.loc->display));
+  };
   std::string url_user = username_from_url != nullptr ? username_from_url : state.loc->user;
 
   if ((allowed & GIT_CREDENTIAL_SSH_KEY) != 0) {
@@ -251,6 +267,7 @@ int on_credentials(git_credential** out, const char* /*url*/, const char* userna
                               "SSH authentication as '" + user + "' was rejected",
                               state.loc->display));
     }
+    if (refusal) return refuse();
     if (!auth.ssh_key.empty()) {
       return git_credential_ssh_key_memory_new(
           out, user.c_str(), auth.ssh_public_key.empty() ? nullptr : auth.ssh_public_key.c_str(),
@@ -285,7 +302,7 @@ int on_credentials(git_credential** out, const char* /*url*/, const char* userna
     std::string password = auth.password;
     if (password.empty() && !auth.netrc_file.empty()) {
       if (auto text = read_text_file(auth.netrc_file)) {
-        if (auto entry = git::netrc_lookup(git::parse_netrc(*text), state.loc->host)) {
+        if (auto entry = git::netrc_lookup(git::parse_netrc(*text), bound)) {
           user = entry->login;
           password = entry->password;
         }
@@ -302,6 +319,7 @@ int on_credentials(git_credential** out, const char* /*url*/, const char* userna
                     ")",
                 state.loc->display));
     }
+    if (refusal) return refuse();
     // HTTP retries the callback after a 401; the second call means the server refused them.
     if (++state.userpass_attempts > 1) {
       return state.fail(Error(ErrorCode::kUnauthenticated,

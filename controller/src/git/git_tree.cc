@@ -92,11 +92,17 @@ class GitTree : public FileTree {
 
   std::string describe() const override { return description_; }
 
+  Result<std::string> real_path(std::string_view path) const override {
+    PL_ASSIGN_OR_RETURN(Node node, resolve(path, /*follow_last=*/true));
+    return node.real_path;
+  }
+
  private:
   enum class Kind { kFile, kDirectory, kSubmodule };
   struct Node {
     Kind kind;
     git_oid oid;
+    std::string real_path;  // the path walked, every symlink resolved
   };
 
   std::string where(std::string_view path) const {
@@ -123,7 +129,7 @@ class GitTree : public FileTree {
   Result<Node> resolve(std::string_view path, bool follow_last) const {
     PL_ASSIGN_OR_RETURN(std::string clean, join_tree_path("", path));
     std::vector<std::string> pending = split_path(clean);
-    Node current{Kind::kDirectory, root_};
+    Node current{Kind::kDirectory, root_, {}};
     size_t index = 0;
     int hops = 0;
     while (index < pending.size()) {
@@ -163,16 +169,13 @@ class GitTree : public FileTree {
                     pending.end());
         pending = std::move(next);
         index = 0;
-        current = Node{Kind::kDirectory, root_};
+        current = Node{Kind::kDirectory, root_, {}};
         continue;
       }
-      if (mode == GIT_FILEMODE_TREE) {
-        current = Node{Kind::kDirectory, oid};
-      } else if (mode == GIT_FILEMODE_COMMIT) {
-        current = Node{Kind::kSubmodule, oid};
-      } else {
-        current = Node{Kind::kFile, oid};
-      }
+      Kind kind = mode == GIT_FILEMODE_TREE     ? Kind::kDirectory
+                  : mode == GIT_FILEMODE_COMMIT ? Kind::kSubmodule
+                                                : Kind::kFile;
+      current = Node{kind, oid, join_parts(pending, index + 1)};
       ++index;
     }
     return current;

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "plumbline/mask.h"
+
 namespace plumbline::git {
 namespace {
 
@@ -34,7 +36,9 @@ Status ensure_libgit2() {
 
 Error from_git(int rc, std::string_view what, std::string where, ErrorCode fallback) {
   const git_error* last = git_error_last();
-  std::string detail = last != nullptr && last->message != nullptr ? last->message : "";
+  // libgit2 may name the URL it was given (with its userinfo) in a message.
+  std::string detail =
+      last != nullptr && last->message != nullptr ? redact_urls_in(last->message) : "";
   int klass = last != nullptr ? last->klass : GIT_ERROR_NONE;
 
   ErrorCode code = fallback;

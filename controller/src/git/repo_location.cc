@@ -1,9 +1,10 @@
 #include "git/repo_location.h"
 
-#include <openssl/evp.h>
-
 #include <cctype>
 #include <cstdlib>
+
+#include "plumbline/digest.h"
+#include "plumbline/mask.h"
 
 namespace plumbline::git {
 namespace {
@@ -14,19 +15,9 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-// Splits "user:password@host:port" (the authority of a URL); the password is dropped because
-// nothing downstream may print it.
-Status parse_authority(std::string_view authority, RepoLocation& loc, std::string& redacted) {
-  std::string_view hostport = authority;
-  redacted.clear();
-  if (size_t at = authority.rfind('@'); at != std::string_view::npos) {
-    std::string_view userinfo = authority.substr(0, at);
-    hostport = authority.substr(at + 1);
-    size_t colon = userinfo.find(':');
-    loc.user = std::string(userinfo.substr(0, colon));
-    redacted = loc.user + "@";
-  }
-  redacted += std::string(hostport);
+// Splits "host:port" (the authority of a URL without its userinfo). Errors name loc.display,
+// which has no userinfo.
+Status parse_authority(std::string_view hostport, RepoLocation& loc) {
   if (!hostport.empty() && hostport.front() == '[') {  // [::1]:8080
     size_t close = hostport.find(']');
     if (close == std::string_view::npos) return invalid_input("bad IPv6 host in URL", loc.display);
@@ -55,15 +46,19 @@ Status parse_authority(std::string_view authority, RepoLocation& loc, std::strin
 Result<RepoLocation> classify_repo(std::string_view repo) {
   RepoLocation loc;
   loc.url = std::string(repo);
-  loc.display = loc.url;
+  loc.display = redact_url(repo);  // before anything can fail: errors name only this form
   if (repo.empty()) return invalid_input("no repository given");
 
   if (size_t sep = repo.find("://"); sep != std::string_view::npos) {
     std::string scheme = lower(repo.substr(0, sep));
     std::string_view rest = repo.substr(sep + 3);
-    size_t slash = rest.find('/');
-    std::string_view authority = rest.substr(0, slash);
-    std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash);
+    // The userinfo by redact_url's rule (a password may hold '/' or '@'); the password is not
+    // kept, because nothing downstream may print it.
+    std::string_view userinfo = url_userinfo(repo);
+    if (!userinfo.empty() || (!rest.empty() && rest.front() == '@'))
+      rest.remove_prefix(userinfo.size() + 1);
+    loc.user = std::string(userinfo.substr(0, userinfo.find(':')));
+    std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
     if (scheme == "file") {
       loc.kind = RepoKind::kFile;
       return loc;
@@ -85,9 +80,7 @@ Result<RepoLocation> classify_repo(std::string_view repo) {
                                "' (use https://, http://, ssh://, git://, file:// or a path)",
                            std::string(repo));
     }
-    std::string redacted;
-    PL_RETURN_IF_ERROR(parse_authority(authority, loc, redacted));
-    loc.display = std::string(repo.substr(0, sep + 3)) + redacted + std::string(path);
+    PL_RETURN_IF_ERROR(parse_authority(authority, loc));
     return loc;
   }
 
@@ -109,19 +102,6 @@ Result<RepoLocation> classify_repo(std::string_view repo) {
   }
   loc.kind = RepoKind::kLocalPath;
   return loc;
-}
-
-std::string sha256_hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < length; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 0xf];
-  }
-  return out;
 }
 
 std::string cache_entry_name(std::string_view display_url) {

@@ -16,7 +16,7 @@ enum class RepoKind { kLocalPath, kFile, kHttp, kHttps, kGit, kSsh };
 struct RepoLocation {
   RepoKind kind = RepoKind::kLocalPath;
   std::string url;      // what libgit2 is given (unchanged input)
-  std::string display;  // the URL with any password removed: safe for messages and logs
+  std::string display;  // redact_url(url): no userinfo, no query values; for messages and logs
   std::string host;     // empty for local paths and file://
   int port = 0;         // the scheme's default when the URL has none
   std::string user;     // from the URL ("git" in git@host:path), may be empty
@@ -34,8 +34,5 @@ std::string cache_entry_name(std::string_view display_url);
 
 // $XDG_CACHE_HOME/plumbline/git, else $HOME/.cache/plumbline/git, else a temp dir.
 std::filesystem::path default_cache_dir();
-
-// Lowercase hex SHA-256 of `data`.
-std::string sha256_hex(std::string_view data);
 
 }  // namespace plumbline::git

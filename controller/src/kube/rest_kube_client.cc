@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "plumbline/kube_client.h"
+#include "plumbline/utf8.h"
 
 namespace plumbline {
 
@@ -69,7 +70,7 @@ std::string status_message(std::string_view body) {
     }
     return message;
   }
-  std::string text(body.substr(0, 300));
+  std::string text = utf8_prefix(body, 300);
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
   return text.empty() ? "(empty body)" : text;
 }
@@ -569,7 +570,7 @@ Result<json> RestKubeClient::apply(const ApiResource& resource, const json& obje
                 .ns = ns,
                 .name = name,
                 .path = resource_path(resource, ns, name, options.subresource),
-                .body = object.dump(),
+                .body = to_json_text(object),
                 .content_type = "application/apply-patch+yaml"};
   add_query(spec.path, "fieldManager", options.field_manager);
   if (options.force) add_query(spec.path, "force", "true");
@@ -588,7 +589,7 @@ Result<json> RestKubeClient::patch(const ApiResource& resource, std::string_view
                 .ns = std::string(ns),
                 .name = std::string(name),
                 .path = resource_path(resource, ns, name, ""),
-                .body = body.dump(),
+                .body = to_json_text(body),
                 .content_type = options.type == PatchType::kJson
                                     ? "application/json-patch+json"
                                     : "application/strategic-merge-patch+json"};
@@ -605,7 +606,7 @@ Result<json> RestKubeClient::create(const ApiResource& resource, std::string_vie
                 .resource = &resource,
                 .ns = std::string(ns),
                 .path = resource_path(resource, ns, "", ""),
-                .body = object.dump(),
+                .body = to_json_text(object),
                 .content_type = "application/json",
                 .retry_on_5xx = false};
   PL_ASSIGN_OR_RETURN(std::string body, call(spec, cancel));
@@ -623,7 +624,7 @@ Result<json> RestKubeClient::put(const ApiResource& resource, const json& object
                 .ns = ns,
                 .name = name,
                 .path = resource_path(resource, ns, name, subresource),
-                .body = object.dump(),
+                .body = to_json_text(object),
                 .content_type = "application/json"};
   PL_ASSIGN_OR_RETURN(std::string body, call(spec, cancel));
   return json::parse(body, nullptr, false);

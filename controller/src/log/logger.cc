@@ -3,6 +3,7 @@
 #include <ostream>
 
 #include "plumbline/log.h"
+#include "plumbline/utf8.h"
 
 namespace plumbline {
 namespace {
@@ -50,7 +51,7 @@ void Logger::log(LogLevel level, std::string_view message, Fields fields) {
   json line = {{"ts", utc_now()}, {"level", level_name(level)}, {"msg", message}};
   for (const auto& [key, value] : fields) line[std::string(key)] = value;
   // Replace invalid UTF-8 (a Git error message may carry any bytes) rather than throw.
-  std::string text = line.dump(-1, ' ', false, json::error_handler_t::replace);
+  std::string text = to_json_text(line);
   std::lock_guard lock(mu_);
   out_ << text << '\n';
   out_.flush();

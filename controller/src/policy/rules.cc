@@ -11,6 +11,7 @@
 #include "plumbline/path.h"
 #include "plumbline/policy.h"
 #include "plumbline/quantity.h"
+#include "plumbline/utf8.h"
 #include "plumbline/workload.h"
 
 namespace plumbline {
@@ -26,7 +27,7 @@ const json* child(const json* node, const char* key) {
 
 std::string text_of(const json* v) {
   if (v == nullptr) return "";
-  return v->is_string() ? v->get<std::string>() : v->dump();
+  return v->is_string() ? v->get<std::string>() : to_json_text(*v);
 }
 
 bool contains(const std::vector<std::string>& list, std::string_view value) {
@@ -182,7 +183,7 @@ class Checker {
 
   // The literal value of an env var, masked when its name looks secret.
   static std::string shown(std::string_view name, const std::string& value) {
-    return is_secret_name(name) ? redact(value) : value;
+    return is_secret_name(name) || url_has_credentials(value) ? redact(value) : value;
   }
 
   void gomaxprocs(const PolicyRules::Gomaxprocs& r) {

@@ -1,6 +1,7 @@
 // The Controller's desired state: Git credentials, fetch and render of an environment.
 #include "git/repo_location.h"
 #include "plumbline/controller.h"
+#include "plumbline/mask.h"
 #include "plumbline/render.h"
 #include "plumbline/rfc3339.h"
 
@@ -51,6 +52,8 @@ void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
     state.error = auth.error().to_string();
     return;
   }
+  // Credentials never go over cleartext http:// unless the installer allows it.
+  auth->allow_cleartext_http = options_.allow_http_git_credentials;
   GitSourceOptions git{.repo = spec.source.url,
                        .ref = spec.source.ref,
                        .cache_dir = options_.git_cache_dir,
@@ -60,11 +63,12 @@ void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
   Result<GitSnapshot> snapshot = git_.open(git);
   if (hooks_.on_git_fetch) hooks_.on_git_fetch(spec.name, seconds_since(start), snapshot.ok());
   if (!snapshot.ok()) {
-    // Git errors usually name the URL already.
     state.error_reason = "FetchFailed";
-    state.error = snapshot.error().where() == spec.source.url
+    // Git errors usually name the (redacted) URL already.
+    const std::string shown = redact_url(spec.source.url);
+    state.error = snapshot.error().where() == shown
                       ? "fetching " + snapshot.error().to_string()
-                      : "fetching " + spec.source.url + ": " + snapshot.error().to_string();
+                      : "fetching " + shown + ": " + snapshot.error().to_string();
     return;
   }
   if (state.desired && snapshot->revision == state.source.revision &&
@@ -92,7 +96,7 @@ void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
   bool new_revision = snapshot->revision != state.source.revision;
   state.desired = std::move(*rendered);
   ++state.desired_version;
-  state.source = {.repo = spec.source.url,
+  state.source = {.repo = redact_url(spec.source.url),
                   .ref = spec.source.ref.empty() ? snapshot->ref : spec.source.ref,
                   .revision = snapshot->revision,
                   .path = spec.source.path};

@@ -7,6 +7,7 @@
 #include "plumbline/digest.h"
 #include "plumbline/report.h"
 #include "plumbline/rfc3339.h"
+#include "plumbline/utf8.h"
 
 namespace plumbline {
 namespace {
@@ -17,14 +18,6 @@ constexpr std::string_view kGroupVersion = "plumbline.dev/v1alpha1";
 constexpr size_t kMaxConditionMessage = 32768;
 
 std::string utc_now() { return rfc3339(std::chrono::system_clock::now()); }
-
-// At most `limit` bytes of `text`, never ending inside a UTF-8 sequence.
-std::string utf8_prefix(const std::string& text, size_t limit) {
-  if (text.size() <= limit) return text;
-  size_t end = limit;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-  return text.substr(0, end);
-}
 
 // A condition as metav1.Condition; lastTransitionTime kept when the status did not change.
 json condition(const json& previous, const std::string& type, bool status,
@@ -167,11 +160,12 @@ void Controller::raise_events(EnvState& state, const DriftReport& report) {
                                                           : "DriftDetected";
     // One Event per occurrence: a drift made again later (another write, another time) is
     // a new Event; the same one seen by another replica or after a restart is not.
-    std::string key = reason + "|" + d.object.to_string() + "|" + d.path + "|" + d.live.dump() +
-                      "|" + d.live_manager + "|" + d.live_changed_at + "|" + d.failure;
-    std::string message =
-        d.path.empty() ? std::string(to_string(d.type)) + " (in Git, not live)"
-                       : d.path + ": " + d.desired.dump() + " in Git, " + d.live.dump() + " live";
+    std::string key = reason + "|" + d.object.to_string() + "|" + d.path + "|" +
+                      to_json_text(d.live) + "|" + d.live_manager + "|" + d.live_changed_at + "|" +
+                      d.failure;
+    std::string message = d.path.empty() ? std::string(to_string(d.type)) + " (in Git, not live)"
+                                         : d.path + ": " + to_json_text(d.desired) + " in Git, " +
+                                               to_json_text(d.live) + " live";
     if (!d.live_manager.empty()) message += " (set by " + d.live_manager + ")";
     if (d.action == Action::kCorrected) message += "; set back to the value in Git";
     if (d.action == Action::kFailed) message += "; the correction failed: " + d.failure;

@@ -1,11 +1,13 @@
 // Loading and validating kustomization files, walking resources, and running one layer's
 // steps in kustomize's order. Any error stops the build: no partial output.
 #include <exception>
+#include <map>
 #include <set>
 #include <string>
 
 #include "plumbline/render.h"
 #include "plumbline/yaml.h"
+#include "render/budget.h"
 #include "render/kustomize.h"
 
 namespace plumbline::renderer {
@@ -118,8 +120,10 @@ Status add_resources(const FileTree& tree, const Layer& layer, const char* field
     if (!nested) {
       return invalid_input(at + ": directory '" + name + "' has no kustomization.yaml", layer.file);
     }
+    // By real path, so a symlink back to an open layer (`x -> .`) is a cycle too.
+    PL_ASSIGN_OR_RETURN(std::string real, tree.real_path(*path));
     for (const auto& open : stack) {
-      if (open == *path) return invalid_input(at + ": cycle through '" + name + "'", layer.file);
+      if (open == real) return invalid_input(at + ": cycle through '" + name + "'", layer.file);
     }
     PL_ASSIGN_OR_RETURN(Resources built, build(tree, *path, stack));
     for (auto& resource : built) resources.push_back(std::move(resource));
@@ -128,15 +132,15 @@ Status add_resources(const FileTree& tree, const Layer& layer, const char* field
 }
 
 Status check_unique(const Layer& layer, const Resources& resources) {
-  std::set<std::string> seen;
+  std::map<std::string, const Manifest*> seen;
   for (const auto& resource : resources) {
     const json& object = resource.manifest.object;
-    std::string id = api_group(ObjectRef::of(object).api_version) + "|" + kind_of(object) + "|" +
-                     namespace_of(object) + "|" + name_of(object);
-    if (!seen.insert(id).second) {
+    auto [it, inserted] = seen.emplace(object_id(object), &resource.manifest);
+    if (!inserted) {
       return invalid_input(
           "may not add resource with an already registered id: " + kind_of(object) + " " +
-              name_of(object) + " (from " + resource.manifest.origin.to_string() + ")",
+              name_of(object) + " (from " + resource.manifest.origin.to_string() + " and " +
+              it->second->origin.to_string() + ")",
           layer.file);
     }
   }
@@ -158,7 +162,8 @@ Result<Resources> build(const FileTree& tree, const std::string& dir,
   }
   PL_RETURN_IF_ERROR(validate(layer));
 
-  stack.push_back(dir);
+  PL_ASSIGN_OR_RETURN(std::string real, tree.real_path(dir));
+  stack.push_back(std::move(real));
   Resources resources;
   PL_RETURN_IF_ERROR(add_resources(tree, layer, "resources", resources, stack));
   PL_RETURN_IF_ERROR(add_resources(tree, layer, "bases", resources, stack));
@@ -220,7 +225,9 @@ namespace plumbline {
 
 namespace {
 
-Result<ManifestSet> render_kustomize_unguarded(const FileTree& tree, std::string_view path) {
+Result<ManifestSet> render_kustomize_unguarded(const FileTree& files, std::string_view path,
+                                               const RenderLimits& limits) {
+  renderer::BudgetedTree tree(files, limits);
   PL_ASSIGN_OR_RETURN(std::string dir, join_tree_path("", path));
   std::vector<std::string> stack;
   PL_ASSIGN_OR_RETURN(renderer::Resources resources, renderer::build(tree, dir, stack));
@@ -228,16 +235,18 @@ Result<ManifestSet> render_kustomize_unguarded(const FileTree& tree, std::string
   ManifestSet out;
   out.reserve(resources.size());
   for (auto& resource : resources) out.push_back(std::move(resource.manifest));
+  PL_RETURN_IF_ERROR(renderer::check_rendered(out, limits));
   return out;
 }
 
 }  // namespace
 
-Result<ManifestSet> render_kustomize(const FileTree& tree, std::string_view path) {
+Result<ManifestSet> render_kustomize(const FileTree& tree, std::string_view path,
+                                     const RenderLimits& limits) {
   // The module boundary: the code above checks types before it reads, so an exception here
   // is a bug in plumbline (kInternal; the fuzzer treats it as a crash), never a partial set.
   try {
-    return render_kustomize_unguarded(tree, path);
+    return render_kustomize_unguarded(tree, path, limits);
   } catch (const std::exception& e) {
     return Error(ErrorCode::kInternal, std::string("kustomize renderer bug: ") + e.what(),
                  std::string(path));

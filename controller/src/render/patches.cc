@@ -1,6 +1,9 @@
 // patches, patchesStrategicMerge and patchesJson6902: loading patch text (inline or from a
 // file), choosing targets (selectors or the patch's own identity) and applying them.
-#include <regex>
+#include <re2/re2.h>
+
+#include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -14,15 +17,29 @@
 namespace plumbline::renderer {
 namespace {
 
-bool anchored_match(const std::string& pattern, const std::string& value, bool& bad) {
-  // std::regex throws on a bad pattern; report it as a bad target instead.
-  try {
-    return std::regex_match(value, std::regex(pattern));
-  } catch (const std::regex_error&) {
-    bad = true;
-    return false;
+// A target field's regular expression, matched against the whole value as kustomize does
+// (Go's regexp with "^(?:" + pattern + ")$"). RE2 has Go's syntax and runs in time linear in
+// the input, so a pattern like (a|aa)*c cannot stall a render the way a backtracking engine
+// does (std::regex: 4.8 s on a 38-character name, doubling with each character).
+class TargetPattern {
+ public:
+  static Result<TargetPattern> compile(const std::string& pattern, const std::string& at,
+                                       const std::string& file) {
+    if (pattern.empty()) return TargetPattern(nullptr);
+    RE2::Options options;
+    options.set_log_errors(false);
+    options.set_never_capture(true);
+    auto re = std::make_unique<RE2>(pattern, options);
+    if (!re->ok()) return invalid_input(at + ": bad regular expression: " + re->error(), file);
+    return TargetPattern(std::move(re));
   }
-}
+  // An empty pattern matches everything.
+  bool matches(const std::string& value) const { return !re_ || RE2::FullMatch(value, *re_); }
+
+ private:
+  explicit TargetPattern(std::unique_ptr<RE2> re) : re_(std::move(re)) {}
+  std::unique_ptr<RE2> re_;
+};
 
 // key=value, key==value, key!=value, key, !key — the equality-based selector subset.
 bool selector_matches(const std::string& selector, const json& labels) {
@@ -73,8 +90,15 @@ Result<std::vector<Resource*>> select(const json& target, const std::string& at,
     if (!value.is_string()) return invalid_input(at + "." + key + ": must be a string", layer.file);
   }
   auto field = [&](const char* key) { return target.value(key, std::string{}); };
+  auto pattern = [&](const char* key) {
+    return TargetPattern::compile(field(key), at + "." + key, layer.file);
+  };
+  PL_ASSIGN_OR_RETURN(TargetPattern group_re, pattern("group"));
+  PL_ASSIGN_OR_RETURN(TargetPattern version_re, pattern("version"));
+  PL_ASSIGN_OR_RETURN(TargetPattern kind_re, pattern("kind"));
+  PL_ASSIGN_OR_RETURN(TargetPattern namespace_re, pattern("namespace"));
+  PL_ASSIGN_OR_RETURN(TargetPattern name_re, pattern("name"));
   std::vector<Resource*> out;
-  bool bad = false;
   for (auto& resource : resources) {
     const json& object = resource.manifest.object;
     std::string api_version = object.value("apiVersion", json("")).is_string()
@@ -83,16 +107,11 @@ Result<std::vector<Resource*>> select(const json& target, const std::string& at,
     std::string group = api_group(api_version);
     std::string version = api_version.substr(
         api_version.find('/') == std::string::npos ? 0 : api_version.find('/') + 1);
-    if (!field("group").empty() && !anchored_match(field("group"), group, bad)) continue;
-    if (!field("version").empty() && !anchored_match(field("version"), version, bad)) continue;
-    if (!field("kind").empty() && !anchored_match(field("kind"), kind_of(object), bad)) continue;
-    if (!field("namespace").empty() &&
-        !anchored_match(field("namespace"), namespace_of(object), bad)) {
-      continue;
-    }
+    if (!group_re.matches(group) || !version_re.matches(version)) continue;
+    if (!kind_re.matches(kind_of(object)) || !namespace_re.matches(namespace_of(object))) continue;
     if (!field("name").empty()) {
       bool any = false;
-      for (const auto& name : resource.names) any = any || anchored_match(field("name"), name, bad);
+      for (const auto& name : resource.names) any = any || name_re.matches(name);
       if (!any) continue;
     }
     if (!field("labelSelector").empty() &&
@@ -103,10 +122,8 @@ Result<std::vector<Resource*>> select(const json& target, const std::string& at,
         !selector_matches(field("annotationSelector"), metadata_map(object, "annotations"))) {
       continue;
     }
-    if (bad) break;
     out.push_back(&resource);
   }
-  if (bad) return invalid_input(at + ": bad regular expression", layer.file);
   return out;
 }
 

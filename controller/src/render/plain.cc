@@ -1,9 +1,11 @@
 // Plain rendering: every YAML/JSON file below a path, in sorted path order.
+#include <set>
 #include <string>
 #include <vector>
 
 #include "plumbline/render.h"
 #include "plumbline/yaml.h"
+#include "render/budget.h"
 #include "render/kustomize.h"
 
 namespace plumbline {
@@ -16,15 +18,19 @@ bool is_manifest_file(std::string_view name) {
   return false;
 }
 
-// Depth-first in name order, so the output order is stable across trees and platforms.
+// Depth-first in name order, so the output order is stable across trees and platforms. Each
+// directory is read once, by its real path: a symlink to a directory already read (`x -> .`)
+// adds nothing, so links can neither multiply objects nor make the walk exponential.
 Status collect_files(const FileTree& tree, const std::string& dir, std::vector<std::string>& out,
-                     int depth) {
+                     std::set<std::string>& visited, int depth) {
   if (depth > 64) return invalid_input("directories nest deeper than 64 levels", dir);
+  PL_ASSIGN_OR_RETURN(std::string real, tree.real_path(dir));
+  if (!visited.insert(std::move(real)).second) return {};
   PL_ASSIGN_OR_RETURN(auto entries, tree.list_directory(dir));
   for (const auto& entry : entries) {
     std::string child = dir.empty() ? entry.name : dir + "/" + entry.name;
     if (entry.type == EntryType::kDirectory) {
-      PL_RETURN_IF_ERROR(collect_files(tree, child, out, depth + 1));
+      PL_RETURN_IF_ERROR(collect_files(tree, child, out, visited, depth + 1));
     } else if (is_manifest_file(entry.name)) {
       out.push_back(std::move(child));
     }
@@ -63,20 +69,25 @@ Status append_documents(std::string_view text, const std::string& file, Manifest
 
 }  // namespace renderer
 
-Result<ManifestSet> render_plain(const FileTree& tree, std::string_view path) {
+Result<ManifestSet> render_plain(const FileTree& files_in, std::string_view path,
+                                 const RenderLimits& limits) {
+  renderer::BudgetedTree tree(files_in, limits);
   PL_ASSIGN_OR_RETURN(std::string root, join_tree_path("", path));
   PL_ASSIGN_OR_RETURN(EntryType type, tree.stat(root));
   std::vector<std::string> files;
   if (type == EntryType::kFile) {
     files.push_back(root);
   } else {
-    PL_RETURN_IF_ERROR(collect_files(tree, root, files, 0));
+    std::set<std::string> visited;
+    PL_RETURN_IF_ERROR(collect_files(tree, root, files, visited, 0));
   }
   ManifestSet out;
   for (const auto& file : files) {
     PL_ASSIGN_OR_RETURN(std::string text, tree.read_file(file));
     PL_RETURN_IF_ERROR(renderer::append_documents(text, file, out));
+    if (out.size() > limits.max_objects) break;  // check_rendered names the limit
   }
+  PL_RETURN_IF_ERROR(renderer::check_rendered(out, limits));
   return out;
 }
 

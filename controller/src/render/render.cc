@@ -33,8 +33,8 @@ Result<ManifestSet> render(const FileTree& tree, std::string_view path,
     PL_ASSIGN_OR_RETURN(auto file, renderer::find_kustomization(tree, normalized));
     mode = file ? RenderMode::kKustomize : RenderMode::kPlain;
   }
-  auto objects =
-      mode == RenderMode::kKustomize ? render_kustomize(tree, path) : render_plain(tree, path);
+  auto objects = mode == RenderMode::kKustomize ? render_kustomize(tree, path, options.limits)
+                                                : render_plain(tree, path, options.limits);
   if (!objects) return objects;
   PL_RETURN_IF_ERROR(renderer::validate_desired(*objects));
   return objects;

@@ -35,8 +35,9 @@ Status check_containers(const Manifest& m, const json& pod, const std::string& p
             "value");
         auto value = var.find("value");
         if (value != var.end() && !value->is_string() && !value->is_null()) {
-          return fail(v_path, std::string("must be a string, got ") + value->type_name() + " " +
-                                  value->dump() + " (quote it in YAML)");
+          // The value itself is never echoed: it may be a password (DB_PASSWORD: 84629173).
+          return fail(v_path, std::string("must be a string, got a ") + value->type_name() +
+                                  " (quote it in YAML)");
         }
       }
     }

@@ -4,6 +4,7 @@
 #include <numeric>
 #include <vector>
 
+#include "plumbline/utf8.h"
 #include "report/internal.h"
 
 namespace plumbline {
@@ -19,7 +20,7 @@ int drift_rank(const Drift& d) {
 std::string render(const DriftReport& r, const Totals& t, ReportFormat f, const FormatOptions& o) {
   switch (f) {
     case ReportFormat::kJson:
-      return drift_json(r, t).dump(2) + "\n";
+      return to_json_text(drift_json(r, t), 2) + "\n";
     case ReportFormat::kText:
       return drift_text(r, t, o);
     case ReportFormat::kMarkdown:
@@ -34,7 +35,7 @@ std::string render(const EnvironmentComparison& c, const ComparisonTotals& t, Re
                    const FormatOptions& o) {
   switch (f) {
     case ReportFormat::kJson:
-      return comparison_json(c, t).dump(2) + "\n";
+      return to_json_text(comparison_json(c, t), 2) + "\n";
     case ReportFormat::kText:
       return comparison_text(c, t, o);
     case ReportFormat::kMarkdown:

@@ -1,6 +1,7 @@
 // The JSON form: the stable, versioned report (DESIGN.md "Reports"); other formats are views.
 #include <set>
 
+#include "plumbline/utf8.h"
 #include "report/internal.h"
 
 namespace plumbline {
@@ -130,7 +131,7 @@ json comparison_json(const EnvironmentComparison& c, const ComparisonTotals& t) 
 std::string value_text(const json& value) {
   if (value.is_null()) return "(absent)";
   if (value.is_string()) return value.get<std::string>();
-  return value.dump();
+  return to_json_text(value);
 }
 
 bool is_security(Category c) {

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "plumbline/digest.h"
+#include "plumbline/utf8.h"
 #include "report/internal.h"
 #include "report/sarif_rules.h"
 
@@ -71,7 +72,7 @@ class Sarif {
                 {"automationDetails", {{"id", automation_id_}}},
                 {"results", results_}};
     json sarif = {{"$schema", kSchema}, {"version", "2.1.0"}, {"runs", json::array({run})}};
-    return sarif.dump(2) + "\n";
+    return to_json_text(sarif, 2) + "\n";
   }
 
  private:

@@ -1,0 +1,125 @@
+// Hostile repository layouts: symlink loops (read each directory once), duplicate object ids
+// (refused by every renderer, naming both files) and the caps on files, bytes and objects.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "plumbline/render.h"
+#include "temp_dir.h"
+
+namespace plumbline {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+std::string config_map(const std::string& name) {
+  return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\n";
+}
+
+class RenderOnDiskTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(dir_.ok()); }
+  void write(const std::string& path, const std::string& text) { dir_.write(path, text); }
+  testing::TempDir dir_{"plumbline-render"};
+  const fs::path& root_ = dir_.path();
+};
+
+TEST_F(RenderOnDiskTest, SymlinkToItsOwnDirectoryAddsNothing) {
+  write("env/deploy.yaml", config_map("api"));
+  fs::create_symlink(".", root_ / "env/x");
+  auto tree = make_directory_tree(root_);
+  auto out = render(*tree, "env", {});
+  ASSERT_TRUE(out.ok()) << out.error().to_string();
+  ASSERT_EQ(out->size(), 1u);
+  EXPECT_EQ((*out)[0].origin.file, "env/deploy.yaml");
+}
+
+TEST_F(RenderOnDiskTest, TwoLoopsFinishAtOnce) {
+  write("env/deploy.yaml", config_map("api"));
+  fs::create_symlink(".", root_ / "env/x");
+  fs::create_symlink("..", root_ / "env/y");  // the repository root, which holds env again
+  fs::create_symlink("../env", root_ / "env/z");
+  auto tree = make_directory_tree(root_);
+  auto start = std::chrono::steady_clock::now();
+  auto out = render(*tree, "env", {});
+  ASSERT_TRUE(out.ok()) << out.error().to_string();
+  EXPECT_EQ(out->size(), 1u);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
+TEST_F(RenderOnDiskTest, KustomizationIncludingItselfThroughALinkIsACycle) {
+  write("env/kustomization.yaml", "resources: [deploy.yaml, x]\n");
+  write("env/deploy.yaml", config_map("api"));
+  fs::create_symlink(".", root_ / "env/x");
+  auto tree = make_directory_tree(root_);
+  auto out = render(*tree, "env", {});
+  ASSERT_FALSE(out.ok());
+  EXPECT_THAT(out.error().to_string(), HasSubstr("cycle through 'x'"));
+}
+
+TEST(RenderDuplicatesTest, PlainRefusesOneIdInTwoFilesNamingBoth) {
+  MemoryTree tree(std::map<std::string, std::string>{{"env/a.yaml", config_map("api")},
+                                                     {"env/b/c.yaml", config_map("api")}});
+  auto out = render(tree, "env", {.mode = RenderMode::kPlain});
+  ASSERT_FALSE(out.ok());
+  EXPECT_THAT(out.error().to_string(), HasSubstr("duplicate object ConfigMap api"));
+  EXPECT_THAT(out.error().to_string(), HasSubstr("env/a.yaml"));
+  EXPECT_THAT(out.error().to_string(), HasSubstr("env/b/c.yaml"));
+  // Other groups, kinds or namespaces are other objects.
+  MemoryTree distinct(std::map<std::string, std::string>{
+      {"env/a.yaml", config_map("api")},
+      {"env/b.yaml", config_map("api") + "  namespace: other\n"},
+      {"env/c.yaml", "apiVersion: example.com/v1\nkind: ConfigMap\nmetadata: {name: api}\n"}});
+  auto ok = render_plain(distinct, "env");
+  ASSERT_TRUE(ok.ok()) << ok.error().to_string();
+  EXPECT_EQ(ok->size(), 3u);
+}
+
+TEST(RenderDuplicatesTest, KustomizeNamesBothFiles) {
+  MemoryTree tree(std::map<std::string, std::string>{
+      {"env/kustomization.yaml", "resources: [a.yaml, b.yaml]\n"},
+      {"env/a.yaml", config_map("api")},
+      {"env/b.yaml", config_map("api")}});
+  auto out = render(tree, "env", {});
+  ASSERT_FALSE(out.ok());
+  EXPECT_THAT(out.error().to_string(), HasSubstr("already registered id"));
+  EXPECT_THAT(out.error().to_string(), HasSubstr("env/a.yaml"));
+  EXPECT_THAT(out.error().to_string(), HasSubstr("env/b.yaml"));
+}
+
+TEST(RenderLimitsTest, FilesBytesAndObjectsAreCapped) {
+  MemoryTree tree(std::map<std::string, std::string>{{"env/a.yaml", config_map("a")},
+                                                     {"env/b.yaml", config_map("b")},
+                                                     {"env/c.yaml", config_map("c")}});
+  RenderOptions files;
+  files.limits.max_files = 2;
+  auto out = render(tree, "env", files);
+  ASSERT_FALSE(out.ok());
+  EXPECT_THAT(out.error().to_string(), HasSubstr("more than 2 files"));
+
+  RenderOptions bytes;
+  bytes.limits.max_bytes = 100;
+  out = render(tree, "env", bytes);
+  ASSERT_FALSE(out.ok());
+  EXPECT_THAT(out.error().to_string(), HasSubstr("more than 100 bytes of files"));
+
+  RenderOptions objects;
+  objects.limits.max_objects = 2;
+  out = render(tree, "env", objects);
+  ASSERT_FALSE(out.ok());
+  EXPECT_THAT(out.error().to_string(), HasSubstr("more than the limit of 2"));
+
+  MemoryTree kustomized(std::map<std::string, std::string>{
+      {"k/kustomization.yaml", "resources: [a.yaml]\n"},
+      {"k/a.yaml", config_map("a") + "---\n" + config_map("b") + "---\n" + config_map("c")}});
+  out = render(kustomized, "k", objects);
+  ASSERT_FALSE(out.ok());
+  EXPECT_THAT(out.error().to_string(), HasSubstr("more than the limit of 2"));
+  EXPECT_TRUE(render(kustomized, "k", {}).ok());
+}
+
+}  // namespace
+}  // namespace plumbline
