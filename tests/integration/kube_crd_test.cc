@@ -88,6 +88,7 @@ KubeTestEnv::Result DiffWithPolicy(const std::string& policy_file,
   std::vector<std::string> argv = {
       PLUMBLINE_BINARY, "diff",      "--repo", kSource + "/manifests",
       "--path",         "envs/prod", "--live", kSource + "/manifests/live/prod.yaml",
+      "--live-kinds",   "Deployment,StatefulSet,DaemonSet,CronJob",  // what the snapshot holds
       "--policy",       policy_file};
   argv.insert(argv.end(), more.begin(), more.end());
   return KubeTestEnv::Run(argv);
