@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "plumbline/path.h"
+#include "plumbline/rfc3339.h"
 
 namespace plumbline::testing {
 namespace {
@@ -217,15 +218,6 @@ json fields_json(const FieldSet& fields) {
   return out;
 }
 
-std::string now_text() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buffer;
-}
-
 bool labels_match(const json& object, const std::string& selector) {
   if (selector.empty()) return true;
   size_t eq = selector.find('=');
@@ -308,7 +300,8 @@ json FakeKubeClient::put(json object, const std::string& manager) {
     object["status"] = objects_[ref].object["status"];
   }
   Stored stored;
-  stored.entries.push_back({manager, "Update", "", fields_of(object), now_text()});
+  stored.entries.push_back(
+      {manager, "Update", "", fields_of(object), rfc3339(std::chrono::system_clock::now())});
   object["metadata"].erase("managedFields");
   stored.object = std::move(object);
   store(ref, std::move(stored), exists ? "MODIFIED" : "ADDED");
@@ -495,9 +488,10 @@ Result<json> FakeKubeClient::apply(const ApiResource& resource, const json& conf
   }
   if (mine != stored.entries.end()) {
     mine->fields = applied;
-    mine->time = now_text();
+    mine->time = rfc3339(std::chrono::system_clock::now());
   } else {
-    stored.entries.push_back({options.field_manager, "Apply", sub, applied, now_text()});
+    stored.entries.push_back(
+        {options.field_manager, "Apply", sub, applied, rfc3339(std::chrono::system_clock::now())});
   }
   stored.object = std::move(merged);
   store(ref, std::move(stored), exists ? "MODIFIED" : "ADDED");
@@ -546,10 +540,11 @@ Result<json> FakeKubeClient::patch(const ApiResource& resource, std::string_view
     return e.manager == options.field_manager && e.operation == "Update";
   });
   if (mine == stored.entries.end()) {
-    stored.entries.push_back({options.field_manager, "Update", "", set_by_patch, now_text()});
+    stored.entries.push_back({options.field_manager, "Update", "", set_by_patch,
+                              rfc3339(std::chrono::system_clock::now())});
   } else {
     mine->fields.insert(set_by_patch.begin(), set_by_patch.end());
-    mine->time = now_text();
+    mine->time = rfc3339(std::chrono::system_clock::now());
   }
   if (stored.object == before) return render(it->second);
   store(ref, std::move(stored), "MODIFIED");
@@ -569,7 +564,8 @@ Result<json> FakeKubeClient::create(const ApiResource& resource, std::string_vie
   Stored stored;
   stored.object = object;
   stored.object["metadata"]["namespace"] = ref.ns;
-  stored.entries.push_back({"plumbline", "Update", "", fields_of(object), now_text()});
+  stored.entries.push_back(
+      {"plumbline", "Update", "", fields_of(object), rfc3339(std::chrono::system_clock::now())});
   store(ref, std::move(stored), "ADDED");
   return render(objects_[ref]);
 }

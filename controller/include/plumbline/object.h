@@ -36,6 +36,9 @@ struct ObjectRef {
   bool operator==(const ObjectRef&) const = default;
 };
 
+// metadata.resourceVersion of an object ("" when it has none).
+std::string resource_version(const json& object);
+
 // Group of an apiVersion: "apps/v1" -> "apps", "v1" -> "".
 std::string api_group(std::string_view api_version);
 

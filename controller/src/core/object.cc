@@ -97,4 +97,12 @@ Status validate_identity(const json& object, const SourceLocation& where) {
   return {};
 }
 
+std::string resource_version(const json& object) {
+  if (!object.is_object()) return "";
+  auto meta = object.find("metadata");
+  if (meta == object.end() || !meta->is_object()) return "";
+  auto version = meta->find("resourceVersion");
+  return version != meta->end() && version->is_string() ? version->get<std::string>() : "";
+}
+
 }  // namespace plumbline

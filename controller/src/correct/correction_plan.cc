@@ -13,11 +13,6 @@ constexpr auto kQuietEpisode = std::chrono::minutes(10);  // rounds start again 
 
 std::string rounds_key(const Drift& d) { return d.object.to_string() + "|" + d.path; }
 
-std::string version_of(const json& live) {
-  if (!live.is_object() || !live.contains("metadata") || !live["metadata"].is_object()) return "";
-  return live["metadata"].value("resourceVersion", "");
-}
-
 const Manifest* find_manifest(const ManifestSet& desired, const ObjectRef& ref) {
   for (const Manifest& m : desired) {
     if (m.ref() == ref) return &m;
@@ -62,7 +57,7 @@ CorrectionPlan plan_corrections(DriftReport& report, CorrectionHistory& history,
     const Manifest* manifest = find_manifest(input.desired, ref);
     std::optional<json> live = input.live(ref);
     if (manifest == nullptr || !live) continue;
-    const std::string live_version = version_of(*live);
+    const std::string live_version = resource_version(*live);
 
     // Corrected already; the cache still shows the version the correction was made on.
     auto corrected = history.corrected_versions.find(ref);

@@ -14,11 +14,6 @@ bool shares_namespace(const std::vector<std::string>& a, const std::vector<std::
   });
 }
 
-std::string version_of(const json& object) {
-  if (!object.is_object() || !object.contains("metadata")) return "";
-  return object["metadata"].value("resourceVersion", "");
-}
-
 // Backoff of refused corrections: from 5 s, doubling, capped at the Environment's interval.
 CorrectionLimits limits_for(const EnvironmentSpec& spec) {
   return {.max_per_minute = spec.correction.max_per_minute,
@@ -145,9 +140,9 @@ bool Controller::send_correction(const EnvironmentSpec& spec, EnvState& state, D
                                                      .cancel = &cancel_}));
     if (planned.requests.removal.is_null()) return applied;
     step = "removal";
-    passed.push_back(version_of(applied));
+    passed.push_back(resource_version(applied));
     json removal = planned.requests.removal;
-    if (!options_.dry_run) removal["metadata"]["resourceVersion"] = version_of(applied);
+    if (!options_.dry_run) removal["metadata"]["resourceVersion"] = resource_version(applied);
     return client_.patch(resource, ref.ns, ref.name, removal,
                          {.type = PatchType::kStrategicMerge,
                           .field_manager = manager,
@@ -164,7 +159,7 @@ bool Controller::send_correction(const EnvironmentSpec& spec, EnvState& state, D
     message = sent.error().to_string();
   } else if (options_.dry_run) {
     outcome = CorrectionOutcome::kDryRun;
-  } else if (version_of(*sent) == planned.live_version) {
+  } else if (resource_version(*sent) == planned.live_version) {
     // Accepted, yet nothing changed: the request cannot correct what was found.
     outcome = CorrectionOutcome::kFailed;
     message = "the API server accepted the correction of " + ref.to_string() +

@@ -40,23 +40,25 @@ json condition(const json& previous, const std::string& type, bool status,
 }
 
 // A status without its timestamps, to decide whether anything changed.
+// A drift still standing: neither ignored nor set back.
+bool open_drift(const Drift& d) {
+  return d.action != Action::kIgnored && d.action != Action::kCorrected;
+}
+
 // Ready's reason once reconciled: what the last report says.
 std::string ready_reason(const DriftReport* report) {
   if (report == nullptr) return "Reconciled";
-  bool open = false, corrected = false;
-  for (const Drift& d : report->drifts) {
-    if (d.action == Action::kCorrected) corrected = true;
-    if (d.action != Action::kIgnored && d.action != Action::kCorrected) open = true;
-  }
-  return open ? "DriftDetected" : corrected ? "Corrected" : "Consistent";
+  const auto& drifts = report->drifts;
+  if (std::any_of(drifts.begin(), drifts.end(), open_drift)) return "DriftDetected";
+  bool corrected = std::any_of(drifts.begin(), drifts.end(),
+                               [](const Drift& d) { return d.action == Action::kCorrected; });
+  return corrected ? "Corrected" : "Consistent";
 }
 
 std::string ready_message(const std::string& revision, const DriftReport* report) {
   std::string message = "reconciled at " + revision.substr(0, 12);
   if (report != nullptr) {
-    size_t open = std::count_if(report->drifts.begin(), report->drifts.end(), [](const Drift& d) {
-      return d.action != Action::kIgnored && d.action != Action::kCorrected;
-    });
+    size_t open = std::count_if(report->drifts.begin(), report->drifts.end(), open_drift);
     message += ": " + std::to_string(open) + " open drift(s), " +
                std::to_string(report->violations.size()) + " violation(s)";
   }
