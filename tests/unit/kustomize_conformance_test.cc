@@ -1,7 +1,9 @@
 // Conformance: every case under tests/fixtures/kustomize/<case>/overlay renders natively to
 // what `kubectl kustomize` produces (live when kubectl is on PATH) and to the checked-in
-// expected.yaml. Error cases under kustomize-errors/ must fail with the exact message in
-// expected-error.txt.
+// expected.yaml; a case may hold more overlays (overlay-prod -> expected-prod.yaml), e.g. two
+// overlays sharing a component. Error cases under kustomize-errors/ must fail with the exact
+// message in expected-error.txt; where kustomize-error.txt exists, `kubectl kustomize` must
+// fail too, with that text in its message.
 #include <gtest/gtest.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -35,6 +37,28 @@ std::vector<std::string> cases(const char* group) {
   return out;
 }
 
+// "<case>/overlay", "<case>/overlay-prod", ...: every overlay of every conformance case.
+std::vector<std::string> overlays() {
+  std::vector<std::string> out;
+  for (const auto& name : cases("kustomize")) {
+    std::error_code ec;
+    for (const auto& entry :
+         fs::directory_iterator(fs::path(PLUMBLINE_FIXTURES_DIR) / "kustomize" / name, ec)) {
+      std::string dir = entry.path().filename().string();
+      if (entry.is_directory() && dir.rfind("overlay", 0) == 0) out.push_back(name + "/" + dir);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// overlay -> expected.yaml, overlay-prod -> expected-prod.yaml.
+fs::path expected_file(const std::string& overlay) {
+  fs::path path = fs::path(PLUMBLINE_FIXTURES_DIR) / "kustomize" / overlay;
+  std::string dir = path.filename().string();
+  return path.parent_path() / ("expected" + dir.substr(std::string("overlay").size()) + ".yaml");
+}
+
 std::string read_text(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream buffer;
@@ -54,12 +78,14 @@ bool kubectl_on_path() {
 }
 
 // Runs kubectl without a shell (argv only), so a fixture path can never be interpreted.
-bool run_kubectl_kustomize(const std::string& dir, std::string& out) {
+// `out` gets stdout, or stderr with `want_stderr`.
+bool run_kubectl_kustomize(const std::string& dir, std::string& out, bool want_stderr = false) {
   int pipe_fds[2];
   if (pipe(pipe_fds) != 0) return false;
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1],
+                                   want_stderr ? STDERR_FILENO : STDOUT_FILENO);
   posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
   std::vector<std::string> args = {"kubectl", "kustomize", dir};
   std::vector<char*> argv;
@@ -117,9 +143,11 @@ std::string describe_difference(const std::vector<json>& actual,
   return out.str();
 }
 
-std::vector<json> render_native(const std::string& group, const std::string& name) {
-  auto tree = make_directory_tree(fs::path(PLUMBLINE_FIXTURES_DIR) / group / name);
-  auto rendered = render_kustomize(*tree, "overlay");
+// Renders "<case>/<overlay>" with the case directory as the repository root.
+std::vector<json> render_native(const std::string& overlay) {
+  fs::path path = fs::path(PLUMBLINE_FIXTURES_DIR) / "kustomize" / overlay;
+  auto tree = make_directory_tree(path.parent_path());
+  auto rendered = render_kustomize(*tree, path.filename().string());
   EXPECT_TRUE(rendered.ok()) << (rendered.ok() ? "" : rendered.error().to_string());
   std::vector<json> out;
   if (!rendered.ok()) return out;
@@ -130,9 +158,10 @@ std::vector<json> render_native(const std::string& group, const std::string& nam
 class KustomizeConformance : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(KustomizeConformance, MatchesCheckedInExpectation) {
-  fs::path dir = fs::path(PLUMBLINE_FIXTURES_DIR) / "kustomize" / GetParam();
-  std::vector<json> actual = render_native("kustomize", GetParam());
-  std::vector<json> expected = documents(read_text(dir / "expected.yaml"), "expected.yaml");
+  std::vector<json> actual = render_native(GetParam());
+  fs::path file = expected_file(GetParam());
+  ASSERT_TRUE(fs::exists(file)) << file;
+  std::vector<json> expected = documents(read_text(file), file.filename().string());
   EXPECT_TRUE(actual == expected) << describe_difference(actual, expected);
 }
 
@@ -140,14 +169,13 @@ TEST_P(KustomizeConformance, MatchesKubectl) {
   if (!kubectl_on_path()) GTEST_SKIP() << "kubectl is not on PATH";
   fs::path dir = fs::path(PLUMBLINE_FIXTURES_DIR) / "kustomize" / GetParam();
   std::string output;
-  ASSERT_TRUE(run_kubectl_kustomize((dir / "overlay").string(), output))
-      << "kubectl kustomize failed";
-  std::vector<json> actual = render_native("kustomize", GetParam());
+  ASSERT_TRUE(run_kubectl_kustomize(dir.string(), output)) << "kubectl kustomize failed";
+  std::vector<json> actual = render_native(GetParam());
   std::vector<json> expected = documents(output, "kubectl output");
   EXPECT_TRUE(actual == expected) << describe_difference(actual, expected);
 }
 
-INSTANTIATE_TEST_SUITE_P(Cases, KustomizeConformance, ::testing::ValuesIn(cases("kustomize")),
+INSTANTIATE_TEST_SUITE_P(Cases, KustomizeConformance, ::testing::ValuesIn(overlays()),
                          [](const auto& info) {
                            std::string name = info.param;
                            for (char& c : name)
@@ -166,6 +194,17 @@ TEST_P(KustomizeErrors, FailsWithExactMessageAndNoOutput) {
   auto rendered = render_kustomize(*tree, GetParam() + "/overlay");
   ASSERT_FALSE(rendered.ok());
   EXPECT_EQ(rendered.error().to_string(), expected);
+}
+
+TEST_P(KustomizeErrors, KubectlFailsToo) {
+  fs::path dir = fs::path(PLUMBLINE_FIXTURES_DIR) / "kustomize-errors" / GetParam();
+  if (!fs::exists(dir / "kustomize-error.txt")) GTEST_SKIP() << "no kustomize-error.txt";
+  if (!kubectl_on_path()) GTEST_SKIP() << "kubectl is not on PATH";
+  std::string want = read_text(dir / "kustomize-error.txt");
+  while (!want.empty() && (want.back() == '\n' || want.back() == '\r')) want.pop_back();
+  std::string message;
+  EXPECT_FALSE(run_kubectl_kustomize((dir / "overlay").string(), message, true));
+  EXPECT_NE(message.find(want), std::string::npos) << message;
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, KustomizeErrors, ::testing::ValuesIn(cases("kustomize-errors")),

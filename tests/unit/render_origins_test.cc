@@ -90,5 +90,79 @@ TEST(RenderOrigins, DeclaredAtIsTheLastWriter) {
   EXPECT_EQ(m.origin.file, "base/deployment.yaml");
 }
 
+// A replacement's value is declared at the fieldPaths line that wrote it (inline, or in its
+// `path:` file); a component's patch is declared in the component, not the overlay using it.
+TEST(RenderOrigins, ReplacementsAndComponentPatchesAreTheLastWriter) {
+  const char* overlay = R"(resources:
+- ../base
+- settings.yaml
+components:
+- ../features/debug
+replacements:
+- source:
+    kind: ConfigMap
+    name: settings
+    fieldPath: data.region
+  targets:
+  - select:
+      kind: Deployment
+    fieldPaths:
+    - spec.template.spec.containers.[name=app].env.[name=REGION].value
+    - metadata.annotations.region
+    options:
+      create: true
+- path: replicas.yaml
+)";
+  const char* replicas = R"(- source:
+    kind: ConfigMap
+    name: settings
+    fieldPath: data.replicas
+  targets:
+  - select:
+      kind: Deployment
+    fieldPaths:
+    - spec.replicas
+)";
+  const char* component = R"(apiVersion: kustomize.config.k8s.io/v1alpha1
+kind: Component
+patches:
+- patch: |-
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata:
+      name: api
+    spec:
+      template:
+        spec:
+          containers:
+          - name: app
+            env:
+            - name: LOG_LEVEL
+              value: debug
+)";
+  MemoryTree tree(std::map<std::string, std::string>{
+      {"base/kustomization.yaml", "resources:\n- deployment.yaml\n"},
+      {"base/deployment.yaml", kBase},
+      {"features/debug/kustomization.yaml", component},
+      {"prod/kustomization.yaml", overlay},
+      {"prod/replicas.yaml", replicas},
+      {"prod/settings.yaml",
+       "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  region: us\n"
+       "  replicas: \"3\"\n"}});
+  auto out = render(tree, "prod", {});
+  ASSERT_TRUE(out.ok()) << out.error().to_string();
+  ASSERT_EQ(out->size(), 2u);
+  const Manifest& m = (*out)[1];
+  ASSERT_EQ(m.object["kind"], "Deployment");
+  auto at = [&](const std::string& path) { return m.locate(path).to_string(); };
+  const std::string app = "spec.template.spec.containers[name=app].";
+  EXPECT_EQ(m.object["spec"]["replicas"], 3);
+  EXPECT_EQ(at(app + "env[name=REGION].value"), "prod/kustomization.yaml:15");
+  EXPECT_EQ(at("metadata.annotations.region"), "prod/kustomization.yaml:16");
+  EXPECT_EQ(at("spec.replicas"), "prod/replicas.yaml:9");
+  EXPECT_EQ(at(app + "env[name=LOG_LEVEL].value"), "features/debug/kustomization.yaml:16");
+  EXPECT_EQ(at(app + "env[name=GOMAXPROCS].value"), "base/deployment.yaml:14");
+}
+
 }  // namespace
 }  // namespace plumbline

@@ -102,10 +102,17 @@ TEST(StrategicMergeTest, DeepNestingIsAnErrorNotACrash) {
   EXPECT_FALSE(apply_strategic_merge(json::object(), patch).ok());
 }
 
-TEST(StrategicMergeTest, DeleteFromPrimitiveList) {
-  json out = merge(json::parse(R"({"finalizers": ["a", "b", "c"]})"),
-                   json::parse(R"({"$deleteFromPrimitiveList/finalizers": ["b"]})"));
-  EXPECT_EQ(out, json::parse(R"({"finalizers":["a","c"]})"));
+// kustomize applies only `$patch`; the API server's other directives are copied as fields,
+// exactly as `kubectl kustomize` prints them (conformance case smp-other-directives).
+TEST(StrategicMergeTest, OnlyPatchIsADirective) {
+  json out = merge(json::parse(R"({"finalizers": ["a", "b", "c"], "s": {"x": 1, "y": 2}})"),
+                   json::parse(R"({"$deleteFromPrimitiveList/finalizers": ["b"],
+                                   "s": {"$retainKeys": ["x"], "x": 3},
+                                   "$setElementOrder/finalizers": ["c", "a"]})"));
+  EXPECT_EQ(out, json::parse(R"({"finalizers": ["a", "b", "c"],
+                                 "$deleteFromPrimitiveList/finalizers": ["b"],
+                                 "$setElementOrder/finalizers": ["c", "a"],
+                                 "s": {"$retainKeys": ["x"], "x": 3, "y": 2}})"));
 }
 
 }  // namespace

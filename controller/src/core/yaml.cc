@@ -211,7 +211,7 @@ class JsonBuilder : public YAML::EventHandler {
 
   void OnDocumentEnd() override {
     count_event(YAML::Mark::null_mark());
-    if (options_.field_origins && doc_.value.is_object()) {
+    if (options_.field_origins && doc_.value.is_structured()) {
       auto fields = std::make_shared<FieldOrigins>();
       for (const auto& [pointer, line] : lines_) {
         if (pointer.empty()) continue;

@@ -37,10 +37,12 @@ const std::set<std::string, std::less<>> kSupported = {"apiVersion",
                                                        "secretGenerator",
                                                        "generatorOptions",
                                                        "buildMetadata",
-                                                       "sortOptions"};
+                                                       "sortOptions",
+                                                       "components",
+                                                       "replacements"};
 const std::set<std::string, std::less<>> kUnsupported = {
-    "components",  "replacements", "vars",       "crds",       "openapi",        "helmCharts",
-    "helmGlobals", "transformers", "generators", "validators", "configurations", "images.yaml"};
+    "vars",         "crds",       "openapi",    "helmCharts",     "helmGlobals",
+    "transformers", "generators", "validators", "configurations", "images.yaml"};
 
 Status validate(const Layer& layer) {
   if (!layer.spec.is_object())
@@ -54,13 +56,17 @@ Status validate(const Layer& layer) {
     }
     if (!kSupported.count(key)) return invalid_input("unknown field '" + key + "'", layer.file);
   }
-  for (const char* key :
-       {"resources", "bases", "patchesStrategicMerge", "patchesJson6902", "patches", "images",
-        "replicas", "configMapGenerator", "secretGenerator", "labels"}) {
+  for (const char* key : {"resources", "bases", "patchesStrategicMerge", "patchesJson6902",
+                          "patches", "images", "replicas", "configMapGenerator", "secretGenerator",
+                          "labels", "components", "replacements"}) {
     auto it = layer.spec.find(key);
     if (it != layer.spec.end() && !it->is_null() && !it->is_array()) {
       return invalid_input(std::string(key) + ": must be a list", layer.file);
     }
+  }
+  if (auto kind = layer.spec.find("kind"); kind != layer.spec.end() && !kind->is_null() &&
+                                           *kind != "Kustomization" && *kind != "Component") {
+    return invalid_input("kind: must be Kustomization or Component", layer.file);
   }
   for (const char* key : {"namespace", "namePrefix", "nameSuffix"}) {
     auto it = layer.spec.find(key);
@@ -77,8 +83,35 @@ Status validate(const Layer& layer) {
   return {};
 }
 
-Result<Resources> build(const FileTree& tree, const std::string& dir,
-                        std::vector<std::string>& stack);
+Result<Layer> load_layer(const FileTree& tree, const std::string& dir);
+Status accumulate(const FileTree& tree, const Layer& layer, Resources& resources,
+                  std::vector<std::string>& stack);
+
+bool is_component(const Layer& layer) {
+  auto kind = layer.spec.find("kind");
+  return kind != layer.spec.end() && *kind == "Component";
+}
+
+bool is_remote(const std::string& name) {
+  return name.find("://") != std::string::npos || name.rfind("github.com/", 0) == 0;
+}
+
+// A nested kustomization or component directory: its layer, after checking for a cycle
+// through the layers still open (by real path, so a symlink `x -> .` is a cycle too).
+Result<Layer> open_directory(const FileTree& tree, const Layer& layer, const std::string& at,
+                             const std::string& name, const std::string& path,
+                             const std::vector<std::string>& stack) {
+  PL_ASSIGN_OR_RETURN(auto nested, find_kustomization(tree, path));
+  if (!nested) {
+    return invalid_input(at + ": directory '" + name + "' has no kustomization.yaml", layer.file);
+  }
+  PL_ASSIGN_OR_RETURN(std::string real, tree.real_path(path));
+  for (const auto& open : stack) {
+    if (open == real) return invalid_input(at + ": cycle through '" + name + "'", layer.file);
+  }
+  if (stack.size() >= kMaxLayers) return invalid_input("kustomizations nest too deep", path);
+  return load_layer(tree, path);
+}
 
 Status add_resources(const FileTree& tree, const Layer& layer, const char* field,
                      Resources& resources, std::vector<std::string>& stack) {
@@ -89,7 +122,7 @@ Status add_resources(const FileTree& tree, const Layer& layer, const char* field
     const json& entry = (*list)[i];
     if (!entry.is_string()) return invalid_input(at + ": must be a string", layer.file);
     const std::string& name = entry.get_ref<const std::string&>();
-    if (name.find("://") != std::string::npos || name.rfind("github.com/", 0) == 0) {
+    if (is_remote(name)) {
       return invalid_input(at + ": remote resource '" + name + "' is not supported", layer.file);
     }
     auto path = join_tree_path(layer.dir, name);
@@ -116,16 +149,13 @@ Status add_resources(const FileTree& tree, const Layer& layer, const char* field
       }
       continue;
     }
-    PL_ASSIGN_OR_RETURN(auto nested, find_kustomization(tree, *path));
-    if (!nested) {
-      return invalid_input(at + ": directory '" + name + "' has no kustomization.yaml", layer.file);
+    PL_ASSIGN_OR_RETURN(Layer nested, open_directory(tree, layer, at, name, *path, stack));
+    if (is_component(nested)) {
+      return invalid_input(at + ": '" + name + "' is a kind: Component; list it under components",
+                           layer.file);
     }
-    // By real path, so a symlink back to an open layer (`x -> .`) is a cycle too.
-    PL_ASSIGN_OR_RETURN(std::string real, tree.real_path(*path));
-    for (const auto& open : stack) {
-      if (open == real) return invalid_input(at + ": cycle through '" + name + "'", layer.file);
-    }
-    PL_ASSIGN_OR_RETURN(Resources built, build(tree, *path, stack));
+    Resources built;
+    PL_RETURN_IF_ERROR(accumulate(tree, nested, built, stack));
     for (auto& resource : built) resources.push_back(std::move(resource));
   }
   return {};
@@ -147,9 +177,46 @@ Status check_unique(const Layer& layer, const Resources& resources) {
   return {};
 }
 
-Result<Resources> build(const FileTree& tree, const std::string& dir,
-                        std::vector<std::string>& stack) {
-  if (stack.size() >= kMaxLayers) return invalid_input("kustomizations nest too deep", dir);
+// Components share the accumulated resources of the kustomization that lists them: their
+// resources and generators add to it, their transformers apply to all of it, before the
+// including layer's own transformers run (kustomize's order).
+Status add_components(const FileTree& tree, const Layer& layer, Resources& resources,
+                      std::vector<std::string>& stack) {
+  auto list = layer.spec.find("components");
+  if (list == layer.spec.end() || list->is_null()) return {};
+  for (size_t i = 0; i < list->size(); ++i) {
+    std::string at = "components[" + std::to_string(i) + "]";
+    const json& entry = (*list)[i];
+    if (!entry.is_string()) return invalid_input(at + ": must be a string", layer.file);
+    const std::string& name = entry.get_ref<const std::string&>();
+    if (is_remote(name)) {
+      return invalid_input(at + ": remote component '" + name + "' is not supported", layer.file);
+    }
+    auto path = join_tree_path(layer.dir, name);
+    if (!path) {
+      return Error(path.error().code(), at + ": path '" + name + "' leaves the repository root",
+                   layer.file);
+    }
+    auto type = tree.stat(*path);
+    if (!type) {
+      if (type.error().code() == ErrorCode::kNotFound) {
+        return not_found(at + ": no such directory '" + name + "'", layer.file);
+      }
+      return Error(type.error().code(), at + ": " + type.error().to_string(), layer.file);
+    }
+    if (*type != EntryType::kDirectory) {
+      return invalid_input(at + ": '" + name + "' is not a directory", layer.file);
+    }
+    PL_ASSIGN_OR_RETURN(Layer component, open_directory(tree, layer, at, name, *path, stack));
+    if (!is_component(component)) {
+      return invalid_input(at + ": '" + name + "' is not a kind: Component", layer.file);
+    }
+    PL_RETURN_IF_ERROR(accumulate(tree, component, resources, stack));
+  }
+  return {};
+}
+
+Result<Layer> load_layer(const FileTree& tree, const std::string& dir) {
   PL_ASSIGN_OR_RETURN(auto file, find_kustomization(tree, dir));
   if (!file) return not_found("no kustomization.yaml in '" + dir + "'", dir);
   PL_ASSIGN_OR_RETURN(std::string text, tree.read_file(*file));
@@ -161,19 +228,33 @@ Result<Resources> build(const FileTree& tree, const std::string& dir,
     layer.fields = std::move(documents[0].fields);
   }
   PL_RETURN_IF_ERROR(validate(layer));
+  return layer;
+}
 
-  PL_ASSIGN_OR_RETURN(std::string real, tree.real_path(dir));
+// One layer's steps in kustomize's order, adding to `resources` (empty for a kustomization,
+// the including layer's for a component).
+Status accumulate(const FileTree& tree, const Layer& layer, Resources& resources,
+                  std::vector<std::string>& stack) {
+  PL_ASSIGN_OR_RETURN(std::string real, tree.real_path(layer.dir));
   stack.push_back(std::move(real));
-  Resources resources;
   PL_RETURN_IF_ERROR(add_resources(tree, layer, "resources", resources, stack));
   PL_RETURN_IF_ERROR(add_resources(tree, layer, "bases", resources, stack));
-  stack.pop_back();
   PL_RETURN_IF_ERROR(run_generators(tree, layer, resources));
   PL_RETURN_IF_ERROR(check_unique(layer, resources));
+  PL_RETURN_IF_ERROR(add_components(tree, layer, resources, stack));
+  stack.pop_back();
   PL_RETURN_IF_ERROR(apply_patches(tree, layer, resources));
   PL_RETURN_IF_ERROR(apply_metadata_transformers(layer, resources));
   PL_RETURN_IF_ERROR(apply_legacy_json_patches(tree, layer, resources));
   PL_RETURN_IF_ERROR(apply_replicas_and_images(layer, resources));
+  return apply_replacements(tree, layer, resources);
+}
+
+Result<Resources> build(const FileTree& tree, const std::string& dir) {
+  PL_ASSIGN_OR_RETURN(Layer layer, load_layer(tree, dir));
+  std::vector<std::string> stack;
+  Resources resources;
+  PL_RETURN_IF_ERROR(accumulate(tree, layer, resources, stack));
   return resources;
 }
 
@@ -229,8 +310,7 @@ Result<ManifestSet> render_kustomize_unguarded(const FileTree& files, std::strin
                                                const RenderLimits& limits) {
   renderer::BudgetedTree tree(files, limits);
   PL_ASSIGN_OR_RETURN(std::string dir, join_tree_path("", path));
-  std::vector<std::string> stack;
-  PL_ASSIGN_OR_RETURN(renderer::Resources resources, renderer::build(tree, dir, stack));
+  PL_ASSIGN_OR_RETURN(renderer::Resources resources, renderer::build(tree, dir));
   renderer::finalize(resources);
   ManifestSet out;
   out.reserve(resources.size());

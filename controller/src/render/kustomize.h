@@ -54,6 +54,9 @@ Status apply_metadata_transformers(const Layer& layer, Resources& resources);
 // replicas and images.
 Status apply_replicas_and_images(const Layer& layer, Resources& resources);
 
+// replacements (inline and `path:` files), after every other transformer of the layer.
+Status apply_replacements(const FileTree& tree, const Layer& layer, Resources& resources);
+
 // kustomize's generator hash of a ConfigMap or Secret ("5gch97b56c").
 std::string generator_hash(const json& object);
 

@@ -74,6 +74,42 @@ void update_pod_spec(json* spec, const Renames& renames) {
   }
 }
 
+// An Ingress names Services in its backends and Secrets in its TLS entries.
+void update_ingress(json& object, const Renames& renames) {
+  json* spec = child(object, "spec");
+  if (!spec) return;
+  auto backend = [&](json* holder) {
+    if (!holder) return;
+    if (json* service = child(*holder, "service")) follow(*service, "name", renames, "Service");
+    follow(*holder, "serviceName", renames, "Service");
+  };
+  backend(child(*spec, "defaultBackend"));
+  backend(child(*spec, "backend"));
+  if (json* tls = child(*spec, "tls"); tls && tls->is_array()) {
+    for (auto& entry : *tls) follow(entry, "secretName", renames, "Secret");
+  }
+  json* rules = child(*spec, "rules");
+  if (!rules || !rules->is_array()) return;
+  for (auto& rule : *rules) {
+    json* http = child(rule, "http");
+    json* paths = http ? child(*http, "paths") : nullptr;
+    if (!paths || !paths->is_array()) continue;
+    for (auto& path : *paths) backend(child(path, "backend"));
+  }
+}
+
+// kustomize writes every object's annotations back as strings when it drops its own build
+// annotations at the end, so `version: 2.4` set by a replacement comes out as "2.4".
+void stringify_annotations(json& object) {
+  json* meta = child(object, "metadata");
+  json* annotations = meta ? child(*meta, "annotations") : nullptr;
+  if (!annotations || !annotations->is_object()) return;
+  for (auto& [key, value] : annotations->items()) {
+    if (value.is_string()) continue;
+    value = value.is_null() || value.is_structured() ? std::string{} : value.dump();
+  }
+}
+
 json* pod_spec(json& object) {
   std::string kind = kind_of(object);
   json* spec = child(object, "spec");
@@ -152,6 +188,8 @@ void finalize(Resources& resources) {
   for (auto& resource : resources) {
     json& object = resource.manifest.object;
     update_pod_spec(pod_spec(object), renames);
+    stringify_annotations(object);
+    if (kind_of(object) == "Ingress") update_ingress(object, renames);
     if (kind_of(object) == "StatefulSet") {
       if (json* spec = child(object, "spec")) follow(*spec, "serviceName", renames, "Service");
     }

@@ -1,5 +1,8 @@
-// Strategic merge patch: maps merge, keyed lists merge by their Kubernetes merge key, other
-// lists are replaced, null deletes a key, `$patch: delete|replace|merge` directives.
+// Strategic merge patch as kustomize applies it: maps merge, keyed lists merge by their
+// Kubernetes merge key, other lists are replaced, null deletes a key, `$patch:
+// delete|replace|merge` directives. kustomize knows no other directive: `$setElementOrder/…`,
+// `$retainKeys` and `$deleteFromPrimitiveList/…` are copied into the object like any field
+// (what `kubectl kustomize` prints, and what a GitOps tool using kustomize would apply).
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,10 +39,7 @@ std::string merge_key_for(std::string_view field, const json& base, const json& 
   return {};
 }
 
-bool is_directive_key(const std::string& key) {
-  return key == "$patch" || key == "$retainKeys" || key.rfind("$setElementOrder/", 0) == 0 ||
-         key.rfind("$deleteFromPrimitiveList/", 0) == 0;
-}
+bool is_directive_key(const std::string& key) { return key == "$patch"; }
 
 std::string directive_of(const json& value) {
   if (!value.is_object()) return {};
@@ -71,19 +71,6 @@ Result<json> merge_object(const json& base, const json& patch, int depth) {
   }
   json out = base.is_object() ? base : json::object();
   for (const auto& [key, value] : patch.items()) {
-    if (key.rfind("$deleteFromPrimitiveList/", 0) == 0) {
-      std::string target = key.substr(sizeof("$deleteFromPrimitiveList/") - 1);
-      auto it = out.find(target);
-      if (it == out.end() || !it->is_array() || !value.is_array()) continue;
-      json kept = json::array();
-      for (const auto& item : *it) {
-        bool drop = false;
-        for (const auto& gone : value) drop = drop || gone == item;
-        if (!drop) kept.push_back(item);
-      }
-      *it = std::move(kept);
-      continue;
-    }
     if (is_directive_key(key)) continue;
     if (value.is_null()) {
       out.erase(key);
