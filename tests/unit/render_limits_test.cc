@@ -121,5 +121,31 @@ TEST(RenderLimitsTest, FilesBytesAndObjectsAreCapped) {
   EXPECT_TRUE(render(kustomized, "k", {}).ok());
 }
 
+// Each replacement copies the ConfigMap's data into itself, doubling it: 40 of them would need
+// terabytes. The render stops at its replacement budget (64 MiB copied; ~2 s).
+TEST(RenderLimits, ReplacementsThatDoubleAnObjectStopAtTheBudget) {
+  std::string kustomization = "resources:\n- cm.yaml\nreplacements:\n";
+  for (int i = 0; i < 40; ++i) {
+    kustomization +=
+        "- source: {kind: ConfigMap, name: big, fieldPath: data}\n"
+        "  targets:\n"
+        "  - select: {kind: ConfigMap}\n"
+        "    fieldPaths: [metadata.annotations.copy" +
+        std::to_string(i) +
+        "]\n    options: {create: true}\n"
+        "  - select: {kind: ConfigMap}\n"
+        "    fieldPaths: [data.copy" +
+        std::to_string(i) + "]\n    options: {create: true}\n";
+  }
+  MemoryTree tree(std::map<std::string, std::string>{
+      {"env/kustomization.yaml", kustomization},
+      {"env/cm.yaml", config_map("big") + "data:\n  blob: " + std::string(512 << 10, 'x') + "\n"}});
+  auto start = std::chrono::steady_clock::now();
+  auto out = render(tree, "env", {});
+  ASSERT_FALSE(out.ok());
+  EXPECT_THAT(out.error().to_string(), HasSubstr("replacements write more than 64 MiB"));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+}
+
 }  // namespace
 }  // namespace plumbline

@@ -83,7 +83,8 @@ Status validate(const Layer& layer) {
   return {};
 }
 
-Result<Layer> load_layer(const FileTree& tree, const std::string& dir);
+Result<Layer> load_layer(const FileTree& tree, const std::string& dir,
+                         std::shared_ptr<size_t> replacement_budget);
 Status accumulate(const FileTree& tree, const Layer& layer, Resources& resources,
                   std::vector<std::string>& stack);
 
@@ -110,7 +111,7 @@ Result<Layer> open_directory(const FileTree& tree, const Layer& layer, const std
     if (open == real) return invalid_input(at + ": cycle through '" + name + "'", layer.file);
   }
   if (stack.size() >= kMaxLayers) return invalid_input("kustomizations nest too deep", path);
-  return load_layer(tree, path);
+  return load_layer(tree, path, layer.replacement_budget);
 }
 
 Status add_resources(const FileTree& tree, const Layer& layer, const char* field,
@@ -216,11 +217,12 @@ Status add_components(const FileTree& tree, const Layer& layer, Resources& resou
   return {};
 }
 
-Result<Layer> load_layer(const FileTree& tree, const std::string& dir) {
+Result<Layer> load_layer(const FileTree& tree, const std::string& dir,
+                         std::shared_ptr<size_t> replacement_budget) {
   PL_ASSIGN_OR_RETURN(auto file, find_kustomization(tree, dir));
   if (!file) return not_found("no kustomization.yaml in '" + dir + "'", dir);
   PL_ASSIGN_OR_RETURN(std::string text, tree.read_file(*file));
-  Layer layer{*file, dir, json::object(), nullptr};
+  Layer layer{*file, dir, json::object(), nullptr, std::move(replacement_budget)};
   PL_ASSIGN_OR_RETURN(auto documents, parse_yaml_documents(text, *file, {.field_origins = true}));
   if (documents.size() > 1) return invalid_input("a kustomization must be one document", *file);
   if (!documents.empty() && !documents[0].value.is_null()) {
@@ -251,7 +253,8 @@ Status accumulate(const FileTree& tree, const Layer& layer, Resources& resources
 }
 
 Result<Resources> build(const FileTree& tree, const std::string& dir) {
-  PL_ASSIGN_OR_RETURN(Layer layer, load_layer(tree, dir));
+  PL_ASSIGN_OR_RETURN(Layer layer,
+                      load_layer(tree, dir, std::make_shared<size_t>(kMaxReplacementBytes)));
   std::vector<std::string> stack;
   Resources resources;
   PL_RETURN_IF_ERROR(accumulate(tree, layer, resources, stack));

@@ -24,12 +24,19 @@ struct Resource {
 };
 using Resources = std::vector<Resource>;
 
+// What replacements may write in one render, in bytes (see Layer::replacement_budget).
+inline constexpr size_t kMaxReplacementBytes = size_t{64} << 20;
+
 // What a kustomization layer is: its file (for messages), directory and parsed content.
 struct Layer {
   std::string file;
   std::string dir;
   json spec;
   std::shared_ptr<const FieldOrigins> fields;  // lines of the kustomization's own fields
+  // Bytes replacements may still write in this render, shared by all its layers: a
+  // replacement copies a value into every target, so a few of them could otherwise grow
+  // objects without bound (each doubling the last).
+  std::shared_ptr<size_t> replacement_budget;
 
   // The line of a kustomization field ("replicas[0].count"; nearest declared ancestor).
   SourceLocation at(std::string_view path) const;

@@ -36,6 +36,7 @@ struct Declared {
 struct Value {
   json node;
   std::string text;
+  size_t size = 0;  // what one write costs against the render's replacement budget
 };
 
 Result<std::vector<Declared>> load(const FileTree& tree, const Layer& layer) {
@@ -222,7 +223,13 @@ json typed_like(const json& target, const std::string& text, bool created) {
 }
 
 Status write(Resource& resource, const FieldMatch& match, const Value& value,
-             const Options& options, const SourceLocation& site, const Declared& r) {
+             const Options& options, const SourceLocation& site, const Declared& r,
+             size_t& budget) {
+  if (value.size > budget) {
+    return r.error("replacements write more than " + std::to_string(kMaxReplacementBytes >> 20) +
+                   " MiB in this render");
+  }
+  budget -= value.size;
   json& field = resource.manifest.object.at(match.pointer);
   bool scalar_target = match.created || !field.is_structured();
   std::string text = value.text;
@@ -249,7 +256,8 @@ Status write(Resource& resource, const FieldMatch& match, const Value& value,
   return {};
 }
 
-Status apply_target(const Declared& r, size_t t, const Value& value, Resources& resources) {
+Status apply_target(const Declared& r, size_t t, const Value& value, Resources& resources,
+                    size_t& budget) {
   std::string at = path::index("targets", t);
   const json& target = r.spec["targets"][t];
   PL_RETURN_IF_ERROR(check_fields(target, {"select", "reject", "fieldPaths", "options"}, at, r));
@@ -299,7 +307,7 @@ Status apply_target(const Declared& r, size_t t, const Value& value, Resources& 
       }
       SourceLocation site = r.line(target.contains("fieldPaths") ? field_at : at);
       for (const auto& match : matches)
-        PL_RETURN_IF_ERROR(write(resource, match, value, options, site, r));
+        PL_RETURN_IF_ERROR(write(resource, match, value, options, site, r, budget));
     }
   }
   return {};
@@ -321,8 +329,9 @@ Status apply_replacements(const FileTree& tree, const Layer& layer, Resources& r
       return r.error("value and resource selectors are mutually exclusive");
     if (!targets->is_array()) return r.error("targets: must be a list");
     PL_ASSIGN_OR_RETURN(Value value, source_value(r, resources));
+    value.size = value.text.size() + (value.node.is_structured() ? value.node.dump().size() : 0);
     for (size_t t = 0; t < targets->size(); ++t)
-      PL_RETURN_IF_ERROR(apply_target(r, t, value, resources));
+      PL_RETURN_IF_ERROR(apply_target(r, t, value, resources, *layer.replacement_budget));
   }
   return {};
 }
