@@ -128,8 +128,8 @@ std::string describe_difference(const std::vector<json>& actual,
     out << "native rendered " << actual.size() << " objects, expected " << expected.size() << "\n";
   }
   for (size_t i = 0; i < std::max(actual.size(), expected.size()); ++i) {
-    json a = i < actual.size() ? actual[i] : json();
-    json e = i < expected.size() ? expected[i] : json();
+    json a = i < actual.size() ? actual[i] : json::object();
+    json e = i < expected.size() ? expected[i] : json::object();
     if (a == e) continue;
     out << "object #" << i << " (native " << a.value("kind", json("")).dump() << " "
         << (a.is_object() && a.contains("metadata") ? a["metadata"].value("name", json("")).dump()

@@ -314,7 +314,8 @@ Status generate(const FileTree& tree, const Layer& layer, const char* field, boo
       Resource resource{
           Manifest{std::move(object), SourceLocation{layer.file, 0, 0}, nullptr, name},
           {name},
-          !no_hash};
+          !no_hash,
+          {ns}};
       resources.push_back(std::move(resource));
       continue;
     }

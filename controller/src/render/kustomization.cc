@@ -145,7 +145,7 @@ Status add_resources(const FileTree& tree, const Layer& layer, const char* field
       for (auto& manifest : manifests) {
         Resource resource{std::move(manifest), {}, false};
         resource.manifest.base_name = name_of(resource.manifest.object);
-        resource.names.push_back(resource.manifest.base_name);
+        remember_id(resource);
         resources.push_back(std::move(resource));
       }
       continue;
@@ -300,7 +300,13 @@ SourceLocation Layer::at(std::string_view path) const {
 
 void rename(Resource& resource, const std::string& name) {
   resource.manifest.object["metadata"]["name"] = name;
-  resource.names.push_back(name);
+  remember_id(resource);
+}
+
+void remember_id(Resource& resource) {
+  resource.names.push_back(name_of(resource.manifest.object));
+  resource.namespaces.resize(resource.names.size() - 1);  // generators start with names only
+  resource.namespaces.push_back(namespace_of(resource.manifest.object));
 }
 
 }  // namespace plumbline::renderer

@@ -21,6 +21,11 @@ struct Resource {
   // follow the object to its final name, as kustomize's name reference transformer does.
   std::vector<std::string> names;
   bool hash_suffix = false;  // generated and the hash suffix is not disabled
+  // The namespace the object had while it had names[i] (same length as names, once set by
+  // remember_id): kustomize selects replacement sources and targets by the (name, namespace)
+  // pairs an object had, so an object renamed and then moved is not found by its old name in
+  // its new namespace.
+  std::vector<std::string> namespaces;
 };
 using Resources = std::vector<Resource>;
 
@@ -72,6 +77,8 @@ void finalize(Resources& resources);
 
 // Renames a resource, remembering the old name for reference updates.
 void rename(Resource& resource, const std::string& name);
+// Records the object's current (name, namespace) among the ids it had.
+void remember_id(Resource& resource);
 std::string name_of(const json& object);
 std::string namespace_of(const json& object);
 std::string kind_of(const json& object);

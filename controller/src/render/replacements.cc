@@ -159,14 +159,17 @@ Result<const Resource*> select_source(const json& source, const Declared& r,
         api_version.find('/') == std::string::npos ? 0 : api_version.find('/') + 1);
     if ((!want[0].empty() && api_group(api_version) != want[0]) ||
         (!want[1].empty() && version != want[1]) ||
-        (!want[2].empty() && kind_of(object) != want[2]) ||
-        (!want[4].empty() &&
-         effective_namespace(namespace_of(object)) != effective_namespace(want[4]))) {
+        (!want[2].empty() && kind_of(object) != want[2])) {
       continue;
     }
-    bool named = want[3].empty();
-    for (const auto& name : resource.names) named = named || name == want[3];
-    if (!named) continue;
+    bool selected = false;
+    for (size_t i = 0; i < resource.names.size() && !selected; ++i) {
+      const std::string& ns =
+          i < resource.namespaces.size() ? resource.namespaces[i] : namespace_of(object);
+      selected = (want[3].empty() || resource.names[i] == want[3]) &&
+                 (want[4].empty() || effective_namespace(ns) == effective_namespace(want[4]));
+    }
+    if (!selected) continue;
     if (found) return r.error("source: multiple matches for selector " + described);
     found = &resource;
   }
@@ -289,9 +292,9 @@ Status apply_target(const Declared& r, size_t t, const Value& value, Resources& 
     bool rejected = false;
     for (const auto& reject : rejects) {
       rejected = rejected || (reject.has_metadata() && reject.matches_metadata(object)) ||
-                 (reject.has_id() && reject.matches_id(resource));
+                 (reject.has_id() && reject.matches_any_id(resource));
     }
-    if (rejected || !select.matches_id(resource)) continue;
+    if (rejected || !select.matches_any_id(resource)) continue;
     for (size_t f = 0; f < field_paths.size(); ++f) {
       std::string field_at = path::index(at + ".fieldPaths", f);
       if (!field_paths[f].is_string()) return r.error(field_at + ": must be a string");

@@ -86,6 +86,33 @@ bool ResourceSelector::has_id() const {
          !namespace_.empty();
 }
 
+namespace {
+
+bool group_version_match(const TargetPattern& group, const TargetPattern& version,
+                         const json& object) {
+  std::string api_version = object.value("apiVersion", json("")).is_string()
+                                ? object.value("apiVersion", std::string{})
+                                : std::string{};
+  std::string version_part = api_version.substr(
+      api_version.find('/') == std::string::npos ? 0 : api_version.find('/') + 1);
+  return group.matches(api_group(api_version)) && version.matches(version_part);
+}
+
+}  // namespace
+
+bool ResourceSelector::matches_any_id(const Resource& resource) const {
+  const json& object = resource.manifest.object;
+  if (!group_version_match(group_, version_, object) || !kind_.matches(kind_of(object))) {
+    return false;
+  }
+  for (size_t i = 0; i < resource.names.size(); ++i) {
+    const std::string& ns =
+        i < resource.namespaces.size() ? resource.namespaces[i] : namespace_of(object);
+    if (name_.matches(resource.names[i]) && namespace_.matches(ns)) return true;
+  }
+  return false;
+}
+
 bool ResourceSelector::matches_id(const Resource& resource) const {
   const json& object = resource.manifest.object;
   std::string api_version = object.value("apiVersion", json("")).is_string()

@@ -37,8 +37,11 @@ class ResourceSelector {
  public:
   static Result<ResourceSelector> compile(const json& target, const std::string& at,
                                           const std::string& file);
-  // Group, version, kind, namespace and any name the resource had.
+  // Group, version, kind, namespace and any name the resource had (patch targets).
   bool matches_id(const Resource& resource) const;
+  // Group, version, kind and one of the (name, namespace) pairs the resource had, as kustomize
+  // matches replacement targets.
+  bool matches_any_id(const Resource& resource) const;
   // labelSelector and annotationSelector.
   bool matches_metadata(const json& object) const;
   bool matches(const Resource& resource) const {

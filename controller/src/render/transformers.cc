@@ -214,6 +214,7 @@ Status apply_metadata_transformers(const Layer& layer, Resources& resources) {
       std::string kind = kind_of(object);
       if (cluster_scoped(kind)) continue;
       object["metadata"]["namespace"] = ns;
+      remember_id(resource);
       // Bindings to the "default" ServiceAccount follow the namespace, as in kustomize.
       if ((kind == "RoleBinding" || kind == "ClusterRoleBinding") && object.contains("subjects") &&
           object["subjects"].is_array()) {
