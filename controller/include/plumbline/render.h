@@ -4,8 +4,7 @@
 // `kustomize`: a native kustomize (resources, namespace, namePrefix/Suffix, labels,
 // commonLabels, commonAnnotations, images, replicas, patches SMP/JSON6902 with targets,
 // patchesStrategicMerge, patchesJson6902, configMap/secretGenerator with hash suffixes and
-// reference updates, components, replacements); output equals `kubectl kustomize` (tests
-// check it).
+// reference updates); output equals `kubectl kustomize` (tests check it).
 // `auto`: kustomize where the path holds a kustomization.yaml|yml|Kustomization, else plain.
 //
 //   PL_ASSIGN_OR_RETURN(ManifestSet desired, render(*tree, "envs/prod", {}));
