@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "plumbline/path.h"
+#include "plumbline/utf8.h"
 #include "plumbline/yaml.h"
 #include "render/kustomize.h"
 #include "render/origins.h"
@@ -22,14 +23,17 @@ struct Declared {
   std::string file;
   std::shared_ptr<const FieldOrigins> fields;
   std::string path;
-  std::string at;  // for messages
+  std::string at;  // for messages: the entry ("replacements[0]", "[1]" in a file's list)
 
   SourceLocation line(const std::string& sub) const {
     std::string full = sub.empty() ? path : path.empty() ? sub : path + "." + sub;
     const SourceLocation* found = fields ? nearest_origin(*fields, full) : nullptr;
     return found != nullptr ? *found : SourceLocation{file, 0, 0};
   }
-  Error error(const std::string& message) const { return invalid_input(at + ": " + message, file); }
+  std::string prefixed(const std::string& message) const {
+    return at.empty() ? message : at + ": " + message;
+  }
+  Error error(const std::string& message) const { return invalid_input(prefixed(message), file); }
 };
 
 // The value a replacement writes: a copy of a node, and its text when it is a scalar.
@@ -55,6 +59,11 @@ Result<std::vector<Declared>> load(const FileTree& tree, const Layer& layer) {
     if (entry.contains("source") || entry.contains("targets") || entry.contains("sourceValue")) {
       return invalid_input(at + ": cannot specify both path and inline replacement", layer.file);
     }
+    if (entry.size() != 1) {
+      for (const auto& [key, value] : entry.items()) {
+        if (key != "path") return invalid_input(at + ": unknown field '" + key + "'", layer.file);
+      }
+    }
     if (!path->is_string()) return invalid_input(at + ".path: must be a string", layer.file);
     const std::string& name = path->get_ref<const std::string&>();
     auto file = join_tree_path(layer.dir, name);
@@ -71,12 +80,12 @@ Result<std::vector<Declared>> load(const FileTree& tree, const Layer& layer) {
     }
     YamlDocument& document = documents[0];
     if (document.value.is_object()) {
-      out.push_back({std::move(document.value), *file, document.fields, "", *file});
+      out.push_back({std::move(document.value), *file, document.fields, "", ""});
       continue;
     }
     for (size_t j = 0; j < document.value.size(); ++j) {
       std::string inner = path::index("", j);
-      out.push_back({document.value[j], *file, document.fields, inner, *file + inner});
+      out.push_back({document.value[j], *file, document.fields, inner, inner});
     }
   }
   return out;
@@ -173,7 +182,7 @@ Result<const Resource*> select_source(const json& source, const Declared& r,
     if (found) return r.error("source: multiple matches for selector " + described);
     found = &resource;
   }
-  if (!found) return not_found(r.at + ": source: nothing selected by " + described, r.file);
+  if (!found) return not_found(r.prefixed("source: nothing selected by " + described), r.file);
   return found;
 }
 
@@ -266,15 +275,17 @@ Status apply_target(const Declared& r, size_t t, const Value& value, Resources& 
   PL_RETURN_IF_ERROR(check_fields(target, {"select", "reject", "fieldPaths", "options"}, at, r));
   if (!target.contains("select") || target["select"].is_null())
     return r.error(at + ": target must specify resources to select");
-  PL_ASSIGN_OR_RETURN(auto select, ResourceSelector::compile(target["select"],
-                                                             r.at + "." + at + ".select", r.file));
+  PL_ASSIGN_OR_RETURN(auto select, ResourceSelector::compile(
+                                       target["select"],
+                                       (r.at.empty() ? "" : r.at + ".") + at + ".select", r.file));
   std::vector<ResourceSelector> rejects;
   if (auto list = target.find("reject"); list != target.end() && !list->is_null()) {
     if (!list->is_array()) return r.error(at + ".reject: must be a list");
     for (size_t i = 0; i < list->size(); ++i) {
-      PL_ASSIGN_OR_RETURN(auto reject,
-                          ResourceSelector::compile(
-                              (*list)[i], r.at + "." + path::index(at + ".reject", i), r.file));
+      PL_ASSIGN_OR_RETURN(auto reject, ResourceSelector::compile((*list)[i],
+                                                                 (r.at.empty() ? "" : r.at + ".") +
+                                                                     path::index(at + ".reject", i),
+                                                                 r.file));
       rejects.push_back(std::move(reject));
     }
   }
@@ -332,7 +343,8 @@ Status apply_replacements(const FileTree& tree, const Layer& layer, Resources& r
       return r.error("value and resource selectors are mutually exclusive");
     if (!targets->is_array()) return r.error("targets: must be a list");
     PL_ASSIGN_OR_RETURN(Value value, source_value(r, resources));
-    value.size = value.text.size() + (value.node.is_structured() ? value.node.dump().size() : 0);
+    value.size =
+        value.text.size() + (value.node.is_structured() ? to_json_text(value.node).size() : 0);
     for (size_t t = 0; t < targets->size(); ++t)
       PL_RETURN_IF_ERROR(apply_target(r, t, value, resources, *layer.replacement_budget));
   }
