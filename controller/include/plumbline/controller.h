@@ -206,7 +206,7 @@ class Controller {
   std::atomic<bool> caches_synced_{false};
   std::vector<std::thread> threads_;
   std::atomic<bool> stopping_{false};
-  std::vector<std::unique_ptr<WorkerSlot>> slots_;
+  std::vector<std::unique_ptr<WorkerSlot>> slots_;  // one per worker, fixed at construction
   Cancellation cancel_;  // fired by stop(): API calls and Git fetches in flight end early
 };
 

@@ -24,7 +24,12 @@ Controller::Controller(KubeClient& client, GitSource& git, ControllerOptions opt
       client_(client, options_.leading),
       log_(log),
       hooks_(std::move(hooks)),
-      queue_(options_.queue) {}
+      queue_(options_.queue) {
+  // Made here, not in start(): healthy() reads them from the HTTP server's threads.
+  for (int i = 0; i < std::max(1, options_.workers); ++i) {
+    slots_.push_back(std::make_unique<WorkerSlot>());
+  }
+}
 
 Controller::~Controller() { stop(); }
 
@@ -89,10 +94,7 @@ Status Controller::start() {
                                 {"policies", policies_->size()}});
     enqueue_all();
   });
-  for (int i = 0; i < std::max(1, options_.workers); ++i) {
-    slots_.push_back(std::make_unique<WorkerSlot>());
-    threads_.emplace_back([this, &slot = *slots_.back()] { worker(slot); });
-  }
+  for (const auto& slot : slots_) threads_.emplace_back([this, &slot = *slot] { worker(slot); });
   return {};
 }
 
