@@ -366,7 +366,7 @@ TEST_F(ControllerTest, SystemNamespacesAreNeverCorrectedUnlessAllowed) {
           .has_value();
     })) << text.str();
     std::this_thread::sleep_for(50ms);
-    EXPECT_EQ(api.calls("apply deployments"), allowed ? 1 : 0);
+    EXPECT_EQ(api.calls("apply deployments"), allowed ? 1 : 0) << text.str();
     controller.stop();
   }
 }
