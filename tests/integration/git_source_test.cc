@@ -8,6 +8,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/socket.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -499,6 +501,191 @@ TEST_F(GitSourceTest, ServerDownIsUnavailableWithinTheTimeout) {
     EXPECT_THAT(snap.error().message(), HasSubstr("127.0.0.1:" + std::to_string(port)));
     EXPECT_LT(elapsed, o.timeout);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Servers that stop answering. libgit2 1.5 has no socket timeout: the fetch runs in a child
+// process that is killed at the deadline.
+
+// A TCP server on 127.0.0.1 that accepts connections and never sends a byte (`silent`), or
+// a proxy to `target_port` that stops forwarding the server's bytes after `stall_after`
+// (a connection that stalls in the middle of a pack). Connections stay open until stop().
+class StallingServer {
+ public:
+  explicit StallingServer(int target_port = 0, size_t stall_after = 0)
+      : target_port_(target_port), stall_after_(stall_after) {
+    listener_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    socklen_t len = sizeof(addr);
+    getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    listen(listener_, 16);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~StallingServer() {
+    stop_ = true;
+    thread_.join();
+    for (int fd : open_) close(fd);
+    close(listener_);
+  }
+  int port() const { return port_; }
+  std::atomic<bool> stall{true};  // false: forward everything (the proxy behaves)
+  std::atomic<int> accepted{0};
+
+ private:
+  static int connect_to(int port) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    return fd;
+  }
+  struct Pair {
+    int client, server;
+    size_t sent = 0;  // server -> client
+    bool stalled;
+  };
+  void run() {
+    std::vector<Pair> pairs;
+    char buffer[16384];
+    while (!stop_) {
+      std::vector<pollfd> fds{{listener_, POLLIN, 0}};
+      for (const Pair& p : pairs) {
+        fds.push_back({p.client, POLLIN, 0});
+        fds.push_back({p.server, static_cast<short>(p.server >= 0 ? POLLIN : 0), 0});
+      }
+      if (poll(fds.data(), fds.size(), 20) <= 0) continue;
+      if (fds[0].revents & POLLIN) {
+        int client = accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+        ++accepted;
+        open_.push_back(client);
+        int server = target_port_ > 0 ? connect_to(target_port_) : -1;
+        if (server >= 0) open_.push_back(server);
+        pairs.push_back({client, server, 0, stall.load()});
+      }
+      for (size_t i = 0; i < pairs.size(); ++i) {
+        Pair& p = pairs[i];
+        if ((fds[1 + 2 * i].revents & POLLIN) && p.client >= 0) {
+          ssize_t n = read(p.client, buffer, sizeof buffer);
+          if (n > 0 && p.server >= 0) (void)!write(p.server, buffer, static_cast<size_t>(n));
+          if (n <= 0) p.client = -1;  // closed; the fd stays in open_ until the end
+        }
+        if (p.server >= 0 && (fds[2 + 2 * i].revents & POLLIN) && p.client >= 0 &&
+            !(p.stalled && p.sent >= stall_after_)) {
+          size_t room = p.stalled ? std::min(sizeof buffer, stall_after_ - p.sent) : sizeof buffer;
+          ssize_t n = read(p.server, buffer, room);
+          if (n > 0) {
+            (void)!write(p.client, buffer, static_cast<size_t>(n));
+            p.sent += static_cast<size_t>(n);
+          }
+          if (n <= 0) {
+            shutdown(p.client, SHUT_WR);
+            p.server = -1;
+          }
+        }
+      }
+    }
+  }
+
+  int target_port_;
+  size_t stall_after_;
+  int listener_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::vector<int> open_;
+  std::thread thread_;
+};
+
+TEST_F(GitSourceTest, ASilentServerFailsWithATimeoutWithinTheDeadline) {
+  StallingServer silent;
+  for (const std::string scheme : {"git", "http"}) {
+    std::string url = scheme + "://127.0.0.1:" + std::to_string(silent.port()) + "/repo.git";
+    auto o = options(url);
+    o.timeout = std::chrono::seconds(2);
+    auto t0 = Clock::now();
+    auto snap = open_git_snapshot(o);
+    double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+    ASSERT_FALSE(snap.ok()) << url;
+    EXPECT_EQ(snap.error().code(), ErrorCode::kTimeout) << snap.error().to_string();
+    EXPECT_TRUE(snap.error().retryable());
+    EXPECT_EQ(snap.error().to_string(),
+              url +
+                  ": fetch did not finish within 2s (no answer from the server); the fetch "
+                  "process was killed");
+    EXPECT_GE(elapsed, 1.9);
+    EXPECT_LT(elapsed, 2.5);
+    std::cout << "[ timing ] " << scheme << ":// silent server: timeout after " << elapsed
+              << " s (deadline 2 s)\n";
+  }
+  EXPECT_GE(silent.accepted.load(), 2);
+}
+
+TEST_F(GitSourceTest, AFetchKilledInTheMiddleOfAPackLeavesACacheTheNextRunUses) {
+  // A pack of about 1 MiB that the proxy cuts after 64 KiB.
+  sh("head -c 1500000 /dev/urandom > " + shell_quote((work_ / "blob.bin").string()));
+  git("add blob.bin");
+  git("commit -q -m blob");
+  git("push -q origin main");
+  std::string head = trim(git("rev-parse HEAD"));
+  int daemon = start_git_daemon();
+  StallingServer proxy(daemon, 64 * 1024);
+  std::string url = "git://127.0.0.1:" + std::to_string(proxy.port()) + "/repo.git";
+  auto o = options(url);
+  o.timeout = std::chrono::seconds(2);
+  auto killed = open_git_snapshot(o);
+  ASSERT_FALSE(killed.ok());
+  EXPECT_EQ(killed.error().code(), ErrorCode::kTimeout) << killed.error().to_string();
+
+  proxy.stall = false;
+  auto next = open_git_snapshot(o);
+  ASSERT_TRUE(next.ok()) << next.error().to_string();
+  EXPECT_EQ(next->revision, head);
+  EXPECT_EQ(next->tree->read_file("blob.bin")->size(), 1500000u);
+  // Nothing the killed fetch left behind stays in the cache.
+  for (const auto& entry : fs::recursive_directory_iterator(next->cache_path)) {
+    std::string name = entry.path().filename().string();
+    EXPECT_FALSE(name.ends_with(".lock") || name.starts_with("tmp_")) << entry.path();
+  }
+}
+
+TEST_F(GitSourceTest, ARepositoryLargerThanTheCacheLimitIsRefused) {
+  sh("head -c 3000000 /dev/urandom > " + shell_quote((work_ / "blob.bin").string()));
+  git("add blob.bin");
+  git("commit -q -m blob");
+  git("push -q origin main");
+  int port = start_git_daemon();
+  std::string url = "git://127.0.0.1:" + std::to_string(port) + "/repo.git";
+  auto o = options(url);
+  o.max_cache_bytes = 1u << 20;
+  auto refused = open_git_snapshot(o);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code(), ErrorCode::kInvalidInput);
+  EXPECT_THAT(refused.error().to_string(),
+              HasSubstr("the repository is larger than the Git cache limit (1048576 bytes, "
+                        "--git-cache-max-bytes); fetch stopped after "));
+  // What stays on disk is bounded by the limit.
+  uint64_t on_disk = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(cache_)) {
+    if (entry.is_regular_file()) on_disk += entry.file_size();
+  }
+  EXPECT_LE(on_disk, 1u << 20);
+
+  // A cache that grew past a limit lowered later is removed, and fetched again next time.
+  o.max_cache_bytes = 64u << 20;
+  auto fits = open_git_snapshot(o);
+  ASSERT_TRUE(fits.ok()) << fits.error().to_string();
+  o.max_cache_bytes = 2u << 20;
+  auto shrunk = open_git_snapshot(o);
+  ASSERT_FALSE(shrunk.ok());
+  EXPECT_THAT(shrunk.error().message(), HasSubstr("it was removed"));
+  EXPECT_FALSE(fs::exists(fits->cache_path));
 }
 
 // ---------------------------------------------------------------------------------------------

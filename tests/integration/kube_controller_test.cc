@@ -1,10 +1,12 @@
 // `plumbline controller` against a real kube-apiserver and a real Git server (git daemon):
 // the DriftReport appears with exactly the drift made by kubectl, follows a commit that
 // moves Git to the live value within two poll intervals, and a broken commit keeps the last
-// good report, sets Degraded with the file and line, and changes nothing else.
+// good report, sets Degraded with the file and line, and changes nothing else; a Git server
+// that stops answering delays no other Environment.
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <iostream>
 #include <map>
 #include <string>
 #include <thread>
@@ -472,6 +474,69 @@ TEST_F(KubeControllerTest, TwoReplicasOneLeaderTakeoverAfterAKillAndNoDoubleCorr
   }
   EXPECT_EQ(plumbline_entries, 1);
   EXPECT_EQ(replicas[standby]->Stop(), 0);
+}
+
+}  // namespace
+
+namespace {
+
+// Isolation: an Environment whose Git server accepts connections and never answers holds one
+// worker until its fetch deadline (the fetch process is then killed), and delays no other.
+TEST_F(KubeControllerTest, AGitServerThatStopsAnsweringDelaysNoOtherEnvironment) {
+  ASSERT_NE(env_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(InstallCrdsAndNamespaces());
+  ASSERT_NO_FATAL_FAILURE(ApplyDemoProd());
+  // The kernel completes the handshakes (backlog); nobody ever reads or answers.
+  int silent = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(silent, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  socklen_t len = sizeof(addr);
+  getsockname(silent, reinterpret_cast<sockaddr*>(&addr), &len);
+  ASSERT_EQ(listen(silent, 64), 0);
+  const std::string silent_url =
+      "git://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/ops.git";
+  ASSERT_NO_FATAL_FAILURE(ApplyEnvironment("", silent_url, "", "a-silent", "1h"));
+  ASSERT_NO_FATAL_FAILURE(ApplyEnvironment("", "", "", "prod", "1h"));
+
+  auto start = std::chrono::steady_clock::now();
+  Background controller(ControllerArgs("cache", {"--workers", "2", "--git-timeout", "4s"}),
+                        (dir_ / "controller.log").string());
+  ASSERT_TRUE(controller.running());
+  double healthy_after = -1;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        json report = Get({"driftreport", "prod", "-n", "plumbline-system"});
+        return report.is_object() && !ReportRevision(report).empty();
+      },
+      std::chrono::seconds(30)))
+      << controller.Log();
+  healthy_after = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  std::string message;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        json silent_env = Get({"environment", "a-silent"});
+        return ConditionOf(silent_env, "Ready", &message) == "False" &&
+               message.find("did not finish") != std::string::npos;
+      },
+      std::chrono::seconds(30)))
+      << controller.Log();
+  double silent_after =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_NE(
+      message.find(silent_url + ": fetch did not finish within 4s (no answer from the server); the "
+                                "fetch process was killed"),
+      std::string::npos)
+      << message;
+  // The healthy report did not wait for the silent fetch's deadline.
+  EXPECT_LT(healthy_after, silent_after - 1.0);
+  std::cout << "[ timing ] healthy report after " << healthy_after
+            << " s; the silent Environment failed after " << silent_after
+            << " s (--git-timeout 4s, --workers 2)\n";
+  EXPECT_EQ(controller.Stop(), 0) << controller.Log();
+  close(silent);
 }
 
 }  // namespace

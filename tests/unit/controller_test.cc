@@ -7,6 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <iostream>
+#include <map>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -363,7 +366,7 @@ TEST_F(ControllerTest, SystemNamespacesAreNeverCorrectedUnlessAllowed) {
           .has_value();
     })) << text.str();
     std::this_thread::sleep_for(50ms);
-    EXPECT_EQ(api.calls("apply deployments"), allowed ? 1 : 0);
+    EXPECT_EQ(api.calls("apply deployments"), allowed ? 1 : 0) << text.str();
     controller.stop();
   }
 }
@@ -385,6 +388,194 @@ TEST_F(ControllerTest, LocalSourcesAreRefusedUnlessAllowed) {
             "read the controller's own filesystem; the installer can allow them with "
             "--allow-local-sources)");
   EXPECT_EQ(git_.opens, 0);
+}
+
+// Isolation between Environments. A Git that behaves like the real one against a server that
+// accepts and then says nothing: no answer until the fetch deadline, then kTimeout. Other
+// repositories answer at once. It also records how many fetches of one repository overlap.
+class HostileGit : public MemoryGit {
+ public:
+  Result<GitSnapshot> open(const GitSourceOptions& options) override {
+    int now = ++in_flight_[options.repo];
+    {
+      std::lock_guard lock(mu_);
+      max_in_flight_[options.repo] = std::max(max_in_flight_[options.repo], now);
+    }
+    int total = ++total_in_flight_;
+    int seen = max_total_in_flight_;
+    while (total > seen && !max_total_in_flight_.compare_exchange_weak(seen, total)) {
+    }
+    struct Leave {
+      std::atomic<int>& a;
+      std::atomic<int>& b;
+      ~Leave() {
+        --a;
+        --b;
+      }
+    } leave{in_flight_[options.repo], total_in_flight_};
+    if (options.repo.find("hostile") != std::string::npos) {
+      auto deadline = std::chrono::steady_clock::now() + options.timeout;
+      while (std::chrono::steady_clock::now() < deadline) {
+        if (options.cancelled && options.cancelled()) return Error(ErrorCode::kCancelled, "stop");
+        std::this_thread::sleep_for(2ms);
+      }
+      return Error(ErrorCode::kTimeout,
+                   "fetch did not finish within 1s (no answer from the server)", options.repo);
+    }
+    while (hold) std::this_thread::sleep_for(1ms);
+    std::this_thread::sleep_for(work);
+    return MemoryGit::open(options);
+  }
+  int max_in_flight(const std::string& repo) {
+    std::lock_guard lock(mu_);
+    return max_in_flight_[repo];
+  }
+  std::atomic<bool> hold{false};
+  std::chrono::milliseconds work{0};
+  std::atomic<int> max_total_in_flight_{0};
+  std::atomic<int> total_in_flight_{0};
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, int> max_in_flight_;
+  std::map<std::string, std::atomic<int>> in_flight_;
+};
+
+// How long after start() the DriftReport of `name` appears, with `workers` workers and a
+// hostile Environment ("a-hostile", queued first) beside it.
+double SecondsUntilHealthyReport(int workers, std::string* hostile_error) {
+  FakeKubeClient api;
+  HostileGit git;
+  ControllerOptions options;
+  options.workers = workers;
+  options.git_timeout = std::chrono::seconds(1);
+  std::ostringstream log_text;
+  Logger log(log_text, LogLevel::kInfo);
+  api.put(Workload("1Gi", "info"), "kubectl-edit");
+  api.put(EnvironmentObject("a-hostile", "report", "other", "git://hostile.test/ops.git"));
+  api.put(EnvironmentObject("prod", "report"));
+  Controller controller(api, git, options, log);
+  auto start = std::chrono::steady_clock::now();
+  if (!controller.start().ok()) return -1;
+  const ObjectRef report{"plumbline.dev/v1alpha1", "DriftReport", "plumbline-system", "prod"};
+  const ObjectRef hostile{"plumbline.dev/v1alpha1", "Environment", "", "a-hostile"};
+  double seconds = -1;
+  while (std::chrono::steady_clock::now() - start < 5s) {
+    if (seconds < 0 && api.object(report)) {
+      seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    }
+    std::optional<json> env = api.object(hostile);
+    if (seconds >= 0 && env && env->contains("status")) {
+      for (const json& c : (*env)["status"].value("conditions", json::array())) {
+        if (c["type"] == "Ready") *hostile_error = c.value("message", "");
+      }
+      break;
+    }
+    std::this_thread::sleep_for(2ms);
+  }
+  controller.stop();
+  return seconds;
+}
+
+TEST(ControllerIsolationTest, AHostileEnvironmentDoesNotDelayAHealthyOne) {
+  // DESIGN.md's bound: with W workers and H < W hostile Environments, a healthy one waits for
+  // no hostile fetch. With one worker it waits out the hostile fetch's deadline (1 s here).
+  std::string hostile_error;
+  double with_two = SecondsUntilHealthyReport(2, &hostile_error);
+  ASSERT_GE(with_two, 0);
+  EXPECT_LT(with_two, 0.5) << "the healthy report came after " << with_two << " s";
+  EXPECT_NE(hostile_error.find("fetch did not finish within 1s"), std::string::npos)
+      << hostile_error;
+  double with_one = SecondsUntilHealthyReport(1, &hostile_error);
+  ASSERT_GE(with_one, 0);
+  EXPECT_GE(with_one, 0.9) << "one worker: the healthy Environment waits for the deadline";
+  EXPECT_LT(with_one, 3.0) << "but not much longer than the deadline";
+  std::cout << "healthy report after " << with_two << " s with 2 workers, " << with_one
+            << " s with 1 worker (fetch deadline 1 s)\n";
+}
+
+TEST(ControllerIsolationTest, OneEnvironmentIsNeverOnTwoWorkersAtOnce) {
+  FakeKubeClient api;
+  HostileGit git;
+  git.work = 5ms;
+  ControllerOptions options;
+  options.workers = 4;
+  std::ostringstream log_text;
+  Logger log(log_text, LogLevel::kInfo);
+  const std::vector<std::string> names = {"one", "two", "three"};
+  for (const std::string& name : names) {
+    api.put(EnvironmentObject(name, "report", "ns-" + name, "git://git.test/" + name + ".git"));
+  }
+  Controller controller(api, git, options, log);
+  ASSERT_TRUE(controller.start().ok());
+  // Every new generation fetches again; changes arrive faster than the fetches finish.
+  for (int generation = 2; generation < 40; ++generation) {
+    for (const std::string& name : names) {
+      json env = EnvironmentObject(name, "report", "ns-" + name, "git://git.test/" + name + ".git");
+      env["metadata"]["generation"] = generation;
+      api.put(env);
+    }
+    std::this_thread::sleep_for(3ms);
+  }
+  std::this_thread::sleep_for(100ms);
+  controller.stop();
+  for (const std::string& name : names) {
+    EXPECT_EQ(git.max_in_flight("git://git.test/" + name + ".git"), 1) << name;
+  }
+  EXPECT_GE(git.max_total_in_flight_.load(), 2) << "the environments ran in parallel";
+}
+
+TEST(ControllerIsolationTest, LosingLeadershipStopsEveryWorkerBeforeAnyWrite) {
+  FakeKubeClient api;
+  HostileGit git;
+  git.hold = true;
+  std::atomic<bool> leading{true};
+  ControllerOptions options;
+  options.workers = 4;
+  options.leading = [&leading] { return leading.load(); };
+  std::ostringstream log_text;
+  Logger log(log_text, LogLevel::kInfo);
+  for (const std::string name : {"one", "two", "three", "four"}) {
+    api.put(EnvironmentObject(name, "enforce", "ns-" + name, "git://git.test/" + name + ".git"));
+  }
+  Controller controller(api, git, options, log);
+  ASSERT_TRUE(controller.start().ok());
+  // All four workers are inside a reconcile (fetching) when the Lease is lost.
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (git.total_in_flight_ < 4 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(1ms);
+  }
+  ASSERT_EQ(git.total_in_flight_.load(), 4);
+  leading = false;
+  git.hold = false;
+  while (git.total_in_flight_ > 0) std::this_thread::sleep_for(1ms);
+  std::this_thread::sleep_for(100ms);
+  controller.stop();
+  for (const char* verb : {"apply", "patch", "create", "update"}) {
+    EXPECT_EQ(api.calls(verb), 0) << verb;
+  }
+}
+
+TEST(ControllerIsolationTest, HealthzNamesTheStuckEnvironmentWithSeveralWorkers) {
+  FakeKubeClient api;
+  SilentGit git;
+  ControllerOptions options;
+  options.workers = 2;
+  options.stuck_after = std::chrono::seconds(1);
+  std::ostringstream log_text;
+  Logger log(log_text, LogLevel::kInfo);
+  api.put(EnvironmentObject("a-stuck", "report", "other", "git://git.test/stuck.git"));
+  Controller controller(api, git, options, log);
+  ASSERT_TRUE(controller.start().ok());
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (controller.healthy().ok() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  ASSERT_FALSE(controller.healthy().ok());
+  EXPECT_EQ(controller.healthy().error().message().substr(0, 49),
+            "the reconcile of Environment a-stuck has run for ");
+  git.released = true;
+  controller.stop();
 }
 
 }  // namespace

@@ -149,3 +149,26 @@ TEST(RenderLimits, ReplacementsThatDoubleAnObjectStopAtTheBudget) {
 
 }  // namespace
 }  // namespace plumbline
+
+namespace plumbline {
+namespace {
+
+// The caller's deadline (the controller's --render-timeout) ends a render before the next
+// file is read, with kTimeout naming that file; the renderer itself reads no clock.
+TEST(RenderDeadlineTest, ARenderPastItsDeadlineStopsBeforeTheNextFile) {
+  MemoryTree tree;
+  tree.add("env/a.yaml", config_map("a"));
+  tree.add("env/b.yaml", config_map("b"));
+  int asked = 0;
+  RenderOptions options;
+  options.limits.out_of_time = [&asked] { return ++asked > 1; };
+  auto out = render(tree, "env", options);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().code(), ErrorCode::kTimeout);
+  EXPECT_EQ(out.error().to_string(), "env/b.yaml: the render ran past its deadline");
+  options.limits.out_of_time = [] { return false; };
+  EXPECT_TRUE(render(tree, "env", options).ok());
+}
+
+}  // namespace
+}  // namespace plumbline

@@ -1,17 +1,18 @@
 // plumbline/controller.h — `plumbline controller`: the in-cluster reconciler.
 //
 // Watches Environments and ConsistencyPolicies (whole objects; few) and the workloads
-// (projected, LiveCache), and reconciles one environment at a time from a rate-limited
-// WorkQueue: Git is polled per environment at spec.interval; a new commit or a policy change
-// re-evaluates the environment, a workload change only the objects that changed. A fetch or render
-// failure keeps the last good desired state and sets Stale/Degraded with the error (file and line);
-// the environment is then never corrected. The result goes to the DriftReport named like the
-// environment (in the report namespace), to the Environment's status, and to Events on drifted
-// objects — each written only when it changed.
+// (projected, LiveCache), and reconciles environments on `workers` threads from a rate-limited
+// WorkQueue (an environment is never on two threads at once): Git is polled per environment at
+// spec.interval; a new commit or a policy change re-evaluates the environment, a workload change
+// only the objects that changed. A fetch or render failure keeps the last good desired state and
+// sets Stale/Degraded with the error (file and line); the environment is then never corrected. The
+// result goes to the DriftReport named like the environment (in the report namespace), to the
+// Environment's status, and to Events on drifted objects — each written only when it changed.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <deque>
 #include <filesystem>
 #include <functional>
@@ -44,7 +45,14 @@ struct ControllerOptions {
   // The controller's namespace: DriftReports, and the Secrets Environments name for Git.
   std::string report_namespace = "plumbline-system";
   std::filesystem::path git_cache_dir;  // empty: $XDG_CACHE_HOME/plumbline/git
+  // Per-environment deadlines: a fetch (run in a child process, killed at the deadline) and a
+  // render. Together they bound how long one Environment can hold a worker (DESIGN.md,
+  // "Isolation between Environments").
   std::chrono::seconds git_timeout{120};
+  std::chrono::seconds render_timeout{60};
+  std::uint64_t git_cache_max_bytes = std::uint64_t{512} << 20;  // per repository
+  // Reconciles run on this many threads; one Environment is never on two at once.
+  int workers = 4;
   // Git credentials of Environments without spec.source.secretRef; one with a secretRef uses
   // only that Secret's (read from report_namespace, the controller's own namespace).
   GitAuth git_auth;
@@ -103,9 +111,9 @@ class Controller {
 
   // Caches synced and every Environment known at that point reconciled once.
   bool ready() const;
-  // For /healthz: an error when one reconcile has run longer than options.stuck_after (a hung
-  // call or a runaway render), so the kubelet restarts the pod instead of every Environment
-  // waiting behind it.
+  // For /healthz: an error when a reconcile (on any worker) has run longer than
+  // options.stuck_after (a hung call or a runaway render), so the kubelet restarts the pod
+  // instead of every Environment waiting behind it.
   Status healthy() const;
   // Re-evaluates every environment now (a new leader takes over).
   void resync() { enqueue_all(); }
@@ -140,7 +148,12 @@ class Controller {
     std::set<std::string> contested;  // "object|path" contested at the last reconcile
   };
 
-  void worker();
+  // What one worker thread is doing, for healthy().
+  struct WorkerSlot {
+    std::atomic<std::chrono::steady_clock::rep> busy_since{0};  // 0: idle
+    std::string environment;                                    // guarded by mu_
+  };
+  void worker(WorkerSlot& slot);
   Status reconcile(const std::string& name);
   void load_desired(const EnvironmentSpec& spec, EnvState& state);
   Result<GitAuth> git_auth_for(const EnvironmentSpec& spec);
@@ -181,17 +194,20 @@ class Controller {
   std::unique_ptr<LiveCache> policies_;
   std::unique_ptr<LiveCache> workloads_;
 
-  mutable std::mutex mu_;  // guards states_ (the worker is the only writer of an entry)
+  // Guards states_ (the map; an entry is written only by the worker reconciling that
+  // environment, and the queue hands an environment to one worker at a time), declared_ and
+  // the rest below.
+  mutable std::mutex mu_;
   std::map<std::string, EnvState> states_;
+  // The objects each environment's last good render declares, for claims_of on other workers.
+  std::map<std::string, std::set<ObjectRef>> declared_;
   std::map<std::string, std::set<ObjectRef>> changed_;  // live objects changed, per environment
   std::set<std::string> pending_first_;  // environments not yet reconciled since start
   std::atomic<bool> caches_synced_{false};
   std::vector<std::thread> threads_;
   std::atomic<bool> stopping_{false};
-  // When the reconcile in progress started (0: idle), and of which environment.
-  std::atomic<std::chrono::steady_clock::rep> busy_since_{0};
-  std::string busy_with_;  // guarded by mu_
-  Cancellation cancel_;    // fired by stop(): API calls and Git fetches in flight end early
+  std::vector<std::unique_ptr<WorkerSlot>> slots_;  // one per worker, fixed at construction
+  Cancellation cancel_;  // fired by stop(): API calls and Git fetches in flight end early
 };
 
 }  // namespace plumbline

@@ -10,8 +10,10 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <iosfwd>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -55,12 +57,20 @@ struct GitSourceOptions {
   std::string ref;                  // branch, tag or commit; empty = the remote HEAD
   std::filesystem::path cache_dir;  // empty = $XDG_CACHE_HOME/plumbline/git (or ~/.cache/…)
   GitAuth auth;
-  // Bounds connecting, locking the cache and fetching. libgit2 1.5 has no socket timeouts:
-  // the connect is probed with this deadline first, and the transfer is aborted from its
-  // progress callbacks once the deadline has passed.
+  // Bounds connecting, locking the cache and fetching. libgit2 1.5 has no socket timeouts, so
+  // the fetch runs in a child process that is killed with its process group at this deadline
+  // (a server that accepts and then goes silent fails with kTimeout, not a hang).
   std::chrono::seconds timeout{120};
-  // Optional: true once the caller no longer wants the result (shutdown); the fetch then ends
-  // at its next progress callback with kCancelled.
+  // The most one repository's cache may hold: a fetch stops once it has received this much,
+  // and a cache found larger afterwards is removed (kInvalidInput either way).
+  std::uint64_t max_cache_bytes = std::uint64_t{512} << 20;
+  // Address-space limit of the fetch process (0: none).
+  std::uint64_t fetch_memory_bytes = std::uint64_t{1} << 30;
+  // The program the fetch runs in: it must handle kGitFetchCommand (run_git_fetch_command).
+  // Empty: this program itself (/proc/self/exe).
+  std::filesystem::path fetch_program;
+  // Optional: true once the caller no longer wants the result (shutdown); asked every 50 ms,
+  // and the fetch process is then killed (kCancelled).
   std::function<bool()> cancelled;
   // Optional: human-readable progress ("fetching https://… (120/300 objects)"), rate-limited.
   std::function<void(std::string_view)> progress;
@@ -86,5 +96,14 @@ class GitSource {
   virtual Result<GitSnapshot> open(const GitSourceOptions& options) = 0;
 };
 std::unique_ptr<GitSource> make_git_source();
+
+// The hidden command the fetch of a remote runs in (`plumbline __git-fetch`): it reads the
+// request (credentials included) from stdin and writes the outcome to stdout. A program that
+// opens remotes with open_git_snapshot runs it when its argv is {program, kGitFetchCommand}:
+//
+//   if (argc == 2 && argv[1] == plumbline::kGitFetchCommand)
+//     return plumbline::run_git_fetch_command(std::cin, std::cout, std::cerr);
+inline constexpr std::string_view kGitFetchCommand = "__git-fetch";
+int run_git_fetch_command(std::istream& in, std::ostream& out, std::ostream& err);
 
 }  // namespace plumbline

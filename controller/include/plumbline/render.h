@@ -10,6 +10,7 @@
 //   PL_ASSIGN_OR_RETURN(ManifestSet desired, render(*tree, "envs/prod", {}));
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string_view>
 
@@ -29,6 +30,10 @@ struct RenderLimits {
   size_t max_files = 20'000;
   size_t max_bytes = size_t{64} << 20;  // 64 MiB
   size_t max_objects = 50'000;
+  // Optional: asked before each file is read; true ends the render with kTimeout. The caller's
+  // deadline (the renderer has no clock): a render may run past it by one file's parse, which
+  // the YAML budget bounds.
+  std::function<bool()> out_of_time;
 };
 
 struct RenderOptions {

@@ -4,6 +4,7 @@
 // report, and map the outcome to the exit status (0 consistent, 1 drift/violations, 2 error).
 #pragma once
 
+#include <cstdint>
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -36,6 +37,7 @@ struct CliOptions {
   std::string environment;  // diff: the environment's name (default: last path component)
   std::vector<std::string> environments;  // compare: names for the two paths
   std::string cache_dir;
+  std::uint64_t git_cache_max_bytes = std::uint64_t{512} << 20;  // per repository
   // controller
   std::string report_namespace;  // default: the pod's namespace, else plumbline-system
   std::string listen = ":8080";
@@ -47,6 +49,9 @@ struct CliOptions {
   bool allow_system_namespaces = false;
   bool allow_local_sources = false;
   bool allow_http_git_credentials = false;
+  int workers = 4;
+  int git_timeout_seconds = 120;
+  int render_timeout_seconds = 60;
   std::string color = "auto";  // auto | always | never
   bool quiet = false;
   std::vector<std::string> live_kinds;  // diff --live FILE: the kinds the snapshot covers

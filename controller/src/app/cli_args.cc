@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <map>
+#include <optional>
 
 #include "app/cli.h"
 
@@ -33,6 +34,10 @@ const std::vector<FlagSpec>& flag_specs() {
       {"allow-local-sources", false, {"controller"}},
       {"allow-http-git-credentials", false, {"controller"}},
       {"timeout", true, {"diff"}},
+      {"workers", true, {"controller"}},
+      {"git-timeout", true, {"controller"}},
+      {"render-timeout", true, {"controller"}},
+      {"git-cache-max-bytes", true, {"diff", "compare", "render", "controller"}},
       {"policy", true, {"diff", "compare"}},
       {"scope", true, {"diff", "compare"}},
       {"format", true, {"diff", "compare"}},
@@ -56,6 +61,50 @@ std::vector<std::string> split_list(const std::string& value) {
     start = end + 1;
   }
   return out;
+}
+
+// A whole number with nothing after it.
+std::optional<long> parse_number(const std::string& value, size_t* used = nullptr) {
+  size_t n_used = 0;
+  long n = 0;
+  try {
+    n = std::stol(value, &n_used);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  if (used != nullptr) {
+    *used = n_used;
+  } else if (n_used != value.size()) {
+    return std::nullopt;
+  }
+  return n;
+}
+
+// "30" or "30s" or "2m", at most an hour.
+Result<int> parse_duration(const std::string& flag, const std::string& value) {
+  size_t used = 0;
+  long n = parse_number(value, &used).value_or(-1);
+  std::string unit = n > 0 ? value.substr(used) : "";
+  long scale = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : 0;
+  if (n <= 0 || scale == 0 || n * scale > 3600) {
+    return invalid_input("--" + flag + " must be a duration like 30s or 2m (at most 1h), got '" +
+                         value + "'");
+  }
+  return static_cast<int>(n * scale);
+}
+
+// "536870912", "512Mi" or "2Gi"; at least 1 MiB.
+Result<std::uint64_t> parse_bytes(const std::string& flag, const std::string& value) {
+  size_t used = 0;
+  long n = parse_number(value, &used).value_or(-1);
+  std::string unit = n > 0 ? value.substr(used) : "";
+  int shift = unit.empty() ? 0 : unit == "Ki" ? 10 : unit == "Mi" ? 20 : unit == "Gi" ? 30 : -1;
+  if (n <= 0 || shift < 0 || (static_cast<std::uint64_t>(n) << shift) < (1u << 20) ||
+      static_cast<std::uint64_t>(n) > (std::uint64_t{1} << (50 - shift))) {
+    return invalid_input("--" + flag + " must be a size like 512Mi or 2Gi (at least 1Mi), got '" +
+                         value + "'");
+  }
+  return static_cast<std::uint64_t>(n) << shift;
 }
 
 Status set_flag(CliOptions& o, const std::string& name, const std::string& value) {
@@ -98,21 +147,19 @@ Status set_flag(CliOptions& o, const std::string& name, const std::string& value
     o.kubeconfig = value;
   else if (name == "context")
     o.context = value;
-  else if (name == "timeout") {
-    // "30" or "30s" or "2m".
-    size_t used = 0;
-    long n = -1;
-    try {
-      n = std::stol(value, &used);
-    } catch (const std::exception&) {
+  else if (name == "timeout" || name == "git-timeout" || name == "render-timeout") {
+    PL_ASSIGN_OR_RETURN(int seconds, parse_duration(name, value));
+    (name == "timeout"       ? o.timeout_seconds
+     : name == "git-timeout" ? o.git_timeout_seconds
+                             : o.render_timeout_seconds) = seconds;
+  } else if (name == "workers") {
+    long n = parse_number(value).value_or(-1);
+    if (n < 1 || n > 64) {
+      return invalid_input("--workers must be a number from 1 to 64, got '" + value + "'");
     }
-    std::string unit = value.substr(used);
-    long scale = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : 0;
-    if (n <= 0 || scale == 0 || n * scale > 3600) {
-      return invalid_input("--timeout must be a duration like 30s or 2m (at most 1h), got '" +
-                           value + "'");
-    }
-    o.timeout_seconds = static_cast<int>(n * scale);
+    o.workers = static_cast<int>(n);
+  } else if (name == "git-cache-max-bytes") {
+    PL_ASSIGN_OR_RETURN(o.git_cache_max_bytes, parse_bytes(name, value));
   } else if (name == "policy")
     o.policies.push_back(value);
   else if (name == "scope") {

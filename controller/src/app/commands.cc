@@ -94,6 +94,7 @@ Result<OpenedSource> open_source(const CliOptions& o, std::ostream& err) {
   git.repo = o.repo;
   git.ref = o.ref;
   git.cache_dir = o.cache_dir;
+  git.max_cache_bytes = o.git_cache_max_bytes;
   git.auth = GitAuth::from_environment();
   if (is_url(o.repo) && !o.quiet) err << "plumbline: fetching " << redact_url(o.repo) << "\n";
   auto snapshot = open_git_snapshot(git);

@@ -72,6 +72,10 @@ Result<int> run_controller(const CliOptions& o, std::ostream& err) {
         config.context == "in-cluster" ? config.namespace_ : "plumbline-system";
   }
   options.git_cache_dir = o.cache_dir;
+  options.git_cache_max_bytes = o.git_cache_max_bytes;
+  options.git_timeout = std::chrono::seconds(o.git_timeout_seconds);
+  options.render_timeout = std::chrono::seconds(o.render_timeout_seconds);
+  options.workers = o.workers;
   options.git_auth = GitAuth::from_environment();
   options.dry_run = o.dry_run;
   options.enforce_namespaces = o.enforce_namespaces;

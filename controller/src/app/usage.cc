@@ -17,6 +17,7 @@ Git:
   --path PATH        the environment's folder in the repo, e.g. envs/prod
   --render MODE      auto (kustomize if PATH has a kustomization, else plain) | plain | kustomize
   --cache-dir DIR    where remote repos are cached (default $XDG_CACHE_HOME/plumbline/git)
+  --git-cache-max-bytes N  the most one repository's cache may hold, e.g. 512Mi (default)
 
 Live state:
   --live FILE        `kubectl get deploy,sts,ds,cronjob -o yaml` output (a List or
@@ -94,6 +95,11 @@ Flags:
                            default: they read the controller's own filesystem)
   --allow-http-git-credentials  send Git credentials over http:// (refused by default: they
                            would cross the network in clear; for test and lab setups)
+  --workers N              reconcile up to N Environments at once (default 4, at most 64)
+  --git-timeout DUR        deadline of one Environment's fetch; the fetch process is killed
+                           then (default 120s)
+  --render-timeout DUR     deadline of one Environment's render (default 60s)
+  --git-cache-max-bytes N  the most one repository's cache may hold, e.g. 512Mi (default)
 
 Git credentials: as for `plumbline diff` (PLUMBLINE_GIT_TOKEN, …). Stops on SIGTERM/SIGINT.
 )";

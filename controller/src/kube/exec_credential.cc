@@ -2,13 +2,6 @@
 // with its args, plumbline's environment plus the plugin's env and KUBERNETES_EXEC_INFO, no
 // terminal; stdout is an ExecCredential whose status.token is the bearer token until
 // status.expirationTimestamp.
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
@@ -17,6 +10,7 @@
 
 #include "plumbline/kube_config.h"
 #include "plumbline/object.h"
+#include "plumbline/subprocess.h"
 
 extern char** environ;
 
@@ -92,74 +86,29 @@ std::vector<std::string> plugin_environment(const ExecPlugin& plugin) {
 }
 
 struct Output {
-  int exit_status = -1;  // -1: killed after the timeout
+  int exit_status = 0;
   std::string stdout_text;
 };
 
 Result<Output> run(const ExecPlugin& plugin) {
-  int pipe_fds[2];
-  if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
-    return Error(ErrorCode::kInternal,
-                 "cannot run " + what(plugin) + ": pipe: " + std::strerror(errno));
-  }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 1);
-  std::vector<std::string> env = plugin_environment(plugin);
-  std::vector<char*> envp, argv;
-  for (std::string& entry : env) envp.push_back(entry.data());
-  envp.push_back(nullptr);
-  std::string command = plugin.command;
-  std::vector<std::string> args = plugin.args;
-  argv.push_back(command.data());
-  for (std::string& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  int spawned =
-      command.find('/') == std::string::npos
-          ? posix_spawnp(&pid, command.c_str(), &actions, nullptr, argv.data(), envp.data())
-          : posix_spawn(&pid, command.c_str(), &actions, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  close(pipe_fds[1]);
-  if (spawned != 0) {
-    close(pipe_fds[0]);
-    std::string message = "cannot run " + what(plugin) + ": " + std::strerror(spawned);
+  std::vector<std::string> argv = {plugin.command};
+  argv.insert(argv.end(), plugin.args.begin(), plugin.args.end());
+  // stderr stays plumbline's (client-go passes it through): a plugin explains itself there.
+  Result<ProcessResult> done =
+      run_process({.argv = std::move(argv),
+                   .search_path = true,
+                   .env = plugin_environment(plugin),
+                   .display = what(plugin),
+                   .timeout = plugin.timeout,
+                   .max_stdout_bytes = 1u << 20,  // no credential is that long
+                   .inherit_stderr = true});
+  if (!done.ok()) {
+    if (done.error().code() != ErrorCode::kNotFound) return std::move(done).error();
+    std::string message = done.error().message();
     if (!plugin.install_hint.empty()) message += "\n" + plugin.install_hint;
     return Error(ErrorCode::kUnauthenticated, message);
   }
-  Output output;
-  auto deadline = std::chrono::steady_clock::now() + plugin.timeout;
-  bool timed_out = false;
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      timed_out = true;
-      break;
-    }
-    pollfd fd{pipe_fds[0], POLLIN, 0};
-    int ready = poll(&fd, 1, static_cast<int>(left.count()));
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready <= 0) continue;
-    char buffer[4096];
-    ssize_t n = read(pipe_fds[0], buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    output.stdout_text.append(buffer, static_cast<size_t>(n));
-    if (output.stdout_text.size() > (1u << 20)) break;  // no credential is that long
-  }
-  close(pipe_fds[0]);
-  if (timed_out) kill(pid, SIGKILL);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (timed_out) {
-    return Error(ErrorCode::kTimeout, what(plugin) + " did not finish within " +
-                                          std::to_string(plugin.timeout.count()) + " s");
-  }
-  output.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return output;
+  return Output{done->exit_code, std::move(done->stdout_text)};
 }
 
 }  // namespace

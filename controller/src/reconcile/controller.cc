@@ -24,7 +24,12 @@ Controller::Controller(KubeClient& client, GitSource& git, ControllerOptions opt
       client_(client, options_.leading),
       log_(log),
       hooks_(std::move(hooks)),
-      queue_(options_.queue) {}
+      queue_(options_.queue) {
+  // Made here, not in start(): healthy() reads them from the HTTP server's threads.
+  for (int i = 0; i < std::max(1, options_.workers); ++i) {
+    slots_.push_back(std::make_unique<WorkerSlot>());
+  }
+}
 
 Controller::~Controller() { stop(); }
 
@@ -89,7 +94,7 @@ Status Controller::start() {
                                 {"policies", policies_->size()}});
     enqueue_all();
   });
-  threads_.emplace_back([this] { worker(); });
+  for (const auto& slot : slots_) threads_.emplace_back([this, &slot = *slot] { worker(slot); });
   return {};
 }
 
@@ -106,15 +111,21 @@ void Controller::stop() {
 }
 
 Status Controller::healthy() const {
-  Clock::rep since = busy_since_;
-  if (since == 0) return {};
-  auto busy = Clock::now() - Clock::time_point(Clock::duration(since));
-  if (busy < options_.stuck_after) return {};
-  std::lock_guard lock(mu_);
-  return Error(ErrorCode::kUnavailable,
-               "the reconcile of Environment " + busy_with_ + " has run for " +
-                   std::to_string(std::chrono::duration_cast<std::chrono::seconds>(busy).count()) +
-                   " s (limit " + std::to_string(options_.stuck_after.count()) + " s)");
+  std::string stuck;
+  Clock::time_point now = Clock::now();
+  for (const auto& slot : slots_) {
+    Clock::rep since = slot->busy_since;
+    if (since == 0) continue;
+    auto busy = now - Clock::time_point(Clock::duration(since));
+    if (busy < options_.stuck_after) continue;
+    std::lock_guard lock(mu_);
+    if (!stuck.empty()) stuck += "; ";
+    stuck += "the reconcile of Environment " + slot->environment + " has run for " +
+             std::to_string(std::chrono::duration_cast<std::chrono::seconds>(busy).count()) +
+             " s (limit " + std::to_string(options_.stuck_after.count()) + " s)";
+  }
+  if (stuck.empty()) return {};
+  return Error(ErrorCode::kUnavailable, stuck);
 }
 
 bool Controller::ready() const {
@@ -155,14 +166,15 @@ void Controller::on_workload_changes(const std::vector<LiveStore::Change>& chang
   for (const std::string& name : affected) queue_.add(name);
 }
 
-void Controller::worker() {
+// One of options_.workers threads. The queue never hands one environment to two of them.
+void Controller::worker(WorkerSlot& slot) {
   while (std::optional<std::string> name = queue_.get()) {
     Clock::time_point start = Clock::now();
     {
       std::lock_guard lock(mu_);
-      busy_with_ = *name;
+      slot.environment = *name;
     }
-    busy_since_ = start.time_since_epoch().count();
+    slot.busy_since = start.time_since_epoch().count();
     Status status;
     try {
       status = reconcile(*name);
@@ -171,7 +183,7 @@ void Controller::worker() {
       // this round, is retried with backoff, and the log says what happened.
       status = Error(ErrorCode::kInternal, std::string("reconcile threw: ") + e.what(), *name);
     }
-    busy_since_ = 0;
+    slot.busy_since = 0;
     if (hooks_.on_reconcile) hooks_.on_reconcile(*name, seconds_since(start), status.ok());
     if (status.ok()) {
       queue_.forget(*name);
@@ -222,11 +234,12 @@ Status Controller::reconcile(const std::string& name) {
   std::unique_lock lock(mu_);
   if (!object) {
     changed_.erase(name);
+    declared_.erase(name);
     if (states_.erase(name) && hooks_.on_environment_removed) hooks_.on_environment_removed(name);
     return {};
   }
   EnvState& state = states_[name];
-  lock.unlock();  // the worker is the only writer of this entry; others read spec under mu_
+  lock.unlock();  // this worker is the only writer of this entry; others read spec under mu_
 
   long generation = (*object)["metadata"].value("generation", 0L);
   Result<EnvironmentSpec> spec = parse_environment(*object);

@@ -59,6 +59,7 @@ void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
                        .cache_dir = options_.git_cache_dir,
                        .auth = std::move(*auth),
                        .timeout = options_.git_timeout,
+                       .max_cache_bytes = options_.git_cache_max_bytes,
                        .cancelled = [this] { return cancel_.cancelled(); }};
   Result<GitSnapshot> snapshot = git_.open(git);
   if (hooks_.on_git_fetch) hooks_.on_git_fetch(spec.name, seconds_since(start), snapshot.ok());
@@ -78,12 +79,21 @@ void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
     return;  // same commit, same spec: nothing to render
   }
   auto mode = parse_render_mode(spec.render);
-  Result<ManifestSet> rendered =
-      render(*snapshot->tree, spec.source.path, {.mode = mode.value_or(RenderMode::kAuto)});
+  RenderOptions render_options{.mode = mode.value_or(RenderMode::kAuto)};
+  auto render_deadline = std::chrono::steady_clock::now() + options_.render_timeout;
+  render_options.limits.out_of_time = [this, render_deadline] {
+    return cancel_.cancelled() || std::chrono::steady_clock::now() >= render_deadline;
+  };
+  Result<ManifestSet> rendered = render(*snapshot->tree, spec.source.path, render_options);
   if (!rendered.ok()) {
     state.error_reason = "RenderFailed";
-    state.error = "rendering " + spec.source.path + " at " + snapshot->revision.substr(0, 12) +
-                  ": " + rendered.error().to_string();
+    std::string why = rendered.error().code() == ErrorCode::kTimeout
+                          ? "did not finish within " +
+                                std::to_string(options_.render_timeout.count()) + " s (" +
+                                rendered.error().to_string() + ")"
+                          : rendered.error().to_string();
+    state.error =
+        "rendering " + spec.source.path + " at " + snapshot->revision.substr(0, 12) + ": " + why;
     return;
   }
   // Objects without a namespace land in the environment's first namespace.
@@ -94,6 +104,12 @@ void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
     }
   }
   bool new_revision = snapshot->revision != state.source.revision;
+  {
+    std::set<ObjectRef> declared;
+    for (const Manifest& m : *rendered) declared.insert(m.ref());
+    std::lock_guard lock(mu_);
+    declared_[spec.name] = std::move(declared);
+  }
   state.desired = std::move(*rendered);
   ++state.desired_version;
   state.source = {.repo = redact_url(spec.source.url),

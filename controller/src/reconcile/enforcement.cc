@@ -25,8 +25,9 @@ CorrectionLimits limits_for(const EnvironmentSpec& spec) {
 }  // namespace
 
 // Another Environment whose namespaces overlap this one's either declares an object too (a
-// conflict: neither corrects it) or has no desired state yet (it might: wait for it). Only the
-// worker writes states_, and this runs on the worker: reading other entries needs no lock.
+// conflict: neither corrects it) or has no desired state yet (it might: wait for it). Other
+// environments may be loading on other workers at this moment: their objects are read from
+// declared_, under mu_.
 Controller::Claims Controller::claims_of(const std::string& name, const EnvironmentSpec& spec,
                                          const EnvState& state) const {
   Claims claims;
@@ -36,13 +37,14 @@ Controller::Claims Controller::claims_of(const std::string& name, const Environm
     mine.insert(m.ref());
     if (!enforce_allowed_in(m.ref().ns)) claims.held.insert(m.ref());
   }
+  std::lock_guard lock(mu_);  // declared_ is written by the workers of other environments
   for (const json& object : environments_->objects()) {
     std::string other = object["metadata"].value("name", "");
     if (other == name) continue;
     Result<EnvironmentSpec> other_spec = parse_environment(object);
     if (!other_spec.ok() || !shares_namespace(spec.namespaces, other_spec->namespaces)) continue;
-    auto it = states_.find(other);
-    if (it == states_.end() || !it->second.desired) {
+    auto it = declared_.find(other);
+    if (it == declared_.end()) {
       for (const ObjectRef& ref : mine) {
         if (std::find(other_spec->namespaces.begin(), other_spec->namespaces.end(), ref.ns) !=
             other_spec->namespaces.end()) {
@@ -51,8 +53,7 @@ Controller::Claims Controller::claims_of(const std::string& name, const Environm
       }
       continue;
     }
-    for (const Manifest& m : *it->second.desired) {
-      ObjectRef ref = m.ref();
+    for (const ObjectRef& ref : it->second) {
       if (mine.count(ref) && !claims.conflicts.count(ref)) {
         claims.conflicts[ref] = other;
         claims.held.insert(ref);

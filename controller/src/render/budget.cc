@@ -5,6 +5,9 @@
 namespace plumbline::renderer {
 
 Result<std::string> BudgetedTree::read_file(std::string_view path) const {
+  if (limits_.out_of_time && limits_.out_of_time()) {
+    return Error(ErrorCode::kTimeout, "the render ran past its deadline", std::string(path));
+  }
   if (++files_ > limits_.max_files) {
     return invalid_input("the render reads more than " + std::to_string(limits_.max_files) +
                              " files (a symlink loop or a runaway kustomization?)",
