@@ -123,4 +123,65 @@ TEST_F(KubeControllerTest, SignedPushFetchesAtOnceAndBadSignaturesTriggerNothing
   EXPECT_EQ(controller.Stop(), 0);
 }
 
+// With two replicas, a webhook may reach the standby: it passes the request to the leader
+// through the reconcile-requested-at annotation, and the leader fetches.
+TEST_F(KubeControllerTest, AWebhookThatReachesTheStandbyMakesTheLeaderFetch) {
+  ASSERT_NE(env_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(InstallCrdsAndNamespaces());
+  ASSERT_NO_FATAL_FAILURE(ApplyDemoProd());
+  ASSERT_NO_FATAL_FAILURE(ApplyEnvironment("", "", "", "prod", "10m"));
+  const fs::path secret = dir_ / "webhook-secret";
+  std::ofstream(secret) << kSecret;
+  std::unique_ptr<Background> replicas[2];
+  int ports[2];
+  for (int i = 0; i < 2; ++i) {
+    ports[i] = FreePort();
+    replicas[i] = std::make_unique<Background>(
+        ControllerArgs("cache" + std::to_string(i),
+                       {"--leader-elect", "--webhook-secret-file", secret.string(),
+                        "--webhook-listen", "127.0.0.1:" + std::to_string(ports[i])}),
+        (dir_ / ("controller" + std::to_string(i) + ".log")).string());
+  }
+  const std::string first = Head();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return ReportRevision(Get({"driftreport", "prod", "-n", "plumbline-system"})) == first;
+      },
+      std::chrono::seconds(90)))
+      << replicas[0]->Log() << replicas[1]->Log();
+  int leader = -1;
+  for (int i = 0; i < 2; ++i) {
+    if (replicas[i]->Log().find(R"("msg":"leading")") != std::string::npos) leader = i;
+  }
+  ASSERT_GE(leader, 0) << replicas[0]->Log() << replicas[1]->Log();
+  const int standby = 1 - leader;
+
+  Replace(dir_ / "work/manifests/envs/prod/checkout-resources.yaml", "memory: 1Gi\n",
+          "memory: 1536Mi\n");
+  Commit("prod: more memory");
+  Push();
+  const std::string second = Head();
+  const std::string push = R"({"repository":{"clone_url":"http://127.0.0.1:3000/ops.git"}})";
+  const auto sent = Clock::now();
+  EXPECT_EQ(Post("http://127.0.0.1:" + std::to_string(ports[standby]) + "/webhooks/git", push,
+                 {"X-Gitea-Event: push",
+                  "X-Gitea-Signature: " + plumbline::hmac_sha256_hex(kSecret, push)}),
+            202);
+  json report;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        report = Get({"driftreport", "prod", "-n", "plumbline-system"});
+        return ReportRevision(report) == second;
+      },
+      std::chrono::seconds(30)))
+      << replicas[leader]->Log() << replicas[standby]->Log();
+  std::printf("[ timing   ] webhook to the standby, DriftReport at the pushed revision: %.2f s\n",
+              std::chrono::duration<double>(Clock::now() - sent).count());
+  json env = Get({"environment", "prod"});
+  const std::string requested =
+      env["metadata"]["annotations"].value("plumbline.dev/reconcile-requested-at", "");
+  EXPECT_NE(requested.find(" webhook "), std::string::npos) << env.dump(2);
+  EXPECT_EQ(env["status"].value("lastHandledReconcileAt", ""), requested) << env.dump(2);
+}
+
 }  // namespace
