@@ -23,8 +23,8 @@ int Post(const std::string& url, const std::string& body, const std::vector<std:
   std::vector<std::string> argv = {"curl", "-s",           "-o", "/dev/null",
                                    "-w",   "%{http_code}", "-H", "Content-Type: application/json"};
   for (const std::string& h : headers) argv.insert(argv.end(), {"-H", h});
-  argv.insert(argv.end(), {"--data-binary", body, url});
-  auto r = plumbline::testing::KubeTestEnv::Run(argv);
+  argv.insert(argv.end(), {"--data-binary", "@-", url});  // the body on stdin: any size
+  auto r = plumbline::testing::KubeTestEnv::Run(argv, body);
   return r.exit_code == 0 ? std::atoi(r.out.c_str()) : -r.exit_code;
 }
 
