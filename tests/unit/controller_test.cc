@@ -235,6 +235,23 @@ TEST_F(ControllerTest, AReplicaThatDoesNotLeadWritesNothing) {
   ASSERT_TRUE(WaitFor([&] { return Memory(Checkout()) == "1Gi"; })) << log_text_.str();
 }
 
+TEST_F(ControllerTest, AWebhookFetchesTheEnvironmentsOfThatRepositoryNow) {
+  api_.put(Workload("1Gi", "info"), "kubectl-edit");
+  api_.put(EnvironmentObject("prod", "report", "shop", "https://git.test/org/ops.git"));
+  api_.put(EnvironmentObject("other", "report", "shop", "https://git.test/org/other.git"));
+  Start();
+  ASSERT_TRUE(WaitFor([&] { return controller_->ready(); })) << log_text_.str();
+  const int opens = git_.opens;  // each Environment fetched once; the next poll is in 1 h
+  // The push names the repository in another form: SSH, another case, no ".git".
+  EXPECT_EQ(controller_->fetch_now({"git@GIT.test:org/ops", "https://elsewhere.test/org/ops"}),
+            std::vector<std::string>{"prod"});
+  ASSERT_TRUE(WaitFor([&] { return git_.opens == opens + 1; })) << log_text_.str();
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(git_.opens, opens + 1);  // prod only, once
+  EXPECT_TRUE(controller_->fetch_now({"https://git.test/org/unknown.git"}).empty());
+  EXPECT_TRUE(controller_->fetch_now({"not a url", ""}).empty());
+}
+
 TEST_F(ControllerTest, ATerminalFailureIsNotRetriedInALoopButOnTheNextChange) {
   api_.put(Workload("1Gi", "info"), "kubectl-edit");
   api_.put(EnvironmentObject("prod", "report"));

@@ -117,6 +117,13 @@ class Controller {
   Status healthy() const;
   // Re-evaluates every environment now (a new leader takes over).
   void resync() { enqueue_all(); }
+  // A Git webhook said these repositories changed: every Environment whose spec.source.url
+  // names one of them (git::repository_identity: same host and path, whatever the scheme,
+  // credentials, case or ".git") fetches at its next turn, whatever its interval, like a new
+  // reconcile-requested-at. A standby (not leading) asks the leader through that annotation
+  // instead, since only the leader reconciles. Returns their names, sorted; none before the
+  // caches synced.
+  std::vector<std::string> fetch_now(const std::vector<std::string>& repository_urls);
   size_t queue_depth() const { return queue_.depth(); }
   const LiveCache* workloads() const { return workloads_.get(); }
 
@@ -184,6 +191,7 @@ class Controller {
   ControllerOptions options_;
   GitSource& git_;
   LeaderGatedClient client_;  // every write checks leadership just before it is sent
+  KubeClient& api_;           // ungated: a standby's webhook request to the leader only
   Logger& log_;
   ControllerHooks hooks_;
   WorkQueue queue_;
@@ -202,7 +210,8 @@ class Controller {
   // The objects each environment's last good render declares, for claims_of on other workers.
   std::map<std::string, std::set<ObjectRef>> declared_;
   std::map<std::string, std::set<ObjectRef>> changed_;  // live objects changed, per environment
-  std::set<std::string> pending_first_;  // environments not yet reconciled since start
+  std::set<std::string> pending_first_;    // environments not yet reconciled since start
+  std::set<std::string> fetch_requested_;  // by fetch_now(), not yet fetched
   std::atomic<bool> caches_synced_{false};
   std::vector<std::thread> threads_;
   std::atomic<bool> stopping_{false};

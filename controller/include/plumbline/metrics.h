@@ -267,6 +267,8 @@ struct PlumblineMetrics {
   CounterFamily* api_requests_total = nullptr;            // {verb, code}
   CounterFamily* corrections_total = nullptr;             // {environment, result}
   CounterFamily* objects_evaluated_total = nullptr;       // {environment, pass}
+  CounterFamily* webhooks_received_total = nullptr;       // {provider, event}
+  CounterFamily* webhooks_rejected_total = nullptr;       // {reason}
   Gauge workqueue_depth;
   Gauge live_cache_objects;
   Gauge live_cache_bytes;

@@ -41,6 +41,11 @@ struct CliOptions {
   // controller
   std::string report_namespace;  // default: the pod's namespace, else plumbline-system
   std::string listen = ":8080";
+  // Git webhooks (POST /webhooks/git) on their own port, served only when a secret is given:
+  // from a file (a mounted Secret) or from an environment variable.
+  std::string webhook_listen = ":8081";
+  std::string webhook_secret_file;
+  std::string webhook_secret_env;
   std::string log_level = "info";
   bool dry_run = false;
   bool leader_elect = false;  // take a coordination.k8s.io Lease; only the leader writes

@@ -25,6 +25,9 @@ const std::vector<FlagSpec>& flag_specs() {
       {"context", true, {"diff", "controller"}},
       {"report-namespace", true, {"controller"}},
       {"listen", true, {"controller"}},
+      {"webhook-listen", true, {"controller"}},
+      {"webhook-secret-file", true, {"controller"}},
+      {"webhook-secret-env", true, {"controller"}},
       {"log-level", true, {"controller"}},
       {"dry-run", false, {"controller"}},
       {"leader-elect", false, {"controller"}},
@@ -138,6 +141,12 @@ Status set_flag(CliOptions& o, const std::string& name, const std::string& value
     o.report_namespace = value;
   else if (name == "listen")
     o.listen = value;
+  else if (name == "webhook-listen")
+    o.webhook_listen = value;
+  else if (name == "webhook-secret-file")
+    o.webhook_secret_file = value;
+  else if (name == "webhook-secret-env")
+    o.webhook_secret_env = value;
   else if (name == "log-level") {
     if (value != "debug" && value != "info" && value != "warn" && value != "error") {
       return invalid_input("--log-level must be debug, info, warn or error, got '" + value + "'");

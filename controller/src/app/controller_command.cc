@@ -17,6 +17,7 @@
 #include "plumbline/leader_election.h"
 #include "plumbline/log.h"
 #include "plumbline/metrics.h"
+#include "plumbline/webhook.h"
 
 namespace plumbline::app {
 namespace {
@@ -56,6 +57,8 @@ Result<int> run_controller(const CliOptions& o, std::ostream& err) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   Logger log(err, parse_log_level(o.log_level).value_or(LogLevel::kInfo));
+  PL_ASSIGN_OR_RETURN(const std::string webhook_secret,
+                      load_webhook_secret(o.webhook_secret_file, o.webhook_secret_env));
   PL_ASSIGN_OR_RETURN(
       KubeConfig config,
       load_kube_config({.kubeconfig = o.kubeconfig, .context = o.context}, process_environment()));
@@ -160,10 +163,39 @@ Result<int> run_controller(const CliOptions& o, std::ostream& err) {
                                                   "reconciled");
                                    }}));
 
+  // Git webhooks on their own port, so an Ingress can reach them and never /metrics.
+  std::unique_ptr<HttpServer> webhooks;
+  if (!webhook_secret.empty()) {
+    PostRoute route = git_webhook_route(
+        {.secret = webhook_secret,
+         .trigger =
+             [&controller](const std::vector<std::string>& urls) {
+               return controller.fetch_now(urls);
+             },
+         .log = &log,
+         .on_received =
+             [&metrics](std::string_view provider, std::string_view event) {
+               const std::string_view kind =
+                   event == "push" || event == "Push Hook" ? "push"
+                   : event.starts_with("pull_request") || event == "Merge Request Hook"
+                       ? "pull_request"
+                       : "other";
+               metrics.webhooks_received_total->with({std::string(provider), std::string(kind)})
+                   .inc();
+             },
+         .on_rejected =
+             [&metrics](std::string_view reason) {
+               metrics.webhooks_rejected_total->with({std::string(reason)}).inc();
+             }});
+    PL_ASSIGN_OR_RETURN(webhooks, HttpServer::start(o.webhook_listen, {.posts = {route}}));
+  }
+
   log.info("starting", {{"server", config.server},
                         {"context", config.context},
                         {"reportNamespace", options.report_namespace},
                         {"listen", server->url()},
+                        {"webhooks", webhooks ? webhooks->url() + std::string(kGitWebhookPath)
+                                              : std::string("off")},
                         {"leaderElection", o.leader_elect}});
   PL_RETURN_IF_ERROR(controller.start());
   running = &controller;
@@ -177,6 +209,7 @@ Result<int> run_controller(const CliOptions& o, std::ostream& err) {
   controller.stop();
   running = nullptr;
   if (elector != nullptr) elector->stop();  // releases the Lease: a standby takes over at once
+  if (webhooks != nullptr) webhooks->stop();
   server->stop();
   log.info("stopped");
   return 0;

@@ -81,6 +81,10 @@ Flags:
   --cache-dir DIR          where Git repositories are cached
   --log-level LEVEL        debug | info | warn | error (JSON lines on stderr; default info)
   --listen ADDR            /metrics, /healthz, /readyz (default :8080; 127.0.0.1:0 picks a port)
+  --webhook-secret-file FILE  serve Git webhooks (POST /webhooks/git on --webhook-listen)
+                           signed with the secret in FILE (GitHub, Gitea, GitLab)
+  --webhook-secret-env VAR the same, with the secret in environment variable VAR
+  --webhook-listen ADDR    the webhook port (default :8081), apart from /metrics
   --leader-elect           run as one of several replicas: only the holder of the Lease
                            plumbline-controller (in the report namespace) writes; it is
                            released on SIGTERM so a standby takes over at once

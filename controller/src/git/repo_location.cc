@@ -136,3 +136,29 @@ std::filesystem::path default_cache_dir() {
 }
 
 }  // namespace plumbline::git
+
+namespace plumbline::git {
+
+std::string repository_identity(std::string_view url) {
+  Result<RepoLocation> loc = classify_repo(url);
+  if (!loc.ok() || loc->host.empty()) return "";
+  // The path after the authority (URLs; display has no userinfo) or after the ':' (scp-like).
+  std::string_view display = loc->display;
+  std::string_view path;
+  if (size_t sep = display.find("://"); sep != std::string_view::npos) {
+    std::string_view rest = display.substr(sep + 3);
+    size_t slash = rest.find('/');
+    path = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
+    path = path.substr(0, path.find_first_of("?#"));
+  } else {
+    path = display.substr(display.find(':') + 1);
+  }
+  while (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  if (path.size() >= 4 && lower(path.substr(path.size() - 4)) == ".git") path.remove_suffix(4);
+  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  if (path.empty()) return "";
+  return lower(loc->host) + "/" + lower(path);
+}
+
+}  // namespace plumbline::git

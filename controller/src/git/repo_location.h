@@ -36,3 +36,15 @@ std::string cache_entry_name(std::string_view display_url);
 std::filesystem::path default_cache_dir();
 
 }  // namespace plumbline::git
+
+namespace plumbline::git {
+
+// What identifies a remote repository whatever form its URL takes: the host (lower case) and
+// the path without slashes around it or a trailing ".git", lower case
+// ("https://u:p@GitHub.com/Org/Ops.git" and "git@github.com:org/ops" are both
+// "github.com/org/ops"). Scheme, port and credentials are left out, so a push announced for
+// the https:// URL finds an Environment that fetches over SSH. "" for local paths, file://
+// and URLs that do not classify.
+std::string repository_identity(std::string_view url);
+
+}  // namespace plumbline::git

@@ -4,6 +4,9 @@
 
 #include <algorithm>
 
+#include "git/repo_location.h"
+#include "plumbline/rfc3339.h"
+
 namespace plumbline {
 namespace {
 
@@ -22,6 +25,7 @@ Controller::Controller(KubeClient& client, GitSource& git, ControllerOptions opt
     : options_(std::move(options)),
       git_(git),
       client_(client, options_.leading),
+      api_(client),
       log_(log),
       hooks_(std::move(hooks)),
       queue_(options_.queue) {
@@ -139,6 +143,62 @@ void Controller::enqueue_all() {
   for (const json& env : environments_->objects()) {
     queue_.add(env["metadata"].value("name", ""));
   }
+}
+
+std::vector<std::string> Controller::fetch_now(const std::vector<std::string>& repository_urls) {
+  std::set<std::string> wanted;
+  for (const std::string& url : repository_urls) {
+    if (std::string id = git::repository_identity(url); !id.empty()) wanted.insert(id);
+  }
+  std::vector<std::string> names;
+  if (!caches_synced_ || environments_ == nullptr || wanted.empty()) return names;
+  for (const json& env : environments_->objects()) {
+    const json* url = nullptr;
+    if (auto spec = env.find("spec"); spec != env.end() && spec->is_object()) {
+      if (auto source = spec->find("source"); source != spec->end() && source->is_object()) {
+        if (auto u = source->find("url"); u != source->end() && u->is_string()) url = &*u;
+      }
+    }
+    if (url != nullptr && wanted.count(git::repository_identity(url->get<std::string>()))) {
+      names.push_back(env["metadata"].value("name", ""));
+    }
+  }
+  std::sort(names.begin(), names.end());
+  if (!options_.leading()) {
+    // Only the leader reconciles: annotate, as `kubectl annotate` would; the leader watches
+    // Environments and fetches on a new value. The nanoseconds keep two pushes in one second
+    // apart.
+    const auto now = std::chrono::system_clock::now();
+    const std::string value =
+        rfc3339(now) + " webhook " + std::to_string(now.time_since_epoch().count() % 1000000000);
+    for (const std::string& name : names) {
+      std::optional<json> object =
+          environments_->object({std::string(kGroupVersion), "Environment", "", name});
+      const bool has_annotations = object && (*object)["metadata"].contains("annotations");
+      // JSON patch: "add" needs the annotations map to exist, so a missing one is added whole.
+      const json op =
+          has_annotations
+              ? json{{"op", "add"},
+                     {"path", "/metadata/annotations/plumbline.dev~1reconcile-requested-at"},
+                     {"value", value}}
+              : json{{"op", "add"},
+                     {"path", "/metadata/annotations"},
+                     {"value", {{std::string(kReconcileRequestAnnotation), value}}}};
+      Result<json> patched = api_.patch(*environments_resource_, "", name, json::array({op}),
+                                        {.type = PatchType::kJson, .cancel = &cancel_});
+      if (!patched.ok()) {
+        log_.warn("webhook: could not ask the leader to fetch",
+                  {{"environment", name}, {"error", patched.error().to_string()}});
+      }
+    }
+    return names;
+  }
+  {
+    std::lock_guard lock(mu_);
+    fetch_requested_.insert(names.begin(), names.end());
+  }
+  for (const std::string& name : names) queue_.add(name);
+  return names;
 }
 
 // Remembers which objects changed for each environment whose namespaces hold them, then queues
@@ -264,6 +324,10 @@ Status Controller::reconcile(const std::string& name) {
   bool spec_changed = state.synced_generation != spec->generation;
   // plumbline.dev/reconcile-requested-at with a new value: fetch now, whatever the interval.
   bool requested = spec->reconcile_requested != state.handled_request;
+  {
+    std::lock_guard guard(mu_);
+    requested = fetch_requested_.erase(name) > 0 || requested;  // a webhook: fetch now
+  }
   if (!state.desired || spec_changed || requested || now >= state.next_poll) {
     load_desired(*spec, state);
     state.handled_request = spec->reconcile_requested;

@@ -1,96 +1,60 @@
-// HttpServer over cpprestsdk's http_listener (asio backend).
+// HttpServer on Boost.Beast: one io_context run by a few threads, one strand per connection.
 //
-// What the cpprestsdk 2.10 asio listener can and cannot do (checked by hand and by
-// tests/integration/http_server_test.cc):
-//   - Port 0 binds an ephemeral port, but the listener never says which one (it has no
-//     local_endpoint accessor). So for port 0 we ask the kernel for a free port with a probe
-//     socket (bind to port 0, getsockname, close) and open the listener on that port; if
-//     another process takes the port in between, the open fails with EADDRINUSE and we retry
-//     with a fresh probe.
-//   - IPv6 literals do not work: the listener splits "host:port" at a colon and hands
-//     "[::1]" to the resolver ("resolve: Service not found"). An IPv6 address is therefore a
-//     clear kInvalidInput error rather than a confusing resolver message.
-//   - The host "+" resolves to ::1 on some systems, not to a wildcard; ":8080" (every
-//     interface) is opened as 0.0.0.0 (IPv4).
+// Why Beast rather than a hand-written parser: its request_parser enforces the header and
+// body limits while parsing, and beast::tcp_stream closes a connection whose operation
+// outlives its deadline. Each request gets one deadline for its header and body together, so
+// a client that trickles bytes cannot keep a connection (or a thread) forever.
+//
+// stop() stops the io_context, joins its threads (a running handler finishes first) and then
+// destroys the io_context: that destroys every pending operation, hence every connection
+// (they are owned only by their pending operations). Nothing runs on a connection after its
+// io_context stopped, so there is no close racing a read.
 #include "plumbline/http_server.h"
 
-#include <arpa/inet.h>
-#include <cpprest/containerstream.h>
-#include <cpprest/http_listener.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cerrno>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <charconv>
-#include <cstring>
 #include <exception>
 #include <mutex>
+#include <optional>
+#include <thread>
 #include <utility>
-#include <vector>
+
+#include "server/http_session.h"
 
 namespace plumbline {
 namespace {
 
-namespace http = web::http;
-using web::http::experimental::listener::http_listener;
-
-constexpr std::string_view kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
-constexpr std::string_view kTextContentType = "text/plain; charset=utf-8";
-constexpr int kPortProbeAttempts = 5;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
 
 std::string display(const ListenAddress& a) {
   return (a.host.find(':') != std::string::npos ? "[" + a.host + "]" : a.host) + ":" +
          std::to_string(a.port);
 }
 
-// A free TCP port on `host` (an IPv4 address or a name) from the kernel, via a probe socket.
-Result<std::uint16_t> probe_free_port(const std::string& host, const std::string& where) {
-  addrinfo hints{};
-  hints.ai_family = AF_INET;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE;
-  addrinfo* found = nullptr;
-  const int rc = getaddrinfo(host.empty() ? nullptr : host.c_str(), "0", &hints, &found);
-  if (rc != 0) {
-    return Error(ErrorCode::kUnavailable, std::string("resolving: ") + gai_strerror(rc), where);
+std::string bind_message(const boost::system::error_code& ec) {
+  if (ec == net::error::address_in_use) return "address already in use";
+  if (ec == net::error::access_denied) {
+    return "permission denied (ports below 1024 need CAP_NET_BIND_SERVICE)";
   }
-  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> guard(found, &freeaddrinfo);
-  const int fd = socket(found->ai_family, found->ai_socktype, found->ai_protocol);
-  if (fd < 0)
-    return Error(ErrorCode::kUnavailable, "socket: " + std::string(strerror(errno)), where);
-  sockaddr_in bound{};
-  socklen_t len = sizeof bound;
-  const bool ok = bind(fd, found->ai_addr, found->ai_addrlen) == 0 &&
-                  getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len) == 0;
-  const int saved = errno;
-  close(fd);
-  if (!ok) return Error(ErrorCode::kUnavailable, "bind: " + std::string(strerror(saved)), where);
-  return static_cast<std::uint16_t>(ntohs(bound.sin_port));
-}
-
-void reply_text(const http::http_request& request, http::status_code code, std::string body,
-                std::string_view content_type = kTextContentType) {
-  http::http_response response(code);
-  // Not set_body(std::string): cpprestsdk wraps a char buffer as an unsigned char stream
-  // (UBSan: "member call ... does not point to an object of type basic_streambuf"); a byte
-  // vector is read as what it is.
-  const std::size_t length = body.size();
-  response.set_body(concurrency::streams::bytestream::open_istream(
-                        std::vector<unsigned char>(body.begin(), body.end())),
-                    length, std::string(content_type));
-  if (code == http::status_codes::MethodNotAllowed) response.headers().add("Allow", "GET");
-  // A client that went away makes the reply task fail; observe it so nothing is rethrown.
-  request.reply(response).then([](const pplx::task<void>& sent) {
-    try {
-      sent.get();
-    } catch (const std::exception&) {  // NOLINT(bugprone-empty-catch): the client left
-    }
-  });
+  if (ec == boost::system::errc::address_not_available) return "address not available on this host";
+  return ec.message();
 }
 
 }  // namespace
+
+std::string_view HttpRequest::header(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (boost::beast::iequals(key, boost::beast::string_view(name.data(), name.size()))) {
+      return value;
+    }
+  }
+  return {};
+}
 
 Result<ListenAddress> parse_listen_address(std::string_view listen) {
   const std::string where = "listen address \"" + std::string(listen) + "\"";
@@ -130,117 +94,138 @@ Result<ListenAddress> parse_listen_address(std::string_view listen) {
 
 class HttpServer::Impl {
  public:
-  Impl(Handlers handlers, ListenAddress address)
-      : handlers_(std::move(handlers)), address_(std::move(address)) {}
+  Impl(Handlers handlers, HttpLimits limits)
+      : routes_{std::move(handlers), limits}, ioc_(std::in_place, limits.threads) {}
+  ~Impl() { stop(); }
 
-  // Opens the listener on address_ (port already chosen). Errors carry no context.
-  Status open() {
-    const std::string host = address_.host.empty() ? "0.0.0.0" : address_.host;
-    try {
-      listener_ = std::make_unique<http_listener>(
-          web::uri("http://" + host + ":" + std::to_string(address_.port) + "/"));
-      listener_->support([this](const http::http_request& request) { handle(request); });
-      listener_->open().wait();
-      return {};
-    } catch (const std::exception& e) {
-      listener_.reset();  // never opened: nothing to close
-      std::string message = e.what();
-      if (message.find("Address already in use") != std::string::npos) {
-        message = "address already in use";
-      } else if (message.find("Permission denied") != std::string::npos) {
-        message = "permission denied (ports below 1024 need CAP_NET_BIND_SERVICE)";
-      } else if (message.find("Cannot assign requested address") != std::string::npos) {
-        message = "address not available on this host";
+  // Binds `endpoint` (SO_REUSEADDR; a wildcard IPv6 endpoint also takes IPv4). Errors carry
+  // no context.
+  Status bind(const tcp::endpoint& endpoint) {
+    boost::system::error_code ec;
+    auto acceptor = std::make_unique<tcp::acceptor>(*ioc_);
+    if (acceptor->open(endpoint.protocol(), ec); !ec) {
+      acceptor->set_option(net::socket_base::reuse_address(true), ec);
+      if (endpoint.address().is_v6() && endpoint.address().is_unspecified()) {
+        acceptor->set_option(net::ip::v6_only(false), ec);
       }
-      return Error(ErrorCode::kUnavailable, message);
+      acceptor->bind(endpoint, ec);
+    }
+    if (!ec) acceptor->listen(net::socket_base::max_listen_connections, ec);
+    if (ec) return Error(ErrorCode::kUnavailable, bind_message(ec));
+    bound_ = acceptor->local_endpoint(ec);
+    acceptor_ = std::move(acceptor);
+    return {};
+  }
+
+  void run() {
+    accept();
+    for (int i = 0; i < std::max(1, routes_.limits.threads); ++i) {
+      threads_.emplace_back([this] {
+        // A throw out of a completion handler would end the thread; log-free recovery: the
+        // connection it came from is gone, the others keep being served.
+        for (;;) {
+          try {
+            ioc_->run();
+            return;
+          } catch (const std::exception&) {  // NOLINT(bugprone-empty-catch): keep serving
+          }
+        }
+      });
     }
   }
 
   void stop() {
     std::lock_guard lock(stop_mu_);
-    if (!listener_) return;
-    try {
-      listener_->close().wait();
-    } catch (const std::exception&) {  // NOLINT(bugprone-empty-catch): closing regardless
-    }
-    listener_.reset();
+    if (!ioc_) return;
+    ioc_->stop();
+    for (std::thread& t : threads_) t.join();
+    threads_.clear();
+    acceptor_.reset();  // the port is free again
+    ioc_.reset();       // destroys the pending operations and with them every connection
   }
 
-  ListenAddress& address() { return address_; }
+  const tcp::endpoint& bound() const { return bound_; }
 
  private:
-  void handle(const http::http_request& request) {
-    try {
-      const std::string path = web::uri::decode(request.relative_uri().path());
-      const bool known = path == "/metrics" || path == "/healthz" || path == "/readyz";
-      if (!known || (path == "/metrics" && !handlers_.metrics)) {
-        reply_text(request, http::status_codes::NotFound, "404 page not found\n");
-        return;
-      }
-      if (request.method() != http::methods::GET) {
-        reply_text(request, http::status_codes::MethodNotAllowed, "method not allowed\n");
-        return;
-      }
-      if (path == "/metrics") {
-        reply_text(request, http::status_codes::OK, handlers_.metrics(), kMetricsContentType);
-        return;
-      }
-      const auto& check = path == "/healthz" ? handlers_.healthz : handlers_.readyz;
-      const Status status = check ? check() : Status{};
-      if (status.ok()) {
-        reply_text(request, http::status_codes::OK, "ok\n");
-      } else {
-        reply_text(request, http::status_codes::ServiceUnavailable,
-                   status.error().to_string() + "\n");
-      }
-    } catch (const std::exception& e) {
-      reply_text(request, http::status_codes::InternalError,
-                 std::string("internal error: ") + e.what() + "\n");
-    }
+  void accept() {
+    acceptor_->async_accept(net::make_strand(*ioc_),
+                            [this](boost::system::error_code ec, tcp::socket socket) {
+                              if (ec == net::error::operation_aborted) return;
+                              if (!ec) serve_http(std::move(socket), routes_);
+                              accept();
+                            });
   }
 
-  Handlers handlers_;
-  ListenAddress address_;
+  Routes routes_;  // before ioc_: connections, destroyed with it, count themselves here
+  std::optional<net::io_context> ioc_;
+  std::unique_ptr<tcp::acceptor> acceptor_;
+  tcp::endpoint bound_;
+  std::vector<std::thread> threads_;
   std::mutex stop_mu_;
-  std::unique_ptr<http_listener> listener_;
 };
 
-Result<std::unique_ptr<HttpServer>> HttpServer::start(const std::string& listen,
-                                                      Handlers handlers) {
+namespace {
+
+// The endpoint to bind for `address`: every interface (IPv6 with IPv4, or IPv4 only), an IP
+// literal, or a name's first IPv4 address (else its first IPv6 one).
+Result<std::vector<tcp::endpoint>> endpoints_for(const ListenAddress& address) {
+  if (address.host.empty()) {
+    return std::vector<tcp::endpoint>{{tcp::v6(), address.port}, {tcp::v4(), address.port}};
+  }
+  boost::system::error_code ec;
+  net::ip::address literal = net::ip::make_address(address.host, ec);
+  if (!ec) return std::vector<tcp::endpoint>{{literal, address.port}};
+  net::io_context resolving;
+  tcp::resolver resolver(resolving);
+  auto found = resolver.resolve(address.host, std::to_string(address.port), ec);
+  if (ec)
+    return Error(ErrorCode::kUnavailable, "resolving \"" + address.host + "\": " + ec.message());
+  std::optional<tcp::endpoint> v4, v6;
+  for (const auto& entry : found) {
+    auto& slot = entry.endpoint().address().is_v4() ? v4 : v6;
+    if (!slot) slot = entry.endpoint();
+  }
+  if (v4) return std::vector<tcp::endpoint>{*v4};
+  if (v6) return std::vector<tcp::endpoint>{*v6};
+  return Error(ErrorCode::kUnavailable, "\"" + address.host + "\" has no address");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<HttpServer>> HttpServer::start(const std::string& listen, Handlers handlers,
+                                                      HttpLimits limits) {
   PL_ASSIGN_OR_RETURN(ListenAddress address, parse_listen_address(listen));
-  if (address.host.find(':') != std::string::npos) {
-    return invalid_input(
-        "IPv6 addresses are not supported by the HTTP listener (cpprestsdk); use an IPv4 "
-        "address, a host name or \":" +
-            std::to_string(address.port) + "\" for every interface",
-        "listen address \"" + listen + "\"");
+  const std::string where = "listening on " + display(address);
+  Result<std::vector<tcp::endpoint>> endpoints = endpoints_for(address);
+  if (!endpoints.ok()) return std::move(endpoints).error().context(where);
+  auto impl = std::make_unique<Impl>(std::move(handlers), limits);
+  Status bound = Error(ErrorCode::kUnavailable, "no address");
+  for (const tcp::endpoint& endpoint : *endpoints) {
+    bound = impl->bind(endpoint);
+    // The wildcard tries IPv6 first; a host without IPv6 takes IPv4 only.
+    if (bound.ok() || bound.error().message() == "address already in use") break;
   }
-  const bool pick_port = address.port == 0;
-  auto impl = std::make_unique<Impl>(std::move(handlers), address);
-  for (int attempt = 1;; ++attempt) {
-    if (pick_port) {
-      PL_ASSIGN_OR_RETURN(impl->address().port,
-                          probe_free_port(address.host, "listening on " + display(address)));
-    }
-    Status opened = impl->open();
-    if (opened.ok()) break;
-    const bool raced = pick_port && opened.error().message() == "address already in use";
-    if (!raced || attempt == kPortProbeAttempts) {
-      return std::move(opened).error().context("listening on " + display(impl->address()));
-    }
-  }
+  if (!bound.ok()) return std::move(bound).error().context(where);
+  impl->run();
   return std::make_unique<HttpServer>(Key{}, std::move(impl));
 }
 
 HttpServer::HttpServer(Key /*unused*/, std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HttpServer::~HttpServer() { stop(); }
 
-std::uint16_t HttpServer::port() const { return impl_->address().port; }
+std::uint16_t HttpServer::port() const { return impl_->bound().port(); }
 
 std::string HttpServer::url() const {
-  const std::string& host = impl_->address().host;
-  const bool wildcard = host.empty() || host == "0.0.0.0";
-  return "http://" + (wildcard ? std::string("127.0.0.1") : host) + ":" + std::to_string(port());
+  const net::ip::address address = impl_->bound().address();
+  std::string host;
+  if (address.is_unspecified()) {
+    host = "127.0.0.1";
+  } else if (address.is_v6()) {
+    host = "[" + address.to_string() + "]";
+  } else {
+    host = address.to_string();
+  }
+  return "http://" + host + ":" + std::to_string(port());
 }
 
 void HttpServer::stop() { impl_->stop(); }

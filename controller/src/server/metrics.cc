@@ -370,6 +370,17 @@ Result<PlumblineMetrics> PlumblineMetrics::create(MetricsRegistry& registry,
                                        "(full: every object, after a new commit or a policy "
                                        "change; incremental: only objects the watch saw change).",
                                        {"environment", "pass"}));
+  PL_ASSIGN_OR_RETURN(m.webhooks_received_total,
+                      registry.counter("plumbline_webhooks_received_total",
+                                       "Authenticated Git webhooks by provider (github, gitea, "
+                                       "gitlab) and event (push, pull_request, other).",
+                                       {"provider", "event"}));
+  PL_ASSIGN_OR_RETURN(m.webhooks_rejected_total,
+                      registry.counter("plumbline_webhooks_rejected_total",
+                                       "Git webhooks refused, by reason (unauthenticated: missing "
+                                       "or wrong signature; invalid: not a JSON payload plumbline "
+                                       "can read).",
+                                       {"reason"}));
   PL_ASSIGN_OR_RETURN(auto* depth,
                       registry.gauge("plumbline_workqueue_depth",
                                      "Environments waiting in the work queue to be reconciled."));

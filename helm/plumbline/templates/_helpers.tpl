@@ -30,3 +30,8 @@ namespace: {{ .Release.Namespace }}
 labels:
   {{- include "plumbline.labels" . | nindent 2 }}
 {{- end -}}
+
+{{/* The Secret holding the webhook secret (key `secret`): an existing one, or the chart's. */}}
+{{- define "plumbline.webhookSecretName" -}}
+{{- .Values.webhooks.existingSecret | default (printf "%s-webhook" (include "plumbline.fullname" .)) -}}
+{{- end }}
