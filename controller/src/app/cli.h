@@ -46,6 +46,7 @@ struct CliOptions {
   bool enforce_allowed = true;                  // --no-enforce: every Environment only reports
   bool allow_system_namespaces = false;
   bool allow_local_sources = false;
+  std::string default_service_account;  // enforce writes as it for Environments naming none
   bool allow_http_git_credentials = false;
   std::string color = "auto";  // auto | always | never
   bool quiet = false;
