@@ -303,14 +303,16 @@ TEST(HelmChartTest, RenderingsApplyToTheApiserver) {
     auto got = env->Kubectl({"get", "clusterrole", role, "-o", "json"});
     ASSERT_EQ(got.exit_code, 0) << Describe(got);
     json aggregated = json::array();
-    for (const json& selector : json::parse(got.out)["aggregationRule"]["clusterRoleSelectors"]) {
+    const json clusterrole = json::parse(got.out);  // kept: the loops below read into it
+    for (const json& selector : clusterrole["aggregationRule"]["clusterRoleSelectors"]) {
       std::string labels;
       for (const auto& [key, value] : selector["matchLabels"].items()) {
         labels += (labels.empty() ? "" : ",") + key + "=" + value.get<std::string>();
       }
       auto selected = env->Kubectl({"get", "clusterroles", "-l", labels, "-o", "json"});
       ASSERT_EQ(selected.exit_code, 0) << Describe(selected);
-      for (const json& r : json::parse(selected.out)["items"]) {
+      const json roles = json::parse(selected.out);
+      for (const json& r : roles["items"]) {
         for (const json& rule : r.value("rules", json::array())) aggregated.push_back(rule);
       }
     }
