@@ -195,6 +195,50 @@ class KubeControllerTest : public ::testing::Test {
     for (const char* ns : {"plumbline-system", "shop-prod"}) {
       ASSERT_EQ(env_->Kubectl({"create", "namespace", ns}).exit_code, 0);
     }
+    // The ServiceAccount enforce mode writes as (DESIGN.md "Tenancy"), consenting to the
+    // Environments the tests create, allowed to patch workloads.
+    auto writer = env_->Kubectl({"apply", "-f", "-"}, R"(
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: plumbline-writer
+  namespace: plumbline-system
+  annotations: {plumbline.dev/allowed-environments: "prod,prod-copy"}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: plumbline-writer}
+rules:
+- apiGroups: [apps]
+  resources: [deployments, statefulsets, daemonsets, replicasets]
+  verbs: [patch]
+- apiGroups: [batch]
+  resources: [jobs, cronjobs]
+  verbs: [patch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: plumbline-writer}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: plumbline-writer}
+subjects:
+- {kind: ServiceAccount, name: plumbline-writer, namespace: plumbline-system}
+)");
+    ASSERT_EQ(writer.exit_code, 0) << Describe(writer);
+  }
+  // A Git credential Secret in the controller's namespace for the Environments `allowed`
+  // (plumbline.dev/allowed-environments); `type` e.g. kubernetes.io/service-account-token.
+  void ApplyGitSecret(const std::string& name, const std::map<std::string, std::string>& data,
+                      const std::string& allowed = "prod", const std::string& type = "Opaque") {
+    json secret = {{"apiVersion", "v1"},
+                   {"kind", "Secret"},
+                   {"type", type},
+                   {"metadata", {{"name", name}, {"namespace", "plumbline-system"}}},
+                   {"stringData", data}};
+    if (!allowed.empty()) {
+      secret["metadata"]["annotations"] = {{"plumbline.dev/allowed-environments", allowed}};
+    }
+    auto applied = env_->Kubectl({"apply", "-f", "-"}, secret.dump());
+    ASSERT_EQ(applied.exit_code, 0) << Describe(applied);
   }
   // The demo's prod environment as kubectl applies it.
   void ApplyDemoProd() {
@@ -204,15 +248,19 @@ class KubeControllerTest : public ::testing::Test {
     ASSERT_EQ(applied.exit_code, 0) << Describe(applied);
   }
   // An Environment `name` for the demo's prod folder at `url` (default: the git daemon), polled
-  // every `interval`; `spec` adds fields.
+  // every `interval`, written as plumbline-writer; `spec` adds fields (or another
+  // serviceAccountName).
   void ApplyEnvironment(const std::string& spec = "", std::string url = "",
                         const std::string& source = "", const std::string& name = "prod",
                         const std::string& interval = "2s") {
     if (url.empty()) url = "git://127.0.0.1:" + std::to_string(port_) + "/ops.git";
+    const std::string writer = spec.find("serviceAccountName:") == std::string::npos
+                                   ? "  serviceAccountName: plumbline-writer\n"
+                                   : "";
     const std::string environment =
         "apiVersion: plumbline.dev/v1alpha1\nkind: Environment\nmetadata: {name: " + name +
         "}\nspec:\n  source: {url: \"" + url + "\", ref: main, path: manifests/envs/prod" + source +
-        "}\n  namespaces: [shop-prod]\n  interval: " + interval + "\n" + spec;
+        "}\n  namespaces: [shop-prod]\n  interval: " + interval + "\n" + writer + spec;
     auto applied = env_->Kubectl({"apply", "-f", "-"}, environment);
     ASSERT_EQ(applied.exit_code, 0) << Describe(applied);
   }

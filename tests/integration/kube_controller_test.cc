@@ -178,8 +178,9 @@ TEST_F(KubeControllerTest, ReportFollowsGitAndSurvivesABrokenCommit) {
 namespace {
 
 // deploy/: the manifests apply, and the controller running as their ServiceAccount (its token,
-// its ClusterRole and Role, nothing else) reads its Git Secret, reports, corrects, raises
-// Events and leads. (Without `patch` on workloads or `create` on DriftReports it fails.)
+// its ClusterRole and Role, nothing else) reads its Git Secret, reports, corrects as the
+// Environment's ServiceAccount (impersonation: it has no `patch` on workloads itself), raises
+// Events and leads. (Without `impersonate` or `create` on DriftReports it fails.)
 TEST_F(KubeControllerTest, DeployManifestsGrantWhatTheControllerNeeds) {
   ASSERT_NE(env_, nullptr);
   ASSERT_NO_FATAL_FAILURE(InstallCrdsAndNamespaces());
@@ -199,9 +200,7 @@ TEST_F(KubeControllerTest, DeployManifestsGrantWhatTheControllerNeeds) {
        R"(-p=[{"op":"replace","path":"/spec/template/spec/containers/0/resources/limits/memory","value":"2Gi"}])"});
   ASSERT_EQ(patched.exit_code, 0) << Describe(patched);
   // Its Git credentials from a Secret, which the Role lets it read (git daemon asks for none).
-  auto secret = env_->Kubectl({"create", "secret", "generic", "git-credentials", "-n",
-                               "plumbline-system", "--from-literal=token=unused-by-git-daemon"});
-  ASSERT_EQ(secret.exit_code, 0) << Describe(secret);
+  ASSERT_NO_FATAL_FAILURE(ApplyGitSecret("git-credentials", {{"token", "unused-by-git-daemon"}}));
   ASSERT_NO_FATAL_FAILURE(
       ApplyEnvironment("  mode: enforce\n", "", ", secretRef: {name: git-credentials}"));
 
@@ -293,12 +292,7 @@ TEST_F(KubeControllerTest, GitCredentialsComeFromTheEnvironmentsSecret) {
 
   // 2. A wrong password: the server's refusal, the password never shown.
   auto secret = [&](const std::string& password) {
-    env_->Kubectl(
-        {"delete", "secret", "git-credentials", "-n", "plumbline-system", "--ignore-not-found"});
-    auto created =
-        env_->Kubectl({"create", "secret", "generic", "git-credentials", "-n", "plumbline-system",
-                       "--from-literal=username=deploy", "--from-literal=password=" + password});
-    ASSERT_EQ(created.exit_code, 0) << Describe(created);
+    ApplyGitSecret("git-credentials", {{"username", "deploy"}, {"password", password}});
   };
   secret("wrong-pass");
   ASSERT_TRUE(degraded_with("rejected the credentials for user 'deploy'")) << message << "\n"

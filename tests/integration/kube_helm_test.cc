@@ -141,6 +141,9 @@ TEST(HelmChartTest, SchemaRefusesBadValues) {
       {"--set", "logLevel=verbose"},
       {"--set", "extraArgs[0]=controller"},  // not a flag
       {"--set", "image.digest=latest"},
+      // A Git Secret for no Environment in particular (plumbline.dev/allowed-environments).
+      {"--set", "gitCredentials[0].name=git-credentials", "--set", "gitCredentials[0].token=t"},
+      {"--set", "enforce.defaultServiceAccount=Not_A_Name"},
   };
   for (const auto& set : bad) {
     auto r = Template("", set);
@@ -167,7 +170,7 @@ TEST(HelmChartTest, DefaultsRenderTheObjectsAndRbacOfDeploy) {
   EXPECT_EQ(chart_keys, deploy_keys);
 
   Grants chart_rbac = RbacOf(chart), deploy_rbac = RbacOf(deploy);
-  EXPECT_EQ(chart_rbac.size(), 4u) << Dump(chart_rbac);
+  EXPECT_EQ(chart_rbac.size(), 5u) << Dump(chart_rbac);
   EXPECT_EQ(chart_rbac, deploy_rbac) << "chart:\n"
                                      << Dump(chart_rbac) << "deploy/:\n"
                                      << Dump(deploy_rbac);
@@ -213,30 +216,27 @@ TEST(HelmChartTest, ChartCrdsArePoliciesCrds) {
 
 TEST(HelmChartTest, EnforceValuesNarrowWhatTheControllerMayPatch) {
   ASSERT_FALSE(Helm().empty());
-  auto off = Template("enforce-off.yaml");
-  ASSERT_EQ(off.exit_code, 0) << Describe(off);
-  for (const auto& [object, set] : RbacOf(Documents(off.out))) {
-    for (const auto& [group, resource, verb] : set) {
-      if (group == "apps" || group == "batch") {
-        EXPECT_NE(verb, "patch") << object << " " << resource;
+  // Whatever the values, the controller patches no workload itself: enforce mode writes as a
+  // ServiceAccount (impersonation) it may impersonate only in its own namespace.
+  for (const std::string& values : kValueSets) {
+    auto rendered = Template(values);
+    ASSERT_EQ(rendered.exit_code, 0) << Describe(rendered);
+    for (const auto& [object, set] : RbacOf(Documents(rendered.out))) {
+      for (const auto& [group, resource, verb] : set) {
+        if (group == "apps" || group == "batch") {
+          EXPECT_NE(verb, "patch") << values << ": " << object << " " << resource;
+        }
+        if (verb == "impersonate") {
+          EXPECT_EQ(object, "Role plumbline-system/plumbline-controller") << values;
+          EXPECT_EQ(resource, "serviceaccounts") << values;
+        }
       }
     }
   }
-
+  auto off = Template("enforce-off.yaml");
+  ASSERT_EQ(off.exit_code, 0) << Describe(off);
   auto some = Template("enforce-namespaces.yaml");
   ASSERT_EQ(some.exit_code, 0) << Describe(some);
-  std::set<std::string> patch_in;
-  for (const json& o : Documents(some.out))
-    if (o.value("kind", "") == "ClusterRole") {
-      for (const json& rule : o["rules"])
-        if (rule["apiGroups"][0] == "apps") {
-          EXPECT_EQ(rule["verbs"], json({"list", "watch"}));
-        }
-    } else if (o.value("kind", "") == "Role" &&
-               o["metadata"]["name"] == "plumbline-controller-enforce") {
-      patch_in.insert(o["metadata"]["namespace"].get<std::string>());
-    }
-  EXPECT_EQ(patch_in, (std::set<std::string>{"shop-prod", "shop-dev"}));
 
   // The controller is told the same bounds, so drift elsewhere is reported, not a 403.
   auto args_of = [](const std::string& rendered) {
@@ -253,6 +253,9 @@ TEST(HelmChartTest, EnforceValuesNarrowWhatTheControllerMayPatch) {
   EXPECT_NE(
       std::find(some_args.begin(), some_args.end(), "--enforce-namespaces=shop-prod,shop-dev"),
       some_args.end())
+      << some_args.dump();
+  EXPECT_NE(std::find(some_args.begin(), some_args.end(), "--default-service-account=shop-writer"),
+            some_args.end())
       << some_args.dump();
 }
 
@@ -287,24 +290,73 @@ TEST(HelmChartTest, RenderingsApplyToTheApiserver) {
     EXPECT_EQ(dry.exit_code, 0) << (values.empty() ? "defaults" : values) << "\n" << Describe(dry);
   }
 
-  // enforce.namespaces, for real: patch in shop-prod and shop-dev only, list everywhere.
-  auto some = Template("enforce-namespaces.yaml");
-  ASSERT_EQ(some.exit_code, 0) << Describe(some);
-  auto applied = env->Kubectl({"apply", "-f", "-"}, some.out);
+  // For real: the controller lists workloads everywhere and patches none; it impersonates
+  // ServiceAccounts of its own namespace only; a namespace viewer reads plumbline's objects
+  // there, and reportReaders reads one DriftReport of the controller's namespace.
+  auto everything = Template("everything.yaml");
+  ASSERT_EQ(everything.exit_code, 0) << Describe(everything);
+  auto applied = env->Kubectl({"apply", "-f", "-"}, everything.out);
   ASSERT_EQ(applied.exit_code, 0) << Describe(applied);
-  const std::string sa = "--as=system:serviceaccount:plumbline-system:plumbline-controller";
-  auto can = [&](const std::string& verb, const std::string& what, const std::string& ns) {
-    auto r = env->Kubectl({"auth", "can-i", verb, what, "-n", ns, sa});
+  // kube-controller-manager (not in the test environment) fills view/edit/admin from the
+  // ClusterRoles their aggregationRule selects; done here the same way, by label.
+  for (const char* role : {"view", "edit", "admin"}) {
+    auto got = env->Kubectl({"get", "clusterrole", role, "-o", "json"});
+    ASSERT_EQ(got.exit_code, 0) << Describe(got);
+    json aggregated = json::array();
+    const json clusterrole = json::parse(got.out);  // kept: the loops below read into it
+    for (const json& selector : clusterrole["aggregationRule"]["clusterRoleSelectors"]) {
+      std::string labels;
+      for (const auto& [key, value] : selector["matchLabels"].items()) {
+        labels += (labels.empty() ? "" : ",") + key + "=" + value.get<std::string>();
+      }
+      auto selected = env->Kubectl({"get", "clusterroles", "-l", labels, "-o", "json"});
+      ASSERT_EQ(selected.exit_code, 0) << Describe(selected);
+      const json roles = json::parse(selected.out);
+      for (const json& r : roles["items"]) {
+        for (const json& rule : r.value("rules", json::array())) aggregated.push_back(rule);
+      }
+    }
+    auto patched = env->Kubectl({"patch", "clusterrole", role, "--type=merge",
+                                 "-p=" + json({{"rules", aggregated}}).dump()});
+    ASSERT_EQ(patched.exit_code, 0) << Describe(patched);
+  }
+  auto viewer = env->Kubectl({"create", "rolebinding", "shop-viewer", "-n", "shop-prod",
+                              "--clusterrole=view", "--user=shop-viewer"});
+  ASSERT_EQ(viewer.exit_code, 0) << Describe(viewer);
+  auto can_as = [&](const std::string& as, const std::vector<std::string>& what,
+                    const std::string& ns) {
+    std::vector<std::string> argv = {"auth", "can-i"};
+    argv.insert(argv.end(), what.begin(), what.end());
+    argv.insert(argv.end(), {"-n", ns, "--as=" + as});
+    auto r = env->Kubectl(argv);
     return r.out.rfind("yes", 0) == 0;
   };
-  EXPECT_TRUE(can("patch", "deployments.apps", "shop-prod"));
-  EXPECT_TRUE(can("patch", "cronjobs.batch", "shop-dev"));
-  EXPECT_FALSE(can("patch", "deployments.apps", "shop-staging"));
-  EXPECT_FALSE(can("patch", "deployments.apps", "kube-system"));
-  EXPECT_FALSE(can("patch", "daemonsets.apps", "plumbline-system"));
-  EXPECT_TRUE(can("list", "deployments.apps", "kube-system"));
+  const std::string sa = "system:serviceaccount:plumbline-system:plumbline-controller";
+  auto can = [&](const std::string& verb, const std::string& what, const std::string& ns) {
+    return can_as(sa, {verb, what}, ns);
+  };
+  for (const char* ns : {"shop-prod", "kube-system", "plumbline-system"}) {
+    EXPECT_FALSE(can("patch", "deployments.apps", ns)) << ns;
+    EXPECT_FALSE(can("patch", "cronjobs.batch", ns)) << ns;
+    EXPECT_TRUE(can("list", "deployments.apps", ns)) << ns;
+  }
+  EXPECT_TRUE(can("impersonate", "serviceaccounts", "plumbline-system"));
+  EXPECT_FALSE(can("impersonate", "serviceaccounts", "kube-system"));
+  EXPECT_FALSE(can("impersonate", "serviceaccounts", "shop-prod"));
   EXPECT_TRUE(can("get", "secrets", "plumbline-system"));
   EXPECT_FALSE(can("get", "secrets", "shop-prod"));
+  // App teams: `view` in shop-prod reads DriftReports there (aggregated), not elsewhere.
+  EXPECT_TRUE(can_as("shop-viewer", {"list", "driftreports.plumbline.dev"}, "shop-prod"));
+  EXPECT_TRUE(can_as("shop-viewer", {"get", "driftreports.plumbline.dev"}, "shop-prod"));
+  EXPECT_FALSE(can_as("shop-viewer", {"patch", "driftreports.plumbline.dev"}, "shop-prod"));
+  EXPECT_FALSE(can_as("shop-viewer", {"list", "driftreports.plumbline.dev"}, "shop-dev"));
+  // reportReaders: the shop team reads the prod report, no other.
+  EXPECT_TRUE(
+      can_as("alice", {"get", "driftreport/prod", "--as-group=shop-team"}, "plumbline-system"));
+  EXPECT_FALSE(
+      can_as("alice", {"get", "driftreport/staging", "--as-group=shop-team"}, "plumbline-system"));
+  EXPECT_FALSE(
+      can_as("alice", {"list", "driftreports", "--as-group=shop-team"}, "plumbline-system"));
 }
 
 }  // namespace

@@ -28,6 +28,7 @@ constexpr Kind kKinds[] = {
     {"batch/v1", "CronJob", "cronjobs", true},
     {"v1", "Event", "events", true},
     {"v1", "Secret", "secrets", true},
+    {"v1", "ServiceAccount", "serviceaccounts", true},
     {"coordination.k8s.io/v1", "Lease", "leases", true},
     {"plumbline.dev/v1alpha1", "Environment", "environments", false},
     {"plumbline.dev/v1alpha1", "ConsistencyPolicy", "consistencypolicies", false},
@@ -342,6 +343,23 @@ std::vector<json> FakeKubeClient::writes(const std::string& verb) const {
   return it == writes_.end() ? std::vector<json>{} : it->second;
 }
 
+std::vector<std::string> FakeKubeClient::writers(const std::string& verb) const {
+  std::lock_guard lock(mu_);
+  auto it = writers_.find(verb);
+  return it == writers_.end() ? std::vector<std::string>{} : it->second;
+}
+
+// The apiserver's 403 for an impersonated write RBAC does not allow.
+Status FakeKubeClient::authorized(const std::string& user, const std::string& verb,
+                                  const ApiResource& resource, std::string_view ns,
+                                  std::string_view name) const {
+  if (user.empty() || !authorize || authorize(user, verb, resource, ns)) return {};
+  return Error(ErrorCode::kPermissionDenied,
+               "forbidden: " + resource.qualified_name() + " \"" + std::string(name) +
+                   "\" is forbidden: User \"" + user + "\" cannot patch resource \"" +
+                   resource.resource + "\" in the namespace \"" + std::string(ns) + "\"");
+}
+
 std::vector<ApiCallCount> FakeKubeClient::call_counts() const {
   std::lock_guard lock(mu_);
   std::vector<ApiCallCount> out;
@@ -433,8 +451,10 @@ Result<json> FakeKubeClient::apply(const ApiResource& resource, const json& conf
   std::lock_guard lock(mu_);
   PL_RETURN_IF_ERROR(begin("apply", resource));
   writes_["apply " + resource.resource].push_back(config);
+  writers_["apply " + resource.resource].push_back(options.impersonate_user);
   ObjectRef ref = ObjectRef::of(config);
   if (ref.api_version.empty()) ref.api_version = resource.api_version();
+  PL_RETURN_IF_ERROR(authorized(options.impersonate_user, "apply", resource, ref.ns, ref.name));
   auto it = objects_.find(ref);
   bool exists = it != objects_.end();
   Stored stored = exists ? it->second : Stored{};
@@ -505,6 +525,8 @@ Result<json> FakeKubeClient::patch(const ApiResource& resource, std::string_view
   std::lock_guard lock(mu_);
   PL_RETURN_IF_ERROR(begin("patch", resource));
   writes_["patch " + resource.resource].push_back(body);
+  writers_["patch " + resource.resource].push_back(options.impersonate_user);
+  PL_RETURN_IF_ERROR(authorized(options.impersonate_user, "patch", resource, ns, name));
   if (options.type != PatchType::kStrategicMerge) {
     return invalid_input("the fake API server takes strategic-merge patches only");
   }

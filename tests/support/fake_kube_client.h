@@ -51,6 +51,15 @@ class FakeKubeClient : public KubeClient {
   // The bodies of the writes of "verb resource" ("apply deployments", "patch deployments",
   // "create events", "update leases"), in order.
   std::vector<json> writes(const std::string& verb) const;
+  // Who each of those writes was sent as (ApplyOptions/PatchOptions::impersonate_user; "" =
+  // the client's own identity), in the same order.
+  std::vector<std::string> writers(const std::string& verb) const;
+  // RBAC for impersonated applies and patches: when set, a write sent as a user this refuses
+  // fails with kPermissionDenied (403) and changes nothing. Called with the user, the verb
+  // (apply, patch), the resource and the namespace.
+  std::function<bool(const std::string& user, const std::string& verb, const ApiResource&,
+                     std::string_view ns)>
+      authorize;
 
   // Faults. `unavailable`: every call fails as if the server were down. `silent`: calls given
   // a Cancellation hang until it fires (at most 30 s), like a server that accepts and says
@@ -111,6 +120,8 @@ class FakeKubeClient : public KubeClient {
   json render(const Stored& stored) const;
   void store(const ObjectRef& ref, Stored stored, const std::string& type);
   std::string key_of(const ApiResource& resource) const;
+  Status authorized(const std::string& user, const std::string& verb, const ApiResource& resource,
+                    std::string_view ns, std::string_view name) const;
 
   mutable std::mutex mu_;
   std::condition_variable changed_;
@@ -120,6 +131,7 @@ class FakeKubeClient : public KubeClient {
   std::map<std::string, std::deque<Error>> failures_;
   std::map<std::string, int> calls_;
   std::map<std::string, std::vector<json>> writes_;
+  std::map<std::string, std::vector<std::string>> writers_;
 };
 
 }  // namespace plumbline::testing

@@ -76,6 +76,12 @@ TEST(EnvironmentTest, ErrorsNameTheField) {
             "by this controller; the environment is not synced rather than synced unverified"},
            {"/spec/correction/maxRounds", 0,
             "Environment prod: spec.correction.maxRounds must be at least 1, got 0"},
+           {"/spec/serviceAccountName", "Shop_Writer",
+            "Environment prod: spec.serviceAccountName 'Shop_Writer' is not a ServiceAccount name "
+            "(lower-case letters, digits, '-', '.')"},
+           {"/spec/serviceAccountName", std::string(300, 'a'),
+            "Environment prod: spec.serviceAccountName '" + std::string(300, 'a') +
+                "' is not a ServiceAccount name (lower-case letters, digits, '-', '.')"},
        }) {
     json object = Prod();
     object[json::json_pointer(c.pointer)] = c.value;
@@ -83,6 +89,29 @@ TEST(EnvironmentTest, ErrorsNameTheField) {
     ASSERT_FALSE(env.ok()) << c.pointer;
     EXPECT_EQ(env.error().to_string(), c.error);
   }
+}
+
+TEST(EnvironmentTest, ServiceAccountName) {
+  json object = Prod();
+  EXPECT_EQ(parse_environment(object)->service_account, "");
+  object["spec"]["serviceAccountName"] = "shop-writer";
+  EXPECT_EQ(parse_environment(object)->service_account, "shop-writer");
+}
+
+TEST(EnvironmentTest, AllowedEnvironmentsAnnotation) {
+  auto annotated = [](json value) {
+    return json{{"metadata", {{"annotations", {{"plumbline.dev/allowed-environments", value}}}}}};
+  };
+  EXPECT_TRUE(allows_environment(annotated("prod"), "prod"));
+  EXPECT_TRUE(allows_environment(annotated("staging, prod ,dev"), "prod"));
+  EXPECT_FALSE(allows_environment(annotated("production,prod-eu"), "prod"));
+  EXPECT_FALSE(allows_environment(annotated("*"), "prod"));  // no wildcard: names only
+  EXPECT_FALSE(allows_environment(annotated(""), "prod"));
+  EXPECT_FALSE(allows_environment(annotated(",,"), ""));
+  EXPECT_FALSE(allows_environment(annotated(7), "prod"));
+  EXPECT_FALSE(allows_environment(json{{"metadata", {{"annotations", "x"}}}}, "prod"));
+  EXPECT_FALSE(allows_environment(json{{"metadata", {{"name", "s"}}}}, "prod"));
+  EXPECT_FALSE(allows_environment(json::array(), "prod"));
 }
 
 TEST(EnvironmentTest, Durations) {
@@ -166,6 +195,24 @@ TEST(GitAuthFromSecret, TokenPasswordAndSshIdentity) {
   EXPECT_EQ(ssh->ssh_key_passphrase, "pw");
   EXPECT_EQ(ssh->known_hosts, "git.example ssh-ed25519 AAAA\n");
   EXPECT_EQ(ssh->password, "");
+}
+
+TEST(GitAuthFromSecret, OnlyForTheEnvironmentsItLists) {
+  json secret = Secret({{"token", "ghp_abc"}});
+  EXPECT_EQ(secret_usable_by(secret, "prod").error().to_string(),
+            "Secret plumbline-system/git-credentials: is not meant for Environment prod: its "
+            "plumbline.dev/allowed-environments annotation must list it (comma-separated names)");
+  secret["metadata"]["annotations"]["plumbline.dev/allowed-environments"] = "staging,prod";
+  EXPECT_TRUE(secret_usable_by(secret, "prod").ok());
+  EXPECT_FALSE(secret_usable_by(secret, "dev").ok());
+  secret["type"] = "kubernetes.io/service-account-token";
+  Status token = secret_usable_by(secret, "prod");
+  EXPECT_EQ(token.error().code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(token.error().to_string(),
+            "Secret plumbline-system/git-credentials: is a ServiceAccount token (type "
+            "kubernetes.io/service-account-token), not Git credentials: refused");
+  secret["type"] = 7;  // hostile: not a string, not a crash
+  EXPECT_TRUE(secret_usable_by(secret, "prod").ok());
 }
 
 TEST(GitAuthFromSecret, ErrorsNameTheSecretAndTheKey) {

@@ -73,6 +73,13 @@ struct ControllerOptions {
   bool enforce_allowed = true;  // false (--no-enforce): every Environment only reports
   bool allow_system_namespaces = false;
   bool allow_local_sources = false;
+  // Who enforce mode writes as (DESIGN.md "Tenancy"): never the controller itself, always a
+  // ServiceAccount of the controller's namespace by impersonation, so the apiserver's RBAC
+  // decides what each Environment may change. An Environment's spec.serviceAccountName must
+  // list the Environment in its plumbline.dev/allowed-environments annotation; this default
+  // (--default-service-account) serves Environments that name none, without that consent,
+  // because the installer chose it. Empty: enforce mode needs spec.serviceAccountName.
+  std::string default_service_account;
   // Send Git credentials over http:// (never by default: they would cross the network in
   // clear). For test and lab setups only.
   bool allow_http_git_credentials = false;
@@ -153,6 +160,12 @@ class Controller {
     std::set<std::string> announced;  // Event keys already raised
     CorrectionHistory corrections;    // enforce mode: rounds, refusals, budget
     std::set<std::string> contested;  // "object|path" contested at the last reconcile
+    // Enforce mode refused at the last reconcile (a condition reason: ServiceAccountRequired,
+    // ServiceAccountRefused, NamespaceRefused, Forbidden) and why; "" when nothing was.
+    std::string refusal_reason, refusal;
+    std::map<ObjectRef, std::string> forbidden;  // corrections the apiserver refused (403)
+    std::string refusal_announced;               // the refusal whose Event was raised
+    std::string uid;                             // the Environment's, for its Events
   };
 
   // What one worker thread is doing, for healthy().
@@ -163,7 +176,7 @@ class Controller {
   void worker(WorkerSlot& slot);
   Status reconcile(const std::string& name);
   void load_desired(const EnvironmentSpec& spec, EnvState& state);
-  Result<GitAuth> git_auth_for(const EnvironmentSpec& spec);
+  Result<GitAuth> git_auth_for(const EnvironmentSpec& spec, bool& refused);
   Status write_report(const EnvironmentSpec& spec, EnvState& state, const DriftReport& report);
   Status write_environment_status(const std::string& name, EnvState& state, long generation,
                                   const DriftReport* report);
@@ -177,11 +190,19 @@ class Controller {
   Claims claims_of(const std::string& name, const EnvironmentSpec& spec,
                    const EnvState& state) const;
   bool enforce_allowed_in(const std::string& ns) const;
+  // kube-system, kube-public, kube-node-lease and the controller's own namespace.
+  bool is_system_namespace(const std::string& ns) const;
+  // The user enforce mode writes as for `spec` (impersonation), or nullopt with
+  // state.refusal set (or a transient error logged): then nothing is written.
+  std::optional<std::string> writer_for(const EnvironmentSpec& spec, EnvState& state);
+  // One Warning Event on the Environment per refusal (credentials, source, writer, namespace).
+  void announce_refusal(const std::string& name, EnvState& state, const std::string& reason,
+                        const std::string& message);
   void correct(const EnvironmentSpec& spec, EnvState& state, DriftReport& report,
                const std::vector<Policy>& policies, const std::string& policy_errors,
                const std::set<ObjectRef>& held);
   bool send_correction(const EnvironmentSpec& spec, EnvState& state, DriftReport& report,
-                       const PlannedCorrection& planned);
+                       const PlannedCorrection& planned, const std::string& writer);
   std::vector<Policy> load_policies(std::string& errors, std::string& fingerprint) const;
   DriftReport evaluate(const std::string& name, const EnvironmentSpec& spec, EnvState& state,
                        const std::vector<Policy>& policies, const std::string& fingerprint);
@@ -197,7 +218,7 @@ class Controller {
   WorkQueue queue_;
 
   std::optional<ApiResource> environments_resource_, policies_resource_, reports_resource_,
-      events_resource_, secrets_resource_;
+      events_resource_, secrets_resource_, service_accounts_resource_;
   std::unique_ptr<LiveCache> environments_;
   std::unique_ptr<LiveCache> policies_;
   std::unique_ptr<LiveCache> workloads_;

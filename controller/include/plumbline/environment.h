@@ -29,6 +29,10 @@ struct EnvironmentSpec {
     std::string
         secret_name;  // spec.source.secretRef.name: Git credentials, in the controller's namespace
   } source;
+  // spec.serviceAccountName: enforce mode writes to the workloads as this ServiceAccount of
+  // the controller's namespace (impersonation), if it names this Environment in its
+  // plumbline.dev/allowed-environments annotation. "": the installer's default, if any.
+  std::string service_account;
   std::string render = "auto";  // auto | plain | kustomize
   std::vector<std::string> namespaces;
   std::chrono::milliseconds interval{60000};
@@ -48,6 +52,17 @@ struct EnvironmentSpec {
 inline constexpr std::string_view kReconcileRequestAnnotation =
     "plumbline.dev/reconcile-requested-at";
 
+// On a Git credential Secret or a ServiceAccount in the controller's namespace: the
+// Environments allowed to use it, comma-separated ("prod, staging"). Whoever can annotate
+// objects there (the installer) decides; an Environment naming an object that does not list
+// it is refused. DESIGN.md "Tenancy".
+inline constexpr std::string_view kAllowedEnvironmentsAnnotation =
+    "plumbline.dev/allowed-environments";
+
+// Whether `object` (a Secret or a ServiceAccount as JSON) lists `environment` in its
+// plumbline.dev/allowed-environments annotation.
+bool allows_environment(const json& object, std::string_view environment);
+
 Result<EnvironmentSpec> parse_environment(const json& object);
 
 // Git credentials from the Secret an Environment's spec.source.secretRef names (a v1 Secret as
@@ -58,6 +73,12 @@ Result<EnvironmentSpec> parse_environment(const json& object);
 //   known_hosts              SSH host keys (else `defaults.known_hosts_file`)
 // Only the Secret's credentials are used (never the process's), so one environment cannot
 // borrow another's access. A Secret with none of them, or a half pair, is an error naming it.
+// Whether the Secret spec.source.secretRef names may serve `environment`: it must list it in
+// plumbline.dev/allowed-environments, and never be a kubernetes.io/service-account-token
+// (an API token is no Git credential, and reading it would lend the ServiceAccount's rights).
+// The error names the Secret and the rule, never a value.
+Status secret_usable_by(const json& secret, std::string_view environment);
+
 Result<GitAuth> git_auth_from_secret(const json& secret, const GitAuth& defaults);
 
 // "90s", "1m", "1h30m", "250ms" (Go's time.ParseDuration subset: ms, s, m, h; decimals).

@@ -72,6 +72,10 @@ struct ApplyOptions {
   bool dry_run = false;     // dryRun=All: the server validates and answers, stores nothing
   std::string subresource;  // "" or "status"
   const Cancellation* cancel = nullptr;  // ends the call early (kCancelled) when it fires
+  // Sent as this user (the Impersonate-User header, e.g.
+  // "system:serviceaccount:tenants:shop"): the apiserver's RBAC decides for that identity.
+  // "": the client's own identity.
+  std::string impersonate_user;
 };
 
 // A PATCH other than apply: strategic merge (built-in kinds; `$patch: delete` removes a list
@@ -83,7 +87,13 @@ struct PatchOptions {
   std::string field_manager = "plumbline";
   bool dry_run = false;
   const Cancellation* cancel = nullptr;
+  std::string impersonate_user;  // as ApplyOptions::impersonate_user
 };
+
+// The username Kubernetes gives a ServiceAccount ("system:serviceaccount:<ns>:<name>").
+inline std::string service_account_user(std::string_view ns, std::string_view name) {
+  return "system:serviceaccount:" + std::string(ns) + ":" + std::string(name);
+}
 
 struct KubeClientOptions {
   // Deadline of one call, retries included. A watch's deadline is its timeout plus this.

@@ -53,6 +53,7 @@ struct CliOptions {
   bool enforce_allowed = true;                  // --no-enforce: every Environment only reports
   bool allow_system_namespaces = false;
   bool allow_local_sources = false;
+  std::string default_service_account;  // enforce writes as it for Environments naming none
   bool allow_http_git_credentials = false;
   int workers = 4;
   int git_timeout_seconds = 120;

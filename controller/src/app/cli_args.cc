@@ -35,6 +35,7 @@ const std::vector<FlagSpec>& flag_specs() {
       {"no-enforce", false, {"controller"}},
       {"allow-system-namespaces", false, {"controller"}},
       {"allow-local-sources", false, {"controller"}},
+      {"default-service-account", true, {"controller"}},
       {"allow-http-git-credentials", false, {"controller"}},
       {"timeout", true, {"diff"}},
       {"workers", true, {"controller"}},
@@ -135,6 +136,8 @@ Status set_flag(CliOptions& o, const std::string& name, const std::string& value
     o.allow_system_namespaces = true;
   else if (name == "allow-local-sources")
     o.allow_local_sources = true;
+  else if (name == "default-service-account")
+    o.default_service_account = value;
   else if (name == "allow-http-git-credentials")
     o.allow_http_git_credentials = true;
   else if (name == "report-namespace")

@@ -97,6 +97,9 @@ Flags:
                            the controller's own namespace (refused by default)
   --allow-local-sources    accept local paths and file:// in spec.source.url (refused by
                            default: they read the controller's own filesystem)
+  --default-service-account NAME  enforce mode writes (by impersonation) as this ServiceAccount
+                           of the controller's namespace for Environments without
+                           spec.serviceAccountName (none by default: they only report)
   --allow-http-git-credentials  send Git credentials over http:// (refused by default: they
                            would cross the network in clear; for test and lab setups)
   --workers N              reconcile up to N Environments at once (default 4, at most 64)
@@ -105,7 +108,8 @@ Flags:
   --render-timeout DUR     deadline of one Environment's render (default 60s)
   --git-cache-max-bytes N  the most one repository's cache may hold, e.g. 512Mi (default)
 
-Git credentials: as for `plumbline diff` (PLUMBLINE_GIT_TOKEN, …). Stops on SIGTERM/SIGINT.
+Git credentials: as for `plumbline diff` (PLUMBLINE_GIT_TOKEN, …), and PLUMBLINE_GIT_HOST
+must name their host. Stops on SIGTERM/SIGINT.
 )";
   }
   if (topic == "compare") {

@@ -126,7 +126,8 @@ struct CallSpec {
   std::string path;  // relative to the server URL, already encoded, with query
   std::string body;
   std::string content_type;
-  bool retry_on_5xx = true;  // idempotent calls only; 429 is always retried
+  bool retry_on_5xx = true;      // idempotent calls only; 429 is always retried
+  std::string impersonate_user;  // Impersonate-User header when not empty
 };
 
 // Everything an error message needs, copied, so continuations that outlive a call (after its
@@ -276,6 +277,10 @@ http::http_request RestKubeClient::make_request(const CallSpec& spec) const {
     // stream, which UBSan reports as undefined behaviour.
     request.set_body(std::vector<unsigned char>(spec.body.begin(), spec.body.end()));
     request.headers().set_content_type(utility::conversions::to_string_t(spec.content_type));
+  }
+  if (!spec.impersonate_user.empty()) {
+    request.headers().add(U("Impersonate-User"),
+                          utility::conversions::to_string_t(spec.impersonate_user));
   }
   return request;
 }
@@ -571,7 +576,8 @@ Result<json> RestKubeClient::apply(const ApiResource& resource, const json& obje
                 .name = name,
                 .path = resource_path(resource, ns, name, options.subresource),
                 .body = to_json_text(object),
-                .content_type = "application/apply-patch+yaml"};
+                .content_type = "application/apply-patch+yaml",
+                .impersonate_user = options.impersonate_user};
   add_query(spec.path, "fieldManager", options.field_manager);
   if (options.force) add_query(spec.path, "force", "true");
   if (options.dry_run) add_query(spec.path, "dryRun", "All");
@@ -592,7 +598,8 @@ Result<json> RestKubeClient::patch(const ApiResource& resource, std::string_view
                 .body = to_json_text(body),
                 .content_type = options.type == PatchType::kJson
                                     ? "application/json-patch+json"
-                                    : "application/strategic-merge-patch+json"};
+                                    : "application/strategic-merge-patch+json",
+                .impersonate_user = options.impersonate_user};
   add_query(spec.path, "fieldManager", options.field_manager);
   if (options.dry_run) add_query(spec.path, "dryRun", "All");
   PL_ASSIGN_OR_RETURN(std::string answer, call(spec, options.cancel));

@@ -38,6 +38,16 @@ Controller::Controller(KubeClient& client, GitSource& git, ControllerOptions opt
 Controller::~Controller() { stop(); }
 
 Status Controller::start() {
+  // Process-wide Git credentials belong to one host the installer names: without it they
+  // would go to whatever host an Environment chooses.
+  const GitAuth& process = options_.git_auth;
+  if ((!process.password.empty() || !process.ssh_key_file.empty() || !process.ssh_key.empty()) &&
+      process.host.empty()) {
+    return invalid_input(
+        "process-wide Git credentials (PLUMBLINE_GIT_TOKEN, PLUMBLINE_GIT_PASSWORD or "
+        "PLUMBLINE_GIT_SSH_KEY) need PLUMBLINE_GIT_HOST, the host they belong to; without it an "
+        "Environment could send them to a host of its choice");
+  }
   auto map = [&](std::string_view api_version, std::string_view kind,
                  std::optional<ApiResource>& out) -> Status {
     Result<ApiResource> resource = client_.resource_for(api_version, kind);
@@ -57,6 +67,7 @@ Status Controller::start() {
   PL_RETURN_IF_ERROR(map(kGroupVersion, "DriftReport", reports_resource_));
   PL_RETURN_IF_ERROR(map("v1", "Event", events_resource_));
   PL_RETURN_IF_ERROR(map("v1", "Secret", secrets_resource_));
+  PL_RETURN_IF_ERROR(map("v1", "ServiceAccount", service_accounts_resource_));
 
   environments_ = std::make_unique<LiveCache>(
       client_, LiveCacheOptions{.kinds = {{std::string(kGroupVersion), "Environment"}},
@@ -299,7 +310,8 @@ Status Controller::reconcile(const std::string& name) {
     return {};
   }
   EnvState& state = states_[name];
-  lock.unlock();  // this worker is the only writer of this entry; others read spec under mu_
+  lock.unlock();  // the worker is the only writer of this entry; others read spec under mu_
+  state.uid = (*object)["metadata"].value("uid", "");
 
   long generation = (*object)["metadata"].value("generation", 0L);
   Result<EnvironmentSpec> spec = parse_environment(*object);

@@ -15,8 +15,9 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 }  // namespace
 
 // The credentials of the Secret spec.source.secretRef names (read at every fetch, so a rotated
-// Secret is used at the next poll), else the controller's own.
-Result<GitAuth> Controller::git_auth_for(const EnvironmentSpec& spec) {
+// Secret is used at the next poll), if it is meant for this Environment (else an error and
+// `refused`); else the controller's own, which go only to PLUMBLINE_GIT_HOST.
+Result<GitAuth> Controller::git_auth_for(const EnvironmentSpec& spec, bool& refused) {
   if (spec.source.secret_name.empty()) return options_.git_auth;
   Result<std::string> body =
       client_.get(*secrets_resource_, options_.report_namespace, spec.source.secret_name, &cancel_);
@@ -27,6 +28,10 @@ Result<GitAuth> Controller::git_auth_for(const EnvironmentSpec& spec) {
   if (!secret.is_object()) {
     return Error(ErrorCode::kInvalidInput, "the apiserver returned a Secret that is not JSON",
                  "Secret " + options_.report_namespace + "/" + spec.source.secret_name);
+  }
+  if (Status usable = secret_usable_by(secret, spec.name); !usable.ok()) {
+    refused = true;
+    return std::move(usable).error();
   }
   return git_auth_from_secret(secret, options_.git_auth);
 }
@@ -46,9 +51,10 @@ void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
       return;
     }
   }
-  Result<GitAuth> auth = git_auth_for(spec);
+  bool refused = false;
+  Result<GitAuth> auth = git_auth_for(spec, refused);
   if (!auth.ok()) {
-    state.error_reason = "CredentialsFailed";
+    state.error_reason = refused ? "CredentialsRefused" : "CredentialsFailed";
     state.error = auth.error().to_string();
     return;
   }

@@ -63,21 +63,78 @@ Controller::Claims Controller::claims_of(const std::string& name, const Environm
   return claims;
 }
 
+bool Controller::is_system_namespace(const std::string& ns) const {
+  static constexpr std::string_view kSystem[] = {"kube-system", "kube-public", "kube-node-lease"};
+  return ns == options_.report_namespace ||
+         std::find(std::begin(kSystem), std::end(kSystem), ns) != std::end(kSystem);
+}
+
 // The installer's bounds on where enforce mode writes (ControllerOptions).
 bool Controller::enforce_allowed_in(const std::string& ns) const {
   if (!options_.enforce_allowed) return false;
-  static constexpr std::string_view kSystem[] = {"kube-system", "kube-public", "kube-node-lease"};
-  bool system = ns == options_.report_namespace ||
-                std::find(std::begin(kSystem), std::end(kSystem), ns) != std::end(kSystem);
-  if (system && !options_.allow_system_namespaces) return false;
+  if (is_system_namespace(ns) && !options_.allow_system_namespaces) return false;
   const std::vector<std::string>& allowed = options_.enforce_namespaces;
   return allowed.empty() || std::find(allowed.begin(), allowed.end(), ns) != allowed.end();
+}
+
+// Who enforce mode writes as: the ServiceAccount the Environment names, in the controller's
+// namespace, when it consents (lists the Environment), or the installer's default.
+std::optional<std::string> Controller::writer_for(const EnvironmentSpec& spec, EnvState& state) {
+  const std::string& name =
+      spec.service_account.empty() ? options_.default_service_account : spec.service_account;
+  std::string user = service_account_user(options_.report_namespace, name);
+  if (name == options_.default_service_account) return user;  // the installer's choice
+  const std::string where = "ServiceAccount " + options_.report_namespace + "/" + name;
+  Result<std::string> body =
+      client_.get(*service_accounts_resource_, options_.report_namespace, name, &cancel_);
+  if (!body.ok() && body.error().code() != ErrorCode::kNotFound) {
+    log_.warn("cannot read the ServiceAccount enforce mode writes as; nothing corrected now",
+              {{"environment", spec.name}, {"error", body.error().to_string()}});
+    return std::nullopt;
+  }
+  if (!body.ok() || !allows_environment(json::parse(*body, nullptr, false), spec.name)) {
+    state.refusal_reason = "ServiceAccountRefused";
+    state.refusal = where + " (spec.serviceAccountName) " +
+                    (body.ok() ? "does not list Environment " + spec.name + " in its " +
+                                     std::string(kAllowedEnvironmentsAnnotation) + " annotation"
+                               : std::string("does not exist")) +
+                    ": enforce mode does not write as it; drift is reported, not corrected";
+    return std::nullopt;
+  }
+  return user;
 }
 
 void Controller::correct(const EnvironmentSpec& spec, EnvState& state, DriftReport& report,
                          const std::vector<Policy>& policies, const std::string& policy_errors,
                          const std::set<ObjectRef>& held) {
-  if (spec.mode != EnvironmentMode::kEnforce) return;
+  state.refusal_reason.clear();
+  state.refusal.clear();
+  if (spec.mode != EnvironmentMode::kEnforce || !options_.enforce_allowed) {
+    state.forbidden.clear();
+    return;
+  }
+  // Refusals visible on the Environment (DESIGN.md "Tenancy"): nothing to write as, and
+  // namespaces beyond the installer's bounds (their objects are held, the others corrected).
+  if (spec.service_account.empty() && options_.default_service_account.empty()) {
+    state.refusal_reason = "ServiceAccountRequired";
+    state.refusal =
+        "enforce mode writes to workloads only as a ServiceAccount: set spec.serviceAccountName "
+        "(the installer set no --default-service-account); drift is reported, not corrected";
+    state.forbidden.clear();
+    return;
+  }
+  for (const std::string& ns : spec.namespaces) {
+    if (enforce_allowed_in(ns)) continue;
+    state.refusal_reason = "NamespaceRefused";
+    state.refusal = "namespace " + ns + ": " +
+                    (is_system_namespace(ns)
+                         ? "a system namespace, never corrected unless the installer allows it "
+                           "(--allow-system-namespaces)"
+                         : "outside the namespaces the installer lets plumbline correct "
+                           "(--enforce-namespaces)") +
+                    "; its drift is reported, not corrected";
+    break;
+  }
   bool narrowed = std::any_of(policies.begin(), policies.end(),
                               [](const Policy& p) { return p.action == PolicyAction::kReport; });
   if (narrowed || !state.error.empty() || !policy_errors.empty() || !state.evaluation) return;
@@ -112,9 +169,24 @@ void Controller::correct(const EnvironmentSpec& spec, EnvState& state, DriftRepo
                                               {"maxPerMinute", spec.correction.max_per_minute}});
     queue_.add_after(spec.name, std::chrono::seconds(10));  // the budget refills
   }
-  for (const PlannedCorrection& planned : plan.requests) {
-    if (stopping_) return;
-    if (!send_correction(spec, state, report, planned)) return;  // leadership lost
+  if (!plan.requests.empty()) {
+    std::optional<std::string> writer = writer_for(spec, state);
+    if (!writer) return;  // refused (state.refusal says why): not one write
+    for (const PlannedCorrection& planned : plan.requests) {
+      if (stopping_) return;
+      if (!send_correction(spec, state, report, planned, *writer)) return;  // leadership lost
+    }
+  }
+  // The apiserver refused the writer (its RBAC): Forbidden while such a correction still fails.
+  for (auto it = state.forbidden.begin(); it != state.forbidden.end();) {
+    bool failing = std::any_of(report.drifts.begin(), report.drifts.end(), [&](const Drift& d) {
+      return d.object == it->first && d.action == Action::kFailed;
+    });
+    it = failing ? std::next(it) : state.forbidden.erase(it);
+  }
+  if (!state.forbidden.empty() && state.refusal_reason.empty()) {
+    state.refusal_reason = "Forbidden";
+    state.refusal = state.forbidden.begin()->second;
   }
   if (std::optional<CorrectionClock::time_point> retry = state.corrections.next_retry()) {
     auto delay =
@@ -127,7 +199,7 @@ void Controller::correct(const EnvironmentSpec& spec, EnvState& state, DriftRepo
 // guarded by the resourceVersion the apply produced so it removes from exactly that object.
 // False when a write was refused because this replica no longer leads.
 bool Controller::send_correction(const EnvironmentSpec& spec, EnvState& state, DriftReport& report,
-                                 const PlannedCorrection& planned) {
+                                 const PlannedCorrection& planned, const std::string& writer) {
   const std::string manager = field_manager_for(spec.name);
   const ObjectRef& ref = planned.object;
   std::string_view step = "apply";
@@ -138,7 +210,8 @@ bool Controller::send_correction(const EnvironmentSpec& spec, EnvState& state, D
                                                     {.field_manager = manager,
                                                      .force = true,
                                                      .dry_run = options_.dry_run,
-                                                     .cancel = &cancel_}));
+                                                     .cancel = &cancel_,
+                                                     .impersonate_user = writer}));
     if (planned.requests.removal.is_null()) return applied;
     step = "removal";
     passed.push_back(resource_version(applied));
@@ -148,7 +221,8 @@ bool Controller::send_correction(const EnvironmentSpec& spec, EnvState& state, D
                          {.type = PatchType::kStrategicMerge,
                           .field_manager = manager,
                           .dry_run = options_.dry_run,
-                          .cancel = &cancel_});
+                          .cancel = &cancel_,
+                          .impersonate_user = writer});
   };
   Result<json> sent = send();
   CorrectionOutcome outcome = CorrectionOutcome::kApplied;
@@ -158,6 +232,10 @@ bool Controller::send_correction(const EnvironmentSpec& spec, EnvState& state, D
     outcome = sent.error().code() == ErrorCode::kConflict ? CorrectionOutcome::kConflict
                                                           : CorrectionOutcome::kFailed;
     message = sent.error().to_string();
+    if (sent.error().code() == ErrorCode::kPermissionDenied) {
+      state.forbidden[ref] = "the API server refused the correction of " + ref.to_string() +
+                             " as " + writer + ": " + message;
+    }
   } else if (options_.dry_run) {
     outcome = CorrectionOutcome::kDryRun;
   } else if (resource_version(*sent) == planned.live_version) {
@@ -166,6 +244,7 @@ bool Controller::send_correction(const EnvironmentSpec& spec, EnvState& state, D
     message = "the API server accepted the correction of " + ref.to_string() +
               " but the object did not change";
   }
+  if (sent.ok()) state.forbidden.erase(ref);
   record_correction(report, state.corrections, planned, outcome, message, limits_for(spec),
                     CorrectionClock::now(), passed);
   std::string_view result = outcome == CorrectionOutcome::kApplied  ? "corrected"
@@ -185,6 +264,7 @@ bool Controller::send_correction(const EnvironmentSpec& spec, EnvState& state, D
              {"fields", planned.drifts.size()},
              {"contested", contested},
              {"fieldManager", manager},
+             {"as", writer},
              {"step", std::string(step)},
              {"error", message}});
   return true;

@@ -1,6 +1,7 @@
 // Environment custom resources: parsing and validation of the spec.
 #include "plumbline/environment.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <regex>
@@ -31,7 +32,35 @@ Result<int> int_field(const json& parent, const char* key, const std::string& fi
   return static_cast<int>(value);
 }
 
+// A DNS subdomain (RFC 1123), as ServiceAccount names are.
+bool valid_object_name(const std::string& name) {
+  static const std::regex kName(
+      R"([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)");
+  return name.size() <= 253 && std::regex_match(name, kName);
+}
+
 }  // namespace
+
+bool allows_environment(const json& object, std::string_view environment) {
+  if (!object.is_object() || !object.contains("metadata")) return false;
+  const json& metadata = object["metadata"];
+  if (!metadata.is_object() || !metadata.contains("annotations")) return false;
+  const json& annotations = metadata["annotations"];
+  if (!annotations.is_object()) return false;
+  auto it = annotations.find(std::string(kAllowedEnvironmentsAnnotation));
+  if (it == annotations.end() || !it->is_string()) return false;
+  const std::string& list = it->get_ref<const std::string&>();
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t comma = std::min(list.find(',', start), list.size());
+    std::string_view item(list.data() + start, comma - start);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (!item.empty() && item == environment) return true;
+    start = comma + 1;
+  }
+  return false;
+}
 
 Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
   static const std::regex kPart(R"(([0-9]+(?:\.[0-9]+)?)(ms|s|m|h))");
@@ -84,6 +113,15 @@ Result<EnvironmentSpec> parse_environment(const json& object) {
   if (source.contains("secretRef")) {
     PL_ASSIGN_OR_RETURN(env.source.secret_name, string_field(source["secretRef"], "name",
                                                              "spec.source.secretRef.name", where));
+  }
+
+  PL_ASSIGN_OR_RETURN(env.service_account,
+                      string_field(spec, "serviceAccountName", "spec.serviceAccountName", where));
+  if (!env.service_account.empty() && !valid_object_name(env.service_account)) {
+    return invalid_input(
+        "spec.serviceAccountName '" + env.service_account +
+            "' is not a ServiceAccount name (lower-case letters, digits, '-', '.')",
+        where);
   }
 
   if (spec.contains("render")) {
@@ -146,6 +184,27 @@ Result<EnvironmentSpec> parse_environment(const json& object) {
                         int_field(c, "maxRounds", "spec.correction.maxRounds", where, 3, 1));
   }
   return env;
+}
+
+Status secret_usable_by(const json& secret, std::string_view environment) {
+  const json& metadata = secret.contains("metadata") ? secret["metadata"] : json::object();
+  std::string where =
+      "Secret " + metadata.value("namespace", "") + "/" + metadata.value("name", "");
+  auto type = secret.find("type");
+  if (type != secret.end() && *type == "kubernetes.io/service-account-token") {
+    return Error(ErrorCode::kPermissionDenied,
+                 "is a ServiceAccount token (type kubernetes.io/service-account-token), not Git "
+                 "credentials: refused",
+                 where);
+  }
+  if (!allows_environment(secret, environment)) {
+    return Error(ErrorCode::kPermissionDenied,
+                 "is not meant for Environment " + std::string(environment) + ": its " +
+                     std::string(kAllowedEnvironmentsAnnotation) +
+                     " annotation must list it (comma-separated names)",
+                 where);
+  }
+  return {};
 }
 
 Result<GitAuth> git_auth_from_secret(const json& secret, const GitAuth& defaults) {

@@ -65,6 +65,15 @@ std::string ready_message(const std::string& revision, const DriftReport* report
   return message;
 }
 
+// The reasons that refuse what an Environment asks (DESIGN.md "Tenancy"): each raises one Event.
+constexpr std::string_view kRefusals[] = {"SourceRefused",          "CredentialsRefused",
+                                          "ServiceAccountRequired", "ServiceAccountRefused",
+                                          "NamespaceRefused",       "Forbidden"};
+
+bool is_refusal(std::string_view reason) {
+  return std::find(std::begin(kRefusals), std::end(kRefusals), reason) != std::end(kRefusals);
+}
+
 json without_times(json status) {
   if (!status.is_object()) return status;
   status.erase("lastSyncTime");
@@ -186,11 +195,42 @@ void Controller::raise_events(EnvState& state, const DriftReport& report) {
   state.announced = std::move(current);
 }
 
+// One Warning Event on the (cluster-scoped) Environment, in "default" as Kubernetes keeps
+// those, named from the refusal so a restart or another replica does not repeat it.
+void Controller::announce_refusal(const std::string& name, EnvState& state,
+                                  const std::string& reason, const std::string& message) {
+  std::string key = reason + "|" + message;
+  if (state.refusal_announced == key) return;
+  json involved = {{"apiVersion", kGroupVersion}, {"kind", "Environment"}, {"name", name}};
+  if (!state.uid.empty()) involved["uid"] = state.uid;
+  json event = {
+      {"apiVersion", "v1"},
+      {"kind", "Event"},
+      {"metadata", {{"name", name + "." + sha256_hex(key, 12)}, {"namespace", "default"}}},
+      {"involvedObject", involved},
+      {"reason", reason},
+      {"message", utf8_prefix(message, 1000)},
+      {"type", "Warning"},
+      {"firstTimestamp", utc_now()},
+      {"lastTimestamp", utc_now()},
+      {"count", 1},
+      {"source", {{"component", "plumbline"}}},
+      {"reportingComponent", "plumbline.dev/controller"},
+      {"reportingInstance", "plumbline"}};
+  Result<json> created = client_.create(*events_resource_, "default", event, &cancel_);
+  if (!created.ok() && created.error().code() != ErrorCode::kConflict) {
+    log_.warn("cannot raise Event",
+              {{"environment", name}, {"error", created.error().to_string()}});
+    return;  // again at the next status write
+  }
+  state.refusal_announced = key;
+}
+
 Status Controller::write_environment_status(const std::string& name, EnvState& state,
                                             long generation, const DriftReport* report) {
   const json& previous = state.environment_status;
   bool loaded = state.desired.has_value();
-  bool failing = !state.error.empty();
+  bool failing = !state.error.empty();  // below: or refused
   json status = {{"observedGeneration", generation}};
   if (loaded) status["revision"] = state.source.revision;
   if (!state.last_sync_time.empty()) status["lastSyncTime"] = state.last_sync_time;
@@ -209,31 +249,41 @@ Status Controller::write_environment_status(const std::string& name, EnvState& s
   }
   if (!state.handled_request.empty()) status["lastHandledReconcileAt"] = state.handled_request;
   // kstatus (Ready, Reconciling, Stalled) for Flux health checks and `kubectl wait`; Stale and
-  // Degraded stay for readers of earlier versions.
-  const std::string failure = failing ? state.error_reason : "";
+  // Degraded stay for readers of earlier versions. A refusal of enforce mode (tenancy) is not
+  // Ready either: what the Environment asks cannot happen until someone changes it.
+  const bool refused = !failing && !state.refusal_reason.empty();
+  const std::string failure = failing ? state.error_reason : refused ? state.refusal_reason : "";
+  const std::string& why = failing ? state.error : state.refusal;
+  if (is_refusal(failure)) {
+    announce_refusal(name, state, failure, why);
+  } else {
+    state.refusal_announced.clear();
+  }
+  failing = failing || refused;
   json conditions = json::array();
-  conditions.push_back(
-      condition(previous, "Ready", loaded && !failing,
-                failing   ? failure
-                : !loaded ? "DesiredStateNotLoaded"
-                          : ready_reason(report),
-                failing ? state.error : ready_message(state.source.revision, report), generation));
+  conditions.push_back(condition(previous, "Ready", loaded && !failing,
+                                 failing   ? failure
+                                 : !loaded ? "DesiredStateNotLoaded"
+                                           : ready_reason(report),
+                                 failing ? why : ready_message(state.source.revision, report),
+                                 generation));
   conditions.push_back(condition(previous, "Reconciling", false,
                                  state.suspended ? "Suspended" : "Idle",
                                  state.suspended ? "spec.suspend is true: nothing is fetched, "
                                                    "reported or corrected"
                                                  : "",
                                  generation));
-  conditions.push_back(condition(previous, "Stalled", failing, failing ? failure : "Progressing",
-                                 state.error, generation));
+  conditions.push_back(
+      condition(previous, "Stalled", failing, failing ? failure : "Progressing", why, generation));
+  const bool stale = loaded && !state.error.empty();
   conditions.push_back(condition(
-      previous, "Stale", loaded && failing, loaded && failing ? "LastGoodRevision" : "UpToDate",
-      loaded && failing
+      previous, "Stale", stale, stale ? "LastGoodRevision" : "UpToDate",
+      stale
           ? "reporting against " + state.source.revision.substr(0, 12) + " until the error is fixed"
           : "",
       generation));
-  conditions.push_back(condition(previous, "Degraded", failing, failing ? failure : "AsExpected",
-                                 state.error, generation));
+  conditions.push_back(
+      condition(previous, "Degraded", failing, failing ? failure : "AsExpected", why, generation));
   status["conditions"] = conditions;
   if (without_times(status) == without_times(previous) && previous.is_object()) return {};
   json object = {{"apiVersion", kGroupVersion},
