@@ -138,6 +138,12 @@ class Controller {
     std::set<std::string> announced;  // Event keys already raised
     CorrectionHistory corrections;    // enforce mode: rounds, refusals, budget
     std::set<std::string> contested;  // "object|path" contested at the last reconcile
+    // spec.policies: the Git-bound policies read with the last good render, and from where.
+    std::vector<Policy> git_policies;
+    ReportSource policy_source;
+    // Scheduled full validation (spec.validationInterval).
+    std::chrono::steady_clock::time_point next_validation{};
+    std::string last_validation_time;
   };
 
   void worker();

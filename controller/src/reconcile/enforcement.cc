@@ -77,9 +77,9 @@ void Controller::correct(const EnvironmentSpec& spec, EnvState& state, DriftRepo
                          const std::vector<Policy>& policies, const std::string& policy_errors,
                          const std::set<ObjectRef>& held) {
   if (spec.mode != EnvironmentMode::kEnforce) return;
-  bool narrowed = std::any_of(policies.begin(), policies.end(),
-                              [](const Policy& p) { return p.action == PolicyAction::kReport; });
-  if (narrowed || !state.error.empty() || !policy_errors.empty() || !state.evaluation) return;
+  if (narrowed_to_report(policies) || !state.error.empty() || !policy_errors.empty() ||
+      !state.evaluation)
+    return;
 
   const std::string manager = field_manager_for(spec.name);
   CorrectionPlanInput input{
