@@ -193,5 +193,27 @@ TEST_F(ControllerGovernanceTest, AMissingGitBoundFolderStopsTheEnvironment) {
   EXPECT_TRUE(api_.writes("apply deployments").empty());  // never acts on what failed to load
 }
 
+TEST(EnvironmentGovernanceSpec, LabelsPoliciesAndValidationInterval) {
+  json object = EnvironmentObject("prod-a", "prod", "prod-a", "report", "governance");
+  auto spec = parse_environment(object);
+  ASSERT_TRUE(spec.ok()) << spec.error().to_string();
+  EXPECT_EQ(spec->labels, (Labels{{"plumbline.dev/env-type", "prod"}}));
+  EXPECT_EQ(spec->policies_path, "governance");
+  EXPECT_EQ(spec->validation_interval, std::chrono::hours(1));  // the default
+  object["spec"]["validationInterval"] = "2h30m";
+  EXPECT_EQ(parse_environment(object)->validation_interval, std::chrono::minutes(150));
+  object["spec"]["validationInterval"] = "30s";
+  auto too_often = parse_environment(object);
+  ASSERT_FALSE(too_often.ok());
+  EXPECT_NE(too_often.error().to_string().find("spec.validationInterval must be at least 1m"),
+            std::string::npos)
+      << too_often.error().to_string();
+  object["spec"]["validationInterval"] = "1h";
+  object["spec"]["policies"] = json::object();
+  auto no_path = parse_environment(object);
+  ASSERT_FALSE(no_path.ok());
+  EXPECT_NE(no_path.error().to_string().find("spec.policies.path is required"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace plumbline
