@@ -133,7 +133,11 @@ TEST_F(ControllerGovernanceTest, PolicySelectedByTypeAppliesToEveryEnvironmentOf
                                            {{"matchLabels", {{"plumbline.dev/env-type", "prod"}}}}},
                                           {"rules", {{"replicas", {{"min", 3}}}}}}));
   Start();
-  ASSERT_TRUE(WaitFor([&] { return Report("prod-a") && Report("prod-b") && Report("staging"); }))
+  auto written = [&](const std::string& name) {
+    auto report = Report(name);  // created first, then its status written
+    return report && report->contains("status") && (*report)["status"].contains("violations");
+  };
+  ASSERT_TRUE(WaitFor([&] { return written("prod-a") && written("prod-b") && written("staging"); }))
       << log_text_.str();
   using Lines = std::vector<std::string>;
   // Git declares no replica count and the live objects run the default, 1: both sides break it.
@@ -162,7 +166,11 @@ TEST_F(ControllerGovernanceTest, InClusterPolicyCannotRelaxAGitBoundSet) {
   // action: report did not narrow the Git-bound enforce.
   json applied = api_.writes("apply deployments").front();
   EXPECT_EQ(applied["spec"]["template"]["spec"]["containers"][0]["env"][0]["value"], "info");
-  ASSERT_TRUE(WaitFor([&] { return Report("prod-a").has_value(); })) << log_text_.str();
+  // The report object is created first, then its status written.
+  ASSERT_TRUE(WaitFor([&] {
+    auto report = Report("prod-a");
+    return report && report->contains("status") && (*report)["status"].contains("policySource");
+  })) << log_text_.str();
   json report = *Report("prod-a");
   EXPECT_EQ(report["status"]["policySource"]["path"], "governance");
   EXPECT_EQ(report["status"]["policySource"]["revision"], std::string(40, 'b'));
