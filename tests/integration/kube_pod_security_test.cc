@@ -69,7 +69,7 @@ const std::vector<Template> kTemplates = {
      "persistentVolumeClaim: {claimName: x}}]}"},
     {"projected-volumes",
      "{" RESTRICTED_POD ", containers: [" SAFE_CONTAINER "], volumes: [{name: p, projected: "
-     "{sources: [{serviceAccountToken: {path: t}}]}}, {name: d, downwardAPI: {items: [{path: l, "
+     "{sources: [{configMap: {name: x}}]}}, {name: d, downwardAPI: {items: [{path: l, "
      "fieldRef: {fieldPath: metadata.labels}}]}}, {name: c, csi: {driver: x.example}}]}"},
     {"nfs-volume",
      "{" RESTRICTED_POD ", containers: [" SAFE_CONTAINER "], volumes: [{name: n, nfs: {server: "
@@ -109,8 +109,6 @@ const std::vector<Template> kTemplates = {
     {"proc-mount-unmasked",
      "{hostUsers: false, containers: [{name: c, image: busybox, securityContext: {procMount: "
      "Unmasked}}]}"},
-    {"proc-mount-unmasked-host-users",
-     "{containers: [{name: c, image: busybox, securityContext: {procMount: Unmasked}}]}"},
     {"proc-mount-default",
      "{containers: [{name: c, image: busybox, securityContext: {procMount: Default}}]}"},
     {"seccomp-pod-unconfined",
@@ -229,7 +227,8 @@ std::string Describe(const KubeTestEnv::Result& r) {
 
 TEST(KubePodSecurity, PlumblineAgreesWithPodSecurityAdmissionOnEveryTemplate) {
   std::string error;
-  auto env = KubeTestEnv::Start({}, &error);
+  // Real clusters allow privileged containers: Pod Security admission is what refuses them.
+  auto env = KubeTestEnv::Start({"--allow-privileged=true"}, &error);
   ASSERT_NE(env, nullptr) << error;
   ASSERT_GE(kTemplates.size(), 40u);
   std::set<std::string> names;
@@ -264,7 +263,7 @@ TEST(KubePodSecurity, PlumblineAgreesWithPodSecurityAdmissionOnEveryTemplate) {
       if (std::regex_search(line, m, kRefused)) {
         refused.insert(m[1]);
         reasons[m[1]] = m[2];
-      } else if (!line.empty()) {
+      } else if (!line.empty() && line.rfind("Warning: ", 0) != 0) {
         ADD_FAILURE() << level << ": an answer that is neither admitted nor a PodSecurity refusal "
                       << "(the template must be a valid Pod): " << line;
       }
