@@ -229,13 +229,17 @@ class PodSecurity {
         }
       }
     }
-    run_as_non_root();
-    each_context([&](const json* ctx, const std::string& at, const std::string& whom) {
-      const json* user = child(ctx, "runAsUser");
-      if (user != nullptr && user->is_number() && user->get<double>() == 0) {
-        add(at + ".runAsUser", whom + " runs as user 0 (restricted)");
-      }
-    });
+    // In a user namespace root in the container is not root on the node: Pod Security
+    // admission skips both run-as checks there.
+    if (!user_namespace_) {
+      run_as_non_root();
+      each_context([&](const json* ctx, const std::string& at, const std::string& whom) {
+        const json* user = child(ctx, "runAsUser");
+        if (user != nullptr && user->is_number() && user->get<double>() == 0) {
+          add(at + ".runAsUser", whom + " runs as user 0 (restricted)");
+        }
+      });
+    }
     if (windows_) return;  // the rest does not apply to Windows pods
     std::string pod_seccomp = text(child(child(pod_context(), "seccompProfile"), "type"));
     bool pod_confined = pod_seccomp == "RuntimeDefault" || pod_seccomp == "Localhost";
