@@ -158,6 +158,7 @@ TEST(KubeCrd, SchemasAcceptTheSamplesAndRefuseEachInvalidFixture) {
             json::parse(R"({"source": {"url": "https://git.example.com/ops.git",
                 "path": "envs/dev"}, "namespaces": ["shop-dev"], "interval": "1m",
                 "mode": "report", "render": {"type": "auto"}, "suspend": false,
+                "validationInterval": "1h",
                 "correction": {"maxPerMinute": 10, "maxRounds": 3}})"));
 
   // Printer columns. Environment prod gets a status as the controller would write it.

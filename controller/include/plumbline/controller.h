@@ -166,6 +166,12 @@ class Controller {
     std::map<ObjectRef, std::string> forbidden;  // corrections the apiserver refused (403)
     std::string refusal_announced;               // the refusal whose Event was raised
     std::string uid;                             // the Environment's, for its Events
+    // spec.policies: the Git-bound policies read with the last good render, and from where.
+    std::vector<Policy> git_policies;
+    ReportSource policy_source;
+    // Scheduled full validation (spec.validationInterval).
+    std::chrono::steady_clock::time_point next_validation{};
+    std::string last_validation_time;
   };
 
   // What one worker thread is doing, for healthy().

@@ -13,6 +13,7 @@
 
 #include "plumbline/error.h"
 #include "plumbline/git_source.h"
+#include "plumbline/label_selector.h"
 #include "plumbline/object.h"
 
 namespace plumbline {
@@ -22,6 +23,9 @@ enum class EnvironmentMode { kReport, kEnforce };
 struct EnvironmentSpec {
   std::string name;
   long generation = 0;
+  // metadata.labels: the environment's type (plumbline.dev/env-type: prod), which
+  // ConsistencyPolicy spec.environmentSelector matches.
+  Labels labels;
   struct Source {
     std::string url;
     std::string ref;   // "" = the remote HEAD
@@ -36,6 +40,11 @@ struct EnvironmentSpec {
   std::string render = "auto";  // auto | plain | kustomize
   std::vector<std::string> namespaces;
   std::chrono::milliseconds interval{60000};
+  // spec.policies.path: a folder of ConsistencyPolicy files in the same repository, read at
+  // the same revision as the manifests (a Git-bound policy set; DESIGN.md "Policy precedence").
+  std::string policies_path;
+  // spec.validationInterval: a full re-evaluation at least this often, events or not.
+  std::chrono::milliseconds validation_interval{std::chrono::hours(1)};
   EnvironmentMode mode = EnvironmentMode::kReport;
   // spec.suspend: no fetch, no report, no correction until it is false again.
   bool suspend = false;

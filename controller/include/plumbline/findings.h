@@ -98,6 +98,11 @@ struct DriftReport {
   // The environment's kustomization (or folder): where findings without a declaration site
   // of their own (an object-extra) point.
   SourceLocation declared_in;
+  // `plumbline check`: only the desired state was checked (no live state read, no drift).
+  bool desired_only = false;
+  // Where the Git-bound policies came from (Environment spec.policies): the same repository
+  // and revision as the manifests; empty path when there are none.
+  ReportSource policy_source;
 };
 
 // Difference between two environments (plumbline compare).

@@ -15,7 +15,9 @@
 #include <vector>
 
 #include "plumbline/drift.h"
+#include "plumbline/file_tree.h"
 #include "plumbline/findings.h"
+#include "plumbline/label_selector.h"
 
 namespace plumbline {
 
@@ -51,6 +53,25 @@ struct PolicyRules {
     std::vector<std::string> forbidden;
   };
 
+  struct PodSecurity {
+    bool restricted = false;  // level: baseline | restricted (Pod Security Standards)
+  };
+  struct Replicas {
+    long min = 1;
+  };
+  struct PodDisruptionBudget {
+    long required_from_replicas = 2;  // workloads with at least this many replicas need a PDB
+  };
+  struct NetworkPolicy {
+    bool require_default_deny = false;
+  };
+  struct HostNetwork {
+    bool allowed = true;
+  };
+  struct Seccomp {
+    std::string required;  // RuntimeDefault | Localhost
+  };
+
   std::optional<RequireLimits> require_limits;
   std::optional<std::string> qos_class;  // Guaranteed | Burstable | BestEffort
   std::optional<Gomaxprocs> gomaxprocs;
@@ -59,6 +80,15 @@ struct PolicyRules {
   std::optional<Capabilities> capabilities;
   std::optional<Sysctls> sysctls;
   std::optional<Env> env;
+  std::optional<PodSecurity> pod_security;
+  std::optional<Replicas> replicas;
+  std::optional<PodDisruptionBudget> pod_disruption_budget;
+  std::optional<NetworkPolicy> network_policy;
+  std::optional<HostNetwork> host_network;
+  std::optional<Seccomp> seccomp;
+
+  // True when any rule is set (a policy with only scope and ignores checks nothing).
+  bool any() const;
 };
 
 // kUnset: the policy says nothing about enforcement. kReport narrows an enforce-mode
@@ -68,25 +98,42 @@ enum class PolicyAction { kUnset, kReport, kEnforce };
 struct Policy {
   std::string name;
   std::vector<std::string> environments;  // empty = all
-  std::vector<Category> scope;            // empty = default scope
-  std::vector<Category> strict;           // categories compared strictly (undeclared = extra)
+  // spec.environmentSelector: the Environments whose labels match (with `environments`, both
+  // must hold). Absent = no condition on labels.
+  std::optional<LabelSelector> environment_selector;
+  std::vector<Category> scope;   // empty = default scope
+  std::vector<Category> strict;  // categories compared strictly (undeclared = extra)
   PolicyAction action = PolicyAction::kUnset;
   std::vector<IgnoreRule> ignore;
   PolicyRules rules;
   std::vector<Category> may_differ;  // crossEnvironment.mayDiffer
   SourceLocation origin;
+  // Read from Git at the environment's revision (Environment spec.policies): in-cluster
+  // policies cannot relax it (DESIGN.md "Policy precedence").
+  bool git_bound = false;
 };
 
 // Parses one or more ConsistencyPolicy documents (YAML or JSON).
 Result<std::vector<Policy>> parse_policies(std::string_view text, std::string_view file);
+// A Git-bound policy set: every ConsistencyPolicy file (*.yaml, *.yml, *.json) directly in
+// `folder` of `tree`, marked git_bound. A missing folder, a folder without policies or a
+// duplicate name is an error: a binding that silently binds nothing would relax production.
+Result<std::vector<Policy>> load_policy_folder(const FileTree& tree, const std::string& folder);
+
 // One policy from an already-parsed object (the controller reads CRs as JSON).
 Result<Policy> policy_from_json(const json& object, const SourceLocation& where);
 
-// The policies that apply to an environment (spec.environments empty or naming it).
-std::vector<Policy> policies_for(const std::vector<Policy>& policies, std::string_view environment);
+// The policies that apply to an environment: spec.environments empty or naming it, and
+// spec.environmentSelector absent or matching the environment's labels.
+std::vector<Policy> policies_for(const std::vector<Policy>& policies, std::string_view environment,
+                                 const Labels& labels = {});
 
 // Scope = union of the policies' scopes (default scope when no policy sets one); strict too.
 DiffOptions diff_options_for(const std::vector<Policy>& policies, std::string_view environment);
+
+// Whether the policies narrow an enforce-mode environment to reporting: a Git-bound
+// `action: report` does; an in-cluster one does unless a Git-bound policy says `enforce`.
+bool narrowed_to_report(const std::vector<Policy>& policies);
 
 // Marks ignored drifts (action=ignored, ignored_by=policy name) and adds rule violations for
 // the desired state and, when `live` is given, for the live state.
@@ -98,7 +145,8 @@ void apply_policies(EnvironmentComparison& comparison, const std::vector<Policy>
                     const ManifestSet& a, const ManifestSet& b);
 
 // The per-object pieces of apply_policies (EnvironmentEvaluation re-evaluates one object):
-// marks the drifts a policy ignores; the desired / live violations of one object, each
+// marks the drifts a policy ignores (an in-cluster policy's ignores never cover a category a
+// Git-bound policy compares); the desired / live violations of one object, each
 // reported once even when several policies share a rule.
 void mark_ignored(std::vector<Drift>& drifts, const std::vector<Policy>& policies);
 std::vector<Violation> desired_violations(const Manifest& manifest,
@@ -108,6 +156,12 @@ std::vector<Violation> live_violations(const json& object, const std::vector<Pol
 // ignore[1] (path …) matched no finding"): a rule that never fires is often a typo.
 std::vector<std::string> unused_ignores(const std::vector<Drift>& drifts,
                                         const std::vector<Policy>& policies);
+
+// Rules about the environment as a whole, on its desired state: a PodDisruptionBudget for
+// every workload with podDisruptionBudget.requiredFromReplicas replicas or more, a default-deny
+// NetworkPolicy in every namespace (networkPolicy.requireDefaultDeny).
+std::vector<Violation> environment_violations(const ManifestSet& desired,
+                                              const std::vector<Policy>& policies);
 
 // Rule violations of one object (desired or live).
 std::vector<Violation> check_rules(const json& object, const Policy& policy, StateSide side,

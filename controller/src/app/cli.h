@@ -14,13 +14,14 @@
 #include "plumbline/file_tree.h"
 #include "plumbline/findings.h"
 #include "plumbline/policy.h"
+#include "plumbline/report.h"
 
 namespace plumbline::app {
 
 enum class ExitCode { kConsistent = 0, kDrift = 1, kError = 2 };
 
 struct CliOptions {
-  std::string command;  // diff | compare | render | version | help
+  std::string command;  // diff | compare | check | render | controller | version | help
   std::string help_topic;
   std::string repo;
   std::string ref;
@@ -31,6 +32,8 @@ struct CliOptions {
   std::string context;     // --live cluster: kubeconfig context (default current-context)
   int timeout_seconds = 30;  // --live cluster: deadline of each API call
   std::vector<std::string> policies;
+  std::string git_policies;   // check/diff: a policy folder in --repo, read at the same revision
+  Labels environment_labels;  // --environment-label k=v: selects environmentSelector policies
   std::vector<std::string> scope;
   std::string format = "text";
   std::string output;
@@ -78,9 +81,40 @@ Status check_not_empty(size_t compared, const CliOptions& options);
 // The environment's kustomization file, else its folder: where findings without a location
 // of their own point (SARIF).
 SourceLocation environment_file(const FileTree& tree, const std::string& path);
-// A warning for each policy whose spec.environments names none of `environments`.
+// A warning for each policy that selects none of `environments` (by spec.environments, or
+// by spec.environmentSelector against `labels`).
 std::vector<std::string> policy_warnings(const std::vector<Policy>& all,
-                                         const std::vector<std::string>& environments);
+                                         const std::vector<std::string>& environments,
+                                         const Labels& labels = {});
+
+// Shared by the commands (commands.cc).
+inline constexpr std::string_view kToolVersion = "0.1.0";
+
+// The desired state of one environment and where it came from.
+struct Desired {
+  ManifestSet objects;
+  ReportSource source;
+};
+struct OpenedSource {
+  FileTreePtr tree;
+  ReportSource source;
+};
+// --repo/--ref: a plain directory as it is on disk, a local repository at --ref, or a URL
+// fetched into the cache. The source names the repository without credentials.
+Result<OpenedSource> open_source(const CliOptions& o, std::ostream& err);
+Result<Desired> render_path(const FileTree& tree, const ReportSource& base, const std::string& path,
+                            const std::string& mode_text);
+// The last component of a path ("envs/prod" → "prod").
+std::string environment_name(const std::string& path);
+// --policy files, then (first in the list) --git-policies read from `tree`.
+Result<std::vector<Policy>> load_policies(const CliOptions& o, const FileTree* tree = nullptr);
+Result<ReportFormat> format_of(const CliOptions& o);
+bool use_color(const CliOptions& o);
+// Writes to --output atomically (a reader never sees half a report), else to `out`.
+Status write_output(const CliOptions& o, const std::string& text, std::ostream& out);
+
+// `plumbline check` (check_command.cc): the desired state against its policies, no cluster.
+Result<int> run_check(const CliOptions& o, std::ostream& out, std::ostream& err);
 
 // Parses argv (without argv[0]). Errors name the flag.
 Result<CliOptions> parse_args(const std::vector<std::string>& args);

@@ -15,11 +15,11 @@ struct FlagSpec {
 
 const std::vector<FlagSpec>& flag_specs() {
   static const std::vector<FlagSpec> kSpecs = {
-      {"repo", true, {"diff", "compare", "render"}},
-      {"ref", true, {"diff", "compare", "render"}},
-      {"path", true, {"diff", "compare", "render"}},
-      {"render", true, {"diff", "compare", "render"}},
-      {"cache-dir", true, {"diff", "compare", "render", "controller"}},
+      {"repo", true, {"diff", "compare", "check", "render"}},
+      {"ref", true, {"diff", "compare", "check", "render"}},
+      {"path", true, {"diff", "compare", "check", "render"}},
+      {"render", true, {"diff", "compare", "check", "render"}},
+      {"cache-dir", true, {"diff", "compare", "check", "render", "controller"}},
       {"live", true, {"diff"}},
       {"kubeconfig", true, {"diff", "controller"}},
       {"context", true, {"diff", "controller"}},
@@ -41,14 +41,16 @@ const std::vector<FlagSpec>& flag_specs() {
       {"workers", true, {"controller"}},
       {"git-timeout", true, {"controller"}},
       {"render-timeout", true, {"controller"}},
-      {"git-cache-max-bytes", true, {"diff", "compare", "render", "controller"}},
-      {"policy", true, {"diff", "compare"}},
+      {"git-cache-max-bytes", true, {"diff", "compare", "render", "check", "controller"}},
+      {"policy", true, {"diff", "compare", "check"}},
+      {"git-policies", true, {"diff", "check"}},
+      {"environment-label", true, {"diff", "check"}},
       {"scope", true, {"diff", "compare"}},
-      {"format", true, {"diff", "compare"}},
-      {"output", true, {"diff", "compare", "render"}},
-      {"environment", true, {"diff", "compare"}},
-      {"color", true, {"diff", "compare"}},
-      {"quiet", false, {"diff", "compare", "render"}},
+      {"format", true, {"diff", "compare", "check"}},
+      {"output", true, {"diff", "compare", "check", "render"}},
+      {"environment", true, {"diff", "compare", "check"}},
+      {"color", true, {"diff", "compare", "check"}},
+      {"quiet", false, {"diff", "compare", "check", "render"}},
       {"live-kinds", true, {"diff"}},
       {"allow-empty", false, {"diff", "compare"}},
   };
@@ -174,7 +176,17 @@ Status set_flag(CliOptions& o, const std::string& name, const std::string& value
     PL_ASSIGN_OR_RETURN(o.git_cache_max_bytes, parse_bytes(name, value));
   } else if (name == "policy")
     o.policies.push_back(value);
-  else if (name == "scope") {
+  else if (name == "git-policies")
+    o.git_policies = value;
+  else if (name == "environment-label") {
+    auto eq = value.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return invalid_input(
+          "--environment-label must be KEY=VALUE, e.g. plumbline.dev/env-type=prod, got '" + value +
+          "'");
+    }
+    o.environment_labels[value.substr(0, eq)] = value.substr(eq + 1);
+  } else if (name == "scope") {
     auto items = split_list(value);
     o.scope.insert(o.scope.end(), items.begin(), items.end());
   } else if (name == "format")
@@ -222,10 +234,12 @@ Result<CliOptions> parse_args(const std::vector<std::string>& args) {
     o.command = "version";
     return o;
   }
-  static const std::vector<std::string> kCommands = {"diff", "compare", "render", "controller"};
+  static const std::vector<std::string> kCommands = {"diff", "compare", "check", "render",
+                                                     "controller"};
   if (std::find(kCommands.begin(), kCommands.end(), first) == kCommands.end()) {
-    return invalid_input("unknown command '" + first +
-                         "' (commands: diff, compare, render, controller; see `plumbline --help`)");
+    return invalid_input(
+        "unknown command '" + first +
+        "' (commands: diff, compare, check, render, controller; see `plumbline --help`)");
   }
   o.command = first;
   for (size_t i = 1; i < args.size(); ++i) {

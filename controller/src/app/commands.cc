@@ -29,14 +29,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::string_view kVersion = "0.1.0";
-
-// The desired state of one environment and where it came from.
-struct Desired {
-  ManifestSet objects;
-  ReportSource source;
-};
-
 Result<std::string> read_input_file(const std::string& file) {
   if (file == "-") {
     std::ostringstream buffer;
@@ -68,10 +60,7 @@ bool is_plain_directory(const std::string& repo) {
   return !work_tree && !bare;
 }
 
-struct OpenedSource {
-  FileTreePtr tree;
-  ReportSource source;
-};
+}  // namespace
 
 Result<OpenedSource> open_source(const CliOptions& o, std::ostream& err) {
   if (o.repo.empty()) return invalid_input("--repo is required (a local path or a Git URL)");
@@ -130,8 +119,11 @@ std::string environment_name(const std::string& path) {
   return name.empty() ? "default" : name;
 }
 
-Result<std::vector<Policy>> load_policies(const CliOptions& o) {
+Result<std::vector<Policy>> load_policies(const CliOptions& o, const FileTree* tree) {
   std::vector<Policy> all;
+  if (!o.git_policies.empty() && tree != nullptr) {
+    PL_ASSIGN_OR_RETURN(all, load_policy_folder(*tree, o.git_policies));
+  }
   for (const auto& file : o.policies) {
     PL_ASSIGN_OR_RETURN(std::string text, read_input_file(file));
     PL_ASSIGN_OR_RETURN(auto policies, parse_policies(text, file));
@@ -196,6 +188,8 @@ Status write_output(const CliOptions& o, const std::string& text, std::ostream& 
   return {};
 }
 
+namespace {
+
 // `--live cluster`: the live objects of the desired state's kinds, one LIST per kind and
 // namespace. Desired objects without a namespace land in the context's namespace (as kubectl
 // apply would put them there), so they are given it here.
@@ -259,14 +253,18 @@ Result<int> run_diff(const CliOptions& o, std::ostream& out, std::ostream& err) 
     return invalid_input("--live-kinds goes with --live FILE (a cluster is read for every kind)");
   }
   PL_ASSIGN_OR_RETURN(ReportFormat format, format_of(o));
-  PL_ASSIGN_OR_RETURN(auto policies_all, load_policies(o));
+  // Bad --policy files fail before any fetch.
+  if (auto files = load_policies(o); !files.ok()) return std::move(files).error();
+  PL_ASSIGN_OR_RETURN(OpenedSource opened, open_source(o, err));
+  PL_ASSIGN_OR_RETURN(auto policies_all, load_policies(o, opened.tree.get()));
   std::string environment = o.environment.empty() ? environment_name(o.paths[0]) : o.environment;
-  auto policies = policies_for(policies_all, environment);
+  auto policies = policies_for(policies_all, environment, o.environment_labels);
   PL_ASSIGN_OR_RETURN(DiffOptions options, options_for(o, policies, environment));
 
-  PL_ASSIGN_OR_RETURN(OpenedSource opened, open_source(o, err));
   PL_ASSIGN_OR_RETURN(Desired desired,
                       render_path(*opened.tree, opened.source, o.paths[0], o.render_mode));
+  // Rules on the environment as a whole read every rendered object, compared or not.
+  std::vector<Violation> environment_wide = environment_violations(desired.objects, policies);
   Coverage coverage;
   std::vector<json> live;
   if (o.live == "cluster") {
@@ -284,12 +282,17 @@ Result<int> run_diff(const CliOptions& o, std::ostream& out, std::ostream& err) 
   report.source = desired.source;
   report.declared_in = environment_file(*opened.tree, o.paths[0]);
   report.uncompared = std::move(coverage.uncompared);
-  report.warnings = policy_warnings(policies_all, {environment});
+  for (Violation& v : environment_wide) report.violations.push_back(std::move(v));
+  if (!o.git_policies.empty()) {
+    report.policy_source = desired.source;
+    report.policy_source.path = o.git_policies;
+  }
+  report.warnings = policy_warnings(policies_all, {environment}, o.environment_labels);
   for (auto& warning : unused_ignores(report.drifts, policies)) {
     report.warnings.push_back(std::move(warning));
   }
 
-  FormatOptions format_options{.color = use_color(o), .tool_version = std::string(kVersion)};
+  FormatOptions format_options{.color = use_color(o), .tool_version = std::string(kToolVersion)};
   PL_RETURN_IF_ERROR(write_output(o, format_report(report, format, format_options), out));
   return exit_code(report);
 }
@@ -331,7 +334,7 @@ Result<int> run_compare(const CliOptions& o, std::ostream& out, std::ostream& er
   comparison.objects_b = b.objects.size();
   apply_policies(comparison, policies, a.objects, b.objects);
 
-  FormatOptions format_options{.color = use_color(o), .tool_version = std::string(kVersion)};
+  FormatOptions format_options{.color = use_color(o), .tool_version = std::string(kToolVersion)};
   PL_RETURN_IF_ERROR(write_output(o, format_comparison(comparison, format, format_options), out));
   return exit_code(comparison);
 }
@@ -352,22 +355,23 @@ Result<int> run_render(const CliOptions& o, std::ostream& out, std::ostream& err
 
 ExitCode run(const CliOptions& o, std::ostream& out, std::ostream& err) {
   if (o.command == "help") {
-    static const std::set<std::string> kTopics = {"",        "diff",       "compare", "render",
-                                                  "version", "controller", "help"};
+    static const std::set<std::string> kTopics = {"",       "diff",    "compare", "check",
+                                                  "render", "version", "help",    "controller"};
     if (!kTopics.count(o.help_topic)) {
       err << "plumbline: error: no help for '" << o.help_topic
-          << "' (commands: diff, compare, render, controller, version)\n";
+          << "' (commands: diff, compare, check, render, controller, version)\n";
       return ExitCode::kError;
     }
     out << usage(o.help_topic);
     return ExitCode::kConsistent;
   }
   if (o.command == "version") {
-    out << "plumbline " << kVersion << "\n";
+    out << "plumbline " << kToolVersion << "\n";
     return ExitCode::kConsistent;
   }
   Result<int> result = o.command == "diff"         ? run_diff(o, out, err)
                        : o.command == "compare"    ? run_compare(o, out, err)
+                       : o.command == "check"      ? run_check(o, out, err)
                        : o.command == "controller" ? run_controller(o, err)
                                                    : run_render(o, out, err);
   if (!result) {

@@ -1,5 +1,6 @@
 // No accidental pass: what a live snapshot covers, the desired objects it leaves uncompared
 // (listed in the report), and the checks that turn "compared nothing" into an error.
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -70,18 +71,28 @@ SourceLocation environment_file(const FileTree& tree, const std::string& path) {
 }
 
 std::vector<std::string> policy_warnings(const std::vector<Policy>& all,
-                                         const std::vector<std::string>& environments) {
+                                         const std::vector<std::string>& environments,
+                                         const Labels& labels) {
   std::vector<std::string> out;
   for (const auto& policy : all) {
-    bool applies = policy.environments.empty();
+    bool applies = false;
     for (const auto& env : environments) {
-      applies = applies || !policies_for({policy}, env).empty();
+      applies = applies || !policies_for({policy}, env, labels).empty();
     }
     if (applies) continue;
-    std::set<std::string> names(policy.environments.begin(), policy.environments.end());
     std::set<std::string> checked(environments.begin(), environments.end());
-    out.push_back("policy " + policy.name + " applies to " + join(names) + ", not to " +
-                  join(checked) + ": it was not used");
+    if (!policy.environments.empty() && !applies &&
+        std::none_of(environments.begin(), environments.end(), [&](const std::string& e) {
+          return std::find(policy.environments.begin(), policy.environments.end(), e) !=
+                 policy.environments.end();
+        })) {
+      std::set<std::string> names(policy.environments.begin(), policy.environments.end());
+      out.push_back("policy " + policy.name + " applies to " + join(names) + ", not to " +
+                    join(checked) + ": it was not used");
+    } else {
+      out.push_back("policy " + policy.name + ": its environmentSelector does not match the " +
+                    "labels of " + join(checked) + " (--environment-label): it was not used");
+    }
   }
   return out;
 }

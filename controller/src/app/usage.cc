@@ -42,6 +42,7 @@ Policy and scope:
                      seccomp,capabilities,identity,runtime; opt-in: image,replicas,labels)
   --environment NAME the environment's name in the report and for policies
                      (default: the last component of --path)
+  --environment-label KEY=VALUE, --git-policies PATH   as for `plumbline check`
 
 Output:
   --format FORMAT    text | json | markdown | sarif   (default text)
@@ -138,6 +139,49 @@ Example:
       --policy policies/samples/prod-baseline.yaml
 )";
   }
+  if (topic == "check") {
+    return R"(plumbline check — check an environment's desired state against its policies (CI)
+
+Usage:
+  plumbline check --repo REPO --path PATH --policy FILE [--policy FILE]... [flags]
+  plumbline check --repo REPO --path PATH --git-policies PATH [--environment-label K=V]...
+
+Renders PATH as `plumbline diff` does and checks every rendered object against the rules of
+the policies that apply to the environment. It reads no cluster: run it in the pipeline,
+before a merge, on the commit under review (a violation found here never reaches a cluster).
+Violations point at the file and line in Git that declares the offending field.
+
+Git:
+  --repo, --ref, --path, --render, --cache-dir   as for `plumbline diff`
+
+Policies:
+  --policy FILE      a ConsistencyPolicy file (repeatable)
+  --git-policies PATH  a folder of ConsistencyPolicy files in --repo, read at the same
+                     revision as the manifests (what an Environment's spec.policies.path binds)
+                     At least one policy must apply to the environment and have rules.
+  --environment NAME the environment's name for spec.environments and the report
+                     (default: the last component of --path)
+  --environment-label KEY=VALUE  a label of the environment (repeatable), for policies that
+                     select environments by type: spec.environmentSelector, e.g.
+                     --environment-label plumbline.dev/env-type=prod
+
+Output:
+  --format FORMAT    text | json | markdown | sarif   (default text; SARIF results point at
+                     the manifest line, for code-scanning annotations on the pull request)
+  --output FILE      write the report to FILE instead of standard output
+  --color WHEN       auto | always | never  (--no-color = never; NO_COLOR is honoured)
+  --quiet            no progress messages on standard error
+
+Exit status: 0 the desired state meets every rule, 1 policy violations, 2 error — also when
+nothing could be checked: PATH renders no object, no policy applies to the environment, or
+the policies that apply have no rules. A check never passes by accident.
+
+Example (a pipeline step that blocks the merge on exit 1):
+  plumbline check --repo . --path manifests/envs/prod \
+      --policy policies/samples/prod-baseline.yaml \
+      --policy policies/samples/prod-governance.yaml --format sarif --output check.sarif
+)";
+  }
   if (topic == "render") {
     return R"(plumbline render — print the rendered desired state of one environment (debugging)
 
@@ -159,6 +203,8 @@ Usage:
   plumbline diff     --repo REPO --path PATH --live FILE   Git vs the live state
                      (--live cluster reads it from the cluster of a kubeconfig)
   plumbline compare  --repo REPO --path A --path B         environment vs environment
+  plumbline check    --repo REPO --path PATH --policy F    the desired state vs its policies
+                     (no cluster: the pipeline step before a merge)
   plumbline render   --repo REPO --path PATH               the rendered desired state
   plumbline controller [--kubeconfig F]                    in-cluster: DriftReport per Environment
   plumbline version

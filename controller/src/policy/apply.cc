@@ -54,18 +54,25 @@ void append_unique(std::vector<Violation>& into, std::vector<Violation> found) {
 void add_desired_violations(std::vector<Violation>& out, const std::vector<Policy>& policies,
                             const ManifestSet& desired) {
   for (const auto& manifest : desired) append_unique(out, desired_violations(manifest, policies));
+  append_unique(out, environment_violations(desired, policies));
 }
 
 }  // namespace
 
-std::vector<Policy> policies_for(const std::vector<Policy>& policies,
-                                 std::string_view environment) {
+bool PolicyRules::any() const {
+  return require_limits || qos_class || gomaxprocs || gomemlimit || selinux || capabilities ||
+         sysctls || env || pod_security || replicas || pod_disruption_budget ||
+         (network_policy && network_policy->require_default_deny) || host_network || seccomp;
+}
+
+std::vector<Policy> policies_for(const std::vector<Policy>& policies, std::string_view environment,
+                                 const Labels& labels) {
   std::vector<Policy> out;
   for (const auto& p : policies) {
-    if (p.environments.empty() || std::find(p.environments.begin(), p.environments.end(),
-                                            environment) != p.environments.end()) {
-      out.push_back(p);
-    }
+    bool named = p.environments.empty() || std::find(p.environments.begin(), p.environments.end(),
+                                                     environment) != p.environments.end();
+    bool selected = !p.environment_selector || p.environment_selector->matches(labels);
+    if (named && selected) out.push_back(p);
   }
   return out;
 }
@@ -83,10 +90,28 @@ DiffOptions diff_options_for(const std::vector<Policy>& policies, std::string_vi
   return options;
 }
 
+bool narrowed_to_report(const std::vector<Policy>& policies) {
+  auto any = [&](bool git_bound, PolicyAction action) {
+    return std::any_of(policies.begin(), policies.end(), [&](const Policy& p) {
+      return p.git_bound == git_bound && p.action == action;
+    });
+  };
+  if (any(true, PolicyAction::kReport)) return true;
+  return any(false, PolicyAction::kReport) && !any(true, PolicyAction::kEnforce);
+}
+
 void mark_ignored(std::vector<Drift>& drifts, const std::vector<Policy>& policies) {
+  // The categories Git-bound policies compare: no in-cluster ignore reaches into them.
+  std::vector<Category> bound_scope;
+  for (const auto& p : policies) {
+    if (p.git_bound) add_unique(bound_scope, p.scope.empty() ? default_scope() : p.scope);
+  }
   for (auto& drift : drifts) {
     if (drift.action == Action::kIgnored) continue;
+    bool bound =
+        std::find(bound_scope.begin(), bound_scope.end(), drift.category) != bound_scope.end();
     for (const auto& policy : policies) {
+      if (bound && !policy.git_bound) continue;
       bool hit = std::any_of(policy.ignore.begin(), policy.ignore.end(),
                              [&](const IgnoreRule& r) { return matches(r, drift); });
       if (hit) {

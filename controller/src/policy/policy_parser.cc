@@ -100,9 +100,19 @@ class Parser {
     if (!doc_.contains("spec")) return policy;
     json::json_pointer spec = root / "spec";
     PL_RETURN_IF_ERROR(expect_object(spec));
-    PL_RETURN_IF_ERROR(only(spec, {"environments", "scope", "strict", "action", "ignore", "rules",
-                                   "crossEnvironment"}));
+    PL_RETURN_IF_ERROR(only(spec, {"environments", "environmentSelector", "scope", "strict",
+                                   "action", "ignore", "rules", "crossEnvironment"}));
     PL_ASSIGN_OR_RETURN(policy.environments, strings(spec, "environments"));
+    if (has(spec, "environmentSelector")) {
+      PL_RETURN_IF_ERROR(expect_object(spec / "environmentSelector"));
+      auto selector = LabelSelector::from_json(doc_.at(spec / "environmentSelector"),
+                                               loc_.where(spec, "environmentSelector"));
+      if (!selector) {
+        Error error = std::move(selector).error();
+        return error.context("spec.environmentSelector");
+      }
+      policy.environment_selector = std::move(*selector);
+    }
     PL_ASSIGN_OR_RETURN(policy.scope, categories(spec, "scope"));
     PL_ASSIGN_OR_RETURN(policy.strict, categories(spec, "strict"));
     PL_ASSIGN_OR_RETURN(auto action, one_of(spec, "action", {"report", "enforce"}));
@@ -185,6 +195,16 @@ class Parser {
     double d = v.get<double>();
     if (!(d > 0)) return fail(parent, key, name(parent, key) + ": must be greater than 0");
     return d;
+  }
+
+  // A required whole number from 1 to 10000 (replica counts).
+  Result<long> count(const json::json_pointer& parent, const char* key) const {
+    if (!has(parent, key)) return fail(parent, {}, name(parent, key) + " is required");
+    const json& v = doc_.at(parent).at(key);
+    if (!v.is_number_integer()) return type_error(parent, key, "a whole number");
+    long n = v.get<long>();
+    if (n < 1 || n > 10000) return fail(parent, key, name(parent, key) + ": must be 1 to 10000");
+    return n;
   }
 
   // A fraction in (0, 1]: more than 1 would allow a Go heap limit above the container's own.
@@ -272,8 +292,10 @@ class Parser {
     PolicyRules out;
     if (!doc_.at(at.parent_pointer()).contains(at.back())) return out;
     PL_RETURN_IF_ERROR(expect_object(at));
-    PL_RETURN_IF_ERROR(only(at, {"requireLimits", "qosClass", "gomaxprocs", "gomemlimit", "selinux",
-                                 "capabilities", "sysctls", "env"}));
+    PL_RETURN_IF_ERROR(
+        only(at, {"requireLimits", "qosClass", "gomaxprocs", "gomemlimit", "selinux",
+                  "capabilities", "sysctls", "env", "podSecurity", "replicas",
+                  "podDisruptionBudget", "networkPolicy", "hostNetwork", "seccomp"}));
     auto section =
         [&](const char* key,
             std::initializer_list<std::string_view> fields) -> Result<json::json_pointer> {
@@ -332,7 +354,48 @@ class Parser {
       PL_ASSIGN_OR_RETURN(r.forbidden, strings(p, "forbidden"));
       out.env = r;
     }
+    PL_RETURN_IF_ERROR(governance_rules(at, section, out));
     return out;
+  }
+
+  // The rules of environment types (production's baseline, a sandbox's allowances).
+  template <typename Section>
+  Status governance_rules(const json::json_pointer& at, Section& section, PolicyRules& out) const {
+    if (has(at, "podSecurity")) {
+      PL_ASSIGN_OR_RETURN(auto p, section("podSecurity", {"level"}));
+      if (!has(p, "level")) return fail(p, {}, name(at, "podSecurity") + ".level is required");
+      PL_ASSIGN_OR_RETURN(std::string level, one_of(p, "level", {"baseline", "restricted"}));
+      out.pod_security = PolicyRules::PodSecurity{level == "restricted"};
+    }
+    if (has(at, "replicas")) {
+      PL_ASSIGN_OR_RETURN(auto p, section("replicas", {"min"}));
+      PL_ASSIGN_OR_RETURN(long min, count(p, "min"));
+      out.replicas = PolicyRules::Replicas{min};
+    }
+    if (has(at, "podDisruptionBudget")) {
+      PL_ASSIGN_OR_RETURN(auto p, section("podDisruptionBudget", {"requiredFromReplicas"}));
+      PL_ASSIGN_OR_RETURN(long from, count(p, "requiredFromReplicas"));
+      out.pod_disruption_budget = PolicyRules::PodDisruptionBudget{from};
+    }
+    if (has(at, "networkPolicy")) {
+      PL_ASSIGN_OR_RETURN(auto p, section("networkPolicy", {"requireDefaultDeny"}));
+      PL_ASSIGN_OR_RETURN(bool deny, boolean(p, "requireDefaultDeny"));
+      out.network_policy = PolicyRules::NetworkPolicy{deny};
+    }
+    if (has(at, "hostNetwork")) {
+      PL_ASSIGN_OR_RETURN(auto p, section("hostNetwork", {"allowed"}));
+      if (!has(p, "allowed")) return fail(p, {}, name(at, "hostNetwork") + ".allowed is required");
+      PL_ASSIGN_OR_RETURN(bool allowed, boolean(p, "allowed"));
+      out.host_network = PolicyRules::HostNetwork{allowed};
+    }
+    if (has(at, "seccomp")) {
+      PL_ASSIGN_OR_RETURN(auto p, section("seccomp", {"required"}));
+      if (!has(p, "required")) return fail(p, {}, name(at, "seccomp") + ".required is required");
+      PL_ASSIGN_OR_RETURN(std::string required,
+                          one_of(p, "required", {"RuntimeDefault", "Localhost"}));
+      out.seccomp = PolicyRules::Seccomp{required};
+    }
+    return {};
   }
 
   const json& doc_;

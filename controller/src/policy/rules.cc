@@ -13,6 +13,7 @@
 #include "plumbline/quantity.h"
 #include "plumbline/utf8.h"
 #include "plumbline/workload.h"
+#include "policy/pod_security.h"
 
 namespace plumbline {
 namespace {
@@ -88,8 +89,9 @@ class Checker {
       : ref_(ObjectRef::of(object)), policy_(policy), side_(side), locate_(std::move(locate)) {}
 
   std::vector<Violation> run(const json& object) {
+    if (policy_.rules.replicas) replicas(object, *policy_.rules.replicas);
     auto pod = find_pod_spec(object);
-    if (!pod) return {};
+    if (!pod) return std::move(out_);
     pod_ = pod->spec;
     pod_path_ = pod->path;
     for (const char* list : {"initContainers", "containers"}) {
@@ -110,6 +112,9 @@ class Checker {
     if (rules.capabilities) capabilities(*rules.capabilities);
     if (rules.sysctls) sysctls(*rules.sysctls);
     if (rules.env) env(*rules.env);
+    if (rules.pod_security) pod_security(object, rules.pod_security->restricted);
+    if (rules.host_network && !rules.host_network->allowed) host_network();
+    if (rules.seccomp) seccomp(rules.seccomp->required);
     return std::move(out_);
   }
 
@@ -305,6 +310,63 @@ class Checker {
               "container '" + c.name + "' sets forbidden env var " + name);
         }
       }
+    }
+  }
+
+  // Workloads with a replica count; an omitted count is the API default, 1.
+  void replicas(const json& object, const PolicyRules::Replicas& r) {
+    static const std::vector<std::string> kScaled = {"Deployment", "StatefulSet", "ReplicaSet"};
+    if (!contains(kScaled, ref_.kind)) return;
+    const json* value = child(child(&object, "spec"), "replicas");
+    long count = value != nullptr && value->is_number_integer() ? value->get<long>() : 1;
+    if (count >= r.min) return;
+    add("replicas", "spec.replicas",
+        std::to_string(count) + (value == nullptr ? " replica (the default)" : " replicas") +
+            ", policy requires at least " + std::to_string(r.min));
+  }
+
+  // The template's metadata sits beside its spec ("spec.template.spec" → "spec.template").
+  void pod_security(const json& object, bool restricted) {
+    std::string meta_path =
+        pod_path_ == "spec" ? "metadata" : pod_path_.substr(0, pod_path_.rfind('.')) + ".metadata";
+    const json* meta = &object;
+    size_t start = 0;
+    while (meta != nullptr && start <= meta_path.size()) {
+      size_t dot = meta_path.find('.', start);
+      if (dot == std::string::npos) dot = meta_path.size();
+      meta = child(meta, meta_path.substr(start, dot - start).c_str());
+      start = dot + 1;
+    }
+    const char* level = restricted ? "restricted" : "baseline";
+    for (auto& f :
+         policy_internal::pod_security_findings(*pod_, pod_path_, meta, meta_path, restricted)) {
+      add("podSecurity", std::move(f.path), f.message + " [Pod Security Standard " + level + "]");
+    }
+  }
+
+  void host_network() {
+    if (const json* v = child(pod_, "hostNetwork"); v != nullptr && v->is_boolean() && *v) {
+      add("hostNetwork", pod_path_ + ".hostNetwork",
+          "the pod uses the node's network (hostNetwork: true); the policy does not allow it");
+    }
+  }
+
+  // Every container runs with the required profile type: its own, else the pod's.
+  void seccomp(const std::string& required) {
+    std::string pod_type =
+        text_of(child(child(child(pod_, "securityContext"), "seccompProfile"), "type"));
+    for (const auto& c : containers_) {
+      const json* own = child(child(child(c.spec, "securityContext"), "seccompProfile"), "type");
+      std::string type = own != nullptr ? text_of(own) : pod_type;
+      if (type == required) continue;
+      std::string at = own != nullptr || pod_type.empty()
+                           ? c.path + ".securityContext.seccompProfile.type"
+                           : pod_path_ + ".securityContext.seccompProfile.type";
+      add("seccomp", at,
+          "container '" + c.name + "' runs with seccomp profile " +
+              (type.empty() ? std::string("unset (Unconfined unless the kubelet defaults it)")
+                            : type) +
+              ", policy requires " + required);
     }
   }
 

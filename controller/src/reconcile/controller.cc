@@ -355,8 +355,20 @@ Status Controller::reconcile(const std::string& name) {
   if (!state.desired) return write_environment_status(name, state, generation, nullptr);
 
   std::string policy_errors, fingerprint;
-  std::vector<Policy> policies = policies_for(load_policies(policy_errors, fingerprint), name);
+  // Git-bound policies first: an ignore or a finding is attributed to them before any other.
+  std::vector<Policy> known = state.git_policies;
+  if (!known.empty()) {
+    fingerprint += "git:" + state.policy_source.revision + ":" + state.policy_source.path + ";";
+  }
+  for (Policy& p : load_policies(policy_errors, fingerprint)) known.push_back(std::move(p));
+  std::vector<Policy> policies = policies_for(known, name, spec->labels);
+  for (const Policy& p : policies) fingerprint += "+" + p.name;  // labels select policies too
   DriftReport report = evaluate(name, *spec, state, policies, fingerprint);
+  // Rules on the environment as a whole read every rendered object (PDBs, NetworkPolicies).
+  for (Violation& v : environment_violations(*state.desired, policies)) {
+    report.violations.push_back(std::move(v));
+  }
+  report.policy_source = state.policy_source;
   Claims claims = claims_of(name, *spec, state);
   for (const auto& [ref, other] : claims.conflicts) {
     report.violations.push_back(
@@ -399,7 +411,13 @@ DriftReport Controller::evaluate(const std::string& name, const EnvironmentSpec&
   }
   bool full = !state.evaluation || state.evaluated_version != state.desired_version ||
               state.evaluated_policies != fingerprint;
-  if (full) {
+  // Scheduled full validation: a missed watch event cannot hide drift for longer than this.
+  Clock::time_point now = Clock::now();
+  bool scheduled = !full && now >= state.next_validation;
+  if (full || scheduled) {
+    state.next_validation = now + spec.validation_interval;
+    state.last_validation_time = rfc3339(std::chrono::system_clock::now());
+    queue_.add_after(name, spec.validation_interval);
     // Desired objects of kinds the workload cache does not watch are not compared (like a
     // snapshot file that lacks them).
     std::set<std::string> watched;
@@ -418,9 +436,10 @@ DriftReport Controller::evaluate(const std::string& name, const EnvironmentSpec&
     state.evaluation->set_live(live);
     state.evaluated_version = state.desired_version;
     state.evaluated_policies = fingerprint;
-    if (hooks_.on_evaluated) hooks_.on_evaluated(name, "full", live.size());
+    if (hooks_.on_evaluated)
+      hooks_.on_evaluated(name, scheduled ? "scheduled" : "full", live.size());
     log_.debug("evaluated", {{"environment", name},
-                             {"pass", "full"},
+                             {"pass", scheduled ? "scheduled" : "full"},
                              {"objects", live.size()},
                              {"revision", state.source.revision}});
   } else if (!changed.empty()) {

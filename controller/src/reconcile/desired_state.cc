@@ -2,6 +2,7 @@
 #include "git/repo_location.h"
 #include "plumbline/controller.h"
 #include "plumbline/mask.h"
+#include "plumbline/policy.h"
 #include "plumbline/render.h"
 #include "plumbline/rfc3339.h"
 
@@ -102,6 +103,19 @@ void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
         "rendering " + spec.source.path + " at " + snapshot->revision.substr(0, 12) + ": " + why;
     return;
   }
+  // A Git-bound policy set is read from the same commit; if it cannot be, nothing of this
+  // commit is used (never act on a state whose policies failed to load).
+  std::vector<Policy> git_policies;
+  if (!spec.policies_path.empty()) {
+    Result<std::vector<Policy>> loaded = load_policy_folder(*snapshot->tree, spec.policies_path);
+    if (!loaded.ok()) {
+      state.error_reason = "PolicyLoadFailed";
+      state.error = "spec.policies.path at " + snapshot->revision.substr(0, 12) + ": " +
+                    loaded.error().to_string();
+      return;
+    }
+    git_policies = std::move(*loaded);
+  }
   // Objects without a namespace land in the environment's first namespace.
   for (Manifest& m : *rendered) {
     json& metadata = m.object["metadata"];
@@ -122,6 +136,12 @@ void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
                   .ref = spec.source.ref.empty() ? snapshot->ref : spec.source.ref,
                   .revision = snapshot->revision,
                   .path = spec.source.path};
+  state.git_policies = std::move(git_policies);
+  state.policy_source = {};
+  if (!spec.policies_path.empty()) {
+    state.policy_source = state.source;
+    state.policy_source.path = spec.policies_path;
+  }
   state.synced_generation = spec.generation;
   state.error.clear();
   if (new_revision) state.last_sync_time = rfc3339(std::chrono::system_clock::now());

@@ -135,9 +135,9 @@ void Controller::correct(const EnvironmentSpec& spec, EnvState& state, DriftRepo
                     "; its drift is reported, not corrected";
     break;
   }
-  bool narrowed = std::any_of(policies.begin(), policies.end(),
-                              [](const Policy& p) { return p.action == PolicyAction::kReport; });
-  if (narrowed || !state.error.empty() || !policy_errors.empty() || !state.evaluation) return;
+  if (narrowed_to_report(policies) || !state.error.empty() || !policy_errors.empty() ||
+      !state.evaluation)
+    return;
 
   const std::string manager = field_manager_for(spec.name);
   CorrectionPlanInput input{

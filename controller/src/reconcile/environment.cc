@@ -91,6 +91,7 @@ Result<EnvironmentSpec> parse_environment(const json& object) {
     env.generation = metadata["generation"].get<long>();
   }
   const std::string where = "Environment " + env.name;
+  env.labels = labels_of(metadata);
   if (!object.contains("spec") || !object["spec"].is_object()) {
     return invalid_input("spec is required", where);
   }
@@ -153,6 +154,22 @@ Result<EnvironmentSpec> parse_environment(const json& object) {
     return invalid_input("spec.interval must be at least 1s, got " + interval, where);
   }
   env.interval = *parsed;
+
+  PL_ASSIGN_OR_RETURN(std::string validation, string_field(spec, "validationInterval",
+                                                           "spec.validationInterval", where, "1h"));
+  parsed = parse_duration(validation);
+  if (!parsed.ok())
+    return invalid_input("spec.validationInterval: " + parsed.error().message(), where);
+  if (*parsed < std::chrono::minutes(1)) {
+    return invalid_input("spec.validationInterval must be at least 1m, got " + validation, where);
+  }
+  env.validation_interval = *parsed;
+
+  if (spec.contains("policies") && !spec["policies"].is_null()) {
+    PL_ASSIGN_OR_RETURN(env.policies_path,
+                        string_field(spec["policies"], "path", "spec.policies.path", where));
+    if (env.policies_path.empty()) return invalid_input("spec.policies.path is required", where);
+  }
 
   PL_ASSIGN_OR_RETURN(std::string mode, string_field(spec, "mode", "spec.mode", where, "report"));
   if (mode == "report") {

@@ -234,6 +234,13 @@ Status Controller::write_environment_status(const std::string& name, EnvState& s
   json status = {{"observedGeneration", generation}};
   if (loaded) status["revision"] = state.source.revision;
   if (!state.last_sync_time.empty()) status["lastSyncTime"] = state.last_sync_time;
+  if (!state.last_validation_time.empty()) {
+    status["lastValidationTime"] = state.last_validation_time;
+  }
+  if (!state.policy_source.path.empty()) {
+    status["policies"] = {{"path", state.policy_source.path},
+                          {"revision", state.policy_source.revision}};
+  }
   if (report != nullptr) {
     std::set<ObjectRef> drifted;
     size_t drifts = 0;

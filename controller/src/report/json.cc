@@ -96,6 +96,8 @@ json drift_json(const DriftReport& report, const Totals& t) {
     out["uncompared"] = std::move(uncompared);
   }
   if (!report.warnings.empty()) out["warnings"] = report.warnings;
+  if (report.desired_only) out["check"] = "desired-state";  // no live state was read
+  if (!report.policy_source.path.empty()) out["policySource"] = source_json(report.policy_source);
   return out;
 }
 

@@ -37,12 +37,23 @@ std::string drift_markdown(const DriftReport& r, const Totals& t) {
   std::string out = "### plumbline: `" + r.environment + "`";
   if (!r.source.revision.empty()) out += " @ `" + r.source.revision.substr(0, 12) + "`";
   out += "\n\n";
-  out += (t.drifts == 0 && t.violations == 0) ? "No drift, no policy violations.\n\n"
-                                              : "Drift or policy violations found.\n\n";
-  out += "| objects | drifted | drifts | violations | ignored |\n|---|---|---|---|---|\n";
-  out += "| " + std::to_string(t.objects) + " | " + std::to_string(t.drifted) + " | " +
-         std::to_string(t.drifts) + " | " + std::to_string(t.violations) + " | " +
-         std::to_string(t.ignored) + " |\n";
+  if (!r.policy_source.path.empty()) {
+    out += "Policies from Git: " + cell(r.policy_source.path) + " @ " +
+           cell(r.policy_source.revision.substr(0, 12)) + "\n\n";
+  }
+  if (r.desired_only) {
+    out += t.violations == 0 ? "The desired state meets its policies.\n\n"
+                             : "Policy violations in the desired state.\n\n";
+    out += "| objects | violations |\n|---|---|\n| " + std::to_string(t.objects) + " | " +
+           std::to_string(t.violations) + " |\n";
+  } else {
+    out += (t.drifts == 0 && t.violations == 0) ? "No drift, no policy violations.\n\n"
+                                                : "Drift or policy violations found.\n\n";
+    out += "| objects | drifted | drifts | violations | ignored |\n|---|---|---|---|---|\n";
+    out += "| " + std::to_string(t.objects) + " | " + std::to_string(t.drifted) + " | " +
+           std::to_string(t.drifts) + " | " + std::to_string(t.violations) + " | " +
+           std::to_string(t.ignored) + " |\n";
+  }
   struct Group {
     std::vector<const Drift*> drifts;
     std::vector<const Violation*> violations;

@@ -135,8 +135,9 @@ SourceLocation folder_of(const ReportSource& source) {
 }  // namespace
 
 std::string drift_sarif(const DriftReport& r, const FormatOptions& o) {
-  Sarif sarif(o, "plumbline/diff/" + r.environment + "/",
-              r.declared_in.known() ? r.declared_in : folder_of(r.source));
+  Sarif sarif(
+      o, std::string(r.desired_only ? "plumbline/check/" : "plumbline/diff/") + r.environment + "/",
+      r.declared_in.known() ? r.declared_in : folder_of(r.source));
   for (const auto& v : r.violations) sarif.violation(v);
   for (const auto& d : r.drifts) {
     sarif.drift(d, drift_rule_text(to_string(d.category), to_string(d.type)));

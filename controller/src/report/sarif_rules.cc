@@ -8,7 +8,7 @@
 namespace plumbline::report_internal {
 namespace {
 
-constexpr std::array<std::pair<std::string_view, std::string_view>, 9> kPolicyHelp = {{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 15> kPolicyHelp = {{
     {"requireLimits",
      "Every container must declare the CPU and/or memory limits the policy requires: without a "
      "limit the container's cgroup is unbounded and its behaviour differs between nodes."},
@@ -27,6 +27,19 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 9> kPolicyHe
      "allows."},
     {"sysctls", "Only the sysctls the policy allows may be set."},
     {"env", "Required environment variables must be set; forbidden ones must not be."},
+    {"podSecurity",
+     "The pod template must meet the Pod Security Standard the policy names (baseline or "
+     "restricted), as the apiserver's Pod Security admission would enforce it on the Pod: the "
+     "alert names the field that breaks it."},
+    {"replicas", "The workload must run at least the policy's minimum number of replicas."},
+    {"podDisruptionBudget",
+     "A workload with this many replicas needs a PodDisruptionBudget selecting its pods in the "
+     "same environment, so a node drain cannot take all of them down at once."},
+    {"networkPolicy",
+     "Every namespace of the environment needs a default-deny NetworkPolicy (podSelector: {}, "
+     "no ingress rules); other policies then allow what is needed."},
+    {"hostNetwork", "The pod must not use the node's network namespace in this environment."},
+    {"seccomp", "Every container must run with the seccomp profile type the policy requires."},
     {"environmentConflict",
      "Two Environments declare the same object; neither corrects it until one stops."},
 }};

@@ -1,5 +1,6 @@
 // Terminal / CI text: a header, findings grouped per object as diff-style lines, a verdict.
 #include <map>
+#include <set>
 #include <vector>
 
 #include "report/internal.h"
@@ -80,10 +81,19 @@ std::string drift_text(const DriftReport& r, const Totals& t, const FormatOption
   if (!r.source.ref.empty() || !r.source.path.empty()) {
     out += " (" + r.source.ref + (r.source.path.empty() ? "" : ", " + r.source.path) + ")";
   }
-  out += "\n" + plural(t.objects, "object", "objects") + ", " + std::to_string(t.drifted) +
-         " drifted, " + plural(t.drifts, "drift", "drifts") + ", " +
-         plural(t.violations, "violation", "violations") + ", " + std::to_string(t.ignored) +
-         " ignored\n";
+  if (!r.policy_source.path.empty()) {
+    out += "\npolicies from Git: " + printable(r.policy_source.path) + " @ " +
+           short_sha(r.policy_source.revision);
+  }
+  if (r.desired_only) {
+    out += "\ndesired state only: " + plural(t.objects, "object", "objects") + ", " +
+           plural(t.violations, "violation", "violations") + "\n";
+  } else {
+    out += "\n" + plural(t.objects, "object", "objects") + ", " + std::to_string(t.drifted) +
+           " drifted, " + plural(t.drifts, "drift", "drifts") + ", " +
+           plural(t.violations, "violation", "violations") + ", " + std::to_string(t.ignored) +
+           " ignored\n";
+  }
 
   // Group per object; std::map gives a stable, sorted order.
   struct Group {
@@ -131,6 +141,18 @@ std::string drift_text(const DriftReport& r, const Totals& t, const FormatOption
            printable(warning) + "\n";
   }
   out += "\n";
+  if (r.desired_only) {
+    std::set<ObjectRef> violating;
+    for (const auto& v : r.violations) violating.insert(v.object);
+    out += t.violations == 0
+               ? s.green("OK: the desired state of " + r.environment + " meets its policies (" +
+                         plural(t.objects, "object", "objects") + ")") +
+                     "\n"
+               : s.red("VIOLATIONS: " + plural(t.violations, "violation", "violations") + " in " +
+                       plural(violating.size(), "object", "objects")) +
+                     "\n";
+    return out;
+  }
   if (t.drifts == 0 && t.violations == 0) {
     std::string not_compared =
         r.uncompared.empty() ? "" : ", " + std::to_string(r.uncompared.size()) + " not compared";
