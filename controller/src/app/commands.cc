@@ -29,13 +29,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::string_view kVersion = "0.1.0";
-
-// The desired state of one environment and where it came from.
-struct Desired {
-  ManifestSet objects;
-  ReportSource source;
-};
+}  // namespace
 
 Result<std::string> read_input_file(const std::string& file) {
   if (file == "-") {
@@ -51,6 +45,8 @@ Result<std::string> read_input_file(const std::string& file) {
   buffer << in.rdbuf();
   return buffer.str();
 }
+
+namespace {
 
 bool is_url(const std::string& repo) {
   return repo.find("://") != std::string::npos ||
@@ -68,10 +64,7 @@ bool is_plain_directory(const std::string& repo) {
   return !work_tree && !bare;
 }
 
-struct OpenedSource {
-  FileTreePtr tree;
-  ReportSource source;
-};
+}  // namespace
 
 Result<OpenedSource> open_source(const CliOptions& o, std::ostream& err) {
   if (o.repo.empty()) return invalid_input("--repo is required (a local path or a Git URL)");
@@ -140,6 +133,8 @@ Result<std::vector<Policy>> load_policies(const CliOptions& o) {
   return all;
 }
 
+namespace {
+
 Result<DiffOptions> options_for(const CliOptions& o, const std::vector<Policy>& policies,
                                 const std::string& environment) {
   DiffOptions options = diff_options_for(policies, environment);
@@ -171,6 +166,8 @@ bool use_color(const CliOptions& o) {
   if (o.color == "never" || !o.output.empty() || std::getenv("NO_COLOR") != nullptr) return false;
   return ::isatty(STDOUT_FILENO) != 0;
 }
+
+}  // namespace
 
 // Writes atomically: a reader never sees half a report.
 Status write_output(const CliOptions& o, const std::string& text, std::ostream& out) {
@@ -243,6 +240,8 @@ Result<std::vector<json>> read_cluster(const CliOptions& o, ManifestSet& desired
   }
   return cache.objects();
 }
+
+namespace {
 
 Result<int> run_diff(const CliOptions& o, std::ostream& out, std::ostream& err) {
   if (o.paths.size() != 1)
@@ -351,11 +350,11 @@ Result<int> run_render(const CliOptions& o, std::ostream& out, std::ostream& err
 
 ExitCode run(const CliOptions& o, std::ostream& out, std::ostream& err) {
   if (o.command == "help") {
-    static const std::set<std::string> kTopics = {"",        "diff",       "compare", "render",
-                                                  "version", "controller", "help"};
+    static const std::set<std::string> kTopics = {
+        "", "diff", "compare", "render", "pr-comment", "version", "controller", "help"};
     if (!kTopics.count(o.help_topic)) {
       err << "plumbline: error: no help for '" << o.help_topic
-          << "' (commands: diff, compare, render, controller, version)\n";
+          << "' (commands: diff, compare, render, pr-comment, controller, version)\n";
       return ExitCode::kError;
     }
     out << usage(o.help_topic);
@@ -368,6 +367,7 @@ ExitCode run(const CliOptions& o, std::ostream& out, std::ostream& err) {
   Result<int> result = o.command == "diff"         ? run_diff(o, out, err)
                        : o.command == "compare"    ? run_compare(o, out, err)
                        : o.command == "controller" ? run_controller(o, err)
+                       : o.command == "pr-comment" ? run_pr_comment(o, out, err)
                                                    : run_render(o, out, err);
   if (!result) {
     // Errors carry server and libgit2 messages: any URL in them is shown without credentials.
