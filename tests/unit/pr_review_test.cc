@@ -89,6 +89,13 @@ TEST(PrReview, LiveValuesAreAsBaseOrNeitherOrUnknown) {
   EXPECT_EQ(c.live_state, LiveState::kDiffers);
   EXPECT_EQ(c.live, "2Gi");
 
+  // The PR adds a variable the cluster does not have either: as base (absent), not "differs".
+  PrEnvironment added = env("prod", "1Gi", "1Gi");
+  added.head = {
+      manifest(deployment("shop-prod", "1Gi", "        - {name: NEW_FLOW, value: 'on'}\n"))};
+  added.live = std::vector<json>{yaml(deployment("shop-prod", "1Gi"))};
+  EXPECT_EQ(review_pull_request({added}, {}, {})[0].changes[0].live_state, LiveState::kAsBase);
+
   PrEnvironment missing = env("prod", "512Mi", "1Gi");
   missing.live = std::vector<json>{};
   EXPECT_EQ(review_pull_request({missing}, {}, {})[0].changes[0].live_state,

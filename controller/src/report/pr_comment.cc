@@ -126,7 +126,7 @@ std::string render(const EnvironmentReview& r, const std::vector<bool>& keep,
   if (!r.in_head) out += "This pull request removes the environment.\n\n";
   if (r.changes.empty() && r.violations_introduced.empty() && r.violations_fixed.empty() &&
       r.cross.empty()) {
-    out += "No in-scope change in this environment.\n";
+    out += "No in-scope change in this environment.\n\n";
   }
   out +=
       "| fields changed | already live | live differs | violations introduced | violations "

@@ -111,7 +111,9 @@ void set_live_state(FieldChange& change, const DriftIndex& base, const DriftInde
     change.live_state = LiveState::kAsBase;
   } else if (at_head != nullptr || at_base != nullptr) {
     const Drift* seen = at_head != nullptr ? at_head : at_base;
-    change.live_state = LiveState::kDiffers;
+    // The cluster lacks a field the base lacks too: it is as the base has it (not there).
+    change.live_state =
+        seen->live.is_null() && !declared_base ? LiveState::kAsBase : LiveState::kDiffers;
     change.live = seen->live;
   } else {
     return;  // neither revision's drift walk compares this field
