@@ -255,8 +255,8 @@ TEST(Cli, UnusedIgnoreIsAWarning) {
   EXPECT_NE(report["warnings"].dump().find("matched no finding"), std::string::npos);
 }
 
-// The CI examples are valid YAML, run `plumbline diff` and upload its SARIF, and say where
-// `plumbline pr-comment` goes once it exists.
+// The CI examples are valid YAML, run `plumbline diff`, upload its SARIF and run
+// `plumbline pr-comment` on pull requests.
 TEST(Cli, CiExamplesRunDiffAndUploadSarif) {
   for (const char* name : {"github-actions.yaml", "gitlab-ci.yaml"}) {
     SCOPED_TRACE(name);
@@ -267,7 +267,7 @@ TEST(Cli, CiExamplesRunDiffAndUploadSarif) {
     auto parsed = plumbline::parse_yaml(text, name);
     ASSERT_TRUE(parsed.ok()) << parsed.error().to_string();
     EXPECT_TRUE(parsed->is_object());
-    for (const char* needle : {"plumbline diff", "--format \"$format\"", ".sarif", "pr-comment"}) {
+    for (const char* needle : {"plumbline diff", "--format \"$format\"", ".sarif", "plumbline pr-comment --repo ."}) {
       EXPECT_NE(text.find(needle), std::string::npos) << needle;
     }
   }

@@ -8,6 +8,7 @@
 #include <iosfwd>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "plumbline/error.h"
@@ -19,6 +20,8 @@
 namespace plumbline::app {
 
 enum class ExitCode { kConsistent = 0, kDrift = 1, kError = 2 };
+
+inline constexpr std::string_view kVersion = "0.1.0";
 
 struct CliOptions {
   std::string command;  // diff | compare | check | render | controller | version | help
@@ -65,7 +68,43 @@ struct CliOptions {
   bool quiet = false;
   std::vector<std::string> live_kinds;  // diff --live FILE: the kinds the snapshot covers
   bool allow_empty = false;             // accept comparing nothing / uncovered kinds
+  // pr-comment
+  std::string base;        // the PR's base revision
+  std::string head;        // the PR's head revision
+  std::string provider;    // github | gitlab | gitea
+  std::string repository;  // OWNER/NAME or a GitLab project id
+  long pr = 0;
+  std::string api_url;
+  std::string token_env;  // default GITHUB_TOKEN / GITLAB_TOKEN / GITEA_TOKEN
 };
+
+// The sources the commands share (app/commands.cc).
+struct Desired {  // the desired state of one environment and where it came from
+  ManifestSet objects;
+  ReportSource source;
+};
+struct OpenedSource {
+  FileTreePtr tree;
+  ReportSource source;
+};
+// A file's content ('-': standard input).
+Result<std::string> read_input_file(const std::string& file);
+// --repo at --ref (a plain directory as it is on disk); the source's URL without credentials.
+Result<OpenedSource> open_source(const CliOptions& options, std::ostream& err);
+Result<Desired> render_path(const FileTree& tree, const ReportSource& base, const std::string& path,
+                            const std::string& mode_text);
+// The environment's default name: the last component of its path.
+std::string environment_name(const std::string& path);
+Result<std::vector<Policy>> load_policies(const CliOptions& options);
+// The report to --output (atomically) or `out`.
+Status write_output(const CliOptions& options, const std::string& text, std::ostream& out);
+// --live cluster: the live objects of the desired kinds; gives namespace-less desired objects
+// the context's namespace.
+Result<std::vector<json>> read_cluster(const CliOptions& options, ManifestSet& desired,
+                                       std::ostream& err);
+
+// `plumbline pr-comment` (app/pr_comment_command.cc).
+Result<int> run_pr_comment(const CliOptions& options, std::ostream& out, std::ostream& err);
 
 // What a live snapshot covers (app/coverage.cc): the desired objects it is compared with and
 // the ones it leaves out. Errors (exit 2) when it leaves out kinds the user did not name with

@@ -15,21 +15,21 @@ struct FlagSpec {
 
 const std::vector<FlagSpec>& flag_specs() {
   static const std::vector<FlagSpec> kSpecs = {
-      {"repo", true, {"diff", "compare", "check", "render"}},
+      {"repo", true, {"diff", "compare", "check", "render", "pr-comment"}},
       {"ref", true, {"diff", "compare", "check", "render"}},
-      {"path", true, {"diff", "compare", "check", "render"}},
-      {"render", true, {"diff", "compare", "check", "render"}},
-      {"cache-dir", true, {"diff", "compare", "check", "render", "controller"}},
-      {"live", true, {"diff"}},
-      {"kubeconfig", true, {"diff", "controller"}},
-      {"context", true, {"diff", "controller"}},
+      {"path", true, {"diff", "compare", "check", "render", "pr-comment"}},
+      {"render", true, {"diff", "compare", "check", "render", "pr-comment"}},
+      {"cache-dir", true, {"diff", "compare", "check", "render", "controller", "pr-comment"}},
+      {"live", true, {"diff", "pr-comment"}},
+      {"kubeconfig", true, {"diff", "controller", "pr-comment"}},
+      {"context", true, {"diff", "controller", "pr-comment"}},
       {"report-namespace", true, {"controller"}},
       {"listen", true, {"controller"}},
       {"webhook-listen", true, {"controller"}},
       {"webhook-secret-file", true, {"controller"}},
       {"webhook-secret-env", true, {"controller"}},
       {"log-level", true, {"controller"}},
-      {"dry-run", false, {"controller"}},
+      {"dry-run", false, {"controller", "pr-comment"}},
       {"leader-elect", false, {"controller"}},
       {"enforce-namespaces", true, {"controller"}},
       {"no-enforce", false, {"controller"}},
@@ -37,22 +37,31 @@ const std::vector<FlagSpec>& flag_specs() {
       {"allow-local-sources", false, {"controller"}},
       {"default-service-account", true, {"controller"}},
       {"allow-http-git-credentials", false, {"controller"}},
-      {"timeout", true, {"diff"}},
+      {"timeout", true, {"diff", "pr-comment"}},
       {"workers", true, {"controller"}},
       {"git-timeout", true, {"controller"}},
       {"render-timeout", true, {"controller"}},
-      {"git-cache-max-bytes", true, {"diff", "compare", "render", "check", "controller"}},
-      {"policy", true, {"diff", "compare", "check"}},
+      {"git-cache-max-bytes",
+       true,
+       {"diff", "compare", "render", "check", "controller", "pr-comment"}},
+      {"policy", true, {"diff", "compare", "check", "pr-comment"}},
       {"git-policies", true, {"diff", "check"}},
       {"environment-label", true, {"diff", "check"}},
-      {"scope", true, {"diff", "compare"}},
+      {"scope", true, {"diff", "compare", "pr-comment"}},
       {"format", true, {"diff", "compare", "check"}},
-      {"output", true, {"diff", "compare", "check", "render"}},
-      {"environment", true, {"diff", "compare", "check"}},
+      {"output", true, {"diff", "compare", "check", "render", "pr-comment"}},
+      {"environment", true, {"diff", "compare", "check", "pr-comment"}},
       {"color", true, {"diff", "compare", "check"}},
-      {"quiet", false, {"diff", "compare", "check", "render"}},
-      {"live-kinds", true, {"diff"}},
-      {"allow-empty", false, {"diff", "compare"}},
+      {"quiet", false, {"diff", "compare", "check", "render", "pr-comment"}},
+      {"live-kinds", true, {"diff", "pr-comment"}},
+      {"base", true, {"pr-comment"}},
+      {"head", true, {"pr-comment"}},
+      {"provider", true, {"pr-comment"}},
+      {"repository", true, {"pr-comment"}},
+      {"pr", true, {"pr-comment"}},
+      {"api-url", true, {"pr-comment"}},
+      {"token-env", true, {"pr-comment"}},
+      {"allow-empty", false, {"diff", "compare", "pr-comment"}},
   };
   return kSpecs;
 }
@@ -195,7 +204,7 @@ Status set_flag(CliOptions& o, const std::string& name, const std::string& value
     o.output = value;
   else if (name == "environment") {
     auto items = split_list(value);
-    if (o.command == "compare")
+    if (o.command == "compare" || o.command == "pr-comment")
       o.environments.insert(o.environments.end(), items.begin(), items.end());
     else
       o.environment = value;
@@ -213,6 +222,32 @@ Status set_flag(CliOptions& o, const std::string& name, const std::string& value
     o.live_kinds.insert(o.live_kinds.end(), items.begin(), items.end());
   } else if (name == "allow-empty")
     o.allow_empty = true;
+  else if (name == "base")
+    o.base = value;
+  else if (name == "head")
+    o.head = value;
+  else if (name == "provider") {
+    if (value != "github" && value != "gitlab" && value != "gitea") {
+      return invalid_input("--provider must be github, gitlab or gitea, got '" + value + "'");
+    }
+    o.provider = value;
+  } else if (name == "repository")
+    o.repository = value;
+  else if (name == "pr") {
+    size_t used = 0;
+    long n = 0;
+    try {
+      n = std::stol(value, &used);
+    } catch (const std::exception&) {
+    }
+    if (n <= 0 || used != value.size()) {
+      return invalid_input("--pr must be a pull (merge) request number, got '" + value + "'");
+    }
+    o.pr = n;
+  } else if (name == "api-url")
+    o.api_url = value;
+  else if (name == "token-env")
+    o.token_env = value;
   return {};
 }
 
@@ -234,12 +269,13 @@ Result<CliOptions> parse_args(const std::vector<std::string>& args) {
     o.command = "version";
     return o;
   }
-  static const std::vector<std::string> kCommands = {"diff", "compare", "check", "render",
-                                                     "controller"};
+  static const std::vector<std::string> kCommands = {"diff",   "compare",    "check",
+                                                     "render", "pr-comment", "controller"};
   if (std::find(kCommands.begin(), kCommands.end(), first) == kCommands.end()) {
     return invalid_input(
         "unknown command '" + first +
-        "' (commands: diff, compare, check, render, controller; see `plumbline --help`)");
+        "' (commands: diff, compare, check, render, pr-comment, controller; see `plumbline "
+        "--help`)");
   }
   o.command = first;
   for (size_t i = 1; i < args.size(); ++i) {

@@ -29,6 +29,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
+}  // namespace
+
 Result<std::string> read_input_file(const std::string& file) {
   if (file == "-") {
     std::ostringstream buffer;
@@ -43,6 +45,8 @@ Result<std::string> read_input_file(const std::string& file) {
   buffer << in.rdbuf();
   return buffer.str();
 }
+
+namespace {
 
 bool is_url(const std::string& repo) {
   return repo.find("://") != std::string::npos ||
@@ -133,6 +137,8 @@ Result<std::vector<Policy>> load_policies(const CliOptions& o, const FileTree* t
   return all;
 }
 
+namespace {
+
 Result<DiffOptions> options_for(const CliOptions& o, const std::vector<Policy>& policies,
                                 const std::string& environment) {
   DiffOptions options = diff_options_for(policies, environment);
@@ -165,6 +171,8 @@ bool use_color(const CliOptions& o) {
   return ::isatty(STDOUT_FILENO) != 0;
 }
 
+}  // namespace
+
 // Writes atomically: a reader never sees half a report.
 Status write_output(const CliOptions& o, const std::string& text, std::ostream& out) {
   if (o.output.empty() || o.output == "-") {
@@ -187,8 +195,6 @@ Status write_output(const CliOptions& o, const std::string& text, std::ostream& 
   }
   return {};
 }
-
-namespace {
 
 // `--live cluster`: the live objects of the desired state's kinds, one LIST per kind and
 // namespace. Desired objects without a namespace land in the context's namespace (as kubectl
@@ -238,6 +244,8 @@ Result<std::vector<json>> read_cluster(const CliOptions& o, ManifestSet& desired
   }
   return cache.objects();
 }
+
+namespace {
 
 Result<int> run_diff(const CliOptions& o, std::ostream& out, std::ostream& err) {
   if (o.paths.size() != 1)
@@ -355,11 +363,11 @@ Result<int> run_render(const CliOptions& o, std::ostream& out, std::ostream& err
 
 ExitCode run(const CliOptions& o, std::ostream& out, std::ostream& err) {
   if (o.command == "help") {
-    static const std::set<std::string> kTopics = {"",       "diff",    "compare", "check",
-                                                  "render", "version", "help",    "controller"};
+    static const std::set<std::string> kTopics = {
+        "", "diff", "compare", "check", "render", "pr-comment", "version", "controller", "help"};
     if (!kTopics.count(o.help_topic)) {
       err << "plumbline: error: no help for '" << o.help_topic
-          << "' (commands: diff, compare, check, render, controller, version)\n";
+          << "' (commands: diff, compare, check, render, pr-comment, controller, version)\n";
       return ExitCode::kError;
     }
     out << usage(o.help_topic);
@@ -373,6 +381,7 @@ ExitCode run(const CliOptions& o, std::ostream& out, std::ostream& err) {
                        : o.command == "compare"    ? run_compare(o, out, err)
                        : o.command == "check"      ? run_check(o, out, err)
                        : o.command == "controller" ? run_controller(o, err)
+                       : o.command == "pr-comment" ? run_pr_comment(o, out, err)
                                                    : run_render(o, out, err);
   if (!result) {
     // Errors carry server and libgit2 messages: any URL in them is shown without credentials.

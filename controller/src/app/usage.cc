@@ -182,6 +182,53 @@ Example (a pipeline step that blocks the merge on exit 1):
       --policy policies/samples/prod-governance.yaml --format sarif --output check.sarif
 )";
   }
+  if (topic == "pr-comment") {
+    return R"(plumbline pr-comment — what a pull request changes, as one comment per environment
+
+Usage:
+  plumbline pr-comment --repo REPO --base REF --head REF --path PATH [--path PATH]...
+      --provider github|gitlab|gitea --repository OWNER/NAME|ID --pr N [flags]
+
+For each --path, renders the environment at the PR's base and head and comments: the
+in-scope fields the PR changes (base -> head), what the cluster has now for them (with
+--live: "already live, set by hand by kubectl-edit"), the policy violations the PR
+introduces or fixes, and the differences with the other --path environments it creates or
+removes. Each comment starts with a hidden marker (<!-- plumbline:pr-comment env=NAME -->)
+and is updated in place on every push, never duplicated. Long comments fold into <details>
+and stay under the forge's limit (GitHub 65,536 characters; GitLab and Gitea 1,000,000),
+with a notice of what was left out. Nothing is posted when a revision, a render or the live
+state fails to load.
+
+Flags:
+  --repo, --render, --cache-dir    as for `plumbline diff`
+  --base REF, --head REF           the PR's two revisions (branch, tag or commit)
+  --path PATH                      an environment's folder (repeatable)
+  --environment A,B,…              names for the paths (default: last path components)
+  --live cluster|FILE              also show the live state of the changed fields
+                                   (--kubeconfig, --context, --timeout, --live-kinds and
+                                   --allow-empty as for `plumbline diff`)
+  --policy FILE, --scope LIST      as for `plumbline diff`
+  --provider NAME                  github | gitlab | gitea
+  --repository R                   OWNER/NAME (GitHub, Gitea); project id or path (GitLab)
+  --pr N                           the pull request number (GitLab: the merge request iid)
+  --api-url URL                    default https://api.github.com, https://gitlab.com/api/v4;
+                                   required for Gitea (https://gitea.example)
+  --token-env VAR                  the variable holding the token (default GITHUB_TOKEN,
+                                   GITLAB_TOKEN or GITEA_TOKEN); never printed, sent only to
+                                   --api-url over https:// (http:// to loopback only)
+  --dry-run                        print the comments instead of posting them
+  --output FILE                    also write the comments to FILE
+  --quiet                          no progress messages on standard error
+
+Exit status: 0 posted (or printed), 2 error (nothing posted).
+
+Example (GitHub Actions, on pull_request):
+  plumbline pr-comment --repo . --base "$BASE_SHA" --head "$HEAD_SHA" \
+      --path manifests/envs/staging --path manifests/envs/prod \
+      --policy policies/samples/prod-baseline.yaml \
+      --provider github --repository "$GITHUB_REPOSITORY" --pr "$PR_NUMBER"
+)";
+  }
   if (topic == "render") {
     return R"(plumbline render — print the rendered desired state of one environment (debugging)
 
@@ -206,6 +253,7 @@ Usage:
   plumbline check    --repo REPO --path PATH --policy F    the desired state vs its policies
                      (no cluster: the pipeline step before a merge)
   plumbline render   --repo REPO --path PATH               the rendered desired state
+  plumbline pr-comment --repo R --base B --head H --path P ...  comment on a pull request
   plumbline controller [--kubeconfig F]                    in-cluster: DriftReport per Environment
   plumbline version
   plumbline help COMMAND                                   flags of one command

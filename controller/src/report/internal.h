@@ -43,6 +43,12 @@ std::string comparison_markdown(const EnvironmentComparison& c, const Comparison
 std::string drift_sarif(const DriftReport& report, const FormatOptions& o);
 std::string comparison_sarif(const EnvironmentComparison& c, const FormatOptions& o);
 
+// Markdown table cells: text in a code span with '|', newlines and backticks neutralized; a
+// finding's value ("—" for null); a declaration site ("—" when unknown).
+std::string cell(const std::string& text);
+std::string value_cell(const json& value);
+std::string location_cell(const SourceLocation& at);
+
 // A finding's value as one line of text; "(absent)" for null.
 std::string value_text(const json& value);
 // Security categories rank above the others when a report must be cut.

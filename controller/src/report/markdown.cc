@@ -5,7 +5,6 @@
 #include "report/internal.h"
 
 namespace plumbline::report_internal {
-namespace {
 
 // A value inside a table cell: backticks, with the cell separator and newlines escaped.
 std::string cell(const std::string& text) {
@@ -30,8 +29,6 @@ std::string value_cell(const json& v) { return v.is_null() ? "—" : cell(value_
 std::string location_cell(const SourceLocation& at) {
   return at.known() ? cell(at.to_string()) : "—";
 }
-
-}  // namespace
 
 std::string drift_markdown(const DriftReport& r, const Totals& t) {
   std::string out = "### plumbline: `" + r.environment + "`";
