@@ -95,7 +95,9 @@ Result<Desired> render_path(const FileTree& tree, const ReportSource& base, cons
                             const std::string& mode_text);
 // The environment's default name: the last component of its path.
 std::string environment_name(const std::string& path);
-Result<std::vector<Policy>> load_policies(const CliOptions& options);
+// --policy files, then (first in the list) --git-policies read from `tree`.
+Result<std::vector<Policy>> load_policies(const CliOptions& options,
+                                          const FileTree* tree = nullptr);
 // The report to --output (atomically) or `out`.
 Status write_output(const CliOptions& options, const std::string& text, std::ostream& out);
 // --live cluster: the live objects of the desired kinds; gives namespace-less desired objects
@@ -129,28 +131,8 @@ std::vector<std::string> policy_warnings(const std::vector<Policy>& all,
 // Shared by the commands (commands.cc).
 inline constexpr std::string_view kToolVersion = "0.1.0";
 
-// The desired state of one environment and where it came from.
-struct Desired {
-  ManifestSet objects;
-  ReportSource source;
-};
-struct OpenedSource {
-  FileTreePtr tree;
-  ReportSource source;
-};
-// --repo/--ref: a plain directory as it is on disk, a local repository at --ref, or a URL
-// fetched into the cache. The source names the repository without credentials.
-Result<OpenedSource> open_source(const CliOptions& o, std::ostream& err);
-Result<Desired> render_path(const FileTree& tree, const ReportSource& base, const std::string& path,
-                            const std::string& mode_text);
-// The last component of a path ("envs/prod" → "prod").
-std::string environment_name(const std::string& path);
-// --policy files, then (first in the list) --git-policies read from `tree`.
-Result<std::vector<Policy>> load_policies(const CliOptions& o, const FileTree* tree = nullptr);
 Result<ReportFormat> format_of(const CliOptions& o);
 bool use_color(const CliOptions& o);
-// Writes to --output atomically (a reader never sees half a report), else to `out`.
-Status write_output(const CliOptions& o, const std::string& text, std::ostream& out);
 
 // `plumbline check` (check_command.cc): the desired state against its policies, no cluster.
 Result<int> run_check(const CliOptions& o, std::ostream& out, std::ostream& err);

@@ -158,6 +158,8 @@ Result<DiffOptions> options_for(const CliOptions& o, const std::vector<Policy>& 
   return options;
 }
 
+}  // namespace
+
 Result<ReportFormat> format_of(const CliOptions& o) {
   auto format = parse_report_format(o.format);
   if (!format)
@@ -170,8 +172,6 @@ bool use_color(const CliOptions& o) {
   if (o.color == "never" || !o.output.empty() || std::getenv("NO_COLOR") != nullptr) return false;
   return ::isatty(STDOUT_FILENO) != 0;
 }
-
-}  // namespace
 
 // Writes atomically: a reader never sees half a report.
 Status write_output(const CliOptions& o, const std::string& text, std::ostream& out) {
