@@ -83,6 +83,8 @@ class ControllerGovernanceTest : public ::testing::Test {
   void SetUp() override {
     options_.report_namespace = "plumbline-system";
     options_.leading = [] { return true; };
+    // Enforce mode writes only as a ServiceAccount (DESIGN.md "Tenancy").
+    options_.default_service_account = "plumbline-writer";
   }
   void Start() {
     controller_ = std::make_unique<Controller>(api_, git_, options_, log_);
