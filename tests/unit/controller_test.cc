@@ -304,9 +304,13 @@ TEST_F(ControllerTest, LocalSourcesAreRefusedUnlessAllowed) {
 class HostileGit : public MemoryGit {
  public:
   Result<GitSnapshot> open(const GitSourceOptions& options) override {
-    int now = ++in_flight_[options.repo];
+    std::atomic<int>* repo_in_flight = nullptr;
+    int now = 0;
     {
+      // The map is shared by every worker: an insert while another reads it is a data race.
       std::lock_guard lock(mu_);
+      repo_in_flight = &in_flight_[options.repo];
+      now = ++*repo_in_flight;
       max_in_flight_[options.repo] = std::max(max_in_flight_[options.repo], now);
     }
     int total = ++total_in_flight_;
@@ -320,7 +324,7 @@ class HostileGit : public MemoryGit {
         --a;
         --b;
       }
-    } leave{in_flight_[options.repo], total_in_flight_};
+    } leave{*repo_in_flight, total_in_flight_};
     if (options.repo.find("hostile") != std::string::npos) {
       auto deadline = std::chrono::steady_clock::now() + options.timeout;
       while (std::chrono::steady_clock::now() < deadline) {

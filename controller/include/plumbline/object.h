@@ -10,6 +10,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -35,6 +36,10 @@ struct ObjectRef {
   auto operator<=>(const ObjectRef&) const = default;
   bool operator==(const ObjectRef&) const = default;
 };
+
+// The member `key` of `node` when node is an object that has it, else nullptr: for reading
+// hostile JSON without throwing.
+const json* member_of(const json* node, std::string_view key);
 
 // metadata.resourceVersion of an object ("" when it has none).
 std::string resource_version(const json& object);

@@ -105,4 +105,10 @@ std::string resource_version(const json& object) {
   return version != meta->end() && version->is_string() ? version->get<std::string>() : "";
 }
 
+const json* member_of(const json* node, std::string_view key) {
+  if (node == nullptr || !node->is_object()) return nullptr;
+  auto it = node->find(key);
+  return it == node->end() ? nullptr : &*it;
+}
+
 }  // namespace plumbline

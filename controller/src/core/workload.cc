@@ -1,16 +1,8 @@
 #include "plumbline/workload.h"
 
+#include "plumbline/object.h"
+
 namespace plumbline {
-namespace {
-
-const json* child(const json* node, const char* key) {
-  if (node == nullptr || !node->is_object()) return nullptr;
-  auto it = node->find(key);
-  return it == node->end() ? nullptr : &*it;
-}
-
-}  // namespace
-
 std::string_view pod_spec_path(std::string_view kind) {
   if (kind == "Pod") return "spec";
   if (kind == "CronJob") return "spec.jobTemplate.spec.template.spec";
@@ -22,21 +14,22 @@ std::string_view pod_spec_path(std::string_view kind) {
 }
 
 std::optional<PodSpecRef> find_pod_spec(const json& object) {
-  const json* kind = child(&object, "kind");
+  const json* kind = member_of(&object, "kind");
   std::string_view kind_name;
   if (kind && kind->is_string()) kind_name = kind->get_ref<const std::string&>();
-  const json* spec = child(&object, "spec");
+  const json* spec = member_of(&object, "spec");
   if (kind_name == "Pod") {
     if (spec && spec->is_object()) return PodSpecRef{spec, "spec"};
     return std::nullopt;
   }
   if (kind_name == "CronJob") {
-    const json* pod = child(child(child(child(spec, "jobTemplate"), "spec"), "template"), "spec");
+    const json* pod =
+        member_of(member_of(member_of(member_of(spec, "jobTemplate"), "spec"), "template"), "spec");
     if (pod && pod->is_object()) return PodSpecRef{pod, "spec.jobTemplate.spec.template.spec"};
     return std::nullopt;
   }
   // Known workloads and any unknown kind with spec.template.spec.
-  const json* pod = child(child(spec, "template"), "spec");
+  const json* pod = member_of(member_of(spec, "template"), "spec");
   if (pod && pod->is_object()) return PodSpecRef{pod, "spec.template.spec"};
   return std::nullopt;
 }

@@ -7,42 +7,38 @@
 #include <vector>
 
 #include "plumbline/label_selector.h"
+#include "plumbline/object.h"
 #include "plumbline/policy.h"
 #include "plumbline/workload.h"
 
 namespace plumbline {
 namespace {
 
-const json* child(const json* node, const char* key) {
-  if (node == nullptr || !node->is_object()) return nullptr;
-  auto it = node->find(key);
-  return it == node->end() ? nullptr : &*it;
-}
-
 std::string namespace_of(const json& object) {
-  const json* ns = child(child(&object, "metadata"), "namespace");
+  const json* ns = member_of(member_of(&object, "metadata"), "namespace");
   return ns != nullptr && ns->is_string() ? ns->get<std::string>() : "";
 }
 
 bool is_kind(const json& object, std::string_view kind) {
-  const json* k = child(&object, "kind");
+  const json* k = member_of(&object, "kind");
   return k != nullptr && k->is_string() && k->get_ref<const std::string&>() == kind;
 }
 
 long replicas_of(const json& object) {
-  const json* r = child(child(&object, "spec"), "replicas");
+  const json* r = member_of(member_of(&object, "spec"), "replicas");
   return r != nullptr && r->is_number_integer() ? r->get<long>() : 1;
 }
 
 // A PDB whose selector selects the workload's pod template labels, in its namespace. An
 // invalid selector selects nothing (the API would refuse the PDB).
 bool has_pdb(const ManifestSet& desired, const json& workload) {
-  const json* template_meta = child(child(child(&workload, "spec"), "template"), "metadata");
+  const json* template_meta =
+      member_of(member_of(member_of(&workload, "spec"), "template"), "metadata");
   Labels labels = template_meta != nullptr ? labels_of(*template_meta) : Labels{};
   std::string ns = namespace_of(workload);
   return std::any_of(desired.begin(), desired.end(), [&](const Manifest& m) {
     if (!is_kind(m.object, "PodDisruptionBudget") || namespace_of(m.object) != ns) return false;
-    const json* selector = child(child(&m.object, "spec"), "selector");
+    const json* selector = member_of(member_of(&m.object, "spec"), "selector");
     if (selector == nullptr || selector->is_null()) return false;  // selects no pod
     auto parsed = LabelSelector::from_json(*selector, "");
     return parsed.ok() && parsed->matches(labels);
@@ -51,17 +47,17 @@ bool has_pdb(const ManifestSet& desired, const json& workload) {
 
 // Selects every pod of its namespace and allows no ingress.
 bool is_default_deny(const json& network_policy) {
-  const json* spec = child(&network_policy, "spec");
-  const json* selector = child(spec, "podSelector");
+  const json* spec = member_of(&network_policy, "spec");
+  const json* selector = member_of(spec, "podSelector");
   if (selector == nullptr) return false;
   auto parsed = LabelSelector::from_json(*selector, "");
   if (!parsed.ok() || !parsed->empty()) return false;
-  const json* types = child(spec, "policyTypes");
+  const json* types = member_of(spec, "policyTypes");
   bool ingress_type =
       types == nullptr ||
       (types->is_array() &&
        std::any_of(types->begin(), types->end(), [](const json& t) { return t == "Ingress"; }));
-  const json* ingress = child(spec, "ingress");
+  const json* ingress = member_of(spec, "ingress");
   bool no_rules =
       ingress == nullptr || ingress->is_null() || (ingress->is_array() && ingress->empty());
   return ingress_type && no_rules;
@@ -106,7 +102,7 @@ std::vector<Violation> environment_violations(const ManifestSet& desired,
     for (const auto& m : desired) {
       if (find_pod_spec(m.object)) namespaces.insert(namespace_of(m.object));
       if (is_kind(m.object, "Namespace")) {
-        const json* name = child(child(&m.object, "metadata"), "name");
+        const json* name = member_of(member_of(&m.object, "metadata"), "name");
         if (name != nullptr && name->is_string()) namespaces.insert(name->get<std::string>());
       }
       if (is_kind(m.object, "NetworkPolicy") && is_default_deny(m.object))

@@ -7,16 +7,11 @@
 #include <array>
 #include <string_view>
 
+#include "plumbline/object.h"
 #include "plumbline/path.h"
 
 namespace plumbline::policy_internal {
 namespace {
-
-const json* child(const json* node, std::string_view key) {
-  if (node == nullptr || !node->is_object()) return nullptr;
-  auto it = node->find(key);
-  return it == node->end() ? nullptr : &*it;
-}
 
 bool is_true(const json* v) { return v != nullptr && v->is_boolean() && v->get<bool>(); }
 bool is_false(const json* v) { return v != nullptr && v->is_boolean() && !v->get<bool>(); }
@@ -69,16 +64,16 @@ class PodSecurity {
               const std::string& metadata_path)
       : pod_(pod), pod_path_(pod_path), metadata_(metadata), metadata_path_(metadata_path) {
     for (const char* list : {"initContainers", "containers", "ephemeralContainers"}) {
-      const json* items = child(&pod_, list);
+      const json* items = member_of(&pod_, list);
       if (items == nullptr || !items->is_array()) continue;
       for (const auto& c : *items) {
         if (!c.is_object()) continue;
-        std::string name = text(child(&c, "name"));
+        std::string name = text(member_of(&c, "name"));
         containers_.push_back({&c, path::keyed(path::field(pod_path_, list), "name", name), name});
       }
     }
-    windows_ = text(child(child(&pod_, "os"), "name")) == "windows";
-    user_namespace_ = is_false(child(&pod_, "hostUsers"));
+    windows_ = text(member_of(member_of(&pod_, "os"), "name")) == "windows";
+    user_namespace_ = is_false(member_of(&pod_, "hostUsers"));
   }
 
   std::vector<RuleFinding> run(bool restricted) {
@@ -91,9 +86,9 @@ class PodSecurity {
   void add(std::string path, std::string message) {
     out_.push_back({std::move(path), std::move(message)});
   }
-  const json* pod_context() const { return child(&pod_, "securityContext"); }
+  const json* pod_context() const { return member_of(&pod_, "securityContext"); }
   std::string pod_context_path() const { return pod_path_ + ".securityContext"; }
-  static const json* context(const Container& c) { return child(c.spec, "securityContext"); }
+  static const json* context(const Container& c) { return member_of(c.spec, "securityContext"); }
   static std::string context_path(const Container& c) { return c.path + ".securityContext"; }
   static std::string who(const Container& c) { return "container '" + c.name + "'"; }
 
@@ -106,16 +101,16 @@ class PodSecurity {
 
   void baseline() {
     for (const char* field : {"hostNetwork", "hostPID", "hostIPC"}) {
-      if (is_true(child(&pod_, field))) {
+      if (is_true(member_of(&pod_, field))) {
         add(pod_path_ + "." + field,
             std::string(field) + ": true shares a namespace of the node (baseline)");
       }
     }
     for (const auto& c : containers_) {
-      if (is_true(child(context(c), "privileged"))) {
+      if (is_true(member_of(context(c), "privileged"))) {
         add(context_path(c) + ".privileged", who(c) + " is privileged (baseline)");
       }
-      const json* added = child(child(context(c), "capabilities"), "add");
+      const json* added = member_of(member_of(context(c), "capabilities"), "add");
       if (added != nullptr && added->is_array()) {
         for (const auto& cap : *added) {
           if (cap.is_string() && one_of(kBaselineCapabilities, cap.get<std::string>())) continue;
@@ -123,59 +118,59 @@ class PodSecurity {
               who(c) + " adds capability " + text(&cap) + " (baseline allows only the defaults)");
         }
       }
-      const json* ports = child(c.spec, "ports");
+      const json* ports = member_of(c.spec, "ports");
       if (ports != nullptr && ports->is_array()) {
         for (const auto& port : *ports) {
-          const json* host_port = child(&port, "hostPort");
+          const json* host_port = member_of(&port, "hostPort");
           if (host_port == nullptr || (host_port->is_number() && host_port->get<double>() == 0))
             continue;
-          const json* container_port = child(&port, "containerPort");
+          const json* container_port = member_of(&port, "containerPort");
           std::string at = path::keyed(c.path + ".ports", "containerPort",
                                        container_port ? path::key_text(*container_port) : "");
           add(at + ".hostPort", who(c) + " uses hostPort " + text(host_port) + " (baseline)");
         }
       }
       // In a user namespace (hostUsers: false) an unmasked /proc exposes nothing of the node.
-      std::string proc_mount = text(child(context(c), "procMount"));
+      std::string proc_mount = text(member_of(context(c), "procMount"));
       if (!proc_mount.empty() && proc_mount != "Default" && !user_namespace_) {
         add(context_path(c) + ".procMount",
             who(c) + " sets procMount " + proc_mount + " (baseline requires Default)");
       }
       probe_hosts(c);
     }
-    const json* volumes = child(&pod_, "volumes");
+    const json* volumes = member_of(&pod_, "volumes");
     if (volumes != nullptr && volumes->is_array()) {
       for (const auto& v : *volumes) {
-        if (child(&v, "hostPath") == nullptr) continue;
-        add(path::keyed(pod_path_ + ".volumes", "name", text(child(&v, "name"))) + ".hostPath",
-            "volume '" + text(child(&v, "name")) + "' is a hostPath (baseline)");
+        if (member_of(&v, "hostPath") == nullptr) continue;
+        add(path::keyed(pod_path_ + ".volumes", "name", text(member_of(&v, "name"))) + ".hostPath",
+            "volume '" + text(member_of(&v, "name")) + "' is a hostPath (baseline)");
       }
     }
     each_context([&](const json* ctx, const std::string& at, const std::string& whom) {
-      std::string apparmor = text(child(child(ctx, "appArmorProfile"), "type"));
-      if (child(ctx, "appArmorProfile") != nullptr && apparmor != "RuntimeDefault" &&
+      std::string apparmor = text(member_of(member_of(ctx, "appArmorProfile"), "type"));
+      if (member_of(ctx, "appArmorProfile") != nullptr && apparmor != "RuntimeDefault" &&
           apparmor != "Localhost") {
         add(at + ".appArmorProfile.type",
             whom + " sets AppArmor profile " + apparmor + " (baseline)");
       }
-      const json* selinux = child(ctx, "seLinuxOptions");
-      if (std::string type = text(child(selinux, "type")); !one_of(kSelinuxTypes, type)) {
+      const json* selinux = member_of(ctx, "seLinuxOptions");
+      if (std::string type = text(member_of(selinux, "type")); !one_of(kSelinuxTypes, type)) {
         add(at + ".seLinuxOptions.type", whom + " sets SELinux type " + type + " (baseline)");
       }
       for (const char* field : {"user", "role"}) {
-        if (!text(child(selinux, field)).empty()) {
+        if (!text(member_of(selinux, field)).empty()) {
           add(at + ".seLinuxOptions." + field,
               whom + " sets an SELinux " + field + " (baseline forbids it)");
         }
       }
-      if (text(child(child(ctx, "seccompProfile"), "type")) == "Unconfined") {
+      if (text(member_of(member_of(ctx, "seccompProfile"), "type")) == "Unconfined") {
         add(at + ".seccompProfile.type", whom + " runs Unconfined by seccomp (baseline)");
       }
-      if (is_true(child(child(ctx, "windowsOptions"), "hostProcess"))) {
+      if (is_true(member_of(member_of(ctx, "windowsOptions"), "hostProcess"))) {
         add(at + ".windowsOptions.hostProcess", whom + " is a Windows host process (baseline)");
       }
     });
-    if (const json* annotations = child(metadata_, "annotations");
+    if (const json* annotations = member_of(metadata_, "annotations");
         annotations != nullptr && annotations->is_object()) {
       for (const auto& [key, value] : annotations->items()) {
         if (key.rfind(kAppArmorAnnotation, 0) != 0) continue;
@@ -186,10 +181,10 @@ class PodSecurity {
             "annotation " + key + ": " + profile + " is a forbidden AppArmor profile (baseline)");
       }
     }
-    const json* sysctls = child(pod_context(), "sysctls");
+    const json* sysctls = member_of(pod_context(), "sysctls");
     if (sysctls != nullptr && sysctls->is_array()) {
       for (const auto& s : *sysctls) {
-        std::string name = text(child(&s, "name"));
+        std::string name = text(member_of(&s, "name"));
         if (one_of(kSafeSysctls, name)) continue;
         add(path::keyed(pod_context_path() + ".sysctls", "name", name),
             "sysctl " + name + " is not in the safe set (baseline)");
@@ -201,29 +196,29 @@ class PodSecurity {
   void probe_hosts(const Container& c) {
     auto check = [&](const json* handler, const std::string& at) {
       for (const char* action : {"httpGet", "tcpSocket"}) {
-        std::string host = text(child(child(handler, action), "host"));
+        std::string host = text(member_of(member_of(handler, action), "host"));
         if (host.empty()) continue;
         add(at + "." + action + ".host",
             who(c) + " probes or hooks host " + host + " (baseline forbids a host)");
       }
     };
     for (const char* probe : {"livenessProbe", "readinessProbe", "startupProbe"}) {
-      check(child(c.spec, probe), c.path + "." + probe);
+      check(member_of(c.spec, probe), c.path + "." + probe);
     }
     for (const char* hook : {"postStart", "preStop"}) {
-      check(child(child(c.spec, "lifecycle"), hook), c.path + ".lifecycle." + hook);
+      check(member_of(member_of(c.spec, "lifecycle"), hook), c.path + ".lifecycle." + hook);
     }
   }
 
   void restricted() {
-    const json* volumes = child(&pod_, "volumes");
+    const json* volumes = member_of(&pod_, "volumes");
     if (volumes != nullptr && volumes->is_array()) {
       for (const auto& v : *volumes) {
         if (!v.is_object()) continue;
         for (const auto& [key, value] : v.items()) {
           if (key == "name" || one_of(kRestrictedVolumes, key)) continue;
-          add(path::keyed(pod_path_ + ".volumes", "name", text(child(&v, "name"))) + "." + key,
-              "volume '" + text(child(&v, "name")) + "' is of type " + key +
+          add(path::keyed(pod_path_ + ".volumes", "name", text(member_of(&v, "name"))) + "." + key,
+              "volume '" + text(member_of(&v, "name")) + "' is of type " + key +
                   " (restricted allows configMap, csi, downwardAPI, emptyDir, ephemeral, "
                   "persistentVolumeClaim, projected, secret)");
         }
@@ -234,25 +229,25 @@ class PodSecurity {
     if (!user_namespace_) {
       run_as_non_root();
       each_context([&](const json* ctx, const std::string& at, const std::string& whom) {
-        const json* user = child(ctx, "runAsUser");
+        const json* user = member_of(ctx, "runAsUser");
         if (user != nullptr && user->is_number() && user->get<double>() == 0) {
           add(at + ".runAsUser", whom + " runs as user 0 (restricted)");
         }
       });
     }
     if (windows_) return;  // the rest does not apply to Windows pods
-    std::string pod_seccomp = text(child(child(pod_context(), "seccompProfile"), "type"));
+    std::string pod_seccomp = text(member_of(member_of(pod_context(), "seccompProfile"), "type"));
     bool pod_confined = pod_seccomp == "RuntimeDefault" || pod_seccomp == "Localhost";
     if (!pod_seccomp.empty() && !pod_confined && pod_seccomp != "Unconfined") {
       add(pod_context_path() + ".seccompProfile.type",
           "the pod sets seccomp profile " + pod_seccomp + " (restricted)");
     }
     for (const auto& c : containers_) {
-      if (!is_false(child(context(c), "allowPrivilegeEscalation"))) {
+      if (!is_false(member_of(context(c), "allowPrivilegeEscalation"))) {
         add(context_path(c) + ".allowPrivilegeEscalation",
             who(c) + " must set allowPrivilegeEscalation: false (restricted)");
       }
-      std::string seccomp = text(child(child(context(c), "seccompProfile"), "type"));
+      std::string seccomp = text(member_of(member_of(context(c), "seccompProfile"), "type"));
       if (seccomp.empty() && !pod_confined) {
         add(context_path(c) + ".seccompProfile.type",
             who(c) +
@@ -263,8 +258,8 @@ class PodSecurity {
         add(context_path(c) + ".seccompProfile.type",
             who(c) + " sets seccomp profile " + seccomp + " (restricted)");
       }
-      const json* caps = child(context(c), "capabilities");
-      const json* drop = child(caps, "drop");
+      const json* caps = member_of(context(c), "capabilities");
+      const json* drop = member_of(caps, "drop");
       bool drops_all = drop != nullptr && drop->is_array() &&
                        std::any_of(drop->begin(), drop->end(),
                                    [](const json& d) { return d.is_string() && d == "ALL"; });
@@ -272,7 +267,7 @@ class PodSecurity {
         add(context_path(c) + ".capabilities.drop",
             who(c) + " must drop ALL capabilities (restricted)");
       }
-      const json* added = child(caps, "add");
+      const json* added = member_of(caps, "add");
       if (added == nullptr || !added->is_array()) continue;
       for (const auto& cap : *added) {
         if (cap == "NET_BIND_SERVICE") continue;
@@ -286,13 +281,13 @@ class PodSecurity {
 
   // runAsNonRoot: true on the pod, or on every container; false anywhere is a violation.
   void run_as_non_root() {
-    const json* pod_value = child(pod_context(), "runAsNonRoot");
+    const json* pod_value = member_of(pod_context(), "runAsNonRoot");
     if (is_false(pod_value)) {
       add(pod_context_path() + ".runAsNonRoot", "the pod sets runAsNonRoot: false (restricted)");
     }
     bool pod_non_root = is_true(pod_value);
     for (const auto& c : containers_) {
-      const json* value = child(context(c), "runAsNonRoot");
+      const json* value = member_of(context(c), "runAsNonRoot");
       if (is_false(value)) {
         add(context_path(c) + ".runAsNonRoot", who(c) + " sets runAsNonRoot: false (restricted)");
       } else if (value == nullptr && !pod_non_root) {

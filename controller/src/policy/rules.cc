@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "plumbline/mask.h"
+#include "plumbline/object.h"
 #include "plumbline/path.h"
 #include "plumbline/policy.h"
 #include "plumbline/quantity.h"
@@ -19,12 +20,6 @@ namespace plumbline {
 namespace {
 
 using Locate = std::function<SourceLocation(const std::string&)>;
-
-const json* child(const json* node, const char* key) {
-  if (node == nullptr || !node->is_object()) return nullptr;
-  auto it = node->find(key);
-  return it == node->end() ? nullptr : &*it;
-}
 
 std::string text_of(const json* v) {
   if (v == nullptr) return "";
@@ -43,10 +38,10 @@ std::string join(const std::vector<std::string>& list) {
 
 // Literal env values (valueFrom references are not known from the manifest).
 const json* env_entry(const json& container, std::string_view name) {
-  const json* env = child(&container, "env");
+  const json* env = member_of(&container, "env");
   if (env == nullptr || !env->is_array()) return nullptr;
   for (const auto& e : *env) {
-    const json* n = child(&e, "name");
+    const json* n = member_of(&e, "name");
     if (n != nullptr && n->is_string() && n->get_ref<const std::string&>() == name) return &e;
   }
   return nullptr;
@@ -95,11 +90,11 @@ class Checker {
     pod_ = pod->spec;
     pod_path_ = pod->path;
     for (const char* list : {"initContainers", "containers"}) {
-      const json* items = child(pod_, list);
+      const json* items = member_of(pod_, list);
       if (items == nullptr || !items->is_array()) continue;
       for (const auto& c : *items) {
         if (!c.is_object()) continue;
-        std::string name = text_of(child(&c, "name"));
+        std::string name = text_of(member_of(&c, "name"));
         containers_.push_back({&c, path::keyed(path::field(pod_path_, list), "name", name), name});
       }
     }
@@ -126,7 +121,7 @@ class Checker {
   }
 
   static const json* resource(const Container& c, const char* kind, const char* name) {
-    return child(child(child(c.spec, "resources"), kind), name);
+    return member_of(member_of(member_of(c.spec, "resources"), kind), name);
   }
 
   void require_limits(const PolicyRules::RequireLimits& r) {
@@ -194,7 +189,7 @@ class Checker {
   void gomaxprocs(const PolicyRules::Gomaxprocs& r) {
     for (const auto& c : containers_) {
       const json* e = env_entry(*c.spec, "GOMAXPROCS");
-      const json* value = child(e, "value");
+      const json* value = member_of(e, "value");
       if (value == nullptr || !value->is_string()) continue;
       std::string path = path::keyed(c.path + ".env", "name", "GOMAXPROCS") + ".value";
       const std::string& text = value->get_ref<const std::string&>();
@@ -219,7 +214,7 @@ class Checker {
 
   void gomemlimit(const PolicyRules::Gomemlimit& r) {
     for (const auto& c : containers_) {
-      const json* value = child(env_entry(*c.spec, "GOMEMLIMIT"), "value");
+      const json* value = member_of(env_entry(*c.spec, "GOMEMLIMIT"), "value");
       if (value == nullptr || !value->is_string()) continue;
       const std::string& text = value->get_ref<const std::string&>();
       if (text == "off") continue;  // Go's way of saying "no soft limit"
@@ -244,7 +239,7 @@ class Checker {
 
   void selinux_at(const json* context, const std::string& context_path,
                   const PolicyRules::Selinux& r) {
-    const json* type = child(child(context, "seLinuxOptions"), "type");
+    const json* type = member_of(member_of(context, "seLinuxOptions"), "type");
     if (type == nullptr || !type->is_string()) return;
     if (contains(r.allowed_types, type->get_ref<const std::string&>())) return;
     add("selinux", context_path + ".seLinuxOptions.type",
@@ -253,18 +248,18 @@ class Checker {
   }
 
   void selinux(const PolicyRules::Selinux& r) {
-    selinux_at(child(pod_, "securityContext"), pod_path_ + ".securityContext", r);
+    selinux_at(member_of(pod_, "securityContext"), pod_path_ + ".securityContext", r);
     for (const auto& c : containers_) {
-      selinux_at(child(c.spec, "securityContext"), c.path + ".securityContext", r);
+      selinux_at(member_of(c.spec, "securityContext"), c.path + ".securityContext", r);
     }
   }
 
   void capabilities(const PolicyRules::Capabilities& r) {
     for (const auto& c : containers_) {
       std::string base = c.path + ".securityContext.capabilities";
-      const json* caps = child(child(c.spec, "securityContext"), "capabilities");
+      const json* caps = member_of(member_of(c.spec, "securityContext"), "capabilities");
       if (r.require_drop_all) {
-        const json* drop = child(caps, "drop");
+        const json* drop = member_of(caps, "drop");
         bool all = drop != nullptr && drop->is_array() &&
                    std::any_of(drop->begin(), drop->end(),
                                [](const json& d) { return d.is_string() && d == "ALL"; });
@@ -272,7 +267,7 @@ class Checker {
           add("capabilities", base + ".drop",
               "container '" + c.name + "' does not drop ALL capabilities");
       }
-      const json* added = child(caps, "add");
+      const json* added = member_of(caps, "add");
       if (added == nullptr || !added->is_array()) continue;
       for (const auto& cap : *added) {
         std::string name = text_of(&cap);
@@ -285,10 +280,10 @@ class Checker {
   }
 
   void sysctls(const PolicyRules::Sysctls& r) {
-    const json* list = child(child(pod_, "securityContext"), "sysctls");
+    const json* list = member_of(member_of(pod_, "securityContext"), "sysctls");
     if (list == nullptr || !list->is_array()) return;
     for (const auto& s : *list) {
-      std::string name = text_of(child(&s, "name"));
+      std::string name = text_of(member_of(&s, "name"));
       if (contains(r.allowed, name)) continue;
       add("sysctls", path::keyed(pod_path_ + ".securityContext.sysctls", "name", name),
           "sysctl " + name + " is not allowed");
@@ -317,7 +312,7 @@ class Checker {
   void replicas(const json& object, const PolicyRules::Replicas& r) {
     static const std::vector<std::string> kScaled = {"Deployment", "StatefulSet", "ReplicaSet"};
     if (!contains(kScaled, ref_.kind)) return;
-    const json* value = child(child(&object, "spec"), "replicas");
+    const json* value = member_of(member_of(&object, "spec"), "replicas");
     long count = value != nullptr && value->is_number_integer() ? value->get<long>() : 1;
     if (count >= r.min) return;
     add("replicas", "spec.replicas",
@@ -334,7 +329,7 @@ class Checker {
     while (meta != nullptr && start <= meta_path.size()) {
       size_t dot = meta_path.find('.', start);
       if (dot == std::string::npos) dot = meta_path.size();
-      meta = child(meta, meta_path.substr(start, dot - start).c_str());
+      meta = member_of(meta, meta_path.substr(start, dot - start).c_str());
       start = dot + 1;
     }
     const char* level = restricted ? "restricted" : "baseline";
@@ -345,7 +340,7 @@ class Checker {
   }
 
   void host_network() {
-    if (const json* v = child(pod_, "hostNetwork"); v != nullptr && v->is_boolean() && *v) {
+    if (const json* v = member_of(pod_, "hostNetwork"); v != nullptr && v->is_boolean() && *v) {
       add("hostNetwork", pod_path_ + ".hostNetwork",
           "the pod uses the node's network (hostNetwork: true); the policy does not allow it");
     }
@@ -354,9 +349,10 @@ class Checker {
   // Every container runs with the required profile type: its own, else the pod's.
   void seccomp(const std::string& required) {
     std::string pod_type =
-        text_of(child(child(child(pod_, "securityContext"), "seccompProfile"), "type"));
+        text_of(member_of(member_of(member_of(pod_, "securityContext"), "seccompProfile"), "type"));
     for (const auto& c : containers_) {
-      const json* own = child(child(child(c.spec, "securityContext"), "seccompProfile"), "type");
+      const json* own =
+          member_of(member_of(member_of(c.spec, "securityContext"), "seccompProfile"), "type");
       std::string type = own != nullptr ? text_of(own) : pod_type;
       if (type == required) continue;
       std::string at = own != nullptr || pod_type.empty()
