@@ -114,34 +114,49 @@ Result<Layer> open_directory(const FileTree& tree, const Layer& layer, const std
   return load_layer(tree, path, layer.replacement_budget);
 }
 
+// An entry of `resources` or `components`: a string naming a local path inside the
+// repository that exists. `what` names the entry in errors ("resource"), `missing` what a
+// missing one should have been ("file").
+struct ListedEntry {
+  std::string name;
+  std::string path;
+  EntryType type;
+};
+Result<ListedEntry> resolve_entry(const FileTree& tree, const Layer& layer, const std::string& at,
+                                  const json& entry, const char* what, const char* missing) {
+  if (!entry.is_string()) return invalid_input(at + ": must be a string", layer.file);
+  const std::string& name = entry.get_ref<const std::string&>();
+  if (is_remote(name)) {
+    return invalid_input(at + ": remote " + what + " '" + name + "' is not supported", layer.file);
+  }
+  auto path = join_tree_path(layer.dir, name);
+  if (!path) {
+    return Error(path.error().code(), at + ": path '" + name + "' leaves the repository root",
+                 layer.file);
+  }
+  auto type = tree.stat(*path);
+  if (!type) {
+    if (type.error().code() == ErrorCode::kNotFound) {
+      return not_found(at + ": no such " + missing + " '" + name + "'", layer.file);
+    }
+    return Error(type.error().code(), at + ": " + type.error().to_string(), layer.file);
+  }
+  return ListedEntry{name, std::move(*path), *type};
+}
+
 Status add_resources(const FileTree& tree, const Layer& layer, const char* field,
                      Resources& resources, std::vector<std::string>& stack) {
   auto list = layer.spec.find(field);
   if (list == layer.spec.end() || list->is_null()) return {};
   for (size_t i = 0; i < list->size(); ++i) {
     std::string at = std::string(field) + "[" + std::to_string(i) + "]";
-    const json& entry = (*list)[i];
-    if (!entry.is_string()) return invalid_input(at + ": must be a string", layer.file);
-    const std::string& name = entry.get_ref<const std::string&>();
-    if (is_remote(name)) {
-      return invalid_input(at + ": remote resource '" + name + "' is not supported", layer.file);
-    }
-    auto path = join_tree_path(layer.dir, name);
-    if (!path) {
-      return Error(path.error().code(), at + ": path '" + name + "' leaves the repository root",
-                   layer.file);
-    }
-    auto type = tree.stat(*path);
-    if (!type) {
-      if (type.error().code() == ErrorCode::kNotFound) {
-        return not_found(at + ": no such file '" + name + "'", layer.file);
-      }
-      return Error(type.error().code(), at + ": " + type.error().to_string(), layer.file);
-    }
-    if (*type == EntryType::kFile) {
-      PL_ASSIGN_OR_RETURN(std::string text, tree.read_file(*path));
+    PL_ASSIGN_OR_RETURN(ListedEntry listed,
+                        resolve_entry(tree, layer, at, (*list)[i], "resource", "file"));
+    const std::string& name = listed.name;
+    if (listed.type == EntryType::kFile) {
+      PL_ASSIGN_OR_RETURN(std::string text, tree.read_file(listed.path));
       ManifestSet manifests;
-      PL_RETURN_IF_ERROR(append_documents(text, *path, manifests));
+      PL_RETURN_IF_ERROR(append_documents(text, listed.path, manifests));
       for (auto& manifest : manifests) {
         Resource resource{std::move(manifest), {}, false};
         resource.manifest.base_name = name_of(resource.manifest.object);
@@ -150,7 +165,7 @@ Status add_resources(const FileTree& tree, const Layer& layer, const char* field
       }
       continue;
     }
-    PL_ASSIGN_OR_RETURN(Layer nested, open_directory(tree, layer, at, name, *path, stack));
+    PL_ASSIGN_OR_RETURN(Layer nested, open_directory(tree, layer, at, name, listed.path, stack));
     if (is_component(nested)) {
       return invalid_input(at + ": '" + name + "' is a kind: Component; list it under components",
                            layer.file);
@@ -187,28 +202,13 @@ Status add_components(const FileTree& tree, const Layer& layer, Resources& resou
   if (list == layer.spec.end() || list->is_null()) return {};
   for (size_t i = 0; i < list->size(); ++i) {
     std::string at = "components[" + std::to_string(i) + "]";
-    const json& entry = (*list)[i];
-    if (!entry.is_string()) return invalid_input(at + ": must be a string", layer.file);
-    const std::string& name = entry.get_ref<const std::string&>();
-    if (is_remote(name)) {
-      return invalid_input(at + ": remote component '" + name + "' is not supported", layer.file);
-    }
-    auto path = join_tree_path(layer.dir, name);
-    if (!path) {
-      return Error(path.error().code(), at + ": path '" + name + "' leaves the repository root",
-                   layer.file);
-    }
-    auto type = tree.stat(*path);
-    if (!type) {
-      if (type.error().code() == ErrorCode::kNotFound) {
-        return not_found(at + ": no such directory '" + name + "'", layer.file);
-      }
-      return Error(type.error().code(), at + ": " + type.error().to_string(), layer.file);
-    }
-    if (*type != EntryType::kDirectory) {
+    PL_ASSIGN_OR_RETURN(ListedEntry listed,
+                        resolve_entry(tree, layer, at, (*list)[i], "component", "directory"));
+    const std::string& name = listed.name;
+    if (listed.type != EntryType::kDirectory) {
       return invalid_input(at + ": '" + name + "' is not a directory", layer.file);
     }
-    PL_ASSIGN_OR_RETURN(Layer component, open_directory(tree, layer, at, name, *path, stack));
+    PL_ASSIGN_OR_RETURN(Layer component, open_directory(tree, layer, at, name, listed.path, stack));
     if (!is_component(component)) {
       return invalid_input(at + ": '" + name + "' is not a kind: Component", layer.file);
     }
