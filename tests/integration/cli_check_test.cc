@@ -263,6 +263,59 @@ TEST(CliCheck, NeverPassesByAccident) {
   fs::remove(ignore_only);
 }
 
+// `compare` selects each environment's policies by its own labels (ENV:KEY=VALUE): the
+// prod-typed policy's desired-state rules apply to prod's side only; a label for an
+// environment the command does not read is an error, not a silent non-match.
+TEST(CliCheck, CompareSelectsPoliciesByEachEnvironmentsLabels) {
+  const std::vector<std::string> compare = {
+      "compare",  "--repo", "manifests", "--path", "envs/staging", "--path", "envs/prod",
+      "--policy", "policies/samples/prod-governance.yaml", "--format", "json"};
+  CliRun typed = plumbline(with(compare, {"--environment-label",
+                                          "staging:plumbline.dev/env-type=staging",
+                                          "--environment-label",
+                                          "prod:plumbline.dev/env-type=prod"}));
+  ASSERT_EQ(typed.status, 1) << typed.out << typed.err;
+  // The namespace of a violation (a Namespace's own name for the NetworkPolicy rule).
+  auto where = [](const json& v) {
+    std::string ns = v["object"].value("namespace", "");
+    return ns.empty() ? v["object"].value("name", "") : ns;
+  };
+  json report = json::parse(typed.out);
+  std::set<std::string> objects;
+  for (const auto& v : report["violations"]) {
+    EXPECT_EQ(v["policy"], "prod-governance") << v.dump();
+    objects.insert(where(v));
+  }
+  EXPECT_EQ(objects, (std::set<std::string>{"shop-prod"})) << typed.out;
+  EXPECT_FALSE(report.contains("warnings")) << typed.out;
+  // Unprefixed: a label of both environments; prod-governance then checks staging too.
+  CliRun both = plumbline(with(compare, {"--environment-label", "plumbline.dev/env-type=prod"}));
+  ASSERT_EQ(both.status, 1) << both.out << both.err;
+  std::set<std::string> both_objects;
+  json both_report = json::parse(both.out);
+  for (const auto& v : both_report["violations"]) both_objects.insert(where(v));
+  EXPECT_EQ(both_objects, (std::set<std::string>{"shop-prod", "shop-staging"})) << both.out;
+  // Without labels the policy applies to neither: a warning in the report itself.
+  CliRun untyped = plumbline(compare);
+  json plain = json::parse(untyped.out);
+  EXPECT_EQ(plain["violations"], json::array()) << untyped.out;
+  EXPECT_EQ(plain["warnings"],
+            json::array({"policy prod-governance: its environmentSelector does not match the "
+                         "labels of prod, staging (--environment-label): it was not used"}))
+      << untyped.out;
+  CliRun typo = plumbline(with(compare, {"--environment-label", "prd:plumbline.dev/env-type=prod"}));
+  EXPECT_EQ(typo.status, 2);
+  EXPECT_NE(typo.err.find("--environment-label prd:… names no environment of this command "
+                          "(prod, staging)"),
+            std::string::npos)
+      << typo.err;
+  CliRun malformed = plumbline(with(compare, {"--environment-label", "prod:=x"}));
+  EXPECT_EQ(malformed.status, 2);
+  EXPECT_NE(malformed.err.find("--environment-label must be KEY=VALUE or ENVIRONMENT:KEY=VALUE"),
+            std::string::npos)
+      << malformed.err;
+}
+
 TEST(CliCheck, HelpTeaches) {
   CliRun run = plumbline({"check", "--help"});
   EXPECT_EQ(run.status, 0);

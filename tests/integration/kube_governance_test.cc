@@ -1,10 +1,12 @@
 // Governance with a real kube-apiserver and a real Git server: a ConsistencyPolicy selected by
 // `plumbline.dev/env-type: prod` applies to every prod-typed Environment and to no other; a
 // Git-bound policy set (Environment spec.policies) is read at the Environment's revision, and
-// an in-cluster policy that ignores its category does not silence its drift.
+// an in-cluster policy that ignores its category does not silence its drift; the
+// podDisruptionBudget and networkPolicy rules read the cluster's PDBs and NetworkPolicies.
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <iostream>
 #include <set>
 #include <string>
 #include <vector>
@@ -23,6 +25,18 @@ std::string EnvironmentYaml(const std::string& name, const std::string& type,
          "}\nspec:\n  source: {url: \"git://127.0.0.1:" + std::to_string(port) +
          "/ops.git\", ref: main, path: " + path + "}\n  namespaces: [" + ns +
          "]\n  interval: 2s\n" + extra;
+}
+
+// "rule object (state)" of each live violation of a DriftReport.
+std::set<std::string> LiveRulesOf(const json& report) {
+  std::set<std::string> out;
+  if (!report.is_object() || !report.contains("status")) return out;
+  for (const json& v : report["status"].value("violations", json::array())) {
+    if (v.value("state", "") != "live") continue;
+    out.insert(v.value("rule", "") + " " + v["object"].value("kind", "") + "/" +
+               v["object"].value("name", ""));
+  }
+  return out;
 }
 
 // "rule by policy" of each violation of a DriftReport.
@@ -109,6 +123,58 @@ TEST_F(KubeGovernanceTest, TypeSelectionAndAGitBoundSetThatCannotBeRelaxed) {
   json env = Get({"environment", "prod"});
   EXPECT_EQ(env["status"]["policies"]["revision"], head) << env.dump(2);
   EXPECT_TRUE(env["status"].contains("lastValidationTime")) << env.dump(2);
+}
+
+// The live half of the environment-wide rules: the demo's prod runs checkout (4 replicas) and
+// ledger (3) with no PodDisruptionBudget and shop-prod has no default-deny NetworkPolicy. A
+// PDB for checkout and a default-deny policy created with kubectl clear those live violations
+// (through the watch, no poll); ledger's remains.
+TEST_F(KubeGovernanceTest, LivePodDisruptionBudgetsAndNetworkPoliciesAreReadFromTheCluster) {
+  ASSERT_NE(env_, nullptr);
+  ASSERT_NO_FATAL_FAILURE(InstallCrdsAndNamespaces());
+  ASSERT_NO_FATAL_FAILURE(ApplyDemoProd());
+  ASSERT_NO_FATAL_FAILURE(ApplyEnvironment("", "", "", "prod", "1h"));
+  auto policy = env_->Kubectl(
+      {"apply", "-f", "-"},
+      "apiVersion: plumbline.dev/v1alpha1\nkind: ConsistencyPolicy\nmetadata: {name: "
+      "availability}\nspec:\n  rules:\n    podDisruptionBudget: {requiredFromReplicas: 2}\n"
+      "    networkPolicy: {requireDefaultDeny: true}\n");
+  ASSERT_EQ(policy.exit_code, 0) << Describe(policy);
+  Background controller(ControllerArgs("cache"), (dir_ / "controller.log").string());
+  ASSERT_TRUE(controller.running());
+  const std::set<std::string> before = {"networkPolicy Namespace/shop-prod",
+                                        "podDisruptionBudget Deployment/checkout",
+                                        "podDisruptionBudget StatefulSet/ledger"};
+  json report;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        report = Get({"driftreport", "prod", "-n", "plumbline-system"});
+        return LiveRulesOf(report) == before;
+      },
+      std::chrono::seconds(60)))
+      << report.dump(2) << controller.Log();
+
+  auto created = env_->Kubectl(
+      {"apply", "-f", "-"},
+      "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: checkout, namespace: "
+      "shop-prod}\nspec:\n  minAvailable: 2\n  selector:\n    matchLabels: "
+      "{app.kubernetes.io/name: checkout}\n---\napiVersion: networking.k8s.io/v1\nkind: "
+      "NetworkPolicy\nmetadata: {name: default-deny, namespace: shop-prod}\nspec:\n  "
+      "podSelector: {}\n  policyTypes: [Ingress]\n");
+  ASSERT_EQ(created.exit_code, 0) << Describe(created);
+  auto applied_at = std::chrono::steady_clock::now();
+  // The Environment polls Git hourly: only the watch of PDBs and NetworkPolicies can do this.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        report = Get({"driftreport", "prod", "-n", "plumbline-system"});
+        return LiveRulesOf(report) ==
+               std::set<std::string>{"podDisruptionBudget StatefulSet/ledger"};
+      },
+      std::chrono::seconds(30)))
+      << report.dump(2) << controller.Log();
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - applied_at);
+  std::cout << "live PDB + NetworkPolicy to updated DriftReport: " << took.count() << " ms\n";
 }
 
 }  // namespace

@@ -30,6 +30,8 @@ constexpr Kind kKinds[] = {
     {"v1", "Secret", "secrets", true},
     {"v1", "ServiceAccount", "serviceaccounts", true},
     {"coordination.k8s.io/v1", "Lease", "leases", true},
+    {"policy/v1", "PodDisruptionBudget", "poddisruptionbudgets", true},
+    {"networking.k8s.io/v1", "NetworkPolicy", "networkpolicies", true},
     {"plumbline.dev/v1alpha1", "Environment", "environments", false},
     {"plumbline.dev/v1alpha1", "ConsistencyPolicy", "consistencypolicies", false},
     {"plumbline.dev/v1alpha1", "DriftReport", "driftreports", true},

@@ -203,6 +203,69 @@ TEST_F(ControllerGovernanceTest, AMissingGitBoundFolderStopsTheEnvironment) {
   EXPECT_TRUE(api_.writes("apply deployments").empty());  // never acts on what failed to load
 }
 
+// podDisruptionBudget and networkPolicy on the live side read the cluster's PDBs and
+// NetworkPolicies from the list+watch cache: creating them clears the live violations (the
+// desired ones stay: Git still declares neither), with no per-object API call.
+TEST_F(ControllerGovernanceTest, EnvironmentRulesReadTheLivePodDisruptionBudgetsAndPolicies) {
+  api_.put(Workload("prod-a", "info"));
+  api_.put(EnvironmentObject("prod-a", "prod", "prod-a"));
+  api_.put(PolicyObject("prod-availability",
+                        {{"rules",
+                          {{"podDisruptionBudget", {{"requiredFromReplicas", 1}}},
+                           {"networkPolicy", {{"requireDefaultDeny", true}}}}}}));
+  Start();
+  using Lines = std::vector<std::string>;
+  const Lines desired = {"podDisruptionBudget by prod-availability (desired)",
+                         "networkPolicy by prod-availability (desired)"};
+  Lines both = desired;
+  both.push_back("podDisruptionBudget by prod-availability (live)");
+  both.push_back("networkPolicy by prod-availability (live)");
+  auto rules = [&] {
+    auto report = Report("prod-a");
+    bool written = report && report->contains("status") && (*report)["status"].contains("violations");
+    return written ? Rules(*report) : Lines{"(not written)"};
+  };
+  ASSERT_TRUE(WaitFor([&] { return rules() == both; })) << rules().size() << log_text_.str();
+  api_.put({{"apiVersion", "policy/v1"},
+            {"kind", "PodDisruptionBudget"},
+            {"metadata", {{"name", "checkout"}, {"namespace", "prod-a"}}},
+            {"spec", {{"minAvailable", 1}, {"selector", json::object()}}}});
+  api_.put({{"apiVersion", "networking.k8s.io/v1"},
+            {"kind", "NetworkPolicy"},
+            {"metadata", {{"name", "default-deny"}, {"namespace", "prod-a"}}},
+            {"spec", {{"podSelector", json::object()}, {"policyTypes", {"Ingress"}}}}});
+  ASSERT_TRUE(WaitFor([&] { return rules() == desired; })) << log_text_.str();
+  for (const ApiCallCount& c : api_.call_counts()) {
+    EXPECT_TRUE(c.verb != "get poddisruptionbudgets" && c.verb != "get networkpolicies")
+        << c.verb << " ×" << c.count << ": the live half must read the cache";
+  }
+}
+
+// The scheduled full validation runs at spec.validationInterval with no event in between
+// (here shortened to 300ms), and records each pass in status.lastValidationTime.
+TEST_F(ControllerGovernanceTest, ScheduledValidationRunsAtItsIntervalWithoutAnEvent) {
+  options_.min_validation_interval = 100ms;
+  api_.put(Workload("staging", "info"));
+  json env = EnvironmentObject("staging", "staging", "staging");
+  env["spec"]["validationInterval"] = "300ms";
+  api_.put(env);
+  std::atomic<int> scheduled{0}, full{0};
+  ControllerHooks hooks;
+  hooks.on_evaluated = [&](const std::string&, std::string_view pass, size_t) {
+    (pass == "scheduled" ? scheduled : full)++;
+  };
+  controller_ = std::make_unique<Controller>(api_, git_, options_, log_, hooks);
+  ASSERT_TRUE(controller_->start().ok());
+  auto started = std::chrono::steady_clock::now();
+  ASSERT_TRUE(WaitFor([&] { return scheduled >= 3; }, 5s)) << log_text_.str();
+  auto took = std::chrono::steady_clock::now() - started;
+  // Three scheduled passes after the first full one: not before three intervals.
+  EXPECT_GE(took, 900ms);
+  EXPECT_EQ(full.load(), 1);
+  auto status = Environment("staging")->at("status");
+  EXPECT_TRUE(status.contains("lastValidationTime")) << status.dump();
+}
+
 TEST(EnvironmentGovernanceSpec, LabelsPoliciesAndValidationInterval) {
   json object = EnvironmentObject("prod-a", "prod", "prod-a", "report", "governance");
   auto spec = parse_environment(object);

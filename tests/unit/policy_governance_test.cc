@@ -242,6 +242,42 @@ TEST(PolicyGovernance, PodDisruptionBudgetAndDefaultDeny) {
                   .empty());
 }
 
+// The live half: the same rules on live objects, for the environment's namespaces (one with no
+// workload at all still needs its default-deny policy), reported as live without a line.
+TEST(PolicyGovernance, PodDisruptionBudgetAndDefaultDenyOnTheLiveState) {
+  Policy p = policy_of(
+      "    podDisruptionBudget: {requiredFromReplicas: 2}\n"
+      "    networkPolicy: {requireDefaultDeny: true}\n");
+  auto object = [](const std::string& yaml) {
+    return manifests({yaml}).front().object;  // parsed as a live object would arrive
+  };
+  json web = object(
+      "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: a}\n"
+      "spec: {replicas: 3, template: {metadata: {labels: {app: web}}, spec: {}}}\n");
+  json db = object(
+      "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db, namespace: a}\n"
+      "spec: {replicas: 2, template: {metadata: {labels: {app: db}}, spec: {}}}\n");
+  json web_pdb = object(
+      "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: web, namespace: a}\n"
+      "spec: {minAvailable: 1, selector: {matchLabels: {app: web}}}\n");
+  json broken_pdb = object(  // an invalid selector selects nothing
+      "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: db, namespace: a}\n"
+      "spec: {minAvailable: 1, selector: {matchExpressions: [{key: app, operator: Bogus}]}}\n");
+  json deny = object(
+      "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: "
+      "a}\nspec: {podSelector: {}}\n");
+  Lines found;
+  for (const auto& v : live_environment_violations({web, db, web_pdb, broken_pdb, deny},
+                                                   {"a", "empty"}, {p})) {
+    found.push_back(v.object.kind + "/" + v.object.name + " " + v.rule + " " +
+                    std::string(to_string(v.state)) + (v.source.known() ? " at a line" : ""));
+  }
+  EXPECT_EQ(found, (Lines{"StatefulSet/db podDisruptionBudget live",
+                          "Namespace/empty networkPolicy live"}));
+  EXPECT_TRUE(live_environment_violations({web, db}, {"a"}, {policy_of("    replicas: {min: 1}\n")})
+                  .empty());
+}
+
 TEST(PolicyGovernance, ParserRefusesBadValues) {
   auto bad = [](const std::string& rules) {
     auto parsed = parse_policies(

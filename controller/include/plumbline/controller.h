@@ -85,6 +85,8 @@ struct ControllerOptions {
   bool allow_http_git_credentials = false;
   WorkQueueOptions queue;
   std::chrono::seconds stuck_after{600};
+  // The shortest spec.validationInterval an Environment may ask for (parse_environment).
+  std::chrono::milliseconds min_validation_interval{std::chrono::minutes(1)};
 };
 
 // What the controller tells its observers (metrics); all optional.
@@ -213,6 +215,12 @@ class Controller {
   DriftReport evaluate(const std::string& name, const EnvironmentSpec& spec, EnvState& state,
                        const std::vector<Policy>& policies, const std::string& fingerprint);
   void on_workload_changes(const std::vector<LiveStore::Change>& changes);
+  // A PodDisruptionBudget or NetworkPolicy changed: the environments of its namespace.
+  void on_governance_changes(const std::vector<LiveStore::Change>& changes);
+  // podDisruptionBudget and networkPolicy rules on the live state of the environment's
+  // namespaces (reconcile/governance.cc); empty when no policy has those rules.
+  std::vector<Violation> live_environment_rules(const EnvironmentSpec& spec,
+                                                const std::vector<Policy>& policies) const;
   void enqueue_all();
 
   ControllerOptions options_;
@@ -228,6 +236,7 @@ class Controller {
   std::unique_ptr<LiveCache> environments_;
   std::unique_ptr<LiveCache> policies_;
   std::unique_ptr<LiveCache> workloads_;
+  std::unique_ptr<LiveCache> governance_;  // PodDisruptionBudgets and NetworkPolicies, whole
 
   // Guards states_ (the map; an entry is written only by the worker reconciling that
   // environment, and the queue hands an environment to one worker at a time), declared_ and

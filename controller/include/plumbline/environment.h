@@ -72,7 +72,10 @@ inline constexpr std::string_view kAllowedEnvironmentsAnnotation =
 // plumbline.dev/allowed-environments annotation.
 bool allows_environment(const json& object, std::string_view environment);
 
-Result<EnvironmentSpec> parse_environment(const json& object);
+// `min_validation_interval`: the shortest spec.validationInterval accepted (1m; a full
+// re-evaluation costs CPU on every object of the environment). Tests shorten it.
+Result<EnvironmentSpec> parse_environment(
+    const json& object, std::chrono::milliseconds min_validation_interval = std::chrono::minutes(1));
 
 // Git credentials from the Secret an Environment's spec.source.secretRef names (a v1 Secret as
 // JSON, its `data` base64). Keys, as Flux's GitRepository reads them:

@@ -127,6 +127,7 @@ struct EnvironmentComparison {
   size_t objects_a = 0, objects_b = 0;
   std::vector<Difference> differences;
   std::vector<Violation> violations;  // policy rules on either side (desired state)
+  std::vector<std::string> warnings;  // e.g. a policy that applies to neither environment
 };
 
 }  // namespace plumbline

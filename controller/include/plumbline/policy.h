@@ -143,6 +143,10 @@ void apply_policies(DriftReport& report, const std::vector<Policy>& policies,
 // Sets `allowed` from crossEnvironment.mayDiffer and adds desired-state violations of both.
 void apply_policies(EnvironmentComparison& comparison, const std::vector<Policy>& policies,
                     const ManifestSet& a, const ManifestSet& b);
+// The same with the policies already selected for each environment (policies_for with
+// its labels): `for_a` apply to `a`, `for_b` to `b`.
+void apply_policies(EnvironmentComparison& comparison, const std::vector<Policy>& for_a,
+                    const std::vector<Policy>& for_b, const ManifestSet& a, const ManifestSet& b);
 
 // The per-object pieces of apply_policies (EnvironmentEvaluation re-evaluates one object):
 // marks the drifts a policy ignores (an in-cluster policy's ignores never cover a category a
@@ -162,6 +166,13 @@ std::vector<std::string> unused_ignores(const std::vector<Drift>& drifts,
 // NetworkPolicy in every namespace (networkPolicy.requireDefaultDeny).
 std::vector<Violation> environment_violations(const ManifestSet& desired,
                                               const std::vector<Policy>& policies);
+
+// The same rules on the live state: `live` holds the environment's live workloads,
+// PodDisruptionBudgets and NetworkPolicies; every one of `namespaces` (the environment's)
+// needs a default-deny NetworkPolicy. Violations are StateSide::kLive, without a source line.
+std::vector<Violation> live_environment_violations(const std::vector<json>& live,
+                                                   const std::vector<std::string>& namespaces,
+                                                   const std::vector<Policy>& policies);
 
 // Rule violations of one object (desired or live).
 std::vector<Violation> check_rules(const json& object, const Policy& policy, StateSide side,

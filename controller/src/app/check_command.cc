@@ -24,7 +24,8 @@ Result<int> run_check(const CliOptions& o, std::ostream& out, std::ostream& err)
   PL_ASSIGN_OR_RETURN(OpenedSource opened, open_source(o, err));
   PL_ASSIGN_OR_RETURN(auto policies_all, load_policies(o, opened.tree.get()));
   std::string environment = o.environment.empty() ? environment_name(o.paths[0]) : o.environment;
-  std::vector<Policy> policies = policies_for(policies_all, environment, o.environment_labels);
+  PL_ASSIGN_OR_RETURN(Labels labels, labels_for(o, environment, {environment}));
+  std::vector<Policy> policies = policies_for(policies_all, environment, labels);
   if (policies.empty()) {
     return invalid_input("no policy applies to environment " + environment +
                          " (see spec.environments and spec.environmentSelector of the policies, "
@@ -55,7 +56,7 @@ Result<int> run_check(const CliOptions& o, std::ostream& out, std::ostream& err)
     report.policy_source = desired.source;
     report.policy_source.path = o.git_policies;
   }
-  report.warnings = policy_warnings(policies_all, {environment}, o.environment_labels);
+  report.warnings = policy_warnings(policies_all, {{environment, labels}});
 
   FormatOptions format_options{.color = use_color(o), .tool_version = std::string(kToolVersion)};
   PL_RETURN_IF_ERROR(write_output(o, format_report(report, format, format_options), out));

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <iosfwd>
 #include <optional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,7 +37,10 @@ struct CliOptions {
   int timeout_seconds = 30;  // --live cluster: deadline of each API call
   std::vector<std::string> policies;
   std::string git_policies;   // check/diff: a policy folder in --repo, read at the same revision
-  Labels environment_labels;  // --environment-label k=v: selects environmentSelector policies
+  // --environment-label k=v: labels of every environment the command reads, which select
+  // environmentSelector policies; --environment-label ENV:k=v: of the environment ENV only.
+  Labels environment_labels;
+  std::map<std::string, Labels> labels_of_environment;
   std::vector<std::string> scope;
   std::string format = "text";
   std::string output;
@@ -122,11 +126,15 @@ Status check_not_empty(size_t compared, const CliOptions& options);
 // The environment's kustomization file, else its folder: where findings without a location
 // of their own point (SARIF).
 SourceLocation environment_file(const FileTree& tree, const std::string& path);
+// The labels of `environment`, one of the command's `environments`: the unprefixed
+// --environment-label values and those prefixed with its name. A prefix that names none of
+// `environments` is an error (a typo would silently select other policies).
+Result<Labels> labels_for(const CliOptions& o, const std::string& environment,
+                          const std::vector<std::string>& environments);
 // A warning for each policy that selects none of `environments` (by spec.environments, or
-// by spec.environmentSelector against `labels`).
+// by spec.environmentSelector against each environment's labels).
 std::vector<std::string> policy_warnings(const std::vector<Policy>& all,
-                                         const std::vector<std::string>& environments,
-                                         const Labels& labels = {});
+                                         const std::map<std::string, Labels>& environments);
 
 // Shared by the commands (commands.cc).
 inline constexpr std::string_view kToolVersion = "0.1.0";

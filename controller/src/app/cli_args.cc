@@ -46,7 +46,7 @@ const std::vector<FlagSpec>& flag_specs() {
        {"diff", "compare", "render", "check", "controller", "pr-comment"}},
       {"policy", true, {"diff", "compare", "check", "pr-comment"}},
       {"git-policies", true, {"diff", "check"}},
-      {"environment-label", true, {"diff", "check"}},
+      {"environment-label", true, {"diff", "compare", "check"}},
       {"scope", true, {"diff", "compare", "pr-comment"}},
       {"format", true, {"diff", "compare", "check"}},
       {"output", true, {"diff", "compare", "check", "render", "pr-comment"}},
@@ -188,13 +188,20 @@ Status set_flag(CliOptions& o, const std::string& name, const std::string& value
   else if (name == "git-policies")
     o.git_policies = value;
   else if (name == "environment-label") {
+    // Label keys hold no ':', so "prod:plumbline.dev/env-type=prod" names its environment.
     auto eq = value.find('=');
-    if (eq == std::string::npos || eq == 0) {
+    auto colon = value.substr(0, eq == std::string::npos ? value.size() : eq).find(':');
+    size_t key_start = colon == std::string::npos ? 0 : colon + 1;
+    if (eq == std::string::npos || eq == key_start || colon == 0) {
       return invalid_input(
-          "--environment-label must be KEY=VALUE, e.g. plumbline.dev/env-type=prod, got '" + value +
-          "'");
+          "--environment-label must be KEY=VALUE or ENVIRONMENT:KEY=VALUE, e.g. "
+          "plumbline.dev/env-type=prod, got '" +
+          value + "'");
     }
-    o.environment_labels[value.substr(0, eq)] = value.substr(eq + 1);
+    Labels& labels = colon == std::string::npos
+                         ? o.environment_labels
+                         : o.labels_of_environment[value.substr(0, colon)];
+    labels[value.substr(key_start, eq - key_start)] = value.substr(eq + 1);
   } else if (name == "scope") {
     auto items = split_list(value);
     o.scope.insert(o.scope.end(), items.begin(), items.end());

@@ -266,7 +266,8 @@ Result<int> run_diff(const CliOptions& o, std::ostream& out, std::ostream& err) 
   PL_ASSIGN_OR_RETURN(OpenedSource opened, open_source(o, err));
   PL_ASSIGN_OR_RETURN(auto policies_all, load_policies(o, opened.tree.get()));
   std::string environment = o.environment.empty() ? environment_name(o.paths[0]) : o.environment;
-  auto policies = policies_for(policies_all, environment, o.environment_labels);
+  PL_ASSIGN_OR_RETURN(Labels labels, labels_for(o, environment, {environment}));
+  auto policies = policies_for(policies_all, environment, labels);
   PL_ASSIGN_OR_RETURN(DiffOptions options, options_for(o, policies, environment));
 
   PL_ASSIGN_OR_RETURN(Desired desired,
@@ -295,7 +296,7 @@ Result<int> run_diff(const CliOptions& o, std::ostream& out, std::ostream& err) 
     report.policy_source = desired.source;
     report.policy_source.path = o.git_policies;
   }
-  report.warnings = policy_warnings(policies_all, {environment}, o.environment_labels);
+  report.warnings = policy_warnings(policies_all, {{environment, labels}});
   for (auto& warning : unused_ignores(report.drifts, policies)) {
     report.warnings.push_back(std::move(warning));
   }
@@ -316,13 +317,17 @@ Result<int> run_compare(const CliOptions& o, std::ostream& out, std::ostream& er
   std::string env_a = o.environments.empty() ? environment_name(o.paths[0]) : o.environments[0];
   std::string env_b = o.environments.empty() ? environment_name(o.paths[1]) : o.environments[1];
   if (env_a == env_b) env_b += " (b)";
+  PL_ASSIGN_OR_RETURN(Labels labels_a, labels_for(o, env_a, {env_a, env_b}));
+  PL_ASSIGN_OR_RETURN(Labels labels_b, labels_for(o, env_b, {env_a, env_b}));
 
   // Both environments' policies apply; the scope is the union.
-  std::vector<Policy> policies = policies_for(policies_all, env_a);
-  for (auto& p : policies_for(policies_all, env_b)) {
+  std::vector<Policy> for_a = policies_for(policies_all, env_a, labels_a);
+  std::vector<Policy> for_b = policies_for(policies_all, env_b, labels_b);
+  std::vector<Policy> policies = for_a;
+  for (const auto& p : for_b) {
     bool seen = std::any_of(policies.begin(), policies.end(),
                             [&](const Policy& q) { return q.name == p.name; });
-    if (!seen) policies.push_back(std::move(p));
+    if (!seen) policies.push_back(p);
   }
   PL_ASSIGN_OR_RETURN(DiffOptions options, options_for(o, policies, env_a));
 
@@ -340,7 +345,8 @@ Result<int> run_compare(const CliOptions& o, std::ostream& out, std::ostream& er
   comparison.source_b = b.source;
   comparison.objects_a = a.objects.size();
   comparison.objects_b = b.objects.size();
-  apply_policies(comparison, policies, a.objects, b.objects);
+  apply_policies(comparison, for_a, for_b, a.objects, b.objects);
+  comparison.warnings = policy_warnings(policies_all, {{env_a, labels_a}, {env_b, labels_b}});
 
   FormatOptions format_options{.color = use_color(o), .tool_version = std::string(kToolVersion)};
   PL_RETURN_IF_ERROR(write_output(o, format_comparison(comparison, format, format_options), out));

@@ -70,19 +70,33 @@ SourceLocation environment_file(const FileTree& tree, const std::string& path) {
   return {path, 0, 0};
 }
 
-std::vector<std::string> policy_warnings(const std::vector<Policy>& all,
-                                         const std::vector<std::string>& environments,
-                                         const Labels& labels) {
-  std::vector<std::string> out;
-  for (const auto& policy : all) {
-    bool applies = false;
-    for (const auto& env : environments) {
-      applies = applies || !policies_for({policy}, env, labels).empty();
+Result<Labels> labels_for(const CliOptions& o, const std::string& environment,
+                          const std::vector<std::string>& environments) {
+  for (const auto& [named, labels] : o.labels_of_environment) {
+    if (std::find(environments.begin(), environments.end(), named) == environments.end()) {
+      return invalid_input("--environment-label " + named + ":… names no environment of this " +
+                           "command (" + join(std::set<std::string>(environments.begin(), environments.end())) + ")");
     }
+  }
+  Labels out = o.environment_labels;
+  if (auto it = o.labels_of_environment.find(environment); it != o.labels_of_environment.end()) {
+    for (const auto& [key, value] : it->second) out[key] = value;
+  }
+  return out;
+}
+
+std::vector<std::string> policy_warnings(const std::vector<Policy>& all,
+                                         const std::map<std::string, Labels>& environments) {
+  std::vector<std::string> out;
+  std::set<std::string> checked;
+  for (const auto& [env, labels] : environments) checked.insert(env);
+  for (const auto& policy : all) {
+    bool applies = std::any_of(environments.begin(), environments.end(), [&](const auto& e) {
+      return !policies_for({policy}, e.first, e.second).empty();
+    });
     if (applies) continue;
-    std::set<std::string> checked(environments.begin(), environments.end());
-    if (!policy.environments.empty() && !applies &&
-        std::none_of(environments.begin(), environments.end(), [&](const std::string& e) {
+    if (!policy.environments.empty() &&
+        std::none_of(checked.begin(), checked.end(), [&](const std::string& e) {
           return std::find(policy.environments.begin(), policy.environments.end(), e) !=
                  policy.environments.end();
         })) {

@@ -128,6 +128,11 @@ Flags:
   --path PATH        give it twice: the first and the second environment
   --environment A,B  names of the two environments (default: last path components)
   --policy FILE      ConsistencyPolicy files (repeatable)
+  --environment-label [ENV:]KEY=VALUE  a label of both environments, or with ENV: (one of
+                     the two names) of that one only (repeatable), for policies that select
+                     environments by type (spec.environmentSelector), e.g.
+                     --environment-label staging:plumbline.dev/env-type=staging
+                     --environment-label prod:plumbline.dev/env-type=prod
   --scope LIST       categories to compare (default as for diff)
   --format, --output, --color, --quiet   as for `plumbline diff`
   --allow-empty      accept two environments with no objects (else exit 2)
@@ -163,7 +168,8 @@ Policies:
                      (default: the last component of --path)
   --environment-label KEY=VALUE  a label of the environment (repeatable), for policies that
                      select environments by type: spec.environmentSelector, e.g.
-                     --environment-label plumbline.dev/env-type=prod
+                     --environment-label plumbline.dev/env-type=prod (ENV:KEY=VALUE is
+                     accepted too when ENV is the environment's name)
 
 Output:
   --format FORMAT    text | json | markdown | sarif   (default text; SARIF results point at

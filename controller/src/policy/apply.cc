@@ -167,8 +167,12 @@ void apply_policies(DriftReport& report, const std::vector<Policy>& policies,
 
 void apply_policies(EnvironmentComparison& comparison, const std::vector<Policy>& policies,
                     const ManifestSet& a, const ManifestSet& b) {
-  std::vector<Policy> for_a = policies_for(policies, comparison.env_a);
-  std::vector<Policy> for_b = policies_for(policies, comparison.env_b);
+  apply_policies(comparison, policies_for(policies, comparison.env_a),
+                 policies_for(policies, comparison.env_b), a, b);
+}
+
+void apply_policies(EnvironmentComparison& comparison, const std::vector<Policy>& for_a,
+                    const std::vector<Policy>& for_b, const ManifestSet& a, const ManifestSet& b) {
   std::vector<Category> may_differ;
   for (const auto& p : for_a) add_unique(may_differ, p.may_differ);
   for (const auto& p : for_b) add_unique(may_differ, p.may_differ);

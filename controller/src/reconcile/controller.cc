@@ -77,6 +77,11 @@ Status Controller::start() {
                                 .whole_objects = true});
   // Workloads in all namespaces, projected to every category (policies choose the scope).
   workloads_ = std::make_unique<LiveCache>(client_, LiveCacheOptions{.scope = all_categories()});
+  // The objects of the environment-wide rules' live half: few and small, kept whole.
+  governance_ = std::make_unique<LiveCache>(
+      client_, LiveCacheOptions{.kinds = {{"policy/v1", "PodDisruptionBudget"},
+                                          {"networking.k8s.io/v1", "NetworkPolicy"}},
+                                .whole_objects = true});
 
   // Nothing is reconciled before every cache has synced: a half-listed cluster would show
   // declared objects as missing.
@@ -89,10 +94,13 @@ Status Controller::start() {
   }));
   PL_RETURN_IF_ERROR(workloads_->start(
       [this](const std::vector<LiveStore::Change>& changes) { on_workload_changes(changes); }));
+  PL_RETURN_IF_ERROR(governance_->start(
+      [this](const std::vector<LiveStore::Change>& changes) { on_governance_changes(changes); }));
 
   threads_.emplace_back([this] {
     // Ready once the caches are synced and each environment present then is reconciled.
-    for (LiveCache* cache : {environments_.get(), policies_.get(), workloads_.get()}) {
+    for (LiveCache* cache :
+         {environments_.get(), policies_.get(), workloads_.get(), governance_.get()}) {
       while (!stopping_ && !cache->wait_synced(std::chrono::milliseconds(200))) {
       }
     }
@@ -117,7 +125,8 @@ void Controller::stop() {
   if (stopping_.exchange(true)) return;
   cancel_.cancel();  // a reconcile in flight ends at its next API call or fetch progress
   queue_.shut_down();
-  for (LiveCache* cache : {environments_.get(), policies_.get(), workloads_.get()}) {
+  for (LiveCache* cache :
+         {environments_.get(), policies_.get(), workloads_.get(), governance_.get()}) {
     if (cache != nullptr) cache->stop();
   }
   for (std::thread& t : threads_) {
@@ -314,7 +323,7 @@ Status Controller::reconcile(const std::string& name) {
   state.uid = (*object)["metadata"].value("uid", "");
 
   long generation = (*object)["metadata"].value("generation", 0L);
-  Result<EnvironmentSpec> spec = parse_environment(*object);
+  Result<EnvironmentSpec> spec = parse_environment(*object, options_.min_validation_interval);
   if (!spec.ok()) {
     state.error = spec.error().to_string();
     state.error_reason = "InvalidSpec";
@@ -366,6 +375,9 @@ Status Controller::reconcile(const std::string& name) {
   DriftReport report = evaluate(name, *spec, state, policies, fingerprint);
   // Rules on the environment as a whole read every rendered object (PDBs, NetworkPolicies).
   for (Violation& v : environment_violations(*state.desired, policies)) {
+    report.violations.push_back(std::move(v));
+  }
+  for (Violation& v : live_environment_rules(*spec, policies)) {
     report.violations.push_back(std::move(v));
   }
   report.policy_source = state.policy_source;

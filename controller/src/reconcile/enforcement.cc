@@ -41,7 +41,7 @@ Controller::Claims Controller::claims_of(const std::string& name, const Environm
   for (const json& object : environments_->objects()) {
     std::string other = object["metadata"].value("name", "");
     if (other == name) continue;
-    Result<EnvironmentSpec> other_spec = parse_environment(object);
+    Result<EnvironmentSpec> other_spec = parse_environment(object, options_.min_validation_interval);
     if (!other_spec.ok() || !shares_namespace(spec.namespaces, other_spec->namespaces)) continue;
     auto it = declared_.find(other);
     if (it == declared_.end()) {

@@ -82,7 +82,20 @@ Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
   return std::chrono::milliseconds(static_cast<long>(std::llround(total_ms)));
 }
 
-Result<EnvironmentSpec> parse_environment(const json& object) {
+namespace {
+
+// The shortest form parse_duration reads back: 1m, 90s, 250ms.
+std::string format_duration(std::chrono::milliseconds d) {
+  long ms = static_cast<long>(d.count());
+  if (ms % 60000 == 0) return std::to_string(ms / 60000) + "m";
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
+}  // namespace
+
+Result<EnvironmentSpec> parse_environment(const json& object,
+                                          std::chrono::milliseconds min_validation_interval) {
   EnvironmentSpec env;
   const json& metadata = object.contains("metadata") ? object["metadata"] : json::object();
   env.name = metadata.value("name", std::string());
@@ -160,8 +173,10 @@ Result<EnvironmentSpec> parse_environment(const json& object) {
   parsed = parse_duration(validation);
   if (!parsed.ok())
     return invalid_input("spec.validationInterval: " + parsed.error().message(), where);
-  if (*parsed < std::chrono::minutes(1)) {
-    return invalid_input("spec.validationInterval must be at least 1m, got " + validation, where);
+  if (*parsed < min_validation_interval) {
+    return invalid_input("spec.validationInterval must be at least " +
+                             format_duration(min_validation_interval) + ", got " + validation,
+                         where);
   }
   env.validation_interval = *parsed;
 

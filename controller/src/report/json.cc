@@ -121,13 +121,15 @@ json comparison_json(const EnvironmentComparison& c, const ComparisonTotals& t) 
   }
   json violations = json::array();
   for (const auto& v : c.violations) violations.push_back(violation_json(v));
-  return {{"apiVersion", "plumbline.dev/v1alpha1"},
-          {"kind", "EnvironmentComparison"},
-          {"environments", {c.env_a, c.env_b}},
-          {"sources", {source_json(c.source_a), source_json(c.source_b)}},
-          {"summary", std::move(summary)},
-          {"differences", std::move(differences)},
-          {"violations", std::move(violations)}};
+  json out = {{"apiVersion", "plumbline.dev/v1alpha1"},
+              {"kind", "EnvironmentComparison"},
+              {"environments", {c.env_a, c.env_b}},
+              {"sources", {source_json(c.source_a), source_json(c.source_b)}},
+              {"summary", std::move(summary)},
+              {"differences", std::move(differences)},
+              {"violations", std::move(violations)}};
+  if (!c.warnings.empty()) out["warnings"] = c.warnings;  // optional, as in drift reports
+  return out;
 }
 
 std::string value_text(const json& value) {

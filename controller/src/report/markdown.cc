@@ -136,6 +136,8 @@ std::string comparison_markdown(const EnvironmentComparison& c, const Comparison
     out += "\n…and " + std::to_string(t.omitted_differences + t.omitted_violations) +
            " more findings not shown\n";
   }
+  if (!c.warnings.empty()) out += "\n";
+  for (const auto& warning : c.warnings) out += "- **Warning:** " + cell(warning) + "\n";
   return out;
 }
 

@@ -197,6 +197,10 @@ std::string comparison_text(const EnvironmentComparison& c, const ComparisonTota
     out += "\n…and " + std::to_string(t.omitted_differences + t.omitted_violations) +
            " more findings not shown\n";
   }
+  for (const auto& warning : c.warnings) {
+    out += (&warning == &c.warnings.front() ? "\n" : "") + s.yellow("warning: ") +
+           printable(warning) + "\n";
+  }
   out += "\n";
   if (t.not_allowed == 0 && t.violations == 0) {
     out +=
