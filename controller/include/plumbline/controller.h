@@ -214,9 +214,9 @@ class Controller {
   std::vector<Policy> load_policies(std::string& errors, std::string& fingerprint) const;
   DriftReport evaluate(const std::string& name, const EnvironmentSpec& spec, EnvState& state,
                        const std::vector<Policy>& policies, const std::string& fingerprint);
-  void on_workload_changes(const std::vector<LiveStore::Change>& changes);
-  // A PodDisruptionBudget or NetworkPolicy changed: the environments of its namespace.
-  void on_governance_changes(const std::vector<LiveStore::Change>& changes);
+  // A workload (workloads = true), PodDisruptionBudget or NetworkPolicy changed: queues the
+  // environments of its namespace.
+  void on_live_changes(const std::vector<LiveStore::Change>& changes, bool workloads);
   // podDisruptionBudget and networkPolicy rules on the live state of the environment's
   // namespaces (reconcile/governance.cc); empty when no policy has those rules.
   std::vector<Violation> live_environment_rules(const EnvironmentSpec& spec,

@@ -93,9 +93,9 @@ Status Controller::start() {
     enqueue_all();  // a policy may apply to any environment
   }));
   PL_RETURN_IF_ERROR(workloads_->start(
-      [this](const std::vector<LiveStore::Change>& changes) { on_workload_changes(changes); }));
+      [this](const std::vector<LiveStore::Change>& changes) { on_live_changes(changes, true); }));
   PL_RETURN_IF_ERROR(governance_->start(
-      [this](const std::vector<LiveStore::Change>& changes) { on_governance_changes(changes); }));
+      [this](const std::vector<LiveStore::Change>& changes) { on_live_changes(changes, false); }));
 
   threads_.emplace_back([this] {
     // Ready once the caches are synced and each environment present then is reconciled.
@@ -221,10 +221,11 @@ std::vector<std::string> Controller::fetch_now(const std::vector<std::string>& r
   return names;
 }
 
-// Remembers which objects changed for each environment whose namespaces hold them, then queues
-// those environments; their reconcile re-evaluates only these objects. (An environment not yet
-// reconciled evaluates everything on its first pass anyway.)
-void Controller::on_workload_changes(const std::vector<LiveStore::Change>& changes) {
+// Queues each environment whose namespaces hold one of `changes`. For workloads it also
+// remembers which objects changed: that reconcile re-evaluates only these. (An environment not
+// yet reconciled evaluates everything on its first pass anyway.)
+void Controller::on_live_changes(const std::vector<LiveStore::Change>& changes,
+                                 bool workloads) {
   if (!caches_synced_) return;
   std::vector<std::string> affected;
   {
@@ -237,7 +238,7 @@ void Controller::on_workload_changes(const std::vector<LiveStore::Change>& chang
         if (std::find(namespaces.begin(), namespaces.end(), change.ref.ns) == namespaces.end()) {
           continue;
         }
-        changed_[name].insert(change.ref);
+        if (workloads) changed_[name].insert(change.ref);
         any = true;
       }
       if (any) affected.push_back(name);

@@ -7,23 +7,6 @@
 
 namespace plumbline {
 
-void Controller::on_governance_changes(const std::vector<LiveStore::Change>& changes) {
-  if (!caches_synced_) return;
-  std::vector<std::string> affected;
-  {
-    std::lock_guard lock(mu_);
-    for (const auto& [name, state] : states_) {
-      if (!state.spec) continue;
-      const std::vector<std::string>& namespaces = state.spec->namespaces;
-      bool any = std::any_of(changes.begin(), changes.end(), [&](const LiveStore::Change& c) {
-        return std::find(namespaces.begin(), namespaces.end(), c.ref.ns) != namespaces.end();
-      });
-      if (any) affected.push_back(name);
-    }
-  }
-  for (const std::string& name : affected) queue_.add(name);
-}
-
 std::vector<Violation> Controller::live_environment_rules(
     const EnvironmentSpec& spec, const std::vector<Policy>& policies) const {
   bool wanted = std::any_of(policies.begin(), policies.end(), [](const Policy& p) {
