@@ -113,11 +113,14 @@ TEST(PullRequestComments, NoCommentOnStateThatFailedToLoad) {
   ASSERT_TRUE(round.ok());
   auto results = &round->results;
   ASSERT_EQ(results->size(), 2u);
+  // Newest first: PR 6, then PR 4.
+  EXPECT_EQ((*results)[0].pr, 6);
   EXPECT_FALSE((*results)[0].posted);
-  EXPECT_NE((*results)[0].error.find("envs/prod/deployment.yaml"), std::string::npos)
-      << (*results)[0].error;
+  EXPECT_NE((*results)[0].error.find("ref 'dddd' not found"), std::string::npos);
+  EXPECT_EQ((*results)[1].pr, 4);
   EXPECT_FALSE((*results)[1].posted);
-  EXPECT_NE((*results)[1].error.find("ref 'dddd' not found"), std::string::npos);
+  EXPECT_NE((*results)[1].error.find("envs/prod/deployment.yaml"), std::string::npos)
+      << (*results)[1].error;
   EXPECT_EQ(forge.creates(), 0);
   EXPECT_TRUE(memory.empty());  // tried again next round
 
@@ -229,7 +232,7 @@ TEST(PullRequestComments, SettingsAndPaths) {
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->has_value());
   auto ok = parse_pull_request_settings(
-      json::parse(R"({"pullRequests": {"provider": "gitea", "repository": "plumb/ops",
+      json::parse(R"({"pullRequests": {"provider": "github", "repository": "plumb/ops",
                       "tokenSecretRef": {"name": "forge-token"}}})"));
   ASSERT_TRUE(ok.ok() && ok->has_value());
   EXPECT_EQ((*ok)->token_secret, "forge-token");

@@ -28,7 +28,6 @@
 #include "plumbline/environment.h"
 #include "plumbline/environment_evaluation.h"
 #include "plumbline/findings.h"
-#include "plumbline/forge.h"
 #include "plumbline/git_source.h"
 #include "plumbline/kube_client.h"
 #include "plumbline/leader_gated_client.h"
@@ -38,6 +37,10 @@
 #include "plumbline/work_queue.h"
 
 namespace plumbline {
+
+// plumbline/forge.h (not included here: its HttpRequest is not the HTTP server's).
+class Forge;
+struct ForgeOptions;
 
 // The rule of the Violation an object declared by two Environments gets in both reports.
 inline constexpr std::string_view kEnvironmentConflictRule = "environmentConflict";
