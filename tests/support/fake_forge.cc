@@ -47,6 +47,7 @@ Result<std::vector<PullRequest>> FakeForge::open_pull_requests() {
 
 Result<std::vector<std::string>> FakeForge::changed_files(long pr) {
   std::lock_guard lock(mu_);
+  ++file_lists_;
   if (auto failure = take_failure()) return *failure;
   for (const auto& [p, files] : pulls_) {
     if (p.number == pr) return files;
@@ -57,6 +58,13 @@ Result<std::vector<std::string>> FakeForge::changed_files(long pr) {
 void FakeForge::add_pull_request(PullRequest pr, std::vector<std::string> files) {
   std::lock_guard lock(mu_);
   pulls_.emplace_back(std::move(pr), std::move(files));
+}
+
+void FakeForge::set_head(long pr, std::string sha) {
+  std::lock_guard lock(mu_);
+  for (auto& [p, files] : pulls_) {
+    if (p.number == pr) p.head_sha = sha;
+  }
 }
 
 void FakeForge::add_comment(long pr, std::string body) {
@@ -74,6 +82,11 @@ int FakeForge::creates() const {
   std::lock_guard lock(mu_);
   return creates_;
 }
+int FakeForge::file_lists() const {
+  std::lock_guard lock(mu_);
+  return file_lists_;
+}
+
 int FakeForge::updates() const {
   std::lock_guard lock(mu_);
   return updates_;

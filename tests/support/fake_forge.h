@@ -26,9 +26,11 @@ class FakeForge : public Forge {
   // Test setup and inspection.
   void add_pull_request(PullRequest pr, std::vector<std::string> files);
   void add_comment(long pr, std::string body);  // someone else's comment
+  void set_head(long pr, std::string sha);      // a push to the PR
   std::vector<ForgeComment> comments(long pr) const;
   int creates() const;
   int updates() const;
+  int file_lists() const;          // changed_files calls
   std::optional<Error> fail_next;  // the next call fails with this error
   size_t max_chars = 65536;
 
@@ -38,7 +40,7 @@ class FakeForge : public Forge {
   std::map<long, std::vector<ForgeComment>> comments_;
   std::vector<std::pair<PullRequest, std::vector<std::string>>> pulls_;
   long next_id_ = 1000;
-  int creates_ = 0, updates_ = 0;
+  int creates_ = 0, updates_ = 0, file_lists_ = 0;
 };
 
 }  // namespace plumbline::testing

@@ -38,6 +38,10 @@
 
 namespace plumbline {
 
+// plumbline/forge.h (not included here: its HttpRequest is not the HTTP server's).
+class Forge;
+struct ForgeOptions;
+
 // The rule of the Violation an object declared by two Environments gets in both reports.
 inline constexpr std::string_view kEnvironmentConflictRule = "environmentConflict";
 
@@ -87,6 +91,13 @@ struct ControllerOptions {
   std::chrono::seconds stuck_after{600};
   // The shortest spec.validationInterval an Environment may ask for (parse_environment).
   std::chrono::milliseconds min_validation_interval{std::chrono::minutes(1)};
+  // spec.pullRequests (DESIGN.md "Pull-request comments from the controller"): one round
+  // works on at most this many open pull requests (newest first) and ends by this deadline;
+  // the rest wait for the next round.
+  size_t pull_request_max = 20;
+  std::chrono::seconds pull_request_round_timeout{60};
+  // The forge edge (tests give a fake); empty: make_forge, the providers' REST APIs.
+  std::function<Result<std::unique_ptr<Forge>>(ForgeOptions)> make_forge;
 };
 
 // What the controller tells its observers (metrics); all optional.
@@ -174,6 +185,14 @@ class Controller {
     // Scheduled full validation (spec.validationInterval).
     std::chrono::steady_clock::time_point next_validation{};
     std::string last_validation_time;
+    // spec.pullRequests (pull_request_round.cc): per PR number, the head commit handled
+    // (commented on, or found not to touch the path); the revision and time of the last round;
+    // the PullRequestComments condition ("" reason: no spec.pullRequests) and its Event.
+    std::map<long, std::string> pull_request_heads;
+    std::string pull_request_revision;
+    std::chrono::steady_clock::time_point next_pull_request_round{};
+    bool pull_requests_ok = true;
+    std::string pull_requests_reason, pull_requests_message, pull_requests_announced;
   };
 
   // What one worker thread is doing, for healthy().
@@ -185,6 +204,16 @@ class Controller {
   Status reconcile(const std::string& name);
   void load_desired(const EnvironmentSpec& spec, EnvState& state);
   Result<GitAuth> git_auth_for(const EnvironmentSpec& spec, bool& refused);
+  // A Secret of the controller's namespace bound to `environment` (DESIGN.md "Tenancy");
+  // `what` names its use in the refusal.
+  Result<json> bound_secret(const std::string& name, const std::string& environment,
+                            std::string_view what, bool& refused);
+  // spec.pullRequests: a round of comments on the open pull requests that touch the path,
+  // after a reconcile whose desired state loaded (pull_request_round.cc). `requested`: a
+  // webhook or reconcile-requested-at asked for this reconcile.
+  void run_pull_request_round(const std::string& name, const json& object,
+                              const EnvironmentSpec& spec, EnvState& state,
+                              const std::vector<Policy>& policies, bool requested);
   Status write_report(const EnvironmentSpec& spec, EnvState& state, const DriftReport& report);
   Status write_environment_status(const std::string& name, EnvState& state, long generation,
                                   const DriftReport* report);
@@ -204,8 +233,10 @@ class Controller {
   // state.refusal set (or a transient error logged): then nothing is written.
   std::optional<std::string> writer_for(const EnvironmentSpec& spec, EnvState& state);
   // One Warning Event on the Environment per refusal (credentials, source, writer, namespace).
+  // `announced` is the slot that remembers the last one raised (a refusal, a forge failure).
   void announce_refusal(const std::string& name, EnvState& state, const std::string& reason,
-                        const std::string& message);
+                        const std::string& message,
+                        std::string EnvState::*announced = &EnvState::refusal_announced);
   void correct(const EnvironmentSpec& spec, EnvState& state, DriftReport& report,
                const std::vector<Policy>& policies, const std::string& policy_errors,
                const std::set<ObjectRef>& held);

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -89,7 +90,14 @@ Result<EnvironmentSpec> parse_environment(
 // plumbline.dev/allowed-environments, and never be a kubernetes.io/service-account-token
 // (an API token is no Git credential, and reading it would lend the ServiceAccount's rights).
 // The error names the Secret and the rule, never a value.
-Status secret_usable_by(const json& secret, std::string_view environment);
+// `what` names what the Secret is read for, in the message ("Git credentials", "a
+// pull-request token"). The controller's Git credentials and spec.pullRequests' token both go
+// through this one check.
+Status secret_usable_by(const json& secret, std::string_view environment,
+                        std::string_view what = "Git credentials");
+
+// A Secret's `data`, base64-decoded; an error naming the Secret and the key, never a value.
+Result<std::map<std::string, std::string>> secret_data(const json& secret);
 
 Result<GitAuth> git_auth_from_secret(const json& secret, const GitAuth& defaults);
 

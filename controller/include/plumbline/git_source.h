@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "plumbline/file_tree.h"
 
@@ -74,7 +75,19 @@ struct GitSourceOptions {
   std::function<bool()> cancelled;
   // Optional: human-readable progress ("fetching https://… (120/300 objects)"), rate-limited.
   std::function<void(std::string_view)> progress;
+  // Refs fetched besides branches and tags, kept under their own name, e.g. a pull request's
+  // refs/pull/4/head (GitHub, Gitea) or refs/merge-requests/4/head (GitLab), whose head may
+  // live in a fork. Each must be refs/<...> without wildcards; one the remote lacks is not
+  // fetched (opening it is then kNotFound).
+  std::vector<std::string> extra_refs;
+  // false: read the cache as it is, without fetching (a ref fetched a moment ago); a cache
+  // that does not exist yet is fetched anyway.
+  bool fetch = true;
 };
+
+// Whether `ref` may be one of GitSourceOptions::extra_refs: refs/ followed by path
+// components of [A-Za-z0-9._-] (no "..", wildcards, ':' or a leading '-').
+bool valid_extra_ref(std::string_view ref);
 
 struct GitSnapshot {
   FileTreePtr tree;      // the commit's tree

@@ -307,10 +307,16 @@ Status fetch_into(git_repository* repo, const GitSourceOptions& options, const R
     if (git_remote_default_branch(&head.buf, remote.get()) == 0) default_branch = head.str();
   }
 
-  char heads[] = "+refs/heads/*:refs/remotes/origin/*";
-  char tags[] = "+refs/tags/*:refs/tags/*";
-  char* specs[] = {heads, tags};
-  git_strarray refspecs{specs, 2};
+  std::vector<std::string> specs_text = {"+refs/heads/*:refs/remotes/origin/*",
+                                         "+refs/tags/*:refs/tags/*"};
+  for (const std::string& ref : options.extra_refs) {
+    if (!valid_extra_ref(ref))
+      return invalid_input("not a ref plumbline fetches: " + ref, loc.display);
+    specs_text.push_back("+" + ref + ":" + ref);
+  }
+  std::vector<char*> specs;
+  for (std::string& spec : specs_text) specs.push_back(spec.data());
+  git_strarray refspecs{specs.data(), specs.size()};
   rc = git_remote_download(remote.get(), &refspecs, &fetch_opts);
   if (rc < 0) return fetch_error(state, rc, "fetching");
   rc = git_remote_update_tips(remote.get(), &fetch_opts.callbacks, /*update_fetchhead=*/0,

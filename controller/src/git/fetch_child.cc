@@ -154,6 +154,7 @@ Status fetch_in_child(const fs::path& repo_path, const GitSourceOptions& options
                   {"deadline_ms", child_left.count()},
                   {"max_bytes", options.max_cache_bytes - used},
                   {"max_cache_bytes", options.max_cache_bytes},
+                  {"extra_refs", options.extra_refs},
                   {"auth", auth_to_json(options.auth)}};
   fs::path program =
       options.fetch_program.empty() ? fs::path("/proc/self/exe") : options.fetch_program;
@@ -242,6 +243,15 @@ int run_git_fetch_command(std::istream& in, std::ostream& out, std::ostream& err
   options.timeout = std::chrono::seconds(request.value("timeout_seconds", 120L));
   options.max_cache_bytes = request.value("max_cache_bytes", std::uint64_t{0});
   options.auth = git::auth_from_json(request.value("auth", json::object()));
+  if (auto refs = request.find("extra_refs"); refs != request.end() && refs->is_array()) {
+    for (const json& ref : *refs) {
+      if (!ref.is_string() || !valid_extra_ref(ref.get<std::string>())) {
+        return reply(Error(ErrorCode::kInternal,
+                           std::string(kGitFetchCommand) + ": an extra ref is not valid"));
+      }
+      options.extra_refs.push_back(ref.get<std::string>());
+    }
+  }
   options.progress = [&err](std::string_view line) {
     err << git::kProgressPrefix << line << '\n' << std::flush;
   };

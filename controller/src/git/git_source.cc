@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <optional>
@@ -284,7 +285,9 @@ Result<GitSnapshot> open_remote(const GitSourceOptions& options, const RepoLocat
   fs::path repo_path = entry / "repo.git";
   std::error_code exists_ec;
   bool existed = fs::exists(repo_path / "HEAD", exists_ec);
-  PL_RETURN_IF_ERROR(git::fetch_in_child(repo_path, options, loc, deadline));
+  if (options.fetch || !existed) {
+    PL_RETURN_IF_ERROR(git::fetch_in_child(repo_path, options, loc, deadline));
+  }
   git_repository* raw = nullptr;
   int rc = git_repository_open_bare(&raw, repo_path.c_str());
   git::RepositoryPtr repo(raw);
@@ -298,6 +301,25 @@ Result<GitSnapshot> open_remote(const GitSourceOptions& options, const RepoLocat
 }
 
 }  // namespace
+
+bool valid_extra_ref(std::string_view ref) {
+  if (!ref.starts_with("refs/") || ref.size() > 255) return false;
+  std::string_view rest = ref.substr(5);
+  while (true) {
+    std::string_view part = rest.substr(0, rest.find('/'));
+    if (part.empty() || part.front() == '.' || part.front() == '-' || part.ends_with(".lock") ||
+        part.find("..") != std::string_view::npos) {
+      return false;
+    }
+    for (char c : part) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') {
+        return false;
+      }
+    }
+    if (part.size() == rest.size()) return true;
+    rest.remove_prefix(part.size() + 1);
+  }
+}
 
 Result<GitSnapshot> open_git_snapshot(const GitSourceOptions& options) {
   PL_RETURN_IF_ERROR(git::ensure_libgit2());

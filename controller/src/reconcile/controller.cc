@@ -403,6 +403,10 @@ Status Controller::reconcile(const std::string& name) {
     state.error = "invalid ConsistencyPolicy: " + policy_errors;
     state.error_reason = "InvalidPolicy";
   }
+  PL_RETURN_IF_ERROR(write_environment_status(name, state, generation, &report));
+  // Pull-request comments come after the drift is written: a forge neither delays nor fails
+  // the reconcile; its outcome is the PullRequestComments condition (written if it changed).
+  run_pull_request_round(name, *object, *spec, state, policies, requested);
   return write_environment_status(name, state, generation, &report);
 }
 

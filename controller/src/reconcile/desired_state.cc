@@ -15,26 +15,40 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
-// The credentials of the Secret spec.source.secretRef names (read at every fetch, so a rotated
-// Secret is used at the next poll), if it is meant for this Environment (else an error and
-// `refused`); else the controller's own, which go only to PLUMBLINE_GIT_HOST.
-Result<GitAuth> Controller::git_auth_for(const EnvironmentSpec& spec, bool& refused) {
-  if (spec.source.secret_name.empty()) return options_.git_auth;
+// A Secret of the controller's namespace that `environment` may use (DESIGN.md "Tenancy": it
+// lists the Environment in plumbline.dev/allowed-environments and is no ServiceAccount
+// token), read at every use so a rotated Secret counts at once. `refused`: it exists but is
+// not meant for the Environment. Errors name the Secret and the rule, never a value.
+Result<json> Controller::bound_secret(const std::string& name, const std::string& environment,
+                                      std::string_view what, bool& refused) {
   Result<std::string> body =
-      client_.get(*secrets_resource_, options_.report_namespace, spec.source.secret_name, &cancel_);
-  if (!body.ok()) {
-    return std::move(body).error().context("reading the Git credentials of spec.source.secretRef");
-  }
+      client_.get(*secrets_resource_, options_.report_namespace, name, &cancel_);
+  if (!body.ok()) return std::move(body).error();
   json secret = json::parse(*body, nullptr, false);
   if (!secret.is_object()) {
     return Error(ErrorCode::kInvalidInput, "the apiserver returned a Secret that is not JSON",
-                 "Secret " + options_.report_namespace + "/" + spec.source.secret_name);
+                 "Secret " + options_.report_namespace + "/" + name);
   }
-  if (Status usable = secret_usable_by(secret, spec.name); !usable.ok()) {
+  if (Status usable = secret_usable_by(secret, environment, what); !usable.ok()) {
     refused = true;
     return std::move(usable).error();
   }
-  return git_auth_from_secret(secret, options_.git_auth);
+  return secret;
+}
+
+// The credentials of the Secret spec.source.secretRef names, if it is meant for this
+// Environment (else an error and `refused`); else the controller's own, which go only to
+// PLUMBLINE_GIT_HOST.
+Result<GitAuth> Controller::git_auth_for(const EnvironmentSpec& spec, bool& refused) {
+  if (spec.source.secret_name.empty()) return options_.git_auth;
+  Result<json> secret =
+      bound_secret(spec.source.secret_name, spec.name, "Git credentials", refused);
+  if (!secret.ok()) {
+    if (refused) return std::move(secret).error();
+    return std::move(secret).error().context(
+        "reading the Git credentials of spec.source.secretRef");
+  }
+  return git_auth_from_secret(*secret, options_.git_auth);
 }
 
 // Fetch and render; on failure the last good desired state stays.

@@ -218,15 +218,15 @@ Result<EnvironmentSpec> parse_environment(const json& object,
   return env;
 }
 
-Status secret_usable_by(const json& secret, std::string_view environment) {
+Status secret_usable_by(const json& secret, std::string_view environment, std::string_view what) {
   const json& metadata = secret.contains("metadata") ? secret["metadata"] : json::object();
   std::string where =
       "Secret " + metadata.value("namespace", "") + "/" + metadata.value("name", "");
   auto type = secret.find("type");
   if (type != secret.end() && *type == "kubernetes.io/service-account-token") {
     return Error(ErrorCode::kPermissionDenied,
-                 "is a ServiceAccount token (type kubernetes.io/service-account-token), not Git "
-                 "credentials: refused",
+                 "is a ServiceAccount token (type kubernetes.io/service-account-token), not " +
+                     std::string(what) + ": refused",
                  where);
   }
   if (!allows_environment(secret, environment)) {
@@ -239,7 +239,7 @@ Status secret_usable_by(const json& secret, std::string_view environment) {
   return {};
 }
 
-Result<GitAuth> git_auth_from_secret(const json& secret, const GitAuth& defaults) {
+Result<std::map<std::string, std::string>> secret_data(const json& secret) {
   const json& metadata = secret.contains("metadata") ? secret["metadata"] : json::object();
   std::string where =
       "Secret " + metadata.value("namespace", "") + "/" + metadata.value("name", "");
@@ -253,6 +253,14 @@ Result<GitAuth> git_auth_from_secret(const json& secret, const GitAuth& defaults
       data[key] = std::move(*decoded);
     }
   }
+  return data;
+}
+
+Result<GitAuth> git_auth_from_secret(const json& secret, const GitAuth& defaults) {
+  const json& metadata = secret.contains("metadata") ? secret["metadata"] : json::object();
+  std::string where =
+      "Secret " + metadata.value("namespace", "") + "/" + metadata.value("name", "");
+  PL_ASSIGN_OR_RETURN(auto data, secret_data(secret));
   auto take = [&](const char* key) {
     auto it = data.find(key);
     return it == data.end() ? std::string() : it->second;

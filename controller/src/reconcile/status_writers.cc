@@ -198,9 +198,10 @@ void Controller::raise_events(EnvState& state, const DriftReport& report) {
 // One Warning Event on the (cluster-scoped) Environment, in "default" as Kubernetes keeps
 // those, named from the refusal so a restart or another replica does not repeat it.
 void Controller::announce_refusal(const std::string& name, EnvState& state,
-                                  const std::string& reason, const std::string& message) {
+                                  const std::string& reason, const std::string& message,
+                                  std::string EnvState::*announced) {
   std::string key = reason + "|" + message;
-  if (state.refusal_announced == key) return;
+  if (state.*announced == key) return;
   json involved = {{"apiVersion", kGroupVersion}, {"kind", "Environment"}, {"name", name}};
   if (!state.uid.empty()) involved["uid"] = state.uid;
   json event = {
@@ -223,7 +224,7 @@ void Controller::announce_refusal(const std::string& name, EnvState& state,
               {{"environment", name}, {"error", created.error().to_string()}});
     return;  // again at the next status write
   }
-  state.refusal_announced = key;
+  state.*announced = key;
 }
 
 Status Controller::write_environment_status(const std::string& name, EnvState& state,
@@ -291,6 +292,18 @@ Status Controller::write_environment_status(const std::string& name, EnvState& s
       generation));
   conditions.push_back(
       condition(previous, "Degraded", failing, failing ? failure : "AsExpected", why, generation));
+  if (!state.pull_requests_reason.empty()) {
+    // Comments on pull requests never make the Environment unready: drift is still reported.
+    conditions.push_back(condition(previous, "PullRequestComments", state.pull_requests_ok,
+                                   state.pull_requests_reason, state.pull_requests_message,
+                                   generation));
+    if (state.pull_requests_ok || state.pull_requests_reason == "DesiredStateNotLoaded") {
+      state.pull_requests_announced.clear();
+    } else {
+      announce_refusal(name, state, state.pull_requests_reason, state.pull_requests_message,
+                       &EnvState::pull_requests_announced);
+    }
+  }
   status["conditions"] = conditions;
   if (without_times(status) == without_times(previous) && previous.is_object()) return {};
   json object = {{"apiVersion", kGroupVersion},

@@ -11,10 +11,6 @@ plumbline=$1
 src=$2
 fail() { echo "FAIL: $*" >&2; [[ -f ${work:-}/gitea.log ]] && tail -20 "${work}/gitea.log" >&2; exit 1; }
 start=${SECONDS}
-gitea=$("${src}/tests/kube-testenv/build" gitea) || fail "cannot build gitea"
-static=$(dirname "${gitea}")/gitea-static
-[[ -d ${static}/templates ]] || fail "no ${static}: run tests/kube-testenv/build gitea"
-
 work=$(mktemp -d "${TMPDIR:-/tmp}/plumbline-gitea-test.XXXXXX")
 gitea_pid=""
 cleanup() {
@@ -22,59 +18,16 @@ cleanup() {
   rm -rf -- "${work}"
 }
 trap cleanup EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-mkdir -p "${work}/data"
-cat >"${work}/app.ini" <<INI
-I_AM_BEING_UNSAFE_RUNNING_AS_ROOT = true
-RUN_MODE = prod
-[server]
-HTTP_ADDR = 127.0.0.1
-HTTP_PORT = ${port}
-ROOT_URL = http://127.0.0.1:${port}/
-STATIC_ROOT_PATH = ${static}
-APP_DATA_PATH = ${work}/data
-DISABLE_SSH = true
-LFS_START_SERVER = false
-OFFLINE_MODE = true
-[database]
-DB_TYPE = sqlite3
-PATH = ${work}/data/gitea.db
-[repository]
-ROOT = ${work}/repos
-DEFAULT_BRANCH = main
-[security]
-INSTALL_LOCK = true
-SECRET_KEY = plumbline-test-secret-key
-[mailer]
-ENABLED = false
-[oauth2]
-ENABLED = false
-[actions]
-ENABLED = false
-[cron]
-ENABLED = false
-[indexer]
-ISSUE_INDEXER_TYPE = db
-REPO_INDEXER_ENABLED = false
-[session]
-PROVIDER = memory
-[cache]
-ADAPTER = memory
-[log]
-MODE = file
-ROOT_PATH = ${work}/log
-INI
-G=("${gitea}" --config "${work}/app.ini" --work-path "${work}")
-"${G[@]}" migrate >"${work}/setup.log" 2>&1 || fail "gitea migrate: $(tail -5 "${work}/setup.log")"
-"${G[@]}" admin user create --admin --username plumb --password plumb-pass-1234 \
-  --email plumb@example.test --must-change-password=false >>"${work}/setup.log" 2>&1 \
-  || fail "gitea admin user create: $(tail -5 "${work}/setup.log")"
-# Gitea prints its warnings (running as root) on stdout too: the token is the line that is one.
-token=$("${G[@]}" admin user generate-access-token --username plumb --token-name ci --scopes all --raw 2>>"${work}/setup.log" \
-  | grep -E '^[0-9a-f]{40}$' | tail -n 1 || true)
-[[ ${token} =~ ^[0-9a-f]{40}$ ]] || fail "no token from gitea (see setup.log)"
-"${G[@]}" web >"${work}/gitea.log" 2>&1 &
+# The Gitea every forge test shares (start_gitea.sh): port and token in files once set up.
+"${src}/tests/integration/forges/start_gitea.sh" "${src}" "${work}" >"${work}/gitea.log" 2>&1 &
 gitea_pid=$!
+for _ in $(seq 1 3000); do
+  [[ -s ${work}/port ]] && break
+  kill -0 "${gitea_pid}" 2>/dev/null || fail "gitea did not start: $(tail -5 "${work}/gitea.log")"
+  sleep 0.2
+done
+port=$(cat "${work}/port")
+token=$(cat "${work}/token")
 api=http://127.0.0.1:${port}/api/v1
 for _ in $(seq 1 100); do
   curl -sf "${api}/version" >/dev/null && break
