@@ -73,6 +73,11 @@ struct ControllerOptions {
   bool enforce_allowed = true;  // false (--no-enforce): every Environment only reports
   bool allow_system_namespaces = false;
   bool allow_local_sources = false;
+  // Renderers run as child processes (plumbline/render_process.h): the helm program for
+  // charts (render type helm, kustomize helmCharts), and whether Environments may run a
+  // render command of their own (render type command; --allow-render-commands).
+  std::string helm = "helm";
+  bool allow_render_commands = false;
   // Who enforce mode writes as (DESIGN.md "Tenancy"): never the controller itself, always a
   // ServiceAccount of the controller's namespace by impersonation, so the apiserver's RBAC
   // decides what each Environment may change. An Environment's spec.serviceAccountName must

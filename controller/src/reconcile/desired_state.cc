@@ -1,9 +1,12 @@
 // The Controller's desired state: Git credentials, fetch and render of an environment.
+#include <algorithm>
+
 #include "git/repo_location.h"
 #include "plumbline/controller.h"
 #include "plumbline/mask.h"
 #include "plumbline/policy.h"
 #include "plumbline/render.h"
+#include "plumbline/render_process.h"
 #include "plumbline/rfc3339.h"
 
 namespace plumbline {
@@ -86,8 +89,31 @@ void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
     return;  // same commit, same spec: nothing to render
   }
   auto mode = parse_render_mode(spec.render);
-  RenderOptions render_options{.mode = mode.value_or(RenderMode::kAuto)};
-  auto render_deadline = std::chrono::steady_clock::now() + options_.render_timeout;
+  if (mode == RenderMode::kCommand && !options_.allow_render_commands) {
+    state.error_reason = "RenderRefused";
+    state.error =
+        "spec.render.type command: render commands are refused in this controller (they run "
+        "a program of the Environment's choosing; the installer can allow them with "
+        "--allow-render-commands)";
+    return;
+  }
+  std::chrono::milliseconds render_timeout = options_.render_timeout;
+  if (spec.render_timeout.count() > 0) render_timeout = std::min(render_timeout, spec.render_timeout);
+  auto render_deadline = std::chrono::steady_clock::now() + render_timeout;
+  // helm and render commands run as sandboxed child processes within the same deadline.
+  ProcessRenderer runner({.helm = options_.helm,
+                          .allow_commands = options_.allow_render_commands,
+                          .timeout = render_timeout,
+                          .deadline = render_deadline,
+                          .cancelled = [this] { return cancel_.cancelled(); }});
+  RenderOptions render_options{.mode = mode.value_or(RenderMode::kAuto),
+                               .helm = spec.helm,
+                               .command = spec.render_command,
+                               .external = &runner};
+  if (render_options.helm.release_name.empty()) render_options.helm.release_name = spec.name;
+  if (render_options.helm.namespace_name.empty()) {
+    render_options.helm.namespace_name = spec.namespaces.front();
+  }
   render_options.limits.out_of_time = [this, render_deadline] {
     return cancel_.cancelled() || std::chrono::steady_clock::now() >= render_deadline;
   };
@@ -96,7 +122,7 @@ void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
     state.error_reason = "RenderFailed";
     std::string why = rendered.error().code() == ErrorCode::kTimeout
                           ? "did not finish within " +
-                                std::to_string(options_.render_timeout.count()) + " s (" +
+                                std::to_string(render_timeout.count() / 1000) + " s (" +
                                 rendered.error().to_string() + ")"
                           : rendered.error().to_string();
     state.error =
