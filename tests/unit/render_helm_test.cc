@@ -63,6 +63,8 @@ const char* kHelmOutput =
     "          value: \"2\"\n"
     "        resources:\n"
     "          limits:\n"
+    "            memory: 512Mi\n"
+    "          requests:\n"
     "            memory: 512Mi\n";
 
 MemoryTree chart_tree() {
@@ -70,7 +72,8 @@ MemoryTree chart_tree() {
       {"charts/web/Chart.yaml", kChartYaml},
       {"charts/web/values.yaml", kValues},
       {"charts/web/values-prod.yaml", "replicaCount: 3\nlogLevel: warn\n"
-                                      "resources:\n  limits:\n    memory: 512Mi\n"},
+                                      "resources:\n  limits:\n    memory: 512Mi\n"
+                                      "  requests:\n    memory: 512Mi\n"},
       {"charts/web/templates/service.yaml", "kind: Service # a template"},
       {"charts/web/templates/deployment.yaml", "kind: Deployment # a template"}});
 }
@@ -121,6 +124,11 @@ TEST(RenderHelmTest, ObjectsPointAtTheirTemplateAndValuesLines) {
       deployment.locate("spec.template.spec.containers[name=app].resources.limits.memory")
           .to_string(),
       "charts/web/values-prod.yaml:5");
+  // Two leaves hold 512Mi under the same key: the one whose path ends the field's decides.
+  EXPECT_EQ(
+      deployment.locate("spec.template.spec.containers[name=app].resources.requests.memory")
+          .to_string(),
+      "charts/web/values-prod.yaml:7");
   // "2" of MODE matches no related key: the template, without a line.
   EXPECT_EQ(deployment.locate("spec.template.spec.containers[name=app].env[name=MODE].value")
                 .to_string(),

@@ -21,9 +21,6 @@ using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 using testing::TempDir;
 
-const char* kService =
-    "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: shop\n";
-
 MemoryTree chart() {
   return MemoryTree(std::map<std::string, std::string>{
       {"charts/web/Chart.yaml", "apiVersion: v2\nname: web\nversion: 0.1.0\n"},
@@ -90,7 +87,7 @@ TEST(RenderProcess, HelmGetsAPrivateChartCopyValuesAndACleanEnvironment) {
   EXPECT_EQ(read(log + ".values0"), "port: 8080\n");
   EXPECT_EQ(read(log + ".home"), "");  // an empty HOME: no user repositories or plugins
 
-  const std::string env = read(log + ".env");
+  const std::string env = "\n" + read(log + ".env");
   EXPECT_EQ(env.find("PLUMBLINE_TEST_INHERITED"), std::string::npos) << env;
   for (const char* name : {"HOME=", "HELM_CONFIG_HOME=", "HELM_CACHE_HOME=", "HELM_DATA_HOME=",
                            "HELM_PLUGINS=", "HTTPS_PROXY=http://127.0.0.1:9"}) {

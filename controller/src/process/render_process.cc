@@ -115,9 +115,9 @@ std::string exit_text(const ProcessResult& result) {
 Result<std::vector<std::string>> clean_environment(const fs::path& root) {
   const std::vector<std::pair<std::string, std::string>> folders = {
       {"HOME", "home"},
-      {"XDG_CONFIG_HOME", "home/.config"},
-      {"XDG_CACHE_HOME", "home/.cache"},
-      {"XDG_DATA_HOME", "home/.local/share"},
+      {"XDG_CONFIG_HOME", "xdg/config"},
+      {"XDG_CACHE_HOME", "xdg/cache"},
+      {"XDG_DATA_HOME", "xdg/data"},
       {"HELM_CONFIG_HOME", "helm/config"},
       {"HELM_CACHE_HOME", "helm/cache"},
       {"HELM_DATA_HOME", "helm/data"},

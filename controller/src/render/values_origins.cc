@@ -7,6 +7,7 @@
 #include <cctype>
 #include <map>
 #include <unordered_map>
+#include <vector>
 
 #include "plumbline/path.h"
 #include "plumbline/yaml.h"
@@ -26,14 +27,26 @@ std::string normalized(std::string_view name) {
   return out;
 }
 
-// Equal, one inside the other ("port" in "containerport"), or a common start of at least five
-// characters ("replicas" and "replicacount").
+// Equal, one inside the other ("port" in "containerport"; the shorter of at least four
+// characters), or a common start of at least five characters ("replicas", "replicacount").
 bool related(const std::string& a, const std::string& b) {
   if (a.empty() || b.empty()) return false;
-  if (a.find(b) != std::string::npos || b.find(a) != std::string::npos) return true;
+  if (a == b) return true;
+  const std::string& shorter = a.size() < b.size() ? a : b;
+  const std::string& longer = a.size() < b.size() ? b : a;
+  if (shorter.size() >= 4 && longer.find(shorter) != std::string::npos) return true;
   size_t common = 0;
   while (common < a.size() && common < b.size() && a[common] == b[common]) ++common;
   return common >= 5;
+}
+
+// Whether the values path ends the rendered path, segment by segment ("resources.limits.cpu"
+// of "spec.template.spec.containers[name=app].resources.limits.cpu").
+bool ends_with_path(const std::string& rendered, const std::string& values) {
+  if (!rendered.ends_with(values)) return false;
+  if (rendered.size() == values.size()) return true;
+  char before = rendered[rendered.size() - values.size() - 1];
+  return before == '.' || before == ']';
 }
 
 // A scalar as helm may print it: 3 and "3" are one value (`| quote`).
@@ -50,6 +63,7 @@ void collect_leaves(const json& node, const std::string& at, const std::string& 
                     const std::string& file, const FieldOrigins* fields,
                     std::map<std::string, ValuesLeaf>& out) {
   if (node.is_object()) {
+    out.erase(at);  // a scalar an earlier file had here
     for (const auto& [name, child] : node.items()) {
       collect_leaves(child, path::field(at, name), name, file, fields, out);
     }
@@ -118,14 +132,17 @@ void match_leaves(const json& node, const std::string& at, const std::string& pa
   if (!attributable(node)) return;
   auto [first, last] = index.by_value.equal_range(scalar_text(node));
   const std::string own = normalized(field_name), element = normalized(element_name);
-  const ValuesLeaf* found = nullptr;
+  // The candidates with a related key (an env entry's name counts when equal); of several,
+  // the one whose path ends the rendered path, else none rather than a wrong one.
+  std::vector<const ValuesLeaf*> found;
   for (auto it = first; it != last; ++it) {
     const std::string key = normalized(it->second->key);
-    if (!related(own, key) && !related(element, key)) continue;
-    if (found != nullptr) return;  // two candidates: no pointer rather than a wrong one
-    found = it->second;
+    if (related(own, key) || (!element.empty() && element == key)) found.push_back(it->second);
   }
-  if (found != nullptr) out[at] = found->where;
+  if (found.size() > 1) {
+    std::erase_if(found, [&](const ValuesLeaf* leaf) { return !ends_with_path(at, leaf->path); });
+  }
+  if (found.size() == 1) out[at] = found.front()->where;
 }
 
 }  // namespace
