@@ -64,6 +64,7 @@ std::vector<json> Objects(const std::string& text) {
 // A repository folder (not Git) with the demo chart inside a kustomization that inflates it,
 // as kustomize wants it (charts below the kustomization: its load restrictions).
 void WriteHelmChartsRepo(const TempDir& dir) {
+  fs::create_directories(dir.path() / "app/charts");
   fs::copy(kChart, dir.path() / "app/charts/payments", fs::copy_options::recursive);
   dir.write("app/kustomization.yaml",
             "apiVersion: kustomize.config.k8s.io/v1beta1\n"

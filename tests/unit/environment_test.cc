@@ -77,7 +77,7 @@ TEST(EnvironmentTest, ErrorsNameTheField) {
             "only used with type helm (or auto)"},
            {"/spec/render/command", json::array({"jsonnet"}),
             "Environment prod: spec.render.command is only used with type command"},
-           {"/spec/render/values", "replicaCount=3",
+           {"/spec/render", {{"type", "helm"}, {"values", "replicaCount=3"}},
             "Environment prod: spec.render.values must be a mapping"},
            {"/spec/render/timeout", "soon",
             "Environment prod: spec.render.timeout must be a duration like 30s, got 'soon'"},
