@@ -54,6 +54,7 @@ TEST(RenderProcess, HelmGetsAPrivateChartCopyValuesAndACleanEnvironment) {
                                     "cat \"$3/Chart.yaml\" > " + log + ".chart\n"
                                     "cat \"$9\" > " + log + ".values0\n"
                                     "ls -A \"$HOME\" > " + log + ".home\n"
+                                    "ulimit -v > " + log + ".memory\n"
                                     "printf -- '---\\n# Source: web/templates/service.yaml\\n"
                                     "apiVersion: v1\\nkind: Service\\nmetadata:\\n  name: web\\n'\n");
   setenv("PLUMBLINE_TEST_INHERITED", "must-not-pass", 1);
@@ -86,6 +87,7 @@ TEST(RenderProcess, HelmGetsAPrivateChartCopyValuesAndACleanEnvironment) {
   EXPECT_EQ(read(log + ".chart"), "apiVersion: v2\nname: web\nversion: 0.1.0\n");
   EXPECT_EQ(read(log + ".values0"), "port: 8080\n");
   EXPECT_EQ(read(log + ".home"), "");  // an empty HOME: no user repositories or plugins
+  EXPECT_EQ(read(log + ".memory"), "4194304\n");  // RLIMIT_AS 4 GiB, in KiB
 
   const std::string env = "\n" + read(log + ".env");
   EXPECT_EQ(env.find("PLUMBLINE_TEST_INHERITED"), std::string::npos) << env;

@@ -31,9 +31,10 @@ Rendering with programs (--render helm, kustomize helmCharts, --render command):
                      after `--`, run without a shell in a copy of the repository at PATH;
                      its stdout is read as YAML, e.g. --render command -- kustomize build .
   helm runs as `helm template` on a private copy of the chart (dependencies from its
-  charts/ folder; nothing is pulled), with an empty HOME and helm config, no network
-  proxy, a memory limit and a 64 MiB output cap; a failure names the program, its exit
-  status and the last lines of its stderr, and nothing of its output is used.
+  charts/ folder; nothing is pulled), with an empty HOME and helm config, HTTP(S) proxies
+  at a closed loopback port (no network), a memory limit and a 64 MiB output cap; a
+  failure names the program, its exit status and the last lines of its stderr, and
+  nothing of its output is used.
 
 Live state:
   --live FILE        `kubectl get deploy,sts,ds,cronjob -o yaml` output (a List or
