@@ -69,6 +69,19 @@ in_image() {
   fi
 }
 
+# in_image_with_tmp ARGS...: the same with a writable TMPDIR, as the pod's emptyDir /tmp
+# (the demo lives in the image's /tmp here, so a tmpfs goes on the user's cache folder).
+in_image_with_tmp() {
+  if [[ ${readonly_root} == yes ]]; then
+    env -i unshare -m sh -c 'mount --bind "$1" "$1" && mount -o remount,ro,bind "$1" &&
+      mount -t tmpfs -o uid=65532,gid=65532,mode=0700 tmpfs "$1/var/cache/plumbline" && shift && exec "$@"' \
+      sh "${root}" /usr/bin/env TMPDIR=/var/cache/plumbline "${chroot}" --userspec=65532:65532 "${root}" \
+      /usr/local/bin/plumbline "$@"
+  else
+    env -i TMPDIR=/var/cache/plumbline "${chroot}" --userspec=65532:65532 "${root}" /usr/local/bin/plumbline "$@"
+  fi
+}
+
 version=$(in_image version) || fail "plumbline version failed in the image"
 [[ ${version} == "$("${binary}" version)" ]] || fail "version in the image: ${version}"
 
@@ -91,7 +104,7 @@ outside=$(cd / && HOME=/nonexistent setpriv --reuid=65532 --regid=65532 --clear-
 # The chart of the demo, rendered by the image's own helm (found on the image's PATH) as the
 # image's user on the read-only root: it finds the planted drift, and only it.
 set +e
-helm_report=$(in_image diff --repo /tmp/demo --path manifests/charts/payments --render helm \
+helm_report=$(in_image_with_tmp diff --repo /tmp/demo --path manifests/charts/payments --render helm \
   --helm-values manifests/charts/payments/values-prod.yaml --helm-namespace shop-prod \
   --live /tmp/demo/manifests/live/payments.yaml --live-kinds Deployment --format json 2>"${work}/helm.err")
 status=$?
