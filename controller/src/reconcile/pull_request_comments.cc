@@ -21,7 +21,12 @@ Result<std::optional<ManifestSet>> render_at(GitSource& git, GitSourceOptions op
   }
   auto mode = parse_render_mode(input.render);
   if (!mode) return invalid_input("unknown render mode '" + input.render + "'");
-  PL_ASSIGN_OR_RETURN(ManifestSet objects, render(*snapshot.tree, input.path, {.mode = *mode}));
+  PL_ASSIGN_OR_RETURN(ManifestSet objects,
+                      render(*snapshot.tree, input.path,
+                             {.mode = *mode,
+                              .helm = input.helm,
+                              .command = input.command,
+                              .external = input.external}));
   return std::optional<ManifestSet>(std::move(objects));
 }
 

@@ -11,6 +11,7 @@
 #include "plumbline/forge.h"
 #include "plumbline/git_source.h"
 #include "plumbline/policy.h"
+#include "plumbline/render.h"
 
 namespace plumbline {
 
@@ -30,6 +31,10 @@ struct PullRequestCommentsInput {
   std::string environment;
   std::string path;  // spec.source.path
   std::string render = "auto";
+  // For render type helm and command (and kustomize helmCharts): as in RenderOptions.
+  HelmOptions helm;
+  std::vector<std::string> command;
+  const ExternalRenderer* external = nullptr;
   GitSourceOptions git;                     // spec.source (URL, credentials); the ref is set per PR
   std::vector<Policy> policies;             // those that apply to the environment
   const std::vector<json>* live = nullptr;  // the environment's live objects, when loaded
