@@ -3,7 +3,7 @@
 # skopeo and umoci (standard OCI tools, which check every digest) unpack its root filesystem,
 # and inside that root alone (chroot, as the image's non-root user, read-only where the
 # kernel lets this process mount) `plumbline version` and the demo `diff` run and give the
-# same report as the binary outside.
+# same report as the binary outside; the image's helm renders the demo chart there.
 #
 #   image_test.sh PLUMBLINE_BINARY SOURCE_DIR
 # Exit 0 pass, 1 fail, 77 skipped (not root: chroot needs it).
@@ -21,8 +21,9 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/plumbline-image-test.XXXXXX")
 trap 'rm -rf -- "${work}"' EXIT
 chmod 0755 "${work}" # the image's user runs the binary outside the image on the same demo
 
-"${src}/scripts/build-image" --binary "${binary}" --output "${work}/a.oci.tar" --tag test
-"${src}/scripts/build-image" --binary "${binary}" --output "${work}/b.oci.tar" --tag test >/dev/null
+helm=$("${src}/tests/kube-testenv/build" helm) || fail "cannot build helm"
+"${src}/scripts/build-image" --binary "${binary}" --helm "${helm}" --output "${work}/a.oci.tar" --tag test
+"${src}/scripts/build-image" --binary "${binary}" --helm "${helm}" --output "${work}/b.oci.tar" --tag test >/dev/null
 cmp -s "${work}/a.oci.tar" "${work}/b.oci.tar" || fail "two builds of the same binary differ"
 
 # The image config: non-root user, `plumbline controller` by default.
@@ -68,6 +69,19 @@ in_image() {
   fi
 }
 
+# in_image_with_tmp ARGS...: the same with a writable TMPDIR, as the pod's emptyDir /tmp
+# (the demo lives in the image's /tmp here, so a tmpfs goes on the user's cache folder).
+in_image_with_tmp() {
+  if [[ ${readonly_root} == yes ]]; then
+    env -i unshare -m sh -c 'mount --bind "$1" "$1" && mount -o remount,ro,bind "$1" &&
+      mount -t tmpfs -o uid=65532,gid=65532,mode=0700 tmpfs "$1/var/cache/plumbline" && shift && exec "$@"' \
+      sh "${root}" /usr/bin/env TMPDIR=/var/cache/plumbline "${chroot}" --userspec=65532:65532 "${root}" \
+      /usr/local/bin/plumbline "$@"
+  else
+    env -i TMPDIR=/var/cache/plumbline "${chroot}" --userspec=65532:65532 "${root}" /usr/local/bin/plumbline "$@"
+  fi
+}
+
 version=$(in_image version) || fail "plumbline version failed in the image"
 [[ ${version} == "$("${binary}" version)" ]] || fail "version in the image: ${version}"
 
@@ -86,6 +100,17 @@ outside=$(cd / && HOME=/nonexistent setpriv --reuid=65532 --regid=65532 --clear-
   --live "${demo}/manifests/live/prod.yaml" --live-kinds "${kinds}" --policy "${demo}/policies/samples/prod-baseline.yaml" \
   --format json 2>"${work}/outside.err" | sed "s#${root}##g") || true
 [[ ${inside} == "${outside}" ]] || fail "the report in the image differs: $(diff <(echo "${inside}") <(echo "${outside}") | head -20; cat "${work}/outside.err")"
+
+# The chart of the demo, rendered by the image's own helm (found on the image's PATH) as the
+# image's user on the read-only root: it finds the planted drift, and only it.
+set +e
+helm_report=$(in_image_with_tmp diff --repo /tmp/demo --path manifests/charts/payments --render helm \
+  --helm-values manifests/charts/payments/values-prod.yaml --helm-namespace shop-prod \
+  --live /tmp/demo/manifests/live/payments.yaml --live-kinds Deployment --format json 2>"${work}/helm.err")
+status=$?
+set -e
+((status == 1)) || fail "the helm demo in the image exited ${status}: $(cat "${work}/helm.err")"
+grep -q '"drifts": *1' <<<"${helm_report}" || fail "not exactly the planted drift: ${helm_report}"
 
 echo "PASS: image $(stat -c %s "${work}/a.oci.tar") bytes, $(du -sk "${root}" | cut -f1) KiB unpacked," \
   "${certs} CA certificates, read-only root: ${readonly_root}"

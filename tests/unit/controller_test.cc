@@ -298,6 +298,47 @@ TEST_F(ControllerTest, LocalSourcesAreRefusedUnlessAllowed) {
   EXPECT_EQ(git_.opens, 0);
 }
 
+// Render commands run a program of the Environment's choosing in the controller: only when
+// the installer allows them; then the command's stdout is the desired state.
+json CommandEnvironment() {
+  json environment = EnvironmentObject("prod", "report");
+  environment["spec"]["render"] = {{"type", "command"},
+                                   {"command", {"/bin/sh", "-c", "cat deployment.yaml"}}};
+  return environment;
+}
+
+TEST_F(ControllerTest, RenderCommandsAreRefusedUnlessAllowed) {
+  api_.put(Workload("2Gi", "info"), "kubectl-edit");
+  api_.put(CommandEnvironment());
+  Start();
+  std::string message;
+  ASSERT_TRUE(WaitFor([&] {
+    auto env = api_.object({"plumbline.dev/v1alpha1", "Environment", "", "prod"});
+    if (!env || !env->contains("status")) return false;
+    for (const json& c : (*env)["status"]["conditions"]) {
+      if (c["type"] == "Degraded") message = c.value("message", "");
+    }
+    return !message.empty();
+  })) << log_text_.str();
+  EXPECT_EQ(message,
+            "spec.render.type command: render commands are refused in this controller (they run "
+            "a program of the Environment's choosing; the installer can allow them with "
+            "--allow-render-commands)");
+  EXPECT_FALSE(Report().has_value());
+}
+
+TEST_F(ControllerTest, AnAllowedRenderCommandGivesTheDesiredState) {
+  options_.allow_render_commands = true;
+  api_.put(Workload("2Gi", "info"), "kubectl-edit");
+  api_.put(CommandEnvironment());
+  Start();
+  ASSERT_TRUE(WaitFor([&] {
+    auto report = Report();
+    return report && report->contains("status") && (*report)["status"].contains("summary");
+  })) << log_text_.str();
+  EXPECT_EQ((*Report())["status"]["summary"]["drifts"], 1) << Report()->dump(2);
+}
+
 // Isolation between Environments. A Git that behaves like the real one against a server that
 // accepts and then says nothing: no answer until the fetch deadline, then kTimeout. Other
 // repositories answer at once. It also records how many fetches of one repository overlap.

@@ -68,8 +68,19 @@ TEST(EnvironmentTest, ErrorsNameTheField) {
            {"/spec/source/url", "", "Environment prod: spec.source.url is required"},
            {"/spec/source/path", 7, "Environment prod: spec.source.path must be a string"},
            {"/spec/render/type", "command",
-            "Environment prod: spec.render.type 'command' is not supported by this controller "
-            "(auto, plain, kustomize)"},
+            "Environment prod: spec.render.type command needs spec.render.command"},
+           {"/spec/render/type", "jsonnet",
+            "Environment prod: spec.render.type 'jsonnet' is not supported by this controller "
+            "(auto, plain, kustomize, helm, command)"},
+           {"/spec/render/valuesFiles", json::array({"charts/web/values-prod.yaml"}),
+            "Environment prod: spec.render.valuesFiles, values, releaseName and namespace are "
+            "only used with type helm (or auto)"},
+           {"/spec/render/command", json::array({"jsonnet"}),
+            "Environment prod: spec.render.command is only used with type command"},
+           {"/spec/render", {{"type", "helm"}, {"values", "replicaCount=3"}},
+            "Environment prod: spec.render.values must be a mapping"},
+           {"/spec/render/timeout", "soon",
+            "Environment prod: spec.render.timeout must be a duration like 30s, got 'soon'"},
            {"/spec/source/verify",
             {{"provider", "ssh"}},
             "Environment prod: spec.source.verify: verifying commit signatures is not supported "
@@ -89,6 +100,26 @@ TEST(EnvironmentTest, ErrorsNameTheField) {
     ASSERT_FALSE(env.ok()) << c.pointer;
     EXPECT_EQ(env.error().to_string(), c.error);
   }
+}
+
+TEST(EnvironmentTest, RenderHelmAndCommand) {
+  json object = Prod();
+  object["spec"]["render"] = json::parse(R"({"type": "helm", "releaseName": "payments",
+      "namespace": "shop-prod", "valuesFiles": ["charts/payments/values-prod.yaml"],
+      "values": {"replicaCount": 3}, "timeout": "30s"})");
+  auto env = parse_environment(object);
+  ASSERT_TRUE(env.ok()) << env.error().to_string();
+  EXPECT_EQ(env->render, "helm");
+  EXPECT_EQ(env->helm.release_name, "payments");
+  EXPECT_EQ(env->helm.namespace_name, "shop-prod");
+  EXPECT_EQ(env->helm.values_files, std::vector<std::string>{"charts/payments/values-prod.yaml"});
+  EXPECT_EQ(env->helm.values, json::parse(R"({"replicaCount": 3})"));
+  EXPECT_EQ(env->render_timeout, std::chrono::seconds(30));
+
+  object["spec"]["render"] = json::parse(R"({"type": "command", "command": ["jsonnet", "-y", "x"]})");
+  env = parse_environment(object);
+  ASSERT_TRUE(env.ok()) << env.error().to_string();
+  EXPECT_EQ(env->render_command, (std::vector<std::string>{"jsonnet", "-y", "x"}));
 }
 
 TEST(EnvironmentTest, ServiceAccountName) {

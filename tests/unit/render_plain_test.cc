@@ -88,8 +88,11 @@ TEST(RenderPlainTest, ParseRenderMode) {
   EXPECT_EQ(parse_render_mode("auto"), RenderMode::kAuto);
   EXPECT_EQ(parse_render_mode("plain"), RenderMode::kPlain);
   EXPECT_EQ(parse_render_mode("kustomize"), RenderMode::kKustomize);
-  EXPECT_EQ(parse_render_mode("helm"), std::nullopt);
+  EXPECT_EQ(parse_render_mode("helm"), RenderMode::kHelm);
+  EXPECT_EQ(parse_render_mode("command"), RenderMode::kCommand);
+  EXPECT_EQ(parse_render_mode("jsonnet"), std::nullopt);
   EXPECT_EQ(to_string(RenderMode::kKustomize), "kustomize");
+  EXPECT_EQ(to_string(RenderMode::kHelm), "helm");
 }
 
 TEST(RenderPlainTest, KustomizeBaseNamesStripPrefixAndHash) {

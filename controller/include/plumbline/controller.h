@@ -77,6 +77,11 @@ struct ControllerOptions {
   bool enforce_allowed = true;  // false (--no-enforce): every Environment only reports
   bool allow_system_namespaces = false;
   bool allow_local_sources = false;
+  // Renderers run as child processes (plumbline/render_process.h): the helm program for
+  // charts (render type helm, kustomize helmCharts), and whether Environments may run a
+  // render command of their own (render type command; --allow-render-commands).
+  std::string helm = "helm";
+  bool allow_render_commands = false;
   // Who enforce mode writes as (DESIGN.md "Tenancy"): never the controller itself, always a
   // ServiceAccount of the controller's namespace by impersonation, so the apiserver's RBAC
   // decides what each Environment may change. An Environment's spec.serviceAccountName must
@@ -203,6 +208,12 @@ class Controller {
   void worker(WorkerSlot& slot);
   Status reconcile(const std::string& name);
   void load_desired(const EnvironmentSpec& spec, EnvState& state);
+  // The child-process renderer (helm, render commands) and the render settings of `spec`,
+  // shared by the reconcile and the pull-request round.
+  ProcessRenderer renderer_for(std::chrono::milliseconds timeout,
+                               std::chrono::steady_clock::time_point deadline) const;
+  RenderOptions render_options_for(const EnvironmentSpec& spec, const ExternalRenderer& runner,
+                                   std::chrono::steady_clock::time_point deadline) const;
   Result<GitAuth> git_auth_for(const EnvironmentSpec& spec, bool& refused);
   // A Secret of the controller's namespace bound to `environment` (DESIGN.md "Tenancy");
   // `what` names its use in the refusal.

@@ -16,6 +16,7 @@
 #include "plumbline/git_source.h"
 #include "plumbline/label_selector.h"
 #include "plumbline/object.h"
+#include "plumbline/render.h"
 
 namespace plumbline {
 
@@ -38,7 +39,12 @@ struct EnvironmentSpec {
   // the controller's namespace (impersonation), if it names this Environment in its
   // plumbline.dev/allowed-environments annotation. "": the installer's default, if any.
   std::string service_account;
-  std::string render = "auto";  // auto | plain | kustomize
+  std::string render = "auto";  // spec.render.type: auto | plain | kustomize | helm | command
+  // spec.render for helm: valuesFiles (repository paths), values, releaseName (default: the
+  // Environment's name) and namespace (default: the first of spec.namespaces).
+  HelmOptions helm;
+  std::vector<std::string> render_command;  // spec.render.command (type command)
+  std::chrono::milliseconds render_timeout{0};  // spec.render.timeout; 0: the controller's
   std::vector<std::string> namespaces;
   std::chrono::milliseconds interval{60000};
   // spec.policies.path: a folder of ConsistencyPolicy files in the same repository, read at

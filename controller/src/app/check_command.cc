@@ -39,7 +39,7 @@ Result<int> run_check(const CliOptions& o, std::ostream& out, std::ostream& err)
   }
 
   PL_ASSIGN_OR_RETURN(Desired desired,
-                      render_path(*opened.tree, opened.source, o.paths[0], o.render_mode));
+                      render_path(*opened.tree, opened.source, o.paths[0], o));
   if (desired.objects.empty()) {
     return invalid_input("nothing to check: " + o.paths[0] +
                          " renders no object, so a pass would mean nothing");

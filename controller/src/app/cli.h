@@ -31,6 +31,15 @@ struct CliOptions {
   std::string ref;
   std::vector<std::string> paths;
   std::string render_mode = "auto";
+  // --render helm (and kustomize helmCharts): the helm program, values files (repository
+  // paths), release name and namespace.
+  std::string helm = "helm";
+  std::vector<std::string> helm_values;
+  std::string helm_release;
+  std::string helm_namespace;
+  // --render command: the program and its arguments (everything after `--`).
+  std::vector<std::string> render_command;
+  bool allow_render_commands = false;  // controller: Environments may use render type command
   std::string live;        // a snapshot file, '-', or "cluster"
   std::string kubeconfig;  // --live cluster: kubeconfig file (default $KUBECONFIG, ~/.kube/config)
   std::string context;     // --live cluster: kubeconfig context (default current-context)
@@ -95,8 +104,10 @@ struct OpenedSource {
 Result<std::string> read_input_file(const std::string& file);
 // --repo at --ref (a plain directory as it is on disk); the source's URL without credentials.
 Result<OpenedSource> open_source(const CliOptions& options, std::ostream& err);
+// Renders `path` as --render and the helm and command flags say (helm and commands as
+// sandboxed child processes with --render-timeout).
 Result<Desired> render_path(const FileTree& tree, const ReportSource& base, const std::string& path,
-                            const std::string& mode_text);
+                            const CliOptions& options);
 // The environment's default name: the last component of its path.
 std::string environment_name(const std::string& path);
 // --policy files, then (first in the list) --git-policies read from `tree`.

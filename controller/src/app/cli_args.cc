@@ -40,7 +40,12 @@ const std::vector<FlagSpec>& flag_specs() {
       {"timeout", true, {"diff", "pr-comment"}},
       {"workers", true, {"controller"}},
       {"git-timeout", true, {"controller"}},
-      {"render-timeout", true, {"controller"}},
+      {"render-timeout", true, {"diff", "compare", "check", "render", "pr-comment", "controller"}},
+      {"helm", true, {"diff", "compare", "check", "render", "pr-comment", "controller"}},
+      {"helm-values", true, {"diff", "compare", "check", "render", "pr-comment"}},
+      {"helm-release", true, {"diff", "compare", "check", "render", "pr-comment"}},
+      {"helm-namespace", true, {"diff", "compare", "check", "render", "pr-comment"}},
+      {"allow-render-commands", false, {"controller"}},
       {"git-cache-max-bytes",
        true,
        {"diff", "compare", "render", "check", "controller", "pr-comment"}},
@@ -131,6 +136,16 @@ Status set_flag(CliOptions& o, const std::string& name, const std::string& value
     o.paths.push_back(value);
   else if (name == "render")
     o.render_mode = value;
+  else if (name == "helm")
+    o.helm = value;
+  else if (name == "helm-values")
+    o.helm_values.push_back(value);
+  else if (name == "helm-release")
+    o.helm_release = value;
+  else if (name == "helm-namespace")
+    o.helm_namespace = value;
+  else if (name == "allow-render-commands")
+    o.allow_render_commands = true;
   else if (name == "cache-dir")
     o.cache_dir = value;
   else if (name == "live")
@@ -291,6 +306,14 @@ Result<CliOptions> parse_args(const std::vector<std::string>& args) {
       o.help_topic = o.command;
       o.command = "help";
       return o;
+    }
+    if (arg == "--") {  // the render command: everything after it, as it is
+      if (o.command == "controller") {
+        return invalid_input("`plumbline controller` takes no render command (Environments name theirs)");
+      }
+      o.render_command.assign(args.begin() + static_cast<long>(i) + 1, args.end());
+      if (o.render_command.empty()) return invalid_input("-- must be followed by a render command");
+      break;
     }
     if (arg.rfind("--", 0) != 0) {
       return invalid_input("unexpected argument '" + arg +

@@ -20,6 +20,7 @@
 #include "plumbline/mask.h"
 #include "plumbline/policy.h"
 #include "plumbline/render.h"
+#include "plumbline/render_process.h"
 #include "plumbline/report.h"
 #include "plumbline/snapshot.h"
 #include "plumbline/yaml.h"
@@ -99,14 +100,32 @@ Result<OpenedSource> open_source(const CliOptions& o, std::ostream& err) {
 }
 
 Result<Desired> render_path(const FileTree& tree, const ReportSource& base, const std::string& path,
-                            const std::string& mode_text) {
-  auto mode = parse_render_mode(mode_text);
-  if (!mode)
-    return invalid_input("--render must be auto, plain or kustomize, got '" + mode_text + "'");
+                            const CliOptions& o) {
+  auto mode = parse_render_mode(o.render_mode);
+  if (!mode) {
+    return invalid_input("--render must be auto, plain, kustomize, helm or command, got '" +
+                         o.render_mode + "'");
+  }
+  if ((*mode == RenderMode::kCommand) != !o.render_command.empty()) {
+    return invalid_input(o.render_command.empty()
+                             ? "--render command needs the command after --, e.g. "
+                               "--render command -- kustomize build ."
+                             : "a render command (after --) needs --render command");
+  }
   Desired desired;
   desired.source = base;
   desired.source.path = path;
-  auto objects = render(tree, path, {.mode = *mode});
+  // The CLI's user chose the command: it may run (the controller asks its installer).
+  ProcessRenderer runner({.helm = o.helm,
+                          .allow_commands = true,
+                          .timeout = std::chrono::seconds(o.render_timeout_seconds)});
+  RenderOptions options{.mode = *mode,
+                        .helm = {.release_name = o.helm_release,
+                                 .namespace_name = o.helm_namespace,
+                                 .values_files = o.helm_values},
+                        .command = o.render_command,
+                        .external = &runner};
+  auto objects = render(tree, path, options);
   if (!objects) {
     Error error = std::move(objects).error();
     return error.context("rendering " + path + " (" + tree.describe() + ")");
@@ -271,7 +290,7 @@ Result<int> run_diff(const CliOptions& o, std::ostream& out, std::ostream& err) 
   PL_ASSIGN_OR_RETURN(DiffOptions options, options_for(o, policies, environment));
 
   PL_ASSIGN_OR_RETURN(Desired desired,
-                      render_path(*opened.tree, opened.source, o.paths[0], o.render_mode));
+                      render_path(*opened.tree, opened.source, o.paths[0], o));
   // Rules on the environment as a whole read every rendered object, compared or not.
   std::vector<Violation> environment_wide = environment_violations(desired.objects, policies);
   Coverage coverage;
@@ -333,9 +352,9 @@ Result<int> run_compare(const CliOptions& o, std::ostream& out, std::ostream& er
 
   PL_ASSIGN_OR_RETURN(OpenedSource opened, open_source(o, err));
   PL_ASSIGN_OR_RETURN(Desired a,
-                      render_path(*opened.tree, opened.source, o.paths[0], o.render_mode));
+                      render_path(*opened.tree, opened.source, o.paths[0], o));
   PL_ASSIGN_OR_RETURN(Desired b,
-                      render_path(*opened.tree, opened.source, o.paths[1], o.render_mode));
+                      render_path(*opened.tree, opened.source, o.paths[1], o));
 
   PL_RETURN_IF_ERROR(check_not_empty(a.objects.size() + b.objects.size(), o));
   EnvironmentComparison comparison = compare_environments(a.objects, b.objects, options);
@@ -357,7 +376,7 @@ Result<int> run_render(const CliOptions& o, std::ostream& out, std::ostream& err
   if (o.paths.size() != 1) return invalid_input("render needs exactly one --path");
   PL_ASSIGN_OR_RETURN(OpenedSource opened, open_source(o, err));
   PL_ASSIGN_OR_RETURN(Desired desired,
-                      render_path(*opened.tree, opened.source, o.paths[0], o.render_mode));
+                      render_path(*opened.tree, opened.source, o.paths[0], o));
   std::vector<json> documents;
   documents.reserve(desired.objects.size());
   for (const auto& m : desired.objects) documents.push_back(mask_object(m.object));

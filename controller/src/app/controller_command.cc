@@ -85,6 +85,8 @@ Result<int> run_controller(const CliOptions& o, std::ostream& err) {
   options.enforce_allowed = o.enforce_allowed;
   options.allow_system_namespaces = o.allow_system_namespaces;
   options.allow_local_sources = o.allow_local_sources;
+  options.helm = o.helm;
+  options.allow_render_commands = o.allow_render_commands;
   options.default_service_account = o.default_service_account;
   options.allow_http_git_credentials = o.allow_http_git_credentials;
 

@@ -20,7 +20,7 @@ Result<std::optional<Desired>> render_at(const OpenedSource& opened, const std::
   Result<EntryType> type = opened.tree->stat(path);
   if (!type.ok() && type.error().code() == ErrorCode::kNotFound) return std::optional<Desired>();
   PL_ASSIGN_OR_RETURN(Desired desired,
-                      render_path(*opened.tree, opened.source, path, o.render_mode));
+                      render_path(*opened.tree, opened.source, path, o));
   return std::optional<Desired>(std::move(desired));
 }
 

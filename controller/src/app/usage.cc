@@ -15,9 +15,26 @@ Git:
                      git@host:org/ops.git, file://…  (remote repos are cached and fetched)
   --ref REF          branch, tag or commit (default: the remote HEAD; HEAD for a local repo)
   --path PATH        the environment's folder in the repo, e.g. envs/prod
-  --render MODE      auto (kustomize if PATH has a kustomization, else plain) | plain | kustomize
+  --render MODE      auto (kustomize if PATH has a kustomization, else helm if it has a
+                     Chart.yaml, else plain) | plain | kustomize | helm | command
   --cache-dir DIR    where remote repos are cached (default $XDG_CACHE_HOME/plumbline/git)
   --git-cache-max-bytes N  the most one repository's cache may hold, e.g. 512Mi (default)
+
+Rendering with programs (--render helm, kustomize helmCharts, --render command):
+  --helm PROGRAM     the helm binary: a path, or a name looked up on PATH (default helm)
+  --helm-values FILE a values file, a path in the repository from its root (repeatable,
+                     applied in order after the chart's values.yaml)
+  --helm-release NAME   the release name (default: the chart folder's name)
+  --helm-namespace NS   the release namespace (.Release.Namespace; default helm's)
+  --render-timeout DUR  kill helm or the render command after this long (default 60s)
+  -- COMMAND ARG...  with --render command: the renderer and its arguments, everything
+                     after `--`, run without a shell in a copy of the repository at PATH;
+                     its stdout is read as YAML, e.g. --render command -- kustomize build .
+  helm runs as `helm template` on a private copy of the chart (dependencies from its
+  charts/ folder; nothing is pulled), with an empty HOME and helm config, HTTP(S) proxies
+  at a closed loopback port (no network), a memory limit and a 64 MiB output cap; a
+  failure names the program, its exit status and the last lines of its stderr, and
+  nothing of its output is used.
 
 Live state:
   --live FILE        `kubectl get deploy,sts,ds,cronjob -o yaml` output (a List or
@@ -106,7 +123,12 @@ Flags:
   --workers N              reconcile up to N Environments at once (default 4, at most 64)
   --git-timeout DUR        deadline of one Environment's fetch; the fetch process is killed
                            then (default 120s)
-  --render-timeout DUR     deadline of one Environment's render (default 60s)
+  --render-timeout DUR     deadline of one Environment's render, helm and render commands
+                           included (default 60s)
+  --helm PROGRAM           the helm binary for render type helm and kustomize helmCharts: a
+                           path, or a name looked up on PATH (default helm)
+  --allow-render-commands  let Environments use render type command (refused by default: it
+                           runs a program of the Environment's choosing in the controller)
   --git-cache-max-bytes N  the most one repository's cache may hold, e.g. 512Mi (default)
 
 Git credentials: as for `plumbline diff` (PLUMBLINE_GIT_TOKEN, …), and PLUMBLINE_GIT_HOST
@@ -124,7 +146,8 @@ name prefixes and generator hash suffixes are never differences. A difference is
 when a policy's crossEnvironment.mayDiffer lists its category.
 
 Flags:
-  --repo, --ref, --render, --cache-dir   as for `plumbline diff`
+  --repo, --ref, --render, --cache-dir, --helm…, --render-timeout, -- COMMAND
+                                         as for `plumbline diff`
   --path PATH        give it twice: the first and the second environment
   --environment A,B  names of the two environments (default: last path components)
   --policy FILE      ConsistencyPolicy files (repeatable)
@@ -157,7 +180,8 @@ before a merge, on the commit under review (a violation found here never reaches
 Violations point at the file and line in Git that declares the offending field.
 
 Git:
-  --repo, --ref, --path, --render, --cache-dir   as for `plumbline diff`
+  --repo, --ref, --path, --render, --cache-dir, --helm…, --render-timeout, -- COMMAND
+                                         as for `plumbline diff`
 
 Policies:
   --policy FILE      a ConsistencyPolicy file (repeatable)
@@ -206,7 +230,8 @@ with a notice of what was left out. Nothing is posted when a revision, a render 
 state fails to load.
 
 Flags:
-  --repo, --render, --cache-dir    as for `plumbline diff`
+  --repo, --render, --cache-dir, --helm…, --render-timeout, -- COMMAND
+                                   as for `plumbline diff`
   --base REF, --head REF           the PR's two revisions (branch, tag or commit)
   --path PATH                      an environment's folder (repeatable)
   --environment A,B,…              names for the paths (default: last path components)
@@ -240,8 +265,10 @@ Example (GitHub Actions, on pull_request):
 
 Usage:
   plumbline render --repo REPO --path PATH [--ref REF] [--render MODE] [--output FILE]
+                   [--helm PROGRAM] [--helm-values FILE] [--helm-release NAME]
+                   [--helm-namespace NS] [--render-timeout DUR] [-- COMMAND ARG...]
 
-Prints multi-document YAML, as `kubectl kustomize` would. Secret data and secret-looking
+Rendering flags as for `plumbline diff`. Prints multi-document YAML, as `kubectl kustomize` would. Secret data and secret-looking
 env values are redacted.
 )";
   }

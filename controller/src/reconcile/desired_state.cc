@@ -1,9 +1,12 @@
 // The Controller's desired state: Git credentials, fetch and render of an environment.
+#include <algorithm>
+
 #include "git/repo_location.h"
 #include "plumbline/controller.h"
 #include "plumbline/mask.h"
 #include "plumbline/policy.h"
 #include "plumbline/render.h"
+#include "plumbline/render_process.h"
 #include "plumbline/rfc3339.h"
 
 namespace plumbline {
@@ -49,6 +52,33 @@ Result<GitAuth> Controller::git_auth_for(const EnvironmentSpec& spec, bool& refu
         "reading the Git credentials of spec.source.secretRef");
   }
   return git_auth_from_secret(*secret, options_.git_auth);
+}
+
+// helm and render commands run as sandboxed child processes within the render's deadline.
+ProcessRenderer Controller::renderer_for(std::chrono::milliseconds timeout,
+                                         std::chrono::steady_clock::time_point deadline) const {
+  return ProcessRenderer({.helm = options_.helm,
+                          .allow_commands = options_.allow_render_commands,
+                          .timeout = timeout,
+                          .deadline = deadline,
+                          .cancelled = [this] { return cancel_.cancelled(); }});
+}
+
+// How `spec` renders: its mode and renderer settings (a Helm release named like the
+// Environment, in its first namespace, unless it says otherwise), ending at `deadline`.
+RenderOptions Controller::render_options_for(const EnvironmentSpec& spec,
+                                             const ExternalRenderer& runner,
+                                             std::chrono::steady_clock::time_point deadline) const {
+  RenderOptions options{.mode = parse_render_mode(spec.render).value_or(RenderMode::kAuto),
+                        .helm = spec.helm,
+                        .command = spec.render_command,
+                        .external = &runner};
+  if (options.helm.release_name.empty()) options.helm.release_name = spec.name;
+  if (options.helm.namespace_name.empty()) options.helm.namespace_name = spec.namespaces.front();
+  options.limits.out_of_time = [this, deadline] {
+    return cancel_.cancelled() || std::chrono::steady_clock::now() >= deadline;
+  };
+  return options;
 }
 
 // Fetch and render; on failure the last good desired state stays.
@@ -100,17 +130,25 @@ void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
     return;  // same commit, same spec: nothing to render
   }
   auto mode = parse_render_mode(spec.render);
-  RenderOptions render_options{.mode = mode.value_or(RenderMode::kAuto)};
-  auto render_deadline = std::chrono::steady_clock::now() + options_.render_timeout;
-  render_options.limits.out_of_time = [this, render_deadline] {
-    return cancel_.cancelled() || std::chrono::steady_clock::now() >= render_deadline;
-  };
+  if (mode == RenderMode::kCommand && !options_.allow_render_commands) {
+    state.error_reason = "RenderRefused";
+    state.error =
+        "spec.render.type command: render commands are refused in this controller (they run "
+        "a program of the Environment's choosing; the installer can allow them with "
+        "--allow-render-commands)";
+    return;
+  }
+  std::chrono::milliseconds render_timeout = options_.render_timeout;
+  if (spec.render_timeout.count() > 0) render_timeout = std::min(render_timeout, spec.render_timeout);
+  auto render_deadline = std::chrono::steady_clock::now() + render_timeout;
+  ProcessRenderer runner = renderer_for(render_timeout, render_deadline);
+  RenderOptions render_options = render_options_for(spec, runner, render_deadline);
   Result<ManifestSet> rendered = render(*snapshot->tree, spec.source.path, render_options);
   if (!rendered.ok()) {
     state.error_reason = "RenderFailed";
     std::string why = rendered.error().code() == ErrorCode::kTimeout
                           ? "did not finish within " +
-                                std::to_string(options_.render_timeout.count()) + " s (" +
+                                std::to_string(render_timeout.count() / 1000) + " s (" +
                                 rendered.error().to_string() + ")"
                           : rendered.error().to_string();
     state.error =

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <map>
 #include <regex>
+#include <set>
 
 #include "git/credentials.h"
 
@@ -37,6 +38,76 @@ bool valid_object_name(const std::string& name) {
   static const std::regex kName(
       R"([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)");
   return name.size() <= 253 && std::regex_match(name, kName);
+}
+
+Result<std::vector<std::string>> string_list(const json& parent, const char* key,
+                                             const std::string& field, const std::string& where) {
+  std::vector<std::string> out;
+  if (!parent.contains(key) || parent[key].is_null()) return out;
+  if (!parent[key].is_array()) return invalid_input(field + " must be a list of strings", where);
+  for (const json& item : parent[key]) {
+    if (!item.is_string() || item.get_ref<const std::string&>().empty()) {
+      return invalid_input(field + " must be a list of non-empty strings", where);
+    }
+    out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
+// spec.render: type, the helm fields (type helm or auto), command and timeout (type command).
+Status parse_render(const json& render, const std::string& where, EnvironmentSpec& env) {
+  if (render.is_null()) return {};
+  if (!render.is_object()) return invalid_input("spec.render must be a mapping", where);
+  PL_ASSIGN_OR_RETURN(env.render, string_field(render, "type", "spec.render.type", where, "auto"));
+  if (!parse_render_mode(env.render)) {
+    return invalid_input("spec.render.type '" + env.render +
+                             "' is not supported by this controller (auto, plain, kustomize, "
+                             "helm, command)",
+                         where);
+  }
+  for (const auto& [key, value] : render.items()) {
+    static const std::set<std::string> kKnown = {"type",   "valuesFiles", "values", "releaseName",
+                                                 "namespace", "command",  "timeout"};
+    if (!kKnown.count(key)) return invalid_input("spec.render: unknown field '" + key + "'", where);
+  }
+  bool helm_fields = false;
+  for (const char* key : {"valuesFiles", "values", "releaseName", "namespace"}) {
+    helm_fields = helm_fields || (render.contains(key) && !render[key].is_null());
+  }
+  if (helm_fields && env.render != "helm" && env.render != "auto") {
+    return invalid_input("spec.render.valuesFiles, values, releaseName and namespace are only "
+                         "used with type helm (or auto)",
+                         where);
+  }
+  PL_ASSIGN_OR_RETURN(env.helm.values_files,
+                      string_list(render, "valuesFiles", "spec.render.valuesFiles", where));
+  if (render.contains("values") && !render["values"].is_null()) {
+    if (!render["values"].is_object()) return invalid_input("spec.render.values must be a mapping", where);
+    env.helm.values = render["values"];
+  }
+  PL_ASSIGN_OR_RETURN(env.helm.release_name, string_field(render, "releaseName",
+                                                          "spec.render.releaseName", where));
+  PL_ASSIGN_OR_RETURN(env.helm.namespace_name,
+                      string_field(render, "namespace", "spec.render.namespace", where));
+  PL_ASSIGN_OR_RETURN(env.render_command,
+                      string_list(render, "command", "spec.render.command", where));
+  if ((env.render == "command") != !env.render_command.empty()) {
+    return invalid_input(env.render_command.empty()
+                             ? "spec.render.type command needs spec.render.command"
+                             : "spec.render.command is only used with type command",
+                         where);
+  }
+  PL_ASSIGN_OR_RETURN(std::string timeout,
+                      string_field(render, "timeout", "spec.render.timeout", where));
+  if (!timeout.empty()) {
+    auto parsed = parse_duration(timeout);
+    if (!parsed.ok() || parsed->count() <= 0) {
+      return invalid_input("spec.render.timeout must be a duration like 30s, got '" + timeout + "'",
+                           where);
+    }
+    env.render_timeout = *parsed;
+  }
+  return {};
 }
 
 }  // namespace
@@ -139,13 +210,7 @@ Result<EnvironmentSpec> parse_environment(const json& object,
   }
 
   if (spec.contains("render")) {
-    PL_ASSIGN_OR_RETURN(env.render,
-                        string_field(spec["render"], "type", "spec.render.type", where, "auto"));
-    if (env.render != "auto" && env.render != "plain" && env.render != "kustomize") {
-      return invalid_input("spec.render.type '" + env.render +
-                               "' is not supported by this controller (auto, plain, kustomize)",
-                           where);
-    }
+    PL_RETURN_IF_ERROR(parse_render(spec["render"], where, env));
   }
 
   if (!spec.contains("namespaces") || !spec["namespaces"].is_array() ||

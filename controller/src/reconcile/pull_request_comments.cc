@@ -78,7 +78,8 @@ Result<std::optional<ManifestSet>> render_at(GitSource& git, GitSourceOptions op
   }
   auto mode = parse_render_mode(input.render);
   if (!mode) return invalid_input("unknown render mode '" + input.render + "'");
-  RenderOptions render_options{.mode = *mode};
+  RenderOptions render_options{
+      .mode = *mode, .helm = input.helm, .command = input.command, .external = input.external};
   const Clock::time_point deadline = input.deadline;
   render_options.limits.out_of_time = [deadline] { return Clock::now() >= deadline; };
   PL_ASSIGN_OR_RETURN(ManifestSet objects, render(*snapshot.tree, input.path, render_options));

@@ -19,6 +19,7 @@
 #include "plumbline/forge.h"
 #include "plumbline/git_source.h"
 #include "plumbline/policy.h"
+#include "plumbline/render.h"
 
 namespace plumbline {
 
@@ -53,8 +54,12 @@ struct PullRequestCommentsInput {
   std::string environment;
   std::string path;  // spec.source.path
   std::string render = "auto";
-  std::string provider;                     // for the head refs; "": heads are opened by commit
-  GitSourceOptions git;                     // spec.source (URL, credentials); refs set per PR
+  std::string provider;  // for the head refs; "": heads are opened by commit
+  // For render type helm and command (and kustomize helmCharts): as in RenderOptions.
+  HelmOptions helm;
+  std::vector<std::string> command;
+  const ExternalRenderer* external = nullptr;
+  GitSourceOptions git;  // spec.source (URL, credentials); refs set per PR
   std::vector<Policy> policies;             // those that apply to the environment
   const std::vector<json>* live = nullptr;  // the environment's live objects, when loaded
   size_t max_pull_requests = 20;

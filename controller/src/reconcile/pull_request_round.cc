@@ -152,6 +152,12 @@ void Controller::run_pull_request_round(const std::string& name, const json& obj
   input.live = &live;
   input.max_pull_requests = options_.pull_request_max;
   input.deadline = now + options_.pull_request_round_timeout;
+  // Rendered as the Environment is (helm, render commands), within the round's deadline.
+  ProcessRenderer runner = renderer_for(options_.render_timeout, input.deadline);
+  RenderOptions render = render_options_for(spec, runner, input.deadline);
+  input.helm = render.helm;
+  input.command = render.command;
+  input.external = &runner;
   input.may_post = [this] { return options_.leading() && !cancel_.cancelled(); };
 
   Result<PullRequestRound> round =

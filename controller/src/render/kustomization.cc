@@ -39,10 +39,12 @@ const std::set<std::string, std::less<>> kSupported = {"apiVersion",
                                                        "buildMetadata",
                                                        "sortOptions",
                                                        "components",
-                                                       "replacements"};
+                                                       "replacements",
+                                                       "helmCharts",
+                                                       "helmGlobals"};
 const std::set<std::string, std::less<>> kUnsupported = {
-    "vars",         "crds",       "openapi",    "helmCharts",     "helmGlobals",
-    "transformers", "generators", "validators", "configurations", "images.yaml"};
+    "vars",       "crds",       "openapi",        "transformers",
+    "generators", "validators", "configurations", "images.yaml"};
 
 Status validate(const Layer& layer) {
   if (!layer.spec.is_object())
@@ -51,14 +53,15 @@ Status validate(const Layer& layer) {
     if (kUnsupported.count(key)) {
       return invalid_input(
           "field '" + key +
-              "' is not supported by plumbline's kustomize; use render type 'command'",
+              "' is not supported by plumbline's kustomize; use render type 'command' "
+                  "(e.g. kustomize build)",
           layer.file);
     }
     if (!kSupported.count(key)) return invalid_input("unknown field '" + key + "'", layer.file);
   }
   for (const char* key : {"resources", "bases", "patchesStrategicMerge", "patchesJson6902",
                           "patches", "images", "replicas", "configMapGenerator", "secretGenerator",
-                          "labels", "components", "replacements"}) {
+                          "labels", "components", "replacements", "helmCharts"}) {
     auto it = layer.spec.find(key);
     if (it != layer.spec.end() && !it->is_null() && !it->is_array()) {
       return invalid_input(std::string(key) + ": must be a list", layer.file);
@@ -84,7 +87,8 @@ Status validate(const Layer& layer) {
 }
 
 Result<Layer> load_layer(const FileTree& tree, const std::string& dir,
-                         std::shared_ptr<size_t> replacement_budget);
+                         std::shared_ptr<size_t> replacement_budget,
+                         const ExternalRenderer* external);
 Status accumulate(const FileTree& tree, const Layer& layer, Resources& resources,
                   std::vector<std::string>& stack);
 
@@ -111,7 +115,7 @@ Result<Layer> open_directory(const FileTree& tree, const Layer& layer, const std
     if (open == real) return invalid_input(at + ": cycle through '" + name + "'", layer.file);
   }
   if (stack.size() >= kMaxLayers) return invalid_input("kustomizations nest too deep", path);
-  return load_layer(tree, path, layer.replacement_budget);
+  return load_layer(tree, path, layer.replacement_budget, layer.external);
 }
 
 // An entry of `resources` or `components`: a string naming a local path inside the
@@ -218,11 +222,12 @@ Status add_components(const FileTree& tree, const Layer& layer, Resources& resou
 }
 
 Result<Layer> load_layer(const FileTree& tree, const std::string& dir,
-                         std::shared_ptr<size_t> replacement_budget) {
+                         std::shared_ptr<size_t> replacement_budget,
+                         const ExternalRenderer* external) {
   PL_ASSIGN_OR_RETURN(auto file, find_kustomization(tree, dir));
   if (!file) return not_found("no kustomization.yaml in '" + dir + "'", dir);
   PL_ASSIGN_OR_RETURN(std::string text, tree.read_file(*file));
-  Layer layer{*file, dir, json::object(), nullptr, std::move(replacement_budget)};
+  Layer layer{*file, dir, json::object(), nullptr, std::move(replacement_budget), external};
   PL_ASSIGN_OR_RETURN(auto documents, parse_yaml_documents(text, *file, {.field_origins = true}));
   if (documents.size() > 1) return invalid_input("a kustomization must be one document", *file);
   if (!documents.empty() && !documents[0].value.is_null()) {
@@ -242,6 +247,7 @@ Status accumulate(const FileTree& tree, const Layer& layer, Resources& resources
   PL_RETURN_IF_ERROR(add_resources(tree, layer, "resources", resources, stack));
   PL_RETURN_IF_ERROR(add_resources(tree, layer, "bases", resources, stack));
   PL_RETURN_IF_ERROR(run_generators(tree, layer, resources));
+  PL_RETURN_IF_ERROR(inflate_helm_charts(tree, layer, resources));
   PL_RETURN_IF_ERROR(check_unique(layer, resources));
   PL_RETURN_IF_ERROR(add_components(tree, layer, resources, stack));
   stack.pop_back();
@@ -252,9 +258,11 @@ Status accumulate(const FileTree& tree, const Layer& layer, Resources& resources
   return apply_replacements(tree, layer, resources);
 }
 
-Result<Resources> build(const FileTree& tree, const std::string& dir) {
-  PL_ASSIGN_OR_RETURN(Layer layer,
-                      load_layer(tree, dir, std::make_shared<size_t>(kMaxReplacementBytes)));
+Result<Resources> build(const FileTree& tree, const std::string& dir,
+                        const ExternalRenderer* external) {
+  PL_ASSIGN_OR_RETURN(Layer layer, load_layer(tree, dir,
+                                              std::make_shared<size_t>(kMaxReplacementBytes),
+                                              external));
   std::vector<std::string> stack;
   Resources resources;
   PL_RETURN_IF_ERROR(accumulate(tree, layer, resources, stack));
@@ -316,10 +324,11 @@ namespace plumbline {
 namespace {
 
 Result<ManifestSet> render_kustomize_unguarded(const FileTree& files, std::string_view path,
-                                               const RenderLimits& limits) {
+                                               const RenderLimits& limits,
+                                               const ExternalRenderer* external) {
   renderer::BudgetedTree tree(files, limits);
   PL_ASSIGN_OR_RETURN(std::string dir, join_tree_path("", path));
-  PL_ASSIGN_OR_RETURN(renderer::Resources resources, renderer::build(tree, dir));
+  PL_ASSIGN_OR_RETURN(renderer::Resources resources, renderer::build(tree, dir, external));
   renderer::finalize(resources);
   ManifestSet out;
   out.reserve(resources.size());
@@ -331,11 +340,12 @@ Result<ManifestSet> render_kustomize_unguarded(const FileTree& files, std::strin
 }  // namespace
 
 Result<ManifestSet> render_kustomize(const FileTree& tree, std::string_view path,
-                                     const RenderLimits& limits) {
+                                     const RenderLimits& limits,
+                                     const ExternalRenderer* external) {
   // The module boundary: the code above checks types before it reads, so an exception here
   // is a bug in plumbline (kInternal; the fuzzer treats it as a crash), never a partial set.
   try {
-    return render_kustomize_unguarded(tree, path, limits);
+    return render_kustomize_unguarded(tree, path, limits, external);
   } catch (const std::exception& e) {
     return Error(ErrorCode::kInternal, std::string("kustomize renderer bug: ") + e.what(),
                  std::string(path));

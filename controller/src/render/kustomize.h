@@ -12,6 +12,7 @@
 
 #include "plumbline/file_tree.h"
 #include "plumbline/object.h"
+#include "plumbline/render.h"
 
 namespace plumbline::renderer {
 
@@ -42,6 +43,8 @@ struct Layer {
   // replacement copies a value into every target, so a few of them could otherwise grow
   // objects without bound (each doubling the last).
   std::shared_ptr<size_t> replacement_budget;
+  // Runs helm for helmCharts (the render's RenderOptions::external; may be null).
+  const ExternalRenderer* external = nullptr;
 
   // The line of a kustomization field ("replicas[0].count"; nearest declared ancestor).
   SourceLocation at(std::string_view path) const;
@@ -55,6 +58,9 @@ Status append_documents(std::string_view text, const std::string& file, Manifest
 
 // configMapGenerator / secretGenerator, with behavior create|merge|replace.
 Status run_generators(const FileTree& tree, const Layer& layer, Resources& resources);
+
+// helmCharts (with helmGlobals): charts of the repository inflated by helm (helm_charts.cc).
+Status inflate_helm_charts(const FileTree& tree, const Layer& layer, Resources& resources);
 
 // patchesStrategicMerge and patches (strategic merge and JSON 6902 with targets).
 Status apply_patches(const FileTree& tree, const Layer& layer, Resources& resources);

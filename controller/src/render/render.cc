@@ -1,6 +1,8 @@
-// Renderer dispatch: picks plain or kustomize for a path and names the mode in errors.
+// Renderer dispatch: picks plain, kustomize, helm or command for a path and names the mode in
+// errors.
 #include "plumbline/render.h"
 
+#include "render/helm.h"
 #include "render/kustomize.h"
 #include "render/validate.h"
 
@@ -10,6 +12,8 @@ std::optional<RenderMode> parse_render_mode(std::string_view text) {
   if (text == "auto") return RenderMode::kAuto;
   if (text == "plain") return RenderMode::kPlain;
   if (text == "kustomize") return RenderMode::kKustomize;
+  if (text == "helm") return RenderMode::kHelm;
+  if (text == "command") return RenderMode::kCommand;
   return std::nullopt;
 }
 
@@ -21,20 +25,47 @@ std::string_view to_string(RenderMode mode) {
       return "plain";
     case RenderMode::kKustomize:
       return "kustomize";
+    case RenderMode::kHelm:
+      return "helm";
+    case RenderMode::kCommand:
+      return "command";
   }
   return "auto";
 }
+
+namespace {
+
+// auto: a kustomization first (it may inflate charts itself), then a chart, else plain.
+Result<RenderMode> detect(const FileTree& tree, std::string_view path) {
+  PL_ASSIGN_OR_RETURN(std::string normalized, join_tree_path("", path));
+  PL_ASSIGN_OR_RETURN(auto file, renderer::find_kustomization(tree, normalized));
+  if (file) return RenderMode::kKustomize;
+  PL_ASSIGN_OR_RETURN(bool chart, renderer::has_chart(tree, normalized));
+  return chart ? RenderMode::kHelm : RenderMode::kPlain;
+}
+
+}  // namespace
 
 Result<ManifestSet> render(const FileTree& tree, std::string_view path,
                            const RenderOptions& options) {
   RenderMode mode = options.mode;
   if (mode == RenderMode::kAuto) {
-    PL_ASSIGN_OR_RETURN(std::string normalized, join_tree_path("", path));
-    PL_ASSIGN_OR_RETURN(auto file, renderer::find_kustomization(tree, normalized));
-    mode = file ? RenderMode::kKustomize : RenderMode::kPlain;
+    PL_ASSIGN_OR_RETURN(mode, detect(tree, path));
   }
-  auto objects = mode == RenderMode::kKustomize ? render_kustomize(tree, path, options.limits)
-                                                : render_plain(tree, path, options.limits);
+  Result<ManifestSet> objects = ManifestSet{};
+  switch (mode) {
+    case RenderMode::kKustomize:
+      objects = render_kustomize(tree, path, options.limits, options.external);
+      break;
+    case RenderMode::kHelm:
+      objects = render_helm(tree, path, options);
+      break;
+    case RenderMode::kCommand:
+      objects = render_command(tree, path, options);
+      break;
+    default:
+      objects = render_plain(tree, path, options.limits);
+  }
   if (!objects) return objects;
   PL_RETURN_IF_ERROR(renderer::validate_desired(*objects));
   return objects;
