@@ -34,6 +34,7 @@
 #include "plumbline/live_cache.h"
 #include "plumbline/log.h"
 #include "plumbline/policy.h"
+#include "plumbline/render_process.h"
 #include "plumbline/work_queue.h"
 
 namespace plumbline {
