@@ -148,8 +148,9 @@ class Controller {
     ReportSource source;
     std::string error;  // the last fetch/render failure ("" when the last one worked)
     // Why (a condition reason): InvalidSpec, SourceRefused, CredentialsFailed, FetchFailed,
-    // RenderFailed, InvalidPolicy.
+    // UnverifiedCommit, VerificationKeysFailed/Refused, RenderFailed, InvalidPolicy.
     std::string error_reason;
+    std::string verified;  // "revision|sha256 of the keys" of the last verified commit
     bool suspended = false;       // spec.suspend at the last reconcile
     std::string handled_request;  // the last plumbline.dev/reconcile-requested-at handled
     std::chrono::steady_clock::time_point next_poll{};
@@ -183,6 +184,9 @@ class Controller {
   Status reconcile(const std::string& name);
   void load_desired(const EnvironmentSpec& spec, EnvState& state);
   Result<GitAuth> git_auth_for(const EnvironmentSpec& spec, bool& refused);
+  Result<json> usable_secret(const EnvironmentSpec& spec, const std::string& name,
+                             const std::string& what, bool& refused);
+  bool verified(const EnvironmentSpec& spec, const GitSnapshot& snapshot, EnvState& state);
   Status write_report(const EnvironmentSpec& spec, EnvState& state, const DriftReport& report);
   Status write_environment_status(const std::string& name, EnvState& state, long generation,
                                   const DriftReport* report);

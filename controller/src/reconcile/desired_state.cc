@@ -1,6 +1,7 @@
 // The Controller's desired state: Git credentials, fetch and render of an environment.
 #include "git/repo_location.h"
 #include "plumbline/controller.h"
+#include "plumbline/digest.h"
 #include "plumbline/mask.h"
 #include "plumbline/policy.h"
 #include "plumbline/render.h"
@@ -20,21 +21,64 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 // `refused`); else the controller's own, which go only to PLUMBLINE_GIT_HOST.
 Result<GitAuth> Controller::git_auth_for(const EnvironmentSpec& spec, bool& refused) {
   if (spec.source.secret_name.empty()) return options_.git_auth;
-  Result<std::string> body =
-      client_.get(*secrets_resource_, options_.report_namespace, spec.source.secret_name, &cancel_);
-  if (!body.ok()) {
-    return std::move(body).error().context("reading the Git credentials of spec.source.secretRef");
-  }
+  PL_ASSIGN_OR_RETURN(json secret, usable_secret(spec, spec.source.secret_name,
+                                                 "the Git credentials of spec.source.secretRef",
+                                                 refused));
+  return git_auth_from_secret(secret, options_.git_auth);
+}
+
+// A Secret of the controller's namespace that an Environment names, if it is meant for it
+// (else an error and `refused`).
+Result<json> Controller::usable_secret(const EnvironmentSpec& spec, const std::string& name,
+                                       const std::string& what, bool& refused) {
+  Result<std::string> body = client_.get(*secrets_resource_, options_.report_namespace, name,
+                                         &cancel_);
+  if (!body.ok()) return std::move(body).error().context("reading " + what);
   json secret = json::parse(*body, nullptr, false);
   if (!secret.is_object()) {
     return Error(ErrorCode::kInvalidInput, "the apiserver returned a Secret that is not JSON",
-                 "Secret " + options_.report_namespace + "/" + spec.source.secret_name);
+                 "Secret " + options_.report_namespace + "/" + name);
   }
   if (Status usable = secret_usable_by(secret, spec.name); !usable.ok()) {
     refused = true;
     return std::move(usable).error();
   }
-  return git_auth_from_secret(secret, options_.git_auth);
+  return secret;
+}
+
+// spec.source.verify: whether the fetched commit is signed by a trusted key. On failure the
+// state's error says which commit and which signer, and nothing of the commit is used: the
+// last verified desired state stays, and enforce mode corrects nothing while the error lasts.
+bool Controller::verified(const EnvironmentSpec& spec, const GitSnapshot& snapshot,
+                          EnvState& state) {
+  bool refused = false;
+  Result<json> secret = usable_secret(spec, spec.source.verify_secret,
+                                      "the keys of spec.source.verify.keysSecretRef", refused);
+  Result<TrustedKeys> keys = secret.ok() ? trusted_keys_from_secret(*secret, *spec.source.verify)
+                                         : Result<TrustedKeys>(secret.error());
+  if (!keys.ok()) {
+    state.error_reason = refused ? "VerificationKeysRefused" : "VerificationKeysFailed";
+    state.error = "spec.source.verify: " + keys.error().to_string();
+    return false;
+  }
+  // The same commit checked against the same keys needs no second check.
+  const std::string key = snapshot.revision + "|" + sha256_hex(keys->keys);
+  if (state.verified == key) return true;
+  Result<Signer> signer = verify_commit(*keys, snapshot.revision, snapshot.signature);
+  if (!signer.ok()) {
+    state.error_reason = "UnverifiedCommit";
+    state.error = signer.error().to_string() +
+                  (state.desired ? "; reporting against the last verified commit " +
+                                       state.source.revision + ", nothing is corrected"
+                                 : "; nothing is reported or corrected");
+    return false;
+  }
+  state.verified = key;
+  log_.info("commit signature verified", {{"environment", spec.name},
+                                          {"revision", snapshot.revision},
+                                          {"signer", signer->fingerprint},
+                                          {"principal", signer->principal}});
+  return true;
 }
 
 // Fetch and render; on failure the last good desired state stays.
@@ -79,6 +123,7 @@ void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
                       : "fetching " + shown + ": " + snapshot.error().to_string();
     return;
   }
+  if (spec.source.verify && !verified(spec, *snapshot, state)) return;
   if (state.desired && snapshot->revision == state.source.revision &&
       state.synced_generation == spec.generation) {
     state.error.clear();
