@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "canaries.h"
 #include "integration/cli_runner.h"
 #include "signing_keys.h"
 #include "temp_dir.h"
@@ -23,29 +24,14 @@ namespace fs = std::filesystem;
 using plumbline::testing::shell;
 using plumbline::testing::trimmed;
 
-// A Deployment with secret-looking values; `tag` makes Git's and the live file's differ.
 std::string workload(const std::string& tag, const std::string& ssh_key) {
-  std::string indented_key;
-  for (char c : ssh_key) indented_key += c == '\n' ? std::string("\n            ") : std::string(1, c);
-  return "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: shop}\n"
-         "spec:\n  template:\n    spec:\n      containers:\n      - name: app\n"
-         "        image: api:1\n"
-         "        resources: {limits: {memory: 512Mi}}\n"
-         "        env:\n"
-         "        - {name: DB_PASS, value: 'CANARYdbpass" + tag + "'}\n"
-         "        - {name: DATABASE_URL, value: 'postgres://app:CANARYdburl" + tag +
-         "@db:5432/shop'}\n"
-         "        - {name: HOOK_URL, value: 'https://hooks.example/x?token=CANARYhook" + tag +
-         "'}\n"
-         "        - name: DEPLOY_KEY\n"
-         "          value: |\n            " + indented_key + "\n";
+  return plumbline::testing::canary_workload("api", "shop", tag, ssh_key, "512Mi");
 }
 
+// Secret data both as stringData and as base64 data.
 std::string secret(const std::string& tag) {
-  return "apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: shop}\n"
-         "stringData: {password: CANARYsecret" + tag + "}\n"
-         "data: {token: " + trimmed(shell("printf CANARYsecretdata" + tag + " | base64 -w0")) +
-         "}\n";
+  return plumbline::testing::canary_secret("shop", tag) + "data: {token: " +
+         trimmed(shell("printf CANARYsecretdata" + tag + " | base64 -w0")) + "}\n";
 }
 
 class CliCanaryTest : public ::testing::Test {

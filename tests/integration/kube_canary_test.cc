@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "canaries.h"
 #include "integration/controller_fixture.h"
 #include "signing_keys.h"
 
@@ -21,27 +22,10 @@ using namespace plumbline::testing;
 using namespace std::chrono_literals;
 
 std::string Workload(const std::string& tag, const std::string& key) {
-  std::string indented;
-  for (char c : key) indented += c == '\n' ? std::string("\n            ") : std::string(1, c);
-  return "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: canary, namespace: shop-prod}\n"
-         "spec:\n  selector: {matchLabels: {app: canary}}\n  template:\n"
-         "    metadata: {labels: {app: canary}}\n    spec:\n      containers:\n"
-         "      - name: app\n        image: canary:1\n"
-         "        resources: {limits: {memory: " + std::string(tag == "git" ? "512Mi" : "1Gi") +
-         "}}\n"
-         "        env:\n"
-         "        - {name: DB_PASS, value: 'CANARYdbpass" + tag + "'}\n"
-         "        - {name: DATABASE_URL, value: 'postgres://app:CANARYdburl" + tag +
-         "@db:5432/shop'}\n"
-         "        - {name: HOOK_URL, value: 'https://hooks.example/x?token=CANARYhook" + tag +
-         "'}\n"
-         "        - name: DEPLOY_KEY\n          value: |\n            " + indented + "\n";
+  return canary_workload("canary", "shop-prod", tag, key, tag == "git" ? "512Mi" : "1Gi");
 }
 
-std::string SecretManifest(const std::string& tag) {
-  return "apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: shop-prod}\n"
-         "stringData: {password: CANARYsecret" + tag + "}\n";
-}
+std::string SecretManifest(const std::string& tag) { return canary_secret("shop-prod", tag); }
 
 class KubeCanaryTest : public KubeControllerTest {};
 

@@ -15,24 +15,19 @@
 #include <vector>
 
 #include "git/credentials.h"
+#include "git/libgit2.h"  // git::Handle, the RAII owner of C handles
 #include "plumbline/commit_signature.h"
 
 namespace plumbline::signature_detail {
 namespace {
 
-template <typename T, void (*Free)(T*)>
-struct SslFree {
-  void operator()(T* p) const { Free(p); }
-};
-template <typename T, void (*Free)(T*)>
-using SslPtr = std::unique_ptr<T, SslFree<T, Free>>;
-using PkeyPtr = SslPtr<EVP_PKEY, EVP_PKEY_free>;
-using PkeyCtxPtr = SslPtr<EVP_PKEY_CTX, EVP_PKEY_CTX_free>;
-using MdCtxPtr = SslPtr<EVP_MD_CTX, EVP_MD_CTX_free>;
-using BnPtr = SslPtr<BIGNUM, BN_free>;
-using EcdsaSigPtr = SslPtr<ECDSA_SIG, ECDSA_SIG_free>;
-using ParamBldPtr = SslPtr<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free>;
-using ParamPtr = SslPtr<OSSL_PARAM, OSSL_PARAM_free>;
+using PkeyPtr = git::Handle<EVP_PKEY, EVP_PKEY_free>;
+using PkeyCtxPtr = git::Handle<EVP_PKEY_CTX, EVP_PKEY_CTX_free>;
+using MdCtxPtr = git::Handle<EVP_MD_CTX, EVP_MD_CTX_free>;
+using BnPtr = git::Handle<BIGNUM, BN_free>;
+using EcdsaSigPtr = git::Handle<ECDSA_SIG, ECDSA_SIG_free>;
+using ParamBldPtr = git::Handle<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free>;
+using ParamPtr = git::Handle<OSSL_PARAM, OSSL_PARAM_free>;
 
 constexpr std::string_view kBegin = "-----BEGIN SSH SIGNATURE-----";
 constexpr std::string_view kEnd = "-----END SSH SIGNATURE-----";
