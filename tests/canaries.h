@@ -14,8 +14,8 @@ inline std::string canary_workload(const std::string& name, const std::string& n
                                    const std::string& memory) {
   std::string key;
   for (char c : ssh_key) key += c == '\n' ? std::string("\n            ") : std::string(1, c);
-  return "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: " + name + ", namespace: " +
-         ns + "}\nspec:\n  selector: {matchLabels: {app: " + name + "}}\n  template:\n" +
+  return "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: " + name + ", namespace: " + ns +
+         "}\nspec:\n  selector: {matchLabels: {app: " + name + "}}\n  template:\n" +
          "    metadata: {labels: {app: " + name + "}}\n    spec:\n      containers:\n" +
          "      - name: app\n        image: " + name + ":1\n" +
          "        resources: {limits: {memory: " + memory + "}}\n        env:\n" +

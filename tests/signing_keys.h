@@ -139,13 +139,13 @@ class SignedRepo {
   // HEAD rewritten with another tree but the same signature (`git hash-object -t commit`),
   // and main moved to it: a commit that was changed after it was signed.
   std::string tamper_head(const std::string& other_file, const std::string& text) const {
-    std::string blob = trimmed(shell("printf '%s' '" + text + "' | git -C " + path_ +
-                                     " hash-object -w --stdin"));
+    std::string blob =
+        trimmed(shell("printf '%s' '" + text + "' | git -C " + path_ + " hash-object -w --stdin"));
     std::string tree = trimmed(shell("printf '100644 blob " + blob + "\\t" + other_file +
                                      "\\n' | git -C " + path_ + " mktree"));
-    std::string forged = trimmed(shell("git -C " + path_ + " cat-file commit HEAD | sed '1s/^tree .*/tree " +
-                                       tree + "/' | git -C " + path_ +
-                                       " hash-object -w -t commit --stdin"));
+    std::string forged =
+        trimmed(shell("git -C " + path_ + " cat-file commit HEAD | sed '1s/^tree .*/tree " + tree +
+                      "/' | git -C " + path_ + " hash-object -w -t commit --stdin"));
     git("update-ref refs/heads/main " + forged);
     return forged;
   }

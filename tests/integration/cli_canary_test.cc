@@ -30,8 +30,9 @@ std::string workload(const std::string& tag, const std::string& ssh_key) {
 
 // Secret data both as stringData and as base64 data.
 std::string secret(const std::string& tag) {
-  return plumbline::testing::canary_secret("shop", tag) + "data: {token: " +
-         trimmed(shell("printf CANARYsecretdata" + tag + " | base64 -w0")) + "}\n";
+  return plumbline::testing::canary_secret("shop", tag) +
+         "data: {token: " + trimmed(shell("printf CANARYsecretdata" + tag + " | base64 -w0")) +
+         "}\n";
 }
 
 class CliCanaryTest : public ::testing::Test {
@@ -44,8 +45,8 @@ class CliCanaryTest : public ::testing::Test {
     ASSERT_NE(key.find("PRIVATE KEY"), std::string::npos);
     // A line of the key's body: unique, and what a leak of the key would show.
     size_t first = key.find('\n') + 1;
-    canaries_ = {"CANARYproctoken", "CANARYprocpassword", "CANARYuser/info",  "CANARYquery",
-                 "CANARYdbpass",    "CANARYdburl",        "CANARYhook",       "CANARYsecret",
+    canaries_ = {"CANARYproctoken", "CANARYprocpassword", "CANARYuser/info", "CANARYquery",
+                 "CANARYdbpass",    "CANARYdburl",        "CANARYhook",      "CANARYsecret",
                  "84629173",        key.substr(first, 40)};
     repo_ = dir() / "repo";
     temp_.write("repo/envs/prod/app.yaml", workload("git", key));
@@ -83,8 +84,8 @@ class CliCanaryTest : public ::testing::Test {
   void Sweep(const std::string& what, const std::string& text) {
     ++swept_;
     for (const std::string& canary : canaries_) {
-      EXPECT_EQ(text.find(canary), std::string::npos)
-          << what << " holds " << canary << ":\n" << text.substr(0, 4000);
+      EXPECT_EQ(text.find(canary), std::string::npos) << what << " holds " << canary << ":\n"
+                                                      << text.substr(0, 4000);
     }
   }
   void SweepRun(const std::string& what, const CliRun& run) {
@@ -132,8 +133,8 @@ TEST_F(CliCanaryTest, NoSecretInAnyOutput) {
   EXPECT_EQ(bad.status, 2);
   EXPECT_NE(bad.err.find("DB_PASSWORD"), std::string::npos) << bad.err;
   SweepRun("render of a numeric DB_PASSWORD", bad);
-  CliRun bad_diff = plumbline({"diff", "--repo", repo, "--path", "envs/bad", "--live", live,
-                               "--format", "json"});
+  CliRun bad_diff =
+      plumbline({"diff", "--repo", repo, "--path", "envs/bad", "--live", live, "--format", "json"});
   EXPECT_EQ(bad_diff.status, 2);
   SweepRun("diff of a numeric DB_PASSWORD", bad_diff);
   for (const char* format : {"text", "json", "markdown", "sarif"}) {
@@ -146,17 +147,18 @@ TEST_F(CliCanaryTest, NoSecretInAnyOutput) {
     EXPECT_EQ(check.status, 1) << check.err << check.out;
     SweepRun(std::string("check --format ") + format, check);
   }
-  CliRun comment = plumbline({"pr-comment", "--repo", repo, "--base", "base", "--head", "main",
-                              "--path", "envs/prod", "--path", "envs/staging", "--live", live,
-                              "--live-kinds", "Deployment", "--provider", "github",
-                              "--repository", "org/ops", "--pr", "7", "--dry-run"});
+  CliRun comment = plumbline(
+      {"pr-comment", "--repo",       repo,         "--base",     "base",         "--head",
+       "main",       "--path",       "envs/prod",  "--path",     "envs/staging", "--live",
+       live,         "--live-kinds", "Deployment", "--provider", "github",       "--repository",
+       "org/ops",    "--pr",         "7",          "--dry-run"});
   EXPECT_EQ(comment.status, 0) << comment.err;
   SweepRun("pr-comment --dry-run", comment);
 
   // Remote sources: a fetch through the cache, and URLs with credentials that fail.
   const fs::path cache = dir() / "cache";
-  CliRun fetched = plumbline({"render", "--repo", "file://" + bare_.string(), "--path",
-                              "envs/prod", "--cache-dir", cache.string()});
+  CliRun fetched = plumbline({"render", "--repo", "file://" + bare_.string(), "--path", "envs/prod",
+                              "--cache-dir", cache.string()});
   EXPECT_EQ(fetched.status, 0) << fetched.err;
   SweepRun("render of file://", fetched);
   for (const std::string& url :
@@ -166,8 +168,8 @@ TEST_F(CliCanaryTest, NoSecretInAnyOutput) {
         std::string("http://deploy:CANARYuser/info@127.0.0.1:9/ops.git?x=CANARYquery"),
         std::string("ssh://git:CANARYuser/info@127.0.0.1:9/ops.git")}) {
     for (const char* command : {"render", "diff"}) {
-      std::vector<std::string> args = {command,     "--repo",         url, "--path", "envs/prod",
-                                       "--cache-dir", cache.string()};
+      std::vector<std::string> args = {command,     "--repo",      url,           "--path",
+                                       "envs/prod", "--cache-dir", cache.string()};
       if (std::string(command) == "diff") args.insert(args.end(), {"--live", live});
       CliRun run = plumbline(args);
       EXPECT_EQ(run.status, 2) << url;
@@ -175,8 +177,7 @@ TEST_F(CliCanaryTest, NoSecretInAnyOutput) {
     }
   }
   SweepTree(cache);
-  std::printf("[ canaries ] %zu canaries, %d outputs and files swept\n", canaries_.size(),
-              swept_);
+  std::printf("[ canaries ] %zu canaries, %d outputs and files swept\n", canaries_.size(), swept_);
 }
 
 }  // namespace

@@ -34,10 +34,11 @@ TEST_F(KubeCanaryTest, NoSecretInAnyOutput) {
   SigningKeys keys;
   const std::string key_file = keys.ssh_key("id_canary");
   const std::string key = SigningKeys::read(key_file);
-  const std::vector<std::string> canaries = {
-      "CANARYproctoken", "CANARYsecrettoken", "CANARYuser/info", "CANARYquery",
-      "CANARYdbpass",    "CANARYdburl",       "CANARYhook",      "CANARYsecret",
-      "84629173",        key.substr(key.find('\n') + 1, 40)};
+  const std::vector<std::string> canaries = {"CANARYproctoken", "CANARYsecrettoken",
+                                             "CANARYuser/info", "CANARYquery",
+                                             "CANARYdbpass",    "CANARYdburl",
+                                             "CANARYhook",      "CANARYsecret",
+                                             "84629173",        key.substr(key.find('\n') + 1, 40)};
 
   fs::create_directories(dir_ / "work/canary");
   std::ofstream(dir_ / "work/canary/app.yaml") << Workload("git", key);
@@ -51,8 +52,8 @@ TEST_F(KubeCanaryTest, NoSecretInAnyOutput) {
   Push();
 
   ASSERT_NO_FATAL_FAILURE(InstallCrdsAndNamespaces());
-  auto live = env_->Kubectl({"apply", "-f", "-"},
-                            Workload("live", key) + "---\n" + SecretManifest("live"));
+  auto live =
+      env_->Kubectl({"apply", "-f", "-"}, Workload("live", key) + "---\n" + SecretManifest("live"));
   ASSERT_EQ(live.exit_code, 0) << Describe(live);
   ASSERT_NO_FATAL_FAILURE(ApplyGitSecret("canary-git",
                                          {{"token", "CANARYsecrettoken"},
@@ -63,15 +64,19 @@ TEST_F(KubeCanaryTest, NoSecretInAnyOutput) {
   auto envs = env_->Kubectl(
       {"apply", "-f", "-"},
       "apiVersion: plumbline.dev/v1alpha1\nkind: Environment\nmetadata: {name: prod}\n"
-      "spec:\n  source: {url: \"" + daemon + "\", ref: main, path: canary, secretRef: {name: "
-      "canary-git}}\n  namespaces: [shop-prod]\n  interval: 2s\n  mode: enforce\n"
-      "  serviceAccountName: plumbline-writer\n---\n"
-      "apiVersion: plumbline.dev/v1alpha1\nkind: Environment\nmetadata: {name: prod-copy}\n"
-      "spec:\n  source: {url: \"https://deploy:CANARYuser/info@127.0.0.1:9/ops.git?token="
-      "CANARYquery\", path: canary}\n  namespaces: [elsewhere]\n  interval: 2s\n---\n"
-      "apiVersion: plumbline.dev/v1alpha1\nkind: Environment\nmetadata: {name: bad}\n"
-      "spec:\n  source: {url: \"" + daemon + "\", ref: main, path: bad}\n"
-      "  namespaces: [elsewhere]\n  interval: 2s\n");
+      "spec:\n  source: {url: \"" +
+          daemon +
+          "\", ref: main, path: canary, secretRef: {name: "
+          "canary-git}}\n  namespaces: [shop-prod]\n  interval: 2s\n  mode: enforce\n"
+          "  serviceAccountName: plumbline-writer\n---\n"
+          "apiVersion: plumbline.dev/v1alpha1\nkind: Environment\nmetadata: {name: prod-copy}\n"
+          "spec:\n  source: {url: \"https://deploy:CANARYuser/info@127.0.0.1:9/ops.git?token="
+          "CANARYquery\", path: canary}\n  namespaces: [elsewhere]\n  interval: 2s\n---\n"
+          "apiVersion: plumbline.dev/v1alpha1\nkind: Environment\nmetadata: {name: bad}\n"
+          "spec:\n  source: {url: \"" +
+          daemon +
+          "\", ref: main, path: bad}\n"
+          "  namespaces: [elsewhere]\n  interval: 2s\n");
   ASSERT_EQ(envs.exit_code, 0) << Describe(envs);
 
   setenv("PLUMBLINE_GIT_TOKEN", "CANARYproctoken", 1);
@@ -98,7 +103,8 @@ TEST_F(KubeCanaryTest, NoSecretInAnyOutput) {
   // Corrections are quick (the report may be clean again by the next look): their Events stay.
   ASSERT_TRUE(WaitFor(
       [&] {
-        json events = Get({"events", "-n", "shop-prod", "--field-selector", "reason=DriftCorrected"});
+        json events =
+            Get({"events", "-n", "shop-prod", "--field-selector", "reason=DriftCorrected"});
         return events.is_object() && events["items"].size() >= 2;
       },
       60s))
@@ -117,8 +123,8 @@ TEST_F(KubeCanaryTest, NoSecretInAnyOutput) {
   auto sweep = [&](const std::string& what, const std::string& text) {
     ++swept;
     for (const std::string& canary : canaries) {
-      EXPECT_EQ(text.find(canary), std::string::npos)
-          << what << " holds " << canary << ":\n" << text.substr(0, 6000);
+      EXPECT_EQ(text.find(canary), std::string::npos) << what << " holds " << canary << ":\n"
+                                                      << text.substr(0, 6000);
     }
   };
   sweep("DriftReports", env_->Kubectl({"get", "driftreports", "-A", "-o", "json"}).out);
@@ -128,7 +134,8 @@ TEST_F(KubeCanaryTest, NoSecretInAnyOutput) {
   EXPECT_EQ(environments["items"].size(), 3u);
   for (const json& e : environments["items"]) {
     EXPECT_TRUE(e.contains("status")) << e.dump();
-    sweep("status of Environment " + e["metadata"].value("name", ""), e.value("status", json()).dump());
+    sweep("status of Environment " + e["metadata"].value("name", ""),
+          e.value("status", json()).dump());
   }
   auto events = env_->Kubectl({"get", "events", "-A", "-o", "json"});
   EXPECT_NE(events.out.find("DriftCorrected"), std::string::npos) << events.out;

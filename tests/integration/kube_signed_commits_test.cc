@@ -32,8 +32,9 @@ class KubeSignedCommitsTest : public KubeControllerTest {
     return "";
   }
   std::vector<std::string> EventMessages(const std::string& reason) {
-    json events = Get({"events", "-n", "default", "--field-selector",
-                       "involvedObject.kind=Environment,involvedObject.name=prod,reason=" + reason});
+    json events =
+        Get({"events", "-n", "default", "--field-selector",
+             "involvedObject.kind=Environment,involvedObject.name=prod,reason=" + reason});
     std::vector<std::string> out;
     if (!events.is_object()) return {"<no answer>"};
     for (const json& e : events["items"]) out.push_back(e.value("message", ""));

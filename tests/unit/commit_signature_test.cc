@@ -2,13 +2,14 @@
 // from gpg) and read by open_git_snapshot, checked by verify_commit: good signatures, unknown
 // signers, tampered commits, unsigned commits, the other format; and the CLI's
 // --verify-ssh-allowed-signers / --verify-openpgp-keys.
+#include "plumbline/commit_signature.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <sstream>
 
 #include "app/cli.h"
-#include "plumbline/commit_signature.h"
 #include "plumbline/git_source.h"
 #include "signing_keys.h"
 
@@ -43,8 +44,8 @@ TEST_F(CommitSignatureTest, SshSignaturesOfEachKeyTypeVerify) {
   for (const std::string type : {"ed25519", "ecdsa", "rsa"}) {
     std::string key = keys_.ssh_key("alice-" + type, type);
     std::string commit = repo_->commit_ssh(key, "signed with " + type);
-    Result<Signer> signer = verify_commit(
-        ssh_keys(keys_.allowed_signer("alice@example.test", key)), commit, signature_of_head());
+    Result<Signer> signer = verify_commit(ssh_keys(keys_.allowed_signer("alice@example.test", key)),
+                                          commit, signature_of_head());
     ASSERT_TRUE(signer.ok()) << type << ": " << signer.error().to_string();
     EXPECT_EQ(signer->principal, "alice@example.test");
     EXPECT_EQ(signer->fingerprint, SigningKeys::ssh_fingerprint(key)) << type;
@@ -54,9 +55,8 @@ TEST_F(CommitSignatureTest, SshSignaturesOfEachKeyTypeVerify) {
 TEST_F(CommitSignatureTest, SshUnknownSignerIsRefusedByFingerprint) {
   std::string alice = keys_.ssh_key("alice"), bob = keys_.ssh_key("bob");
   std::string commit = repo_->commit_ssh(bob, "signed by bob");
-  Result<Signer> signer =
-      verify_commit(ssh_keys(keys_.allowed_signer("alice@example.test", alice)), commit,
-                    signature_of_head());
+  Result<Signer> signer = verify_commit(ssh_keys(keys_.allowed_signer("alice@example.test", alice)),
+                                        commit, signature_of_head());
   ASSERT_FALSE(signer.ok());
   EXPECT_EQ(signer.error().code(), ErrorCode::kPermissionDenied);
   EXPECT_EQ(signer.error().message(),
@@ -68,8 +68,8 @@ TEST_F(CommitSignatureTest, SshTamperedCommitIsRefused) {
   std::string alice = keys_.ssh_key("alice");
   repo_->commit_ssh(alice, "signed");
   std::string forged = repo_->tamper_head("evil.yaml", "kind: Secret");
-  Result<Signer> signer = verify_commit(
-      ssh_keys(keys_.allowed_signer("alice@example.test", alice)), forged, signature_of_head());
+  Result<Signer> signer = verify_commit(ssh_keys(keys_.allowed_signer("alice@example.test", alice)),
+                                        forged, signature_of_head());
   ASSERT_FALSE(signer.ok());
   EXPECT_EQ(signer.error().message(),
             "commit " + forged + " has a signature by " + SigningKeys::ssh_fingerprint(alice) +
@@ -79,12 +79,11 @@ TEST_F(CommitSignatureTest, SshTamperedCommitIsRefused) {
 TEST_F(CommitSignatureTest, UnsignedCommitIsRefused) {
   std::string alice = keys_.ssh_key("alice");
   std::string commit = repo_->commit_unsigned("not signed");
-  Result<Signer> signer = verify_commit(
-      ssh_keys(keys_.allowed_signer("alice@example.test", alice)), commit, signature_of_head());
+  Result<Signer> signer = verify_commit(ssh_keys(keys_.allowed_signer("alice@example.test", alice)),
+                                        commit, signature_of_head());
   ASSERT_FALSE(signer.ok());
   EXPECT_EQ(signer.error().message(),
-            "commit " + commit +
-                " is not signed (an ssh signature by a trusted key is required)");
+            "commit " + commit + " is not signed (an ssh signature by a trusted key is required)");
 }
 
 TEST_F(CommitSignatureTest, AllowedSignersOptions) {
@@ -103,8 +102,8 @@ TEST_F(CommitSignatureTest, AllowedSignersOptions) {
   EXPECT_FALSE(
       verify_commit(ssh_keys("alice cert-authority " + line), commit, signature_of_head()).ok());
   // Time limits are not applied, so they are refused rather than ignored.
-  Result<Signer> timed = verify_commit(ssh_keys("alice valid-before=\"20300101\" " + line),
-                                       commit, signature_of_head());
+  Result<Signer> timed = verify_commit(ssh_keys("alice valid-before=\"20300101\" " + line), commit,
+                                       signature_of_head());
   ASSERT_FALSE(timed.ok());
   EXPECT_EQ(timed.error().code(), ErrorCode::kInvalidInput);
   EXPECT_EQ(timed.error().to_string(),
@@ -117,9 +116,8 @@ TEST_F(CommitSignatureTest, OpenPgpSignatureVerifies) {
   std::string fpr = keys_.gpg_key("Alice <alice@example.test>");
   ASSERT_EQ(fpr.size(), 40u);
   std::string commit = repo_->commit_gpg(keys_, fpr, "signed with gpg");
-  TrustedKeys trusted{.format = SignatureFormat::kOpenPgp,
-                      .keys = keys_.gpg_public_key(fpr),
-                      .origin = "keys.asc"};
+  TrustedKeys trusted{
+      .format = SignatureFormat::kOpenPgp, .keys = keys_.gpg_public_key(fpr), .origin = "keys.asc"};
   Result<Signer> signer = verify_commit(trusted, commit, signature_of_head());
   ASSERT_TRUE(signer.ok()) << signer.error().to_string();
   EXPECT_EQ(signer->fingerprint, fpr);
@@ -155,8 +153,7 @@ TEST_F(CommitSignatureTest, OpenPgpUnknownSignerAndOtherFormatAreRefused) {
   EXPECT_EQ(other.error().message(),
             "commit " + commit + " is signed with SSH, but OpenPGP signatures are expected");
   commit = repo_->commit_gpg(keys_, alice, "gpg-signed");
-  other = verify_commit(ssh_keys(keys_.allowed_signer("alice", ssh)), commit,
-                        signature_of_head());
+  other = verify_commit(ssh_keys(keys_.allowed_signer("alice", ssh)), commit, signature_of_head());
   ASSERT_FALSE(other.ok());
   EXPECT_EQ(other.error().message(),
             "commit " + commit + " is signed with OpenPGP, but SSH signatures are expected");
@@ -182,8 +179,8 @@ TEST_F(CommitSignatureTest, CliVerifiesBeforeReading) {
     return code;
   };
   std::string out, err;
-  ASSERT_EQ(run({"render", "--repo", repo_->path(), "--path", "env",
-                 "--verify-ssh-allowed-signers", signers},
+  ASSERT_EQ(run({"render", "--repo", repo_->path(), "--path", "env", "--verify-ssh-allowed-signers",
+                 signers},
                 out, err),
             0)
       << err;
@@ -192,16 +189,16 @@ TEST_F(CommitSignatureTest, CliVerifiesBeforeReading) {
                      SigningKeys::ssh_fingerprint(alice) + " (alice@example.test)\n");
 
   std::string unsigned_commit = repo_->commit_unsigned("unsigned");
-  EXPECT_EQ(run({"render", "--repo", repo_->path(), "--path", "env",
-                 "--verify-ssh-allowed-signers", signers},
+  EXPECT_EQ(run({"render", "--repo", repo_->path(), "--path", "env", "--verify-ssh-allowed-signers",
+                 signers},
                 out, err),
             2);
   EXPECT_EQ(out, "");
   EXPECT_THAT(err, HasSubstr("commit " + unsigned_commit + " is not signed"));
 
   // One of the two flags, once; and never on a plain directory.
-  EXPECT_EQ(run({"render", "--repo", repo_->path(), "--path", "env",
-                 "--verify-ssh-allowed-signers", signers, "--verify-openpgp-keys", signers},
+  EXPECT_EQ(run({"render", "--repo", repo_->path(), "--path", "env", "--verify-ssh-allowed-signers",
+                 signers, "--verify-openpgp-keys", signers},
                 out, err),
             2);
   EXPECT_THAT(err, HasSubstr("give one of --verify-ssh-allowed-signers and"));

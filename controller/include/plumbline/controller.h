@@ -150,7 +150,7 @@ class Controller {
     // Why (a condition reason): InvalidSpec, SourceRefused, CredentialsFailed, FetchFailed,
     // UnverifiedCommit, VerificationKeysFailed/Refused, RenderFailed, InvalidPolicy.
     std::string error_reason;
-    std::string verified;  // "revision|sha256 of the keys" of the last verified commit
+    std::string verified;         // "revision|sha256 of the keys" of the last verified commit
     bool suspended = false;       // spec.suspend at the last reconcile
     std::string handled_request;  // the last plumbline.dev/reconcile-requested-at handled
     std::chrono::steady_clock::time_point next_poll{};

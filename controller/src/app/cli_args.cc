@@ -137,13 +137,13 @@ Status set_flag(CliOptions& o, const std::string& name, const std::string& value
     o.cache_dir = value;
   else if (name == "verify-ssh-allowed-signers" || name == "verify-openpgp-keys") {
     if (!o.verify_keys_file.empty()) {
-      return invalid_input("--" + name + ": give one of --verify-ssh-allowed-signers and "
+      return invalid_input("--" + name +
+                           ": give one of --verify-ssh-allowed-signers and "
                            "--verify-openpgp-keys, once");
     }
     o.verify_format = name == "verify-openpgp-keys" ? "openpgp" : "ssh";
     o.verify_keys_file = value;
-  }
-  else if (name == "live")
+  } else if (name == "live")
     o.live = value;
   else if (name == "dry-run")
     o.dry_run = true;

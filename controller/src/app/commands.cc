@@ -10,10 +10,10 @@
 #include <sstream>
 
 #include "app/cli.h"
+#include "plumbline/commit_signature.h"
 #include "plumbline/compare.h"
 #include "plumbline/drift.h"
 #include "plumbline/environment_evaluation.h"
-#include "plumbline/commit_signature.h"
 #include "plumbline/git_source.h"
 #include "plumbline/kube_client.h"
 #include "plumbline/kube_config.h"

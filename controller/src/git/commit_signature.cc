@@ -17,9 +17,9 @@ Result<Signer> verify_commit(const TrustedKeys& keys, std::string_view revision,
                              const CommitSignature& signature) {
   const std::string commit = "commit " + std::string(revision);
   if (signature.signature.empty()) {
-    return Error(ErrorCode::kPermissionDenied,
-                 commit + " is not signed (an " + std::string(to_string(keys.format)) +
-                     " signature by a trusted key is required)");
+    return Error(ErrorCode::kPermissionDenied, commit + " is not signed (an " +
+                                                   std::string(to_string(keys.format)) +
+                                                   " signature by a trusted key is required)");
   }
   Result<Signer> signer =
       keys.format == SignatureFormat::kSsh

@@ -57,7 +57,9 @@ class TempHome {
   fs::path path_;
 };
 
-Error denied(std::string message) { return Error(ErrorCode::kPermissionDenied, std::move(message)); }
+Error denied(std::string message) {
+  return Error(ErrorCode::kPermissionDenied, std::move(message));
+}
 
 Error gpgme_failure(gpgme_error_t err, const std::string& what) {
   return Error(ErrorCode::kInternal, what + ": " + gpgme_strerror(err), "GPGME");
@@ -117,8 +119,8 @@ Result<Signer> verify_openpgp(std::string_view public_keys, std::string_view ori
   if (gpgme_error_t err = gpgme_new(&raw_ctx); err != 0) return gpgme_failure(err, "gpgme_new");
   CtxPtr ctx(raw_ctx);
   const std::string home_dir = home.path().string();
-  if (gpgme_error_t err = gpgme_ctx_set_engine_info(ctx.get(), GPGME_PROTOCOL_OpenPGP, nullptr,
-                                                    home_dir.c_str());
+  if (gpgme_error_t err =
+          gpgme_ctx_set_engine_info(ctx.get(), GPGME_PROTOCOL_OpenPGP, nullptr, home_dir.c_str());
       err != 0) {
     return gpgme_failure(err, "gpgme_ctx_set_engine_info");
   }
@@ -137,8 +139,9 @@ Result<Signer> verify_openpgp(std::string_view public_keys, std::string_view ori
   PL_ASSIGN_OR_RETURN(DataPtr sig, data_of(armored));
   PL_ASSIGN_OR_RETURN(DataPtr text, data_of(payload));
   gpgme_error_t err = gpgme_op_verify(ctx.get(), sig.get(), text.get(), nullptr);
-  if (err != 0) return denied(std::string("has an OpenPGP signature that does not parse: ") +
-                              gpgme_strerror(err));
+  if (err != 0)
+    return denied(std::string("has an OpenPGP signature that does not parse: ") +
+                  gpgme_strerror(err));
   gpgme_verify_result_t result = gpgme_op_verify_result(ctx.get());
   if (result == nullptr || result->signatures == nullptr) {
     return denied("has an OpenPGP signature block without a signature");

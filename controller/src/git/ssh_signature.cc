@@ -34,7 +34,9 @@ constexpr std::string_view kEnd = "-----END SSH SIGNATURE-----";
 constexpr std::string_view kMagic = "SSHSIG";
 constexpr std::string_view kNamespace = "git";
 
-Error denied(std::string message) { return Error(ErrorCode::kPermissionDenied, std::move(message)); }
+Error denied(std::string message) {
+  return Error(ErrorCode::kPermissionDenied, std::move(message));
+}
 
 // The SSH wire format: uint32 lengths, big-endian.
 class Reader {
@@ -265,8 +267,8 @@ std::optional<bool> check_signature(std::string_view key_blob, std::string_view 
     if (curve == nullptr) return std::nullopt;
     ParamBldPtr build(OSSL_PARAM_BLD_new());
     if (!build ||
-        OSSL_PARAM_BLD_push_utf8_string(build.get(), OSSL_PKEY_PARAM_GROUP_NAME, curve->group,
-                                        0) != 1 ||
+        OSSL_PARAM_BLD_push_utf8_string(build.get(), OSSL_PKEY_PARAM_GROUP_NAME, curve->group, 0) !=
+            1 ||
         OSSL_PARAM_BLD_push_octet_string(build.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
                                          point.size()) != 1) {
       return false;
@@ -330,8 +332,8 @@ Result<Signer> verify_ssh(std::string_view allowed_signers, std::string_view ori
   std::string_view magic, key_blob, ns, reserved, hash, signature;
   uint32_t version = 0;
   if (!blob || !sshsig.raw(kMagic.size(), magic) || magic != kMagic || !sshsig.u32(version) ||
-      version != 1 || !sshsig.string(key_blob) || !sshsig.string(ns) ||
-      !sshsig.string(reserved) || !sshsig.string(hash) || !sshsig.string(signature)) {
+      version != 1 || !sshsig.string(key_blob) || !sshsig.string(ns) || !sshsig.string(reserved) ||
+      !sshsig.string(hash) || !sshsig.string(signature)) {
     return denied("has an SSH signature that does not parse (SSHSIG version 1)");
   }
   const std::string who = fingerprint(key_blob);

@@ -21,9 +21,9 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 // `refused`); else the controller's own, which go only to PLUMBLINE_GIT_HOST.
 Result<GitAuth> Controller::git_auth_for(const EnvironmentSpec& spec, bool& refused) {
   if (spec.source.secret_name.empty()) return options_.git_auth;
-  PL_ASSIGN_OR_RETURN(json secret, usable_secret(spec, spec.source.secret_name,
-                                                 "the Git credentials of spec.source.secretRef",
-                                                 refused));
+  PL_ASSIGN_OR_RETURN(json secret,
+                      usable_secret(spec, spec.source.secret_name,
+                                    "the Git credentials of spec.source.secretRef", refused));
   return git_auth_from_secret(secret, options_.git_auth);
 }
 
@@ -31,8 +31,8 @@ Result<GitAuth> Controller::git_auth_for(const EnvironmentSpec& spec, bool& refu
 // (else an error and `refused`).
 Result<json> Controller::usable_secret(const EnvironmentSpec& spec, const std::string& name,
                                        const std::string& what, bool& refused) {
-  Result<std::string> body = client_.get(*secrets_resource_, options_.report_namespace, name,
-                                         &cancel_);
+  Result<std::string> body =
+      client_.get(*secrets_resource_, options_.report_namespace, name, &cancel_);
   if (!body.ok()) return std::move(body).error().context("reading " + what);
   json secret = json::parse(*body, nullptr, false);
   if (!secret.is_object()) {

@@ -109,13 +109,12 @@ Result<EnvironmentSpec> parse_environment(const json& object) {
   if (source.contains("verify") && !source["verify"].is_null()) {
     const json& verify = source["verify"];
     if (!verify.is_object()) return invalid_input("spec.source.verify must be an object", where);
-    PL_ASSIGN_OR_RETURN(std::string provider, string_field(verify, "provider",
-                                                           "spec.source.verify.provider", where));
+    PL_ASSIGN_OR_RETURN(std::string provider,
+                        string_field(verify, "provider", "spec.source.verify.provider", where));
     Result<SignatureFormat> format = parse_signature_format(provider);
     if (!format.ok()) {
-      return invalid_input("spec.source.verify.provider must be ssh or openpgp, got '" +
-                               provider + "'",
-                           where);
+      return invalid_input(
+          "spec.source.verify.provider must be ssh or openpgp, got '" + provider + "'", where);
     }
     env.source.verify = *format;
     if (verify.contains("keysSecretRef")) {
