@@ -83,8 +83,11 @@ TEST(EnvironmentTest, ErrorsNameTheField) {
             "Environment prod: spec.render.timeout must be a duration like 30s, got 'soon'"},
            {"/spec/source/verify",
             {{"provider", "ssh"}},
-            "Environment prod: spec.source.verify: verifying commit signatures is not supported "
-            "by this controller; the environment is not synced rather than synced unverified"},
+            "Environment prod: spec.source.verify.keysSecretRef.name is required"},
+           {"/spec/source/verify",
+            {{"provider", "gpg"}, {"keysSecretRef", {{"name", "signers"}}}},
+            "Environment prod: spec.source.verify.provider must be ssh or openpgp, got 'gpg'"},
+           {"/spec/source/verify", "ssh", "Environment prod: spec.source.verify must be an object"},
            {"/spec/correction/maxRounds", 0,
             "Environment prod: spec.correction.maxRounds must be at least 1, got 0"},
            {"/spec/serviceAccountName", "Shop_Writer",
@@ -120,6 +123,29 @@ TEST(EnvironmentTest, RenderHelmAndCommand) {
   env = parse_environment(object);
   ASSERT_TRUE(env.ok()) << env.error().to_string();
   EXPECT_EQ(env->render_command, (std::vector<std::string>{"jsonnet", "-y", "x"}));
+}
+
+TEST(EnvironmentTest, VerifyNamesTheFormatAndTheKeysSecret) {
+  json object = Prod();
+  EXPECT_FALSE(parse_environment(object)->source.verify.has_value());
+  object["spec"]["source"]["verify"] = {{"provider", "openpgp"},
+                                        {"keysSecretRef", {{"name", "signers"}}}};
+  auto env = parse_environment(object);
+  ASSERT_TRUE(env.ok()) << env.error().to_string();
+  EXPECT_EQ(env->source.verify, SignatureFormat::kOpenPgp);
+  EXPECT_EQ(env->source.verify_secret, "signers");
+
+  json secret = {{"metadata", {{"namespace", "plumbline-system"}, {"name", "signers"}}},
+                 {"data", {{"alice.asc", "QUxJQ0U="}, {"bob.asc", "Qk9C"}}}};
+  auto keys = trusted_keys_from_secret(secret, SignatureFormat::kOpenPgp);
+  ASSERT_TRUE(keys.ok());
+  EXPECT_EQ(keys->keys, "ALICE\nBOB\n");
+  EXPECT_EQ(keys->origin, "Secret plumbline-system/signers");
+  auto ssh = trusted_keys_from_secret(secret, SignatureFormat::kSsh);
+  ASSERT_FALSE(ssh.ok());
+  EXPECT_EQ(ssh.error().to_string(),
+            "Secret plumbline-system/signers: holds no allowed_signers (the SSH keys trusted to "
+            "sign commits)");
 }
 
 TEST(EnvironmentTest, ServiceAccountName) {

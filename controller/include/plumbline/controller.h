@@ -167,8 +167,9 @@ class Controller {
     ReportSource source;
     std::string error;  // the last fetch/render failure ("" when the last one worked)
     // Why (a condition reason): InvalidSpec, SourceRefused, CredentialsFailed, FetchFailed,
-    // RenderFailed, InvalidPolicy.
+    // UnverifiedCommit, VerificationKeysFailed/Refused, RenderFailed, InvalidPolicy.
     std::string error_reason;
+    std::string verified;         // "revision|sha256 of the keys" of the last verified commit
     bool suspended = false;       // spec.suspend at the last reconcile
     std::string handled_request;  // the last plumbline.dev/reconcile-requested-at handled
     std::chrono::steady_clock::time_point next_poll{};
@@ -226,6 +227,9 @@ class Controller {
   void run_pull_request_round(const std::string& name, const json& object,
                               const EnvironmentSpec& spec, EnvState& state,
                               const std::vector<Policy>& policies, bool requested);
+  // spec.source.verify: whether the fetched commit is signed by a trusted key (else
+  // state.error names the commit and signer).
+  bool verified(const EnvironmentSpec& spec, const GitSnapshot& snapshot, EnvState& state);
   Status write_report(const EnvironmentSpec& spec, EnvState& state, const DriftReport& report);
   Status write_environment_status(const std::string& name, EnvState& state, long generation,
                                   const DriftReport* report);

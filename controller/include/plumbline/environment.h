@@ -9,9 +9,11 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "plumbline/commit_signature.h"
 #include "plumbline/error.h"
 #include "plumbline/git_source.h"
 #include "plumbline/label_selector.h"
@@ -34,6 +36,10 @@ struct EnvironmentSpec {
     std::string path;  // the environment's folder in the repo
     std::string
         secret_name;  // spec.source.secretRef.name: Git credentials, in the controller's namespace
+    // spec.source.verify: the commit must be signed by a key of the Secret keysSecretRef names
+    // (ssh: its data key allowed_signers; openpgp: every data key, public keys). Unset: no check.
+    std::optional<SignatureFormat> verify;
+    std::string verify_secret;
   } source;
   // spec.serviceAccountName: enforce mode writes to the workloads as this ServiceAccount of
   // the controller's namespace (impersonation), if it names this Environment in its
@@ -106,6 +112,11 @@ Status secret_usable_by(const json& secret, std::string_view environment,
 Result<std::map<std::string, std::string>> secret_data(const json& secret);
 
 Result<GitAuth> git_auth_from_secret(const json& secret, const GitAuth& defaults);
+
+// The trusted keys of the Secret spec.source.verify.keysSecretRef names: for ssh its data key
+// allowed_signers, for openpgp every data key's value (public keys), in key order. A Secret
+// without them is an error naming it, never a value.
+Result<TrustedKeys> trusted_keys_from_secret(const json& secret, SignatureFormat format);
 
 // "90s", "1m", "1h30m", "250ms" (Go's time.ParseDuration subset: ms, s, m, h; decimals).
 Result<std::chrono::milliseconds> parse_duration(std::string_view text);

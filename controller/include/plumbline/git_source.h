@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "plumbline/commit_signature.h"
 #include "plumbline/file_tree.h"
 
 namespace plumbline {
@@ -93,6 +94,8 @@ struct GitSnapshot {
   FileTreePtr tree;      // the commit's tree
   std::string revision;  // full commit SHA
   std::string ref;       // what was resolved ("main", "refs/tags/v1", a SHA)
+  // The commit's signature and signed payload (verify_commit checks them); unsigned: empty.
+  CommitSignature signature;
   // The bare cache repository of a remote (empty for a local path), and whether it already
   // existed, i.e. this run fetched into it instead of cloning.
   std::filesystem::path cache_path;

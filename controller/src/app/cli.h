@@ -56,6 +56,10 @@ struct CliOptions {
   std::string environment;  // diff: the environment's name (default: last path component)
   std::vector<std::string> environments;  // compare: names for the two paths
   std::string cache_dir;
+  // --verify-ssh-allowed-signers / --verify-openpgp-keys FILE: the commit read must be signed
+  // by one of these keys (DESIGN.md "Signed commits"); format "ssh" | "openpgp".
+  std::string verify_format;
+  std::string verify_keys_file;
   std::uint64_t git_cache_max_bytes = std::uint64_t{512} << 20;  // per repository
   // controller
   std::string report_namespace;  // default: the pod's namespace, else plumbline-system

@@ -20,6 +20,8 @@ const std::vector<FlagSpec>& flag_specs() {
       {"path", true, {"diff", "compare", "check", "render", "pr-comment"}},
       {"render", true, {"diff", "compare", "check", "render", "pr-comment"}},
       {"cache-dir", true, {"diff", "compare", "check", "render", "controller", "pr-comment"}},
+      {"verify-ssh-allowed-signers", true, {"diff", "compare", "check", "render", "pr-comment"}},
+      {"verify-openpgp-keys", true, {"diff", "compare", "check", "render", "pr-comment"}},
       {"live", true, {"diff", "pr-comment"}},
       {"kubeconfig", true, {"diff", "controller", "pr-comment"}},
       {"context", true, {"diff", "controller", "pr-comment"}},
@@ -148,7 +150,15 @@ Status set_flag(CliOptions& o, const std::string& name, const std::string& value
     o.allow_render_commands = true;
   else if (name == "cache-dir")
     o.cache_dir = value;
-  else if (name == "live")
+  else if (name == "verify-ssh-allowed-signers" || name == "verify-openpgp-keys") {
+    if (!o.verify_keys_file.empty()) {
+      return invalid_input("--" + name +
+                           ": give one of --verify-ssh-allowed-signers and "
+                           "--verify-openpgp-keys, once");
+    }
+    o.verify_format = name == "verify-openpgp-keys" ? "openpgp" : "ssh";
+    o.verify_keys_file = value;
+  } else if (name == "live")
     o.live = value;
   else if (name == "dry-run")
     o.dry_run = true;

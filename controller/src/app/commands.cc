@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "app/cli.h"
+#include "plumbline/commit_signature.h"
 #include "plumbline/compare.h"
 #include "plumbline/drift.h"
 #include "plumbline/environment_evaluation.h"
@@ -77,6 +78,10 @@ Result<OpenedSource> open_source(const CliOptions& o, std::ostream& err) {
       return invalid_input("--ref " + o.ref + " needs a Git repository, but " + o.repo +
                            " is a plain directory");
     }
+    if (!o.verify_keys_file.empty()) {
+      return invalid_input("verifying signatures needs a Git repository, but " + o.repo +
+                           " is a plain directory");
+    }
     opened.tree = make_directory_tree(o.repo);
     opened.source.revision = "working-tree";
     return opened;
@@ -93,6 +98,18 @@ Result<OpenedSource> open_source(const CliOptions& o, std::ostream& err) {
   if (is_url(o.repo) && !o.quiet) err << "plumbline: fetching " << redact_url(o.repo) << "\n";
   auto snapshot = open_git_snapshot(git);
   if (!snapshot) return std::move(snapshot).error();
+  if (!o.verify_keys_file.empty()) {
+    // Nothing of an unverified commit is read (DESIGN.md "Signed commits").
+    PL_ASSIGN_OR_RETURN(SignatureFormat format, parse_signature_format(o.verify_format));
+    PL_ASSIGN_OR_RETURN(std::string keys, read_input_file(o.verify_keys_file));
+    TrustedKeys trusted{.format = format, .keys = std::move(keys), .origin = o.verify_keys_file};
+    PL_ASSIGN_OR_RETURN(Signer signer,
+                        verify_commit(trusted, snapshot->revision, snapshot->signature));
+    if (!o.quiet) {
+      err << "plumbline: commit " << snapshot->revision << " is signed by " << signer.fingerprint
+          << (signer.principal.empty() ? "" : " (" + signer.principal + ")") << "\n";
+    }
+  }
   opened.tree = std::move(snapshot->tree);
   opened.source.revision = snapshot->revision;
   opened.source.ref = o.ref.empty() ? snapshot->ref : o.ref;

@@ -19,6 +19,10 @@ Git:
                      Chart.yaml, else plain) | plain | kustomize | helm | command
   --cache-dir DIR    where remote repos are cached (default $XDG_CACHE_HOME/plumbline/git)
   --git-cache-max-bytes N  the most one repository's cache may hold, e.g. 512Mi (default)
+  --verify-ssh-allowed-signers FILE  the commit must carry an SSH signature (gpg.format=ssh)
+                     by a key in FILE (git's allowed_signers format), else exit 2
+  --verify-openpgp-keys FILE  the commit must carry an OpenPGP signature by one of the
+                     public keys in FILE (armored or binary, e.g. `gpg --export -a`), else exit 2
 
 Rendering with programs (--render helm, kustomize helmCharts, --render command):
   --helm PROGRAM     the helm binary: a path, or a name looked up on PATH (default helm)
@@ -146,8 +150,8 @@ name prefixes and generator hash suffixes are never differences. A difference is
 when a policy's crossEnvironment.mayDiffer lists its category.
 
 Flags:
-  --repo, --ref, --render, --cache-dir, --helm…, --render-timeout, -- COMMAND
-                                         as for `plumbline diff`
+  --repo, --ref, --render, --cache-dir, --helm…, --render-timeout, -- COMMAND,
+                                         --verify-…   as for `plumbline diff`
   --path PATH        give it twice: the first and the second environment
   --environment A,B  names of the two environments (default: last path components)
   --policy FILE      ConsistencyPolicy files (repeatable)
@@ -180,8 +184,8 @@ before a merge, on the commit under review (a violation found here never reaches
 Violations point at the file and line in Git that declares the offending field.
 
 Git:
-  --repo, --ref, --path, --render, --cache-dir, --helm…, --render-timeout, -- COMMAND
-                                         as for `plumbline diff`
+  --repo, --ref, --path, --render, --cache-dir, --helm…, --render-timeout, -- COMMAND,
+                                         --verify-…   as for `plumbline diff`
 
 Policies:
   --policy FILE      a ConsistencyPolicy file (repeatable)
@@ -230,8 +234,8 @@ with a notice of what was left out. Nothing is posted when a revision, a render 
 state fails to load.
 
 Flags:
-  --repo, --render, --cache-dir, --helm…, --render-timeout, -- COMMAND
-                                   as for `plumbline diff`
+  --repo, --render, --cache-dir, --helm…, --render-timeout, -- COMMAND,
+                                   --verify-…   as for `plumbline diff`
   --base REF, --head REF           the PR's two revisions (branch, tag or commit)
   --path PATH                      an environment's folder (repeatable)
   --environment A,B,…              names for the paths (default: last path components)

@@ -245,6 +245,14 @@ Result<GitSnapshot> make_snapshot(git::RepositoryPtr repo, const ResolvedRef& re
   GitSnapshot snapshot;
   snapshot.revision = git::oid_hex(resolved.commit);
   snapshot.ref = resolved.name;
+  git::Buf signature, signed_data;
+  int rc = git_commit_extract_signature(&signature.buf, &signed_data.buf, repo.get(),
+                                        const_cast<git_oid*>(&resolved.commit), nullptr);
+  if (rc == 0) {
+    snapshot.signature = {.signature = signature.str(), .signed_data = signed_data.str()};
+  } else if (rc != GIT_ENOTFOUND) {
+    return git::from_git(rc, "reading the signature of commit " + snapshot.revision, label);
+  }
   PL_ASSIGN_OR_RETURN(snapshot.tree, git::make_git_tree(std::move(repo), resolved.commit, label));
   return snapshot;
 }

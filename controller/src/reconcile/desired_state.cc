@@ -3,6 +3,7 @@
 
 #include "git/repo_location.h"
 #include "plumbline/controller.h"
+#include "plumbline/digest.h"
 #include "plumbline/mask.h"
 #include "plumbline/policy.h"
 #include "plumbline/render.h"
@@ -81,6 +82,41 @@ RenderOptions Controller::render_options_for(const EnvironmentSpec& spec,
   return options;
 }
 
+// spec.source.verify: whether the fetched commit is signed by a trusted key. On failure the
+// state's error says which commit and which signer, and nothing of the commit is used: the
+// last verified desired state stays, and enforce mode corrects nothing while the error lasts.
+bool Controller::verified(const EnvironmentSpec& spec, const GitSnapshot& snapshot,
+                          EnvState& state) {
+  bool refused = false;
+  Result<json> secret = bound_secret(spec.source.verify_secret, spec.name,
+                                     "the keys of spec.source.verify.keysSecretRef", refused);
+  Result<TrustedKeys> keys = secret.ok() ? trusted_keys_from_secret(*secret, *spec.source.verify)
+                                         : Result<TrustedKeys>(secret.error());
+  if (!keys.ok()) {
+    state.error_reason = refused ? "VerificationKeysRefused" : "VerificationKeysFailed";
+    state.error = "spec.source.verify: " + keys.error().to_string();
+    return false;
+  }
+  // The same commit checked against the same keys needs no second check.
+  const std::string key = snapshot.revision + "|" + sha256_hex(keys->keys);
+  if (state.verified == key) return true;
+  Result<Signer> signer = verify_commit(*keys, snapshot.revision, snapshot.signature);
+  if (!signer.ok()) {
+    state.error_reason = "UnverifiedCommit";
+    state.error = signer.error().to_string() +
+                  (state.desired ? "; reporting against the last verified commit " +
+                                       state.source.revision + ", nothing is corrected"
+                                 : "; nothing is reported or corrected");
+    return false;
+  }
+  state.verified = key;
+  log_.info("commit signature verified", {{"environment", spec.name},
+                                          {"revision", snapshot.revision},
+                                          {"signer", signer->fingerprint},
+                                          {"principal", signer->principal}});
+  return true;
+}
+
 // Fetch and render; on failure the last good desired state stays.
 void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
@@ -123,6 +159,7 @@ void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
                       : "fetching " + shown + ": " + snapshot.error().to_string();
     return;
   }
+  if (spec.source.verify && !verified(spec, *snapshot, state)) return;
   if (state.desired && snapshot->revision == state.source.revision &&
       state.synced_generation == spec.generation) {
     state.error.clear();

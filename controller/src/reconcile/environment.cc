@@ -188,12 +188,27 @@ Result<EnvironmentSpec> parse_environment(const json& object,
   PL_ASSIGN_OR_RETURN(env.source.path, string_field(source, "path", "spec.source.path", where));
   if (env.source.url.empty()) return invalid_input("spec.source.url is required", where);
   if (env.source.path.empty()) return invalid_input("spec.source.path is required", where);
-  // Fail closed: an environment that asks for signed commits is not synced unverified.
+  // Signed commits: the format and the Secret holding the trusted keys (fail closed: a verify
+  // block that does not parse is an error, never an unverified sync).
   if (source.contains("verify") && !source["verify"].is_null()) {
-    return invalid_input(
-        "spec.source.verify: verifying commit signatures is not supported by this controller; "
-        "the environment is not synced rather than synced unverified",
-        where);
+    const json& verify = source["verify"];
+    if (!verify.is_object()) return invalid_input("spec.source.verify must be an object", where);
+    PL_ASSIGN_OR_RETURN(std::string provider,
+                        string_field(verify, "provider", "spec.source.verify.provider", where));
+    Result<SignatureFormat> format = parse_signature_format(provider);
+    if (!format.ok()) {
+      return invalid_input(
+          "spec.source.verify.provider must be ssh or openpgp, got '" + provider + "'", where);
+    }
+    env.source.verify = *format;
+    if (verify.contains("keysSecretRef")) {
+      PL_ASSIGN_OR_RETURN(env.source.verify_secret,
+                          string_field(verify["keysSecretRef"], "name",
+                                       "spec.source.verify.keysSecretRef.name", where));
+    }
+    if (env.source.verify_secret.empty()) {
+      return invalid_input("spec.source.verify.keysSecretRef.name is required", where);
+    }
   }
   if (source.contains("secretRef")) {
     PL_ASSIGN_OR_RETURN(env.source.secret_name, string_field(source["secretRef"], "name",
@@ -283,10 +298,17 @@ Result<EnvironmentSpec> parse_environment(const json& object,
   return env;
 }
 
-Status secret_usable_by(const json& secret, std::string_view environment, std::string_view what) {
+namespace {
+
+std::string secret_where(const json& secret) {
   const json& metadata = secret.contains("metadata") ? secret["metadata"] : json::object();
-  std::string where =
-      "Secret " + metadata.value("namespace", "") + "/" + metadata.value("name", "");
+  return "Secret " + metadata.value("namespace", "") + "/" + metadata.value("name", "");
+}
+
+}  // namespace
+
+Status secret_usable_by(const json& secret, std::string_view environment, std::string_view what) {
+  const std::string where = secret_where(secret);
   auto type = secret.find("type");
   if (type != secret.end() && *type == "kubernetes.io/service-account-token") {
     return Error(ErrorCode::kPermissionDenied,
@@ -305,9 +327,7 @@ Status secret_usable_by(const json& secret, std::string_view environment, std::s
 }
 
 Result<std::map<std::string, std::string>> secret_data(const json& secret) {
-  const json& metadata = secret.contains("metadata") ? secret["metadata"] : json::object();
-  std::string where =
-      "Secret " + metadata.value("namespace", "") + "/" + metadata.value("name", "");
+  const std::string where = secret_where(secret);
   std::map<std::string, std::string> data;
   if (secret.contains("data") && !secret["data"].is_null()) {
     if (!secret["data"].is_object()) return invalid_input("data must be an object", where);
@@ -321,10 +341,26 @@ Result<std::map<std::string, std::string>> secret_data(const json& secret) {
   return data;
 }
 
+Result<TrustedKeys> trusted_keys_from_secret(const json& secret, SignatureFormat format) {
+  const std::string where = secret_where(secret);
+  PL_ASSIGN_OR_RETURN(auto data, secret_data(secret));
+  TrustedKeys keys{.format = format, .keys = {}, .origin = where};
+  if (format == SignatureFormat::kSsh) {
+    auto it = data.find("allowed_signers");
+    if (it == data.end() || it->second.empty()) {
+      return invalid_input("holds no allowed_signers (the SSH keys trusted to sign commits)",
+                           where);
+    }
+    keys.keys = it->second;
+  } else {
+    for (const auto& [key, value] : data) keys.keys += value + "\n";
+    if (data.empty()) return invalid_input("holds no OpenPGP public keys", where);
+  }
+  return keys;
+}
+
 Result<GitAuth> git_auth_from_secret(const json& secret, const GitAuth& defaults) {
-  const json& metadata = secret.contains("metadata") ? secret["metadata"] : json::object();
-  std::string where =
-      "Secret " + metadata.value("namespace", "") + "/" + metadata.value("name", "");
+  const std::string where = secret_where(secret);
   PL_ASSIGN_OR_RETURN(auto data, secret_data(secret));
   auto take = [&](const char* key) {
     auto it = data.find(key);

@@ -65,10 +65,11 @@ std::string ready_message(const std::string& revision, const DriftReport* report
   return message;
 }
 
-// The reasons that refuse what an Environment asks (DESIGN.md "Tenancy"): each raises one Event.
-constexpr std::string_view kRefusals[] = {"SourceRefused",          "CredentialsRefused",
-                                          "ServiceAccountRequired", "ServiceAccountRefused",
-                                          "NamespaceRefused",       "Forbidden"};
+// The reasons that refuse what an Environment asks (DESIGN.md "Tenancy", "Signed commits"):
+// each raises one Event.
+constexpr std::string_view kRefusals[] = {
+    "SourceRefused",    "CredentialsRefused", "ServiceAccountRequired", "ServiceAccountRefused",
+    "NamespaceRefused", "Forbidden",          "UnverifiedCommit",       "VerificationKeysRefused"};
 
 bool is_refusal(std::string_view reason) {
   return std::find(std::begin(kRefusals), std::end(kRefusals), reason) != std::end(kRefusals);
