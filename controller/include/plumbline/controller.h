@@ -165,7 +165,12 @@ class Controller {
     std::string refusal_reason, refusal;
     std::map<ObjectRef, std::string> forbidden;  // corrections the apiserver refused (403)
     std::string refusal_announced;               // the refusal whose Event was raised
-    std::string uid;                             // the Environment's, for its Events
+    // The last reconcile failed with a terminal error (RBAC refused a write, an invalid
+    // object, a bug): Ready=False with reason ReconcileFailed and one Event; no backoff retry,
+    // the next poll (a new commit), a spec, policy or workload change tries again.
+    std::string failure;
+    long observed_generation = 0;
+    std::string uid;  // the Environment's, for its Events
     // spec.policies: the Git-bound policies read with the last good render, and from where.
     std::vector<Policy> git_policies;
     ReportSource policy_source;
@@ -180,7 +185,9 @@ class Controller {
     std::string environment;                                    // guarded by mu_
   };
   void worker(WorkerSlot& slot);
+  // One pass; a terminal failure of it is written as a condition and an Event.
   Status reconcile(const std::string& name);
+  Status reconcile_once(const std::string& name, EnvState*& state);
   void load_desired(const EnvironmentSpec& spec, EnvState& state);
   Result<GitAuth> git_auth_for(const EnvironmentSpec& spec, bool& refused);
   Status write_report(const EnvironmentSpec& spec, EnvState& state, const DriftReport& report);

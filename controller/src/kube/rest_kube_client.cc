@@ -83,37 +83,39 @@ Error api_error(int http_status, std::string_view body, std::string_view verb,
   const std::string call = describe_call(verb, resource, ns, name);
   const std::string detail = status_message(body);
   std::string where(server);
+  const ErrorCode code = code_for_http_status(http_status);
+  std::string words;
   switch (http_status) {
     case 400:
-      return {ErrorCode::kInvalidInput, "cannot " + call + ": bad request (400): " + detail, where};
-    case 401:
-      return {ErrorCode::kUnauthenticated,
-              "cannot " + call +
-                  ": unauthorized (401): the server rejected the credentials (expired or "
-                  "invalid token, or a client certificate it does not trust): " +
-                  detail,
-              where};
-    case 403:
-      return {ErrorCode::kPermissionDenied, "cannot " + call + ": forbidden (403): " + detail,
-              where};
-    case 404:
-      return {ErrorCode::kNotFound, "cannot " + call + ": not found (404): " + detail, where};
-    case 409:
-      return {ErrorCode::kConflict, "cannot " + call + ": conflict (409): " + detail, where};
-    case 410:
-      return {ErrorCode::kGone, "cannot " + call + ": gone (410): " + detail, where};
-    case 422:
-      return {ErrorCode::kInvalidInput, "cannot " + call + ": invalid (422): " + detail, where};
-    case 429:
-      return {
-          ErrorCode::kUnavailable,
-          "cannot " + call + ": too many requests (429), still throttled after retries: " + detail,
-          where};
-    default:
+      words = "bad request (400)";
       break;
+    case 401:
+      words =
+          "unauthorized (401): the server rejected the credentials (expired or invalid token, or "
+          "a client certificate it does not trust)";
+      break;
+    case 403:
+      words = "forbidden (403)";
+      break;
+    case 404:
+      words = "not found (404)";
+      break;
+    case 409:
+      words = "conflict (409)";
+      break;
+    case 410:
+      words = "gone (410)";
+      break;
+    case 422:
+      words = "invalid (422)";
+      break;
+    case 429:
+      words = "too many requests (429), still throttled after retries";
+      break;
+    default:
+      words = "HTTP " + std::to_string(http_status);
   }
-  ErrorCode code = http_status >= 500 ? ErrorCode::kUnavailable : ErrorCode::kInternal;
-  return {code, "cannot " + call + ": HTTP " + std::to_string(http_status) + ": " + detail, where};
+  return {code, "cannot " + call + ": " + words + ": " + detail, where};
 }
 
 namespace {

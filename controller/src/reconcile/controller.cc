@@ -297,7 +297,29 @@ std::vector<Policy> Controller::load_policies(std::string& errors, std::string& 
   return policies;
 }
 
+// Retryable (unavailable, timeout) and conflicts back off in the work queue; any other error
+// would fail the same way again, so it is shown where users look (Ready=False, reason
+// ReconcileFailed, and a Warning Event on the Environment) and the environment waits for the
+// next poll or a change instead of a retry loop.
 Status Controller::reconcile(const std::string& name) {
+  EnvState* state = nullptr;
+  Status status = reconcile_once(name, state);
+  if (status.ok() || state == nullptr || stopping_) return status;
+  const Error& error = status.error();
+  if (error.retryable() || error.code() == ErrorCode::kConflict ||
+      error.code() == ErrorCode::kCancelled) {
+    return status;
+  }
+  state->failure = error.to_string();
+  Status written = write_environment_status(name, *state, state->observed_generation, nullptr);
+  if (!written.ok()) {
+    log_.warn("cannot write the failed reconcile to the Environment's status",
+              {{"environment", name}, {"error", written.error().to_string()}});
+  }
+  return status;
+}
+
+Status Controller::reconcile_once(const std::string& name, EnvState*& out) {
   // A standby replica writes nothing (and every write checks again: client_ is gated).
   if (!options_.leading()) return {};
   std::optional<json> object =
@@ -311,9 +333,12 @@ Status Controller::reconcile(const std::string& name) {
   }
   EnvState& state = states_[name];
   lock.unlock();  // the worker is the only writer of this entry; others read spec under mu_
+  out = &state;
   state.uid = (*object)["metadata"].value("uid", "");
+  state.failure.clear();  // this pass decides again
 
   long generation = (*object)["metadata"].value("generation", 0L);
+  state.observed_generation = generation;
   Result<EnvironmentSpec> spec = parse_environment(*object);
   if (!spec.ok()) {
     state.error = spec.error().to_string();
