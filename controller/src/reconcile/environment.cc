@@ -7,6 +7,7 @@
 #include <regex>
 
 #include "git/credentials.h"
+#include "plumbline/base64.h"
 
 namespace plumbline {
 namespace {
@@ -233,7 +234,7 @@ Result<GitAuth> git_auth_from_secret(const json& secret, const GitAuth& defaults
     if (!secret["data"].is_object()) return invalid_input("data must be an object", where);
     for (const auto& [key, value] : secret["data"].items()) {
       if (!value.is_string()) return invalid_input("data." + key + " must be a string", where);
-      std::optional<std::string> decoded = git::base64_decode(value.get<std::string>());
+      std::optional<std::string> decoded = base64_decode(value.get<std::string>());
       if (!decoded) return invalid_input("data." + key + " is not valid base64", where);
       data[key] = std::move(*decoded);
     }
