@@ -165,28 +165,13 @@ class Histogram {
   std::shared_ptr<prometheus::Histogram> cell_;
 };
 
-class CounterFamily final : public metrics_internal::FamilyBase {
- public:
-  CounterFamily(std::string name, std::string help, std::vector<std::string> labels)
-      : FamilyBase(Type::kCounter, std::move(name), std::move(help), std::move(labels)) {}
-  Counter with(LabelValues values = {});
-  bool remove(const LabelValues& values) { return series_.remove(values); }
-  std::size_t remove_matching(std::size_t label_index, std::string_view value) {
-    return series_.remove_matching(label_index, value);
-  }
-  void clear() { series_.clear(); }
-  std::size_t size() const { return series_.size(); }
-  void collect(std::vector<prometheus::MetricFamily>& out) const override;
+namespace metrics_internal {
 
- private:
-  metrics_internal::SeriesMap<prometheus::Counter> series_;
-};
-
-class GaugeFamily final : public metrics_internal::FamilyBase {
+// What every family does with its series; the concrete families add with().
+template <typename Cell>
+class Family : public FamilyBase {
  public:
-  GaugeFamily(std::string name, std::string help, std::vector<std::string> labels)
-      : FamilyBase(Type::kGauge, std::move(name), std::move(help), std::move(labels)) {}
-  Gauge with(LabelValues values = {});
+  using FamilyBase::FamilyBase;
   // Drops a series (e.g. the gauges of an environment that was deleted). True if it existed.
   bool remove(const LabelValues& values) { return series_.remove(values); }
   // Drops every series whose label `label_index` equals `value` (all rules of one environment).
@@ -195,31 +180,39 @@ class GaugeFamily final : public metrics_internal::FamilyBase {
   }
   void clear() { series_.clear(); }
   std::size_t size() const { return series_.size(); }
-  void collect(std::vector<prometheus::MetricFamily>& out) const override;
+  void collect(std::vector<prometheus::MetricFamily>& out) const override;  // metrics.cc
 
- private:
-  metrics_internal::SeriesMap<prometheus::Gauge> series_;
+ protected:
+  SeriesMap<Cell> series_;
 };
 
-class HistogramFamily final : public metrics_internal::FamilyBase {
+}  // namespace metrics_internal
+
+class CounterFamily final : public metrics_internal::Family<prometheus::Counter> {
+ public:
+  CounterFamily(std::string name, std::string help, std::vector<std::string> labels)
+      : Family(Type::kCounter, std::move(name), std::move(help), std::move(labels)) {}
+  Counter with(LabelValues values = {});
+};
+
+class GaugeFamily final : public metrics_internal::Family<prometheus::Gauge> {
+ public:
+  GaugeFamily(std::string name, std::string help, std::vector<std::string> labels)
+      : Family(Type::kGauge, std::move(name), std::move(help), std::move(labels)) {}
+  Gauge with(LabelValues values = {});
+};
+
+class HistogramFamily final : public metrics_internal::Family<prometheus::Histogram> {
  public:
   HistogramFamily(std::string name, std::string help, std::vector<std::string> labels,
                   std::vector<double> bounds)
-      : FamilyBase(Type::kHistogram, std::move(name), std::move(help), std::move(labels)),
-        bounds_(std::make_shared<const std::vector<double>>(std::move(bounds))) {}
+      : Family(Type::kHistogram, std::move(name), std::move(help), std::move(labels)),
+        bounds_(std::move(bounds)) {}
   Histogram with(LabelValues values = {});
-  bool remove(const LabelValues& values) { return series_.remove(values); }
-  std::size_t remove_matching(std::size_t label_index, std::string_view value) {
-    return series_.remove_matching(label_index, value);
-  }
-  void clear() { series_.clear(); }
-  std::size_t size() const { return series_.size(); }
-  const std::vector<double>& bounds() const { return *bounds_; }
-  void collect(std::vector<prometheus::MetricFamily>& out) const override;
+  const std::vector<double>& bounds() const { return bounds_; }
 
  private:
-  std::shared_ptr<const std::vector<double>> bounds_;
-  metrics_internal::SeriesMap<prometheus::Histogram> series_;
+  std::vector<double> bounds_;
 };
 
 // Owns the families. Registration and exposition may run concurrently from any thread.

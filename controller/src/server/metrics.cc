@@ -104,17 +104,20 @@ void FamilyBase::add_labels(prometheus::MetricFamily& family, const LabelValues&
 
 // The series of one family, collected in label order.
 template <typename Cell>
-void collect_series(const FamilyBase& base, const SeriesMap<Cell>& series,
-                    std::vector<prometheus::MetricFamily>& out) {
-  const auto cells = series.snapshot();
+void Family<Cell>::collect(std::vector<prometheus::MetricFamily>& out) const {
+  const auto cells = series_.snapshot();
   if (cells.empty()) return;
-  prometheus::MetricFamily family = base.family();
+  prometheus::MetricFamily family = FamilyBase::family();
   for (const auto& [values, cell] : cells) {
     family.metric.push_back(cell->Collect());
-    base.add_labels(family, values);
+    add_labels(family, values);
   }
   out.push_back(std::move(family));
 }
+
+template class Family<prometheus::Counter>;
+template class Family<prometheus::Gauge>;
+template class Family<prometheus::Histogram>;
 
 }  // namespace metrics_internal
 
@@ -122,23 +125,11 @@ Counter CounterFamily::with(LabelValues values) {
   return Counter(series_.get(fit(std::move(values))));
 }
 
-void CounterFamily::collect(std::vector<prometheus::MetricFamily>& out) const {
-  metrics_internal::collect_series(*this, series_, out);
-}
-
 Gauge GaugeFamily::with(LabelValues values) { return Gauge(series_.get(fit(std::move(values)))); }
-
-void GaugeFamily::collect(std::vector<prometheus::MetricFamily>& out) const {
-  metrics_internal::collect_series(*this, series_, out);
-}
 
 Histogram HistogramFamily::with(LabelValues values) {
   return Histogram(
-      series_.get(fit(std::move(values)), prometheus::Histogram::BucketBoundaries(*bounds_)));
-}
-
-void HistogramFamily::collect(std::vector<prometheus::MetricFamily>& out) const {
-  metrics_internal::collect_series(*this, series_, out);
+      series_.get(fit(std::move(values)), prometheus::Histogram::BucketBoundaries(bounds_)));
 }
 
 // --- registry ---------------------------------------------------------------------------
