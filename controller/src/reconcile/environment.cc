@@ -6,7 +6,6 @@
 #include <map>
 #include <regex>
 
-#include "git/credentials.h"
 #include "plumbline/base64.h"
 
 namespace plumbline {
