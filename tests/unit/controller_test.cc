@@ -156,7 +156,8 @@ TEST_F(ControllerTest, ATerminalFailureIsNotRetriedInALoopButOnTheNextChange) {
   const ObjectRef environment{"plumbline.dev/v1alpha1", "Environment", "", "prod"};
   ASSERT_TRUE(WaitFor([&] { return api_.object(environment)->contains("status"); }));
   std::string ready, message;
-  for (const json& c : (*api_.object(environment))["status"]["conditions"]) {
+  const json status = (*api_.object(environment))["status"];
+  for (const json& c : status["conditions"]) {
     if (c["type"] != "Ready") continue;
     ready = c.value("status", "") + "/" + c.value("reason", "");
     message = c.value("message", "");
@@ -177,7 +178,8 @@ TEST_F(ControllerTest, ATerminalFailureIsNotRetriedInALoopButOnTheNextChange) {
     return report && report->contains("status");
   })) << log_text_.str();
   ASSERT_TRUE(WaitFor([&] {
-    for (const json& c : (*api_.object(environment))["status"]["conditions"]) {
+    const json now = (*api_.object(environment))["status"];
+    for (const json& c : now["conditions"]) {
       if (c["type"] == "Ready") return c["status"] == "True";
     }
     return false;

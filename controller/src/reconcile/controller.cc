@@ -85,6 +85,7 @@ Status Controller::start() {
     for (const auto& change : changes) queue_.add(change.ref.name);
   }));
   PL_RETURN_IF_ERROR(policies_->start([this](const std::vector<LiveStore::Change>&) {
+    ++policy_changes_;
     enqueue_all();  // a policy may apply to any environment
   }));
   PL_RETURN_IF_ERROR(workloads_->start(
@@ -280,6 +281,18 @@ void Controller::worker(WorkerSlot& slot) {
   }
 }
 
+bool Controller::changed_since_failure(const std::string& name, const EnvState& state,
+                                       const EnvironmentSpec& spec, long generation) {
+  if (generation != state.failed_generation || spec.reconcile_requested != state.handled_request ||
+      policy_changes_.load() != state.failed_policies || Clock::now() >= state.next_poll) {
+    return true;
+  }
+  std::lock_guard lock(mu_);
+  auto changed = changed_.find(name);
+  return fetch_requested_.count(name) > 0 ||
+         (changed != changed_.end() && !changed->second.empty());
+}
+
 // The policies from the cache; `fingerprint` names each one's resourceVersion, so an
 // evaluation built with other policies is known to be stale.
 std::vector<Policy> Controller::load_policies(std::string& errors, std::string& fingerprint) const {
@@ -311,6 +324,8 @@ Status Controller::reconcile(const std::string& name) {
     return status;
   }
   state->failure = error.to_string();
+  state->failed_generation = state->observed_generation;
+  state->failed_policies = policy_changes_.load();
   Status written = write_environment_status(name, *state, state->observed_generation, nullptr);
   if (!written.ok()) {
     log_.warn("cannot write the failed reconcile to the Environment's status",
@@ -335,7 +350,6 @@ Status Controller::reconcile_once(const std::string& name, EnvState*& out) {
   lock.unlock();  // the worker is the only writer of this entry; others read spec under mu_
   out = &state;
   state.uid = (*object)["metadata"].value("uid", "");
-  state.failure.clear();  // this pass decides again
 
   long generation = (*object)["metadata"].value("generation", 0L);
   state.observed_generation = generation;
@@ -346,6 +360,8 @@ Status Controller::reconcile_once(const std::string& name, EnvState*& out) {
     log_.error("invalid Environment", {{"environment", name}, {"error", state.error}});
     return write_environment_status(name, state, generation, nullptr);
   }
+  if (!state.failure.empty() && !changed_since_failure(name, state, *spec, generation)) return {};
+  state.failure.clear();  // this pass decides again
   {
     std::lock_guard guard(mu_);
     state.spec = *spec;
