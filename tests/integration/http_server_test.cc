@@ -284,6 +284,8 @@ TEST(HttpServerTest, PromtoolAcceptsThePlumblineMetrics) {
   metrics->api_requests_total->with({"list", "200"}).inc(10);
   metrics->api_requests_total->with({"watch", "0"}).inc();
   metrics->workqueue_depth.set(3);
+  metrics->workqueue_queue_duration_seconds.observe(0.004);
+  metrics->workqueue_retries_total.inc(2);
   metrics->live_cache_objects.set(1234);
   metrics->live_cache_bytes.set(5.5e6);
   metrics->leader.set(1);

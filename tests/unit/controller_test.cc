@@ -152,6 +152,23 @@ TEST_F(ControllerTest, ATerminalFailureIsNotRetriedInALoopButOnTheNextChange) {
   ASSERT_TRUE(WaitFor([&] { return api_.calls("apply driftreports") >= 1; }));
   std::this_thread::sleep_for(200ms);  // a rate-limited retry would come after 5 ms
   EXPECT_EQ(api_.calls("apply driftreports"), 1);
+  // Shown where users look: Ready=False/ReconcileFailed with the error, and one Event.
+  const ObjectRef environment{"plumbline.dev/v1alpha1", "Environment", "", "prod"};
+  ASSERT_TRUE(WaitFor([&] { return api_.object(environment)->contains("status"); }));
+  std::string ready, message;
+  const json status = (*api_.object(environment))["status"];
+  for (const json& c : status["conditions"]) {
+    if (c["type"] != "Ready") continue;
+    ready = c.value("status", "") + "/" + c.value("reason", "");
+    message = c.value("message", "");
+  }
+  EXPECT_EQ(ready, "False/ReconcileFailed");
+  EXPECT_EQ(message, "writing DriftReport prod: cannot apply driftreports: forbidden (403)");
+  std::vector<std::string> events;
+  for (const json& e : api_.writes("create events")) {
+    if (e["involvedObject"]["kind"] == "Environment") events.push_back(e["reason"]);
+  }
+  EXPECT_EQ(events, std::vector<std::string>{"ReconcileFailed"});
   // A change to the environment's objects tries again, and this time it works.
   ApiResource deployments = *api_.resource_for("apps/v1", "Deployment");
   json touch = {{"metadata", {{"labels", {{"touch", "1"}}}}}};
@@ -160,6 +177,13 @@ TEST_F(ControllerTest, ATerminalFailureIsNotRetriedInALoopButOnTheNextChange) {
     std::optional<json> report = Report();
     return report && report->contains("status");
   })) << log_text_.str();
+  ASSERT_TRUE(WaitFor([&] {
+    const json now = (*api_.object(environment))["status"];
+    for (const json& c : now["conditions"]) {
+      if (c["type"] == "Ready") return c["status"] == "True";
+    }
+    return false;
+  })) << api_.object(environment)->dump(2);
 }
 
 std::string Reason(const json& object, const std::string& type) {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "git/credentials.h"
+#include "plumbline/base64.h"
 #include "plumbline/git_source.h"
 
 namespace plumbline::git {

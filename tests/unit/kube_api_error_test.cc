@@ -55,15 +55,41 @@ TEST(KubeApiErrorTest, CodesDecideWhatTheCallerDoes) {
            {429, ErrorCode::kUnavailable, "too many requests (429)"},
            {500, ErrorCode::kUnavailable, "HTTP 500"},
            {503, ErrorCode::kUnavailable, "HTTP 503"},
-           {418, ErrorCode::kInternal, "HTTP 418"},
+           {504, ErrorCode::kTimeout, "HTTP 504"},
+           {418, ErrorCode::kInvalidInput, "HTTP 418"},
        }) {
     Error e = api_error(c.status, StatusBody(c.status, "X", "m"), "get", kPods, "ns", "p", "s");
     EXPECT_EQ(e.code(), c.code) << c.status;
     EXPECT_NE(e.message().find("cannot get pods \"p\" in namespace \"ns\": " + c.words),
               std::string::npos)
         << e.message();
-    EXPECT_EQ(e.retryable(), c.code == ErrorCode::kUnavailable) << c.status;
+    EXPECT_EQ(e.retryable(), c.code == ErrorCode::kUnavailable || c.code == ErrorCode::kTimeout)
+        << c.status;
   }
+}
+
+// The one table every reader of a status uses (responses, LIST Status bodies, watch ERROR
+// events): what is retryable and what is terminal is decided here only.
+TEST(KubeApiErrorTest, OneMappingOfHttpStatusToErrorCode) {
+  const std::vector<std::pair<int, ErrorCode>> table = {
+      {0, ErrorCode::kUnavailable},       {200, ErrorCode::kInternal},
+      {302, ErrorCode::kInternal},        {400, ErrorCode::kInvalidInput},
+      {401, ErrorCode::kUnauthenticated}, {403, ErrorCode::kPermissionDenied},
+      {404, ErrorCode::kNotFound},        {405, ErrorCode::kInvalidInput},
+      {409, ErrorCode::kConflict},        {410, ErrorCode::kGone},
+      {413, ErrorCode::kInvalidInput},    {422, ErrorCode::kInvalidInput},
+      {429, ErrorCode::kUnavailable},     {500, ErrorCode::kUnavailable},
+      {502, ErrorCode::kUnavailable},     {503, ErrorCode::kUnavailable},
+      {504, ErrorCode::kTimeout},         {599, ErrorCode::kUnavailable},
+      {600, ErrorCode::kInternal},        {-1, ErrorCode::kInternal},
+  };
+  for (const auto& [status, code] : table) {
+    EXPECT_EQ(code_for_http_status(status), code) << status;
+  }
+  // A 403 inside a watch ERROR event is terminal; 504 is a timeout, retryable, everywhere.
+  EXPECT_FALSE(Error(code_for_http_status(403), "watch ended with 403").retryable());
+  EXPECT_TRUE(Error(code_for_http_status(504), "list: 504").retryable());
+  EXPECT_EQ(api_error(504, "", "list", kPods, "a", "", "s").code(), code_for_http_status(504));
 }
 
 TEST(KubeApiErrorTest, ClusterScopedAndAllNamespaces) {

@@ -207,6 +207,35 @@ TEST(LiveCacheTest, ListErrorsNameTheCall) {
             "cannot list deployments.apps in namespace \"shop\": forbidden (403): nope");
 }
 
+// A Status in place of a LIST body is read by code_for_http_status in both modes: a 403 is
+// terminal (it was "unavailable", so retried as transient, in the whole-object mode), a 504 a
+// timeout in both.
+TEST(LiveCacheTest, AStatusBodyIsDecidedByItsCodeInBothModes) {
+  for (bool whole : {false, true}) {
+    for (auto [code, expected] :
+         std::vector<std::pair<int, ErrorCode>>{{403, ErrorCode::kPermissionDenied},
+                                                {504, ErrorCode::kTimeout},
+                                                {410, ErrorCode::kGone},
+                                                {503, ErrorCode::kUnavailable}}) {
+      ScriptedKubeClient client;
+      client.list_replies.push_back(json{
+          {"kind", "Status"},
+          {"apiVersion", "v1"},
+          {"status", "Failure"},
+          {"message", "no"},
+          {"reason", "X"},
+          {"code", code}}.dump());
+      LiveCacheOptions options = Options();
+      options.whole_objects = whole;
+      LiveCache cache(client, options);
+      Status listed = cache.list_once();
+      ASSERT_FALSE(listed.ok()) << code;
+      EXPECT_EQ(listed.error().code(), expected) << code << (whole ? " whole" : " projected");
+      EXPECT_EQ(listed.error().retryable(), code == 504 || code == 503) << code;
+    }
+  }
+}
+
 TEST(LiveCacheTest, WatchAppliesEventsAndResumesFromTheLastBookmark) {
   ScriptedKubeClient client;
   client.list_replies.push_back(list_body({deployment("a", "3")}, "10"));

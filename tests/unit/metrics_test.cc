@@ -1,4 +1,5 @@
-// MetricsRegistry: the exact text format, escaping, histograms, validation, concurrency.
+// MetricsRegistry on prometheus-cpp: the exact text format (prometheus::TextSerializer's, in
+// our order), escaping, histograms, validation, concurrency.
 #include "plumbline/metrics.h"
 
 #include <gtest/gtest.h>
@@ -35,12 +36,12 @@ TEST(MetricsTest, ExpositionOfASmallRegistryIsExact) {
   EXPECT_EQ(registry.exposition(),
             "# HELP app_latency_seconds Request latency.\n"
             "# TYPE app_latency_seconds histogram\n"
+            "app_latency_seconds_count{verb=\"get\"} 4\n"
+            "app_latency_seconds_sum{verb=\"get\"} 3.85\n"
             "app_latency_seconds_bucket{verb=\"get\",le=\"0.1\"} 2\n"
             "app_latency_seconds_bucket{verb=\"get\",le=\"0.5\"} 2\n"
             "app_latency_seconds_bucket{verb=\"get\",le=\"1\"} 3\n"
             "app_latency_seconds_bucket{verb=\"get\",le=\"+Inf\"} 4\n"
-            "app_latency_seconds_sum{verb=\"get\"} 3.85\n"
-            "app_latency_seconds_count{verb=\"get\"} 4\n"
             "# HELP app_queue_depth Items waiting.\n"
             "# TYPE app_queue_depth gauge\n"
             "app_queue_depth 7\n"
@@ -68,17 +69,23 @@ TEST(MetricsTest, EscapesLabelValuesAndHelp) {
             "esc{v=\"a\\\\b\\\"c\\nd\"} 1\n");
 }
 
+// Values as prometheus-cpp writes them (16 significant digits, no exponent for 1e6).
 TEST(MetricsTest, FormatsValuesForTheTextFormat) {
-  EXPECT_EQ(format_metric_value(0), "0");
-  EXPECT_EQ(format_metric_value(42), "42");
-  EXPECT_EQ(format_metric_value(-3), "-3");
-  EXPECT_EQ(format_metric_value(0.25), "0.25");
-  EXPECT_EQ(format_metric_value(0.1 + 0.2), "0.30000000000000004");  // round-trips exactly
-  EXPECT_EQ(format_metric_value(1e6), "1e+06");
-  EXPECT_EQ(format_metric_value(123456), "123456");
-  EXPECT_EQ(format_metric_value(std::numeric_limits<double>::infinity()), "+Inf");
-  EXPECT_EQ(format_metric_value(-std::numeric_limits<double>::infinity()), "-Inf");
-  EXPECT_EQ(format_metric_value(std::nan("")), "NaN");
+  MetricsRegistry registry;
+  auto g = registry.gauge("v", "V.", {"k"});
+  ASSERT_TRUE(g);
+  const std::vector<std::pair<std::string, double>> values = {
+      {"a", 0},        {"b", 42},   {"c", -3},
+      {"d", 0.25},     {"e", 1e6},  {"f", 123456},
+      {"g", std::numeric_limits<double>::infinity()},
+      {"h", -std::numeric_limits<double>::infinity()},
+      {"i", std::nan("")}};
+  for (const auto& [k, v] : values) (*g)->with({k}).set(v);
+  EXPECT_EQ(registry.exposition(),
+            "# HELP v V.\n# TYPE v gauge\n"
+            "v{k=\"a\"} 0\nv{k=\"b\"} 42\nv{k=\"c\"} -3\nv{k=\"d\"} 0.25\n"
+            "v{k=\"e\"} 1000000\nv{k=\"f\"} 123456\nv{k=\"g\"} +Inf\nv{k=\"h\"} -Inf\n"
+            "v{k=\"i\"} Nan\n");
 }
 
 TEST(MetricsTest, HistogramBucketsAreCumulativeAndCountMatchesInf) {
@@ -93,12 +100,12 @@ TEST(MetricsTest, HistogramBucketsAreCumulativeAndCountMatchesInf) {
   EXPECT_EQ(registry.exposition(),
             "# HELP h_seconds H.\n"
             "# TYPE h_seconds histogram\n"
+            "h_seconds_count 8\n"
+            "h_seconds_sum 120\n"
             "h_seconds_bucket{le=\"1\"} 2\n"
             "h_seconds_bucket{le=\"2\"} 4\n"
             "h_seconds_bucket{le=\"5\"} 6\n"
-            "h_seconds_bucket{le=\"+Inf\"} 8\n"
-            "h_seconds_sum 120\n"
-            "h_seconds_count 8\n");
+            "h_seconds_bucket{le=\"+Inf\"} 8\n");
 }
 
 TEST(MetricsTest, RemoveDropsSeriesAndHandlesStaySafe) {
@@ -188,6 +195,13 @@ TEST(MetricsTest, PlumblineMetricsRegistersEverySeriesOnce) {
   EXPECT_NE(text.find("plumbline_build_info{version=\"0.1.0\"} 1\n"), std::string::npos);
   EXPECT_NE(text.find("plumbline_leader 1\n"), std::string::npos);
   EXPECT_NE(text.find("plumbline_workqueue_depth 0\n"), std::string::npos);
+  metrics->workqueue_queue_duration_seconds.observe(0.2);
+  metrics->workqueue_retries_total.inc();
+  const std::string queue = registry.exposition();
+  EXPECT_NE(queue.find("plumbline_workqueue_queue_duration_seconds_count 1\n"), std::string::npos);
+  EXPECT_NE(queue.find("plumbline_workqueue_queue_duration_seconds_bucket{le=\"0.5\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(queue.find("plumbline_workqueue_retries_total 1\n"), std::string::npos);
   EXPECT_NE(text.find("plumbline_drift_fields{environment=\"prod\",category=\"resources\"} 3\n"),
             std::string::npos);
   // A second set of the same metrics in one registry is refused.

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <thread>
+#include <vector>
 
 namespace plumbline {
 namespace {
@@ -19,6 +20,29 @@ TEST(WorkQueueTest, AKeyIsQueuedOnce) {
   EXPECT_EQ(queue.get(), "prod");
   EXPECT_EQ(queue.get(), "staging");
   EXPECT_EQ(queue.get_for(milliseconds(10)), std::nullopt);
+}
+
+// The metrics' view: how long each key waited in the queue (from its add, or from the end of
+// its delay), and each retry.
+TEST(WorkQueueTest, ReportsHowLongAKeyWaitedAndEachRetry) {
+  std::vector<double> waits;  // only the worker thread (this one) calls on_wait here
+  int retries = 0;
+  WorkQueue queue({.backoff_base = milliseconds(1),
+                   .on_wait = [&](std::chrono::duration<double> w) { waits.push_back(w.count()); },
+                   .on_retry = [&] { ++retries; }});
+  queue.add("prod");
+  std::this_thread::sleep_for(milliseconds(30));
+  ASSERT_EQ(queue.get(), "prod");
+  ASSERT_EQ(waits.size(), 1u);
+  EXPECT_GE(waits[0], 0.030);
+  EXPECT_LT(waits[0], 5.0);
+  queue.add_rate_limited("prod");
+  queue.done("prod");
+  ASSERT_EQ(queue.get_for(milliseconds(500)), "prod");
+  queue.done("prod");
+  EXPECT_EQ(retries, 1);
+  ASSERT_EQ(waits.size(), 2u);
+  EXPECT_LT(waits[1], 0.5);  // counted from the end of the 1 ms delay, not the add
 }
 
 TEST(WorkQueueTest, AKeyBeingProcessedIsNotHandedOutUntilDone) {

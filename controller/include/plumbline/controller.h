@@ -185,7 +185,15 @@ class Controller {
     std::string refusal_reason, refusal;
     std::map<ObjectRef, std::string> forbidden;  // corrections the apiserver refused (403)
     std::string refusal_announced;               // the refusal whose Event was raised
-    std::string uid;                             // the Environment's, for its Events
+    // The last reconcile failed with a terminal error (RBAC refused a write, an invalid
+    // object, a bug): Ready=False with reason ReconcileFailed and one Event; no backoff retry.
+    // Until the next poll (a new commit), a spec, policy or workload change or a reconcile
+    // request, passes end at once (the status write that reported it queues one).
+    std::string failure;
+    long observed_generation = 0;
+    long failed_generation = 0;
+    long failed_policies = 0;  // policy_changes_ at the failure
+    std::string uid;           // the Environment's, for its Events
     // spec.policies: the Git-bound policies read with the last good render, and from where.
     std::vector<Policy> git_policies;
     ReportSource policy_source;
@@ -208,7 +216,12 @@ class Controller {
     std::string environment;                                    // guarded by mu_
   };
   void worker(WorkerSlot& slot);
+  // One pass; a terminal failure of it is written as a condition and an Event.
   Status reconcile(const std::string& name);
+  Status reconcile_once(const std::string& name, EnvState*& state);
+  // After a terminal failure: whether anything it depends on changed since.
+  bool changed_since_failure(const std::string& name, const EnvState& state,
+                             const EnvironmentSpec& spec, long generation);
   void load_desired(const EnvironmentSpec& spec, EnvState& state);
   // The child-process renderer (helm, render commands) and the render settings of `spec`,
   // shared by the reconcile and the pull-request round.
@@ -296,6 +309,7 @@ class Controller {
   std::set<std::string> pending_first_;    // environments not yet reconciled since start
   std::set<std::string> fetch_requested_;  // by fetch_now(), not yet fetched
   std::atomic<bool> caches_synced_{false};
+  std::atomic<long> policy_changes_{0};  // ConsistencyPolicy cache changes seen
   std::vector<std::thread> threads_;
   std::atomic<bool> stopping_{false};
   std::vector<std::unique_ptr<WorkerSlot>> slots_;  // one per worker, fixed at construction

@@ -32,6 +32,14 @@ enum class ErrorCode {
 
 std::string_view to_string(ErrorCode code);
 
+// The one mapping of an HTTP status (a response's, or the `code` of a metav1.Status in a LIST
+// body or a watch ERROR event) to an ErrorCode, so every reader decides alike:
+//   400, 422 and other 4xx -> kInvalidInput   401 -> kUnauthenticated   403 -> kPermissionDenied
+//   404 -> kNotFound   409 -> kConflict   410 -> kGone   429 -> kUnavailable   504 -> kTimeout
+//   other 5xx, and 0 (no status given) -> kUnavailable   1xx-3xx and others -> kInternal
+// Only kUnavailable and kTimeout are retryable(): a 403 is terminal wherever it is read.
+ErrorCode code_for_http_status(int status);
+
 class Error {
  public:
   Error(ErrorCode code, std::string message, std::string where = {})

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "plumbline/cancellation.h"
 #include "plumbline/error.h"
 #include "plumbline/kube_config.h"
 #include "plumbline/object.h"
@@ -36,19 +37,6 @@ struct ApiResource {
   std::string api_version() const { return group.empty() ? version : group + "/" + version; }
   // "deployments.apps", "pods": how kubectl and RBAC messages name it.
   std::string qualified_name() const { return group.empty() ? resource : resource + "." + group; }
-};
-
-// Cancels in-flight calls — watches included — from another thread. Copies share the state.
-class Cancellation {
- public:
-  Cancellation();
-  void cancel() const;
-  bool cancelled() const;
-  struct State;
-  const std::shared_ptr<State>& state() const { return state_; }
-
- private:
-  std::shared_ptr<State> state_;
 };
 
 struct ListOptions {

@@ -1,4 +1,4 @@
-// plumbline/metrics.h — a small, thread-safe Prometheus registry and the controller's metrics.
+// plumbline/metrics.h — the controller's Prometheus metrics, on prometheus-cpp.
 //
 // No global state: the controller owns one MetricsRegistry, registers its families once
 // (PlumblineMetrics::create) and hands the registry's exposition() to the HTTP server.
@@ -9,10 +9,16 @@
 //   metrics.reconcile_duration_seconds->with({"prod"}).observe(0.42);
 //   std::string text = registry.exposition();  // text format 0.0.4
 //
+// The series are prometheus-cpp's (prometheus::Counter, Gauge, Histogram) and the exposition
+// is its TextSerializer; this registry adds what prometheus::Registry and prometheus::Family
+// do not give: errors instead of exceptions at registration, series removed by one label (an
+// Environment deleted) and handles that stay valid after that (a handle shares its series;
+// prometheus::Family::Remove would free it under a handle), and a stable order (families by
+// name, series by label values) so a scrape is diffable.
+//
 // Cost model: family.with(values) takes the family's mutex for one map lookup (insert on
-// first use) and returns a handle; the handle's inc/set/observe are lock-free atomics. Keep
-// handles for hot paths. A handle stays valid after remove() (it then writes to a series that
-// is no longer exported) and after the registry is gone.
+// first use) and returns a handle; a counter's or gauge's inc/set is a lock-free atomic, a
+// histogram's observe takes the series' own mutex. Keep handles for hot paths.
 //
 // Label values are given in the order of the family's label names. Registration validates
 // names (metric and label names, reserved `le`, duplicates) and returns an Error; a `with()`
@@ -20,7 +26,6 @@
 // values with "" and drop extra ones.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -31,17 +36,18 @@
 
 #include "plumbline/error.h"
 
+namespace prometheus {
+class Counter;
+class Gauge;
+class Histogram;
+struct MetricFamily;
+}  // namespace prometheus
+
 namespace plumbline {
 
 using LabelValues = std::vector<std::string>;
 
 namespace metrics_internal {
-
-struct HistogramCell {
-  explicit HistogramCell(std::size_t buckets) : counts(buckets + 1) {}  // + the +Inf bucket
-  std::vector<std::atomic<std::uint64_t>> counts;  // per bucket, not cumulative
-  std::atomic<double> sum{0};
-};
 
 // One family: name, help, label names and its series (label values -> cell), sorted.
 class FamilyBase {
@@ -56,12 +62,14 @@ class FamilyBase {
   const std::string& name() const { return name_; }
   const std::vector<std::string>& label_names() const { return labels_; }
   Type type() const { return type_; }
-  // Appends HELP, TYPE and every series; nothing when the family has no series.
-  virtual void render(std::string& out) const = 0;
+  // Appends the family as prometheus-cpp's MetricFamily; nothing when it has no series.
+  virtual void collect(std::vector<prometheus::MetricFamily>& out) const = 0;
+  prometheus::MetricFamily family() const;  // name, help (escaped), type; no series yet
+  // Labels the last series of `family` with these values.
+  void add_labels(prometheus::MetricFamily& family, const LabelValues& values) const;
 
  protected:
   LabelValues fit(LabelValues values) const;  // asserts the arity, pads/truncates
-  void render_header(std::string& out) const;
 
  private:
   Type type_;
@@ -122,8 +130,8 @@ class Counter {
 
  private:
   friend class CounterFamily;
-  explicit Counter(std::shared_ptr<std::atomic<double>> cell) : cell_(std::move(cell)) {}
-  std::shared_ptr<std::atomic<double>> cell_;
+  explicit Counter(std::shared_ptr<prometheus::Counter> cell) : cell_(std::move(cell)) {}
+  std::shared_ptr<prometheus::Counter> cell_;
 };
 
 // A value that goes up and down (depths, sizes, 0/1 states).
@@ -137,8 +145,8 @@ class Gauge {
 
  private:
   friend class GaugeFamily;
-  explicit Gauge(std::shared_ptr<std::atomic<double>> cell) : cell_(std::move(cell)) {}
-  std::shared_ptr<std::atomic<double>> cell_;
+  explicit Gauge(std::shared_ptr<prometheus::Gauge> cell) : cell_(std::move(cell)) {}
+  std::shared_ptr<prometheus::Gauge> cell_;
 };
 
 // Observations counted into fixed buckets (upper bounds `le`, inclusive) plus _sum and _count.
@@ -153,35 +161,17 @@ class Histogram {
 
  private:
   friend class HistogramFamily;
-  Histogram(std::shared_ptr<metrics_internal::HistogramCell> cell,
-            std::shared_ptr<const std::vector<double>> bounds)
-      : cell_(std::move(cell)), bounds_(std::move(bounds)) {}
-  std::shared_ptr<metrics_internal::HistogramCell> cell_;
-  std::shared_ptr<const std::vector<double>> bounds_;
+  explicit Histogram(std::shared_ptr<prometheus::Histogram> cell) : cell_(std::move(cell)) {}
+  std::shared_ptr<prometheus::Histogram> cell_;
 };
 
-class CounterFamily final : public metrics_internal::FamilyBase {
- public:
-  CounterFamily(std::string name, std::string help, std::vector<std::string> labels)
-      : FamilyBase(Type::kCounter, std::move(name), std::move(help), std::move(labels)) {}
-  Counter with(LabelValues values = {});
-  bool remove(const LabelValues& values) { return series_.remove(values); }
-  std::size_t remove_matching(std::size_t label_index, std::string_view value) {
-    return series_.remove_matching(label_index, value);
-  }
-  void clear() { series_.clear(); }
-  std::size_t size() const { return series_.size(); }
-  void render(std::string& out) const override;
+namespace metrics_internal {
 
- private:
-  metrics_internal::SeriesMap<std::atomic<double>> series_;
-};
-
-class GaugeFamily final : public metrics_internal::FamilyBase {
+// What every family does with its series; the concrete families add with().
+template <typename Cell>
+class Family : public FamilyBase {
  public:
-  GaugeFamily(std::string name, std::string help, std::vector<std::string> labels)
-      : FamilyBase(Type::kGauge, std::move(name), std::move(help), std::move(labels)) {}
-  Gauge with(LabelValues values = {});
+  using FamilyBase::FamilyBase;
   // Drops a series (e.g. the gauges of an environment that was deleted). True if it existed.
   bool remove(const LabelValues& values) { return series_.remove(values); }
   // Drops every series whose label `label_index` equals `value` (all rules of one environment).
@@ -190,31 +180,39 @@ class GaugeFamily final : public metrics_internal::FamilyBase {
   }
   void clear() { series_.clear(); }
   std::size_t size() const { return series_.size(); }
-  void render(std::string& out) const override;
+  void collect(std::vector<prometheus::MetricFamily>& out) const override;  // metrics.cc
 
- private:
-  metrics_internal::SeriesMap<std::atomic<double>> series_;
+ protected:
+  SeriesMap<Cell> series_;
 };
 
-class HistogramFamily final : public metrics_internal::FamilyBase {
+}  // namespace metrics_internal
+
+class CounterFamily final : public metrics_internal::Family<prometheus::Counter> {
+ public:
+  CounterFamily(std::string name, std::string help, std::vector<std::string> labels)
+      : Family(Type::kCounter, std::move(name), std::move(help), std::move(labels)) {}
+  Counter with(LabelValues values = {});
+};
+
+class GaugeFamily final : public metrics_internal::Family<prometheus::Gauge> {
+ public:
+  GaugeFamily(std::string name, std::string help, std::vector<std::string> labels)
+      : Family(Type::kGauge, std::move(name), std::move(help), std::move(labels)) {}
+  Gauge with(LabelValues values = {});
+};
+
+class HistogramFamily final : public metrics_internal::Family<prometheus::Histogram> {
  public:
   HistogramFamily(std::string name, std::string help, std::vector<std::string> labels,
                   std::vector<double> bounds)
-      : FamilyBase(Type::kHistogram, std::move(name), std::move(help), std::move(labels)),
-        bounds_(std::make_shared<const std::vector<double>>(std::move(bounds))) {}
+      : Family(Type::kHistogram, std::move(name), std::move(help), std::move(labels)),
+        bounds_(std::move(bounds)) {}
   Histogram with(LabelValues values = {});
-  bool remove(const LabelValues& values) { return series_.remove(values); }
-  std::size_t remove_matching(std::size_t label_index, std::string_view value) {
-    return series_.remove_matching(label_index, value);
-  }
-  void clear() { series_.clear(); }
-  std::size_t size() const { return series_.size(); }
-  const std::vector<double>& bounds() const { return *bounds_; }
-  void render(std::string& out) const override;
+  const std::vector<double>& bounds() const { return bounds_; }
 
  private:
-  std::shared_ptr<const std::vector<double>> bounds_;
-  metrics_internal::SeriesMap<metrics_internal::HistogramCell> series_;
+  std::vector<double> bounds_;
 };
 
 // Owns the families. Registration and exposition may run concurrently from any thread.
@@ -236,9 +234,10 @@ class MetricsRegistry {
                                      std::vector<std::string> label_names,
                                      std::vector<double> buckets);
 
-  // The Prometheus text format 0.0.4: families sorted by name, series by label values, each
-  // family with # HELP and # TYPE; families without series are left out. Values are the
-  // shortest text that reads back to the same double ("1", "0.25", "1e+06", "+Inf", "NaN").
+  // The Prometheus text format 0.0.4 (prometheus::TextSerializer): families sorted by name,
+  // series by label values, each family with # HELP and # TYPE; families without series are
+  // left out. A histogram's lines come as prometheus-cpp writes them: _count, _sum, then the
+  // buckets.
   std::string exposition() const;
 
   static constexpr std::string_view kContentType = "text/plain; version=0.0.4; charset=utf-8";
@@ -250,9 +249,6 @@ class MetricsRegistry {
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<metrics_internal::FamilyBase>, std::less<>> families_;
 };
-
-// Formats a sample value the way the text format expects (shared with tests).
-std::string format_metric_value(double v);
 
 // Every metric plumbline exports (plumbline_ prefix, base units). Create once per registry.
 struct PlumblineMetrics {
@@ -270,6 +266,10 @@ struct PlumblineMetrics {
   CounterFamily* webhooks_received_total = nullptr;       // {provider, event}
   CounterFamily* webhooks_rejected_total = nullptr;       // {reason}
   Gauge workqueue_depth;
+  // Seconds an environment waited in the work queue between being queued (or its delay
+  // ending) and a worker taking it; and the rate-limited requeues after a failure.
+  Histogram workqueue_queue_duration_seconds;
+  Counter workqueue_retries_total;
   Gauge live_cache_objects;
   Gauge live_cache_bytes;
   Gauge leader;                       // 0 or 1

@@ -31,6 +31,10 @@ struct WorkQueueOptions {
   std::chrono::milliseconds backoff_max{300000};
   double retry_qps = 10;  // the token bucket shared by all rate-limited adds
   int retry_burst = 100;
+  // Observers (metrics), called without the queue's lock: how long a key waited between being
+  // queued (or its delay ending) and get() handing it out; a rate-limited add (a retry).
+  std::function<void(std::chrono::duration<double> waited)> on_wait;
+  std::function<void()> on_retry;
 };
 
 class WorkQueue {
@@ -59,6 +63,7 @@ class WorkQueue {
  private:
   std::optional<std::string> get_until(std::optional<Clock::time_point> deadline);
   void add_locked(const std::string& key);
+  void push_locked(const std::string& key);
   void release_due_locked(Clock::time_point now);
 
   WorkQueueOptions options_;
@@ -67,6 +72,7 @@ class WorkQueue {
   std::deque<std::string> queue_;
   std::set<std::string> dirty_;  // queued, or re-added while processing
   std::set<std::string> processing_;
+  std::map<std::string, Clock::time_point> queued_at_;  // keys in queue_, since when
   using Delayed = std::pair<Clock::time_point, std::string>;
   std::priority_queue<Delayed, std::vector<Delayed>, std::greater<>> delayed_;
   std::map<std::string, int> failures_;

@@ -109,6 +109,11 @@ Result<int> run_controller(const CliOptions& o, std::ostream& err) {
     options.leading = [&elector] { return elector->is_leader(); };
   }
 
+  options.queue.on_wait = [&metrics](std::chrono::duration<double> waited) {
+    metrics.workqueue_queue_duration_seconds.observe(waited.count());
+  };
+  options.queue.on_retry = [&metrics] { metrics.workqueue_retries_total.inc(); };
+
   ControllerHooks hooks;
   hooks.on_report = [&metrics](const std::string& env, const DriftReport& report) {
     record_report(metrics, env, report);

@@ -7,17 +7,9 @@
 #include "app/cli.h"
 #include "plumbline/file_tree.h"
 #include "plumbline/policy.h"
+#include "plumbline/strings.h"
 
 namespace plumbline::app {
-namespace {
-
-std::string join(const std::set<std::string>& items) {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
-  return out;
-}
-
-}  // namespace
 
 Result<Coverage> snapshot_coverage(ManifestSet desired, const std::vector<json>& live,
                                    const CliOptions& o) {
@@ -42,7 +34,7 @@ Result<Coverage> snapshot_coverage(ManifestSet desired, const std::vector<json>&
   }
   if (!missing_kinds.empty() && !declared && !o.allow_empty) {
     return invalid_input(
-        "the live snapshot has no " + join(missing_kinds) + " objects, so " +
+        "the live snapshot has no " + join(missing_kinds, ", ") + " objects, so " +
         std::to_string(coverage.uncompared.size()) +
         " desired object(s) would not be compared (first: " +
         coverage.uncompared.front().object.to_string() +
@@ -101,11 +93,11 @@ std::vector<std::string> policy_warnings(const std::vector<Policy>& all,
                  policy.environments.end();
         })) {
       std::set<std::string> names(policy.environments.begin(), policy.environments.end());
-      out.push_back("policy " + policy.name + " applies to " + join(names) + ", not to " +
-                    join(checked) + ": it was not used");
+      out.push_back("policy " + policy.name + " applies to " + join(names, ", ") + ", not to " +
+                    join(checked, ", ") + ": it was not used");
     } else {
       out.push_back("policy " + policy.name + ": its environmentSelector does not match the " +
-                    "labels of " + join(checked) + " (--environment-label): it was not used");
+                    "labels of " + join(checked, ", ") + " (--environment-label): it was not used");
     }
   }
   return out;

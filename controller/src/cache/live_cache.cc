@@ -35,8 +35,7 @@ Result<ListPage> LiveCache::read_list(const std::string& body) const {
   json list = json::parse(body, nullptr, false);
   if (!list.is_object()) return invalid_input("a LIST body is not a JSON object");
   if (list.value("kind", "") == "Status") {
-    int code = list.value("code", 0);
-    return Error(code == 410 ? ErrorCode::kGone : ErrorCode::kUnavailable,
+    return Error(code_for_http_status(list.value("code", 0)),
                  "LIST failed: " + list.value("message", std::string()));
   }
   ListPage page;
@@ -268,12 +267,11 @@ void LiveCache::run_stream(Stream& stream) {
           got_event = true;
           switch (event->type) {
             case WatchEventType::kError:
-              stream_error =
-                  Error(event->error_code == 410 ? ErrorCode::kGone : ErrorCode::kUnavailable,
-                        "watch of " + stream.resource.qualified_name() +
-                            (stream.ns.empty() ? "" : " in " + stream.ns) + " ended with " +
-                            std::to_string(event->error_code) + " " + event->error_reason + ": " +
-                            event->error_message);
+              stream_error = Error(code_for_http_status(event->error_code),
+                                   "watch of " + stream.resource.qualified_name() +
+                                       (stream.ns.empty() ? "" : " in " + stream.ns) +
+                                       " ended with " + std::to_string(event->error_code) + " " +
+                                       event->error_reason + ": " + event->error_message);
               stream_failed = true;
               need_list = true;  // 410 and other server-side errors: start over from a LIST
               return false;

@@ -996,27 +996,6 @@ std::string status_text(const StatusInfo& s) {
   return out;
 }
 
-ErrorCode status_code(int code) {
-  switch (code) {
-    case 401:
-      return ErrorCode::kUnauthenticated;
-    case 403:
-      return ErrorCode::kPermissionDenied;
-    case 404:
-      return ErrorCode::kNotFound;
-    case 409:
-      return ErrorCode::kConflict;
-    case 410:
-      return ErrorCode::kGone;  // Expired: relist
-    case 429:
-      return ErrorCode::kUnavailable;
-    case 504:
-      return ErrorCode::kTimeout;
-    default:
-      return code >= 500 ? ErrorCode::kUnavailable : ErrorCode::kInvalidInput;
-  }
-}
-
 }  // namespace
 
 Result<ListPage> parse_list(const std::string& body, const Projector& projector) {
@@ -1058,7 +1037,8 @@ Result<ListPage> parse_list(const std::string& body, const Projector& projector)
     od::value value;
     if (auto e = doc.get_value().get(value); e) return json_error(e, where);
     PL_ASSIGN_OR_RETURN(StatusInfo status, read_status(value, where));
-    return Error(status_code(status.code), "the LIST failed: " + status_text(status), where);
+    return Error(code_for_http_status(status.code), "the LIST failed: " + status_text(status),
+                 where);
   }
   if (list_kind.size() > 4 && list_kind.compare(list_kind.size() - 4, 4, "List") == 0) {
     page.kind = list_kind.substr(0, list_kind.size() - 4);

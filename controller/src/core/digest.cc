@@ -25,11 +25,17 @@ std::string to_hex(const unsigned char* bytes, unsigned int length, size_t hex_d
 }  // namespace
 
 std::string sha256_hex(std::string_view data, size_t hex_digits) {
+  // EVP_Digest is one-shot: no context handle to own.
+  const std::string digest = sha256_bytes(data);
+  return to_hex(reinterpret_cast<const unsigned char*>(digest.data()),
+                static_cast<unsigned int>(digest.size()), hex_digits);
+}
+
+std::string sha256_bytes(std::string_view data) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int length = 0;
-  // EVP_Digest is one-shot: no context handle to own.
   EVP_Digest(data.data(), data.size(), digest.data(), &length, EVP_sha256(), nullptr);
-  return to_hex(digest.data(), length, hex_digits);
+  return std::string(reinterpret_cast<const char*>(digest.data()), length);
 }
 
 std::string hmac_sha256_hex(std::string_view key, std::string_view data) {

@@ -8,6 +8,8 @@
 #include <filesystem>
 
 #include "git/repo_location.h"
+#include "plumbline/base64.h"
+#include "plumbline/digest.h"
 #include "plumbline/git_source.h"
 
 namespace plumbline {
@@ -43,13 +45,6 @@ std::string hmac_sha1(std::string_view key, std::string_view data) {
   HMAC(EVP_sha1(), key.data(), static_cast<int>(key.size()),
        reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &length);
   return std::string(reinterpret_cast<const char*>(out), length);
-}
-
-std::string sha256_raw(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
-  return std::string(reinterpret_cast<const char*>(digest), length);
 }
 
 }  // namespace
@@ -131,33 +126,6 @@ std::optional<NetrcEntry> netrc_lookup(const std::vector<NetrcEntry>& entries,
   return std::nullopt;
 }
 
-std::optional<std::string> base64_decode(std::string_view text) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  while (!text.empty() && text.back() == '=') text.remove_suffix(1);
-  if (text.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  unsigned int bits = 0;
-  int count = 0;
-  for (char c : text) {
-    int v = value(c);
-    if (v < 0) return std::nullopt;
-    bits = (bits << 6) | static_cast<unsigned int>(v);
-    count += 6;
-    if (count >= 8) {
-      count -= 8;
-      out += static_cast<char>((bits >> count) & 0xff);
-    }
-  }
-  return out;
-}
-
 std::vector<KnownHost> parse_known_hosts(std::string_view text) {
   std::vector<KnownHost> out;
   size_t pos = 0;
@@ -227,7 +195,7 @@ HostKeyVerdict check_host_key(const std::vector<KnownHost>& known, std::string_v
     if (!key.raw.empty()) {
       same = entry.key == key.raw && (key.key_type.empty() || key.key_type == entry.key_type);
     } else if (!key.sha256.empty()) {
-      same = sha256_raw(entry.key) == key.sha256;
+      same = sha256_bytes(entry.key) == key.sha256;
     }
     if (same && entry.revoked) return HostKeyVerdict::kMismatch;
     if (same) matched = true;

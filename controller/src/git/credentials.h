@@ -67,7 +67,4 @@ bool same_host(std::string_view a, std::string_view b);
 std::optional<std::string> credential_refusal(std::string_view asked_url,
                                               std::string_view bound_host, bool allow_cleartext);
 
-// Standard base64 ('=' padding optional); nullopt on invalid input.
-std::optional<std::string> base64_decode(std::string_view text);
-
 }  // namespace plumbline::git

@@ -10,6 +10,7 @@
 
 #include "plumbline/kube_config.h"
 #include "plumbline/object.h"
+#include "plumbline/rfc3339.h"
 #include "plumbline/subprocess.h"
 
 extern char** environ;
@@ -23,41 +24,6 @@ std::string quoted(const std::string& text) { return "\"" + text + "\""; }
 
 std::string what(const ExecPlugin& plugin) {
   return "the exec credential plugin " + quoted(plugin.command) + " of " + plugin.owner;
-}
-
-// RFC 3339 as metav1.Time writes it: 2026-12-02T15:19:01Z, fractions and offsets allowed.
-std::optional<Clock::time_point> parse_rfc3339(const std::string& text) {
-  int year, month, day, hour, minute, second, consumed = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &year, &month, &day, &hour, &minute,
-                  &second, &consumed) != 6 ||
-      consumed != 19) {
-    return std::nullopt;
-  }
-  size_t at = 19;
-  if (at < text.size() && text[at] == '.') {
-    ++at;
-    while (at < text.size() && std::isdigit(static_cast<unsigned char>(text[at]))) ++at;
-  }
-  long offset = 0;
-  std::string zone = text.substr(at);
-  if (zone != "Z" && zone != "z") {
-    int hours, minutes;
-    if (zone.size() != 6 || (zone[0] != '+' && zone[0] != '-') ||
-        std::sscanf(zone.c_str() + 1, "%2d:%2d", &hours, &minutes) != 2) {
-      return std::nullopt;
-    }
-    offset = (zone[0] == '+' ? 1 : -1) * (hours * 3600L + minutes * 60L);
-  }
-  std::tm tm{};
-  tm.tm_year = year - 1900;
-  tm.tm_mon = month - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = minute;
-  tm.tm_sec = second;
-  std::time_t seconds = timegm(&tm);
-  if (seconds == static_cast<std::time_t>(-1)) return std::nullopt;
-  return Clock::from_time_t(seconds - offset);
 }
 
 // KUBERNETES_EXEC_INFO: never interactive (plumbline gives plugins no terminal).

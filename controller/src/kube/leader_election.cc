@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "plumbline/rfc3339.h"
+
 namespace plumbline {
 namespace {
 
@@ -39,18 +41,7 @@ std::string default_leader_identity() {
   return std::string(host.data()) + "_" + suffix.data();
 }
 
-std::string format_micro_time(std::chrono::system_clock::time_point t) {
-  auto micros = std::chrono::floor<std::chrono::microseconds>(t);
-  auto seconds = std::chrono::floor<std::chrono::seconds>(micros);
-  std::time_t tt = std::chrono::system_clock::to_time_t(seconds);
-  std::tm tm{};
-  ::gmtime_r(&tt, &tm);
-  std::array<char, 64> out{};
-  size_t n = std::strftime(out.data(), out.size(), "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(out.data() + n, out.size() - n, ".%06lldZ",
-                static_cast<long long>((micros - seconds).count()));
-  return out.data();
-}
+std::string format_micro_time(std::chrono::system_clock::time_point t) { return rfc3339(t, 6); }
 
 LeaderElector::LeaderElector(KubeClient& client, LeaderElectionConfig config,
                              LeaderCallbacks callbacks, SteadyNow now, WallNow wall)

@@ -3,6 +3,7 @@
 #include <ostream>
 
 #include "plumbline/log.h"
+#include "plumbline/rfc3339.h"
 #include "plumbline/utf8.h"
 
 namespace plumbline {
@@ -22,19 +23,7 @@ std::string_view level_name(LogLevel level) {
   return "info";
 }
 
-std::string utc_now() {
-  auto now = std::chrono::system_clock::now();
-  std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  auto millis =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buffer[40];
-  std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[48];
-  std::snprintf(out, sizeof(out), "%s.%03dZ", buffer, static_cast<int>(millis));
-  return out;
-}
+std::string utc_now() { return rfc3339(std::chrono::system_clock::now(), 3); }
 
 }  // namespace
 

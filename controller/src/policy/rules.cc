@@ -12,6 +12,7 @@
 #include "plumbline/path.h"
 #include "plumbline/policy.h"
 #include "plumbline/quantity.h"
+#include "plumbline/strings.h"
 #include "plumbline/utf8.h"
 #include "plumbline/workload.h"
 #include "policy/pod_security.h"
@@ -30,10 +31,8 @@ bool contains(const std::vector<std::string>& list, std::string_view value) {
   return std::find(list.begin(), list.end(), value) != list.end();
 }
 
-std::string join(const std::vector<std::string>& list) {
-  std::string out;
-  for (const auto& s : list) out += (out.empty() ? "" : ", ") + s;
-  return out.empty() ? "none" : out;
+std::string listed(const std::vector<std::string>& list) {
+  return list.empty() ? "none" : join(list, ", ");
 }
 
 // Literal env values (valueFrom references are not known from the manifest).
@@ -244,7 +243,7 @@ class Checker {
     if (contains(r.allowed_types, type->get_ref<const std::string&>())) return;
     add("selinux", context_path + ".seLinuxOptions.type",
         "SELinux type '" + type->get<std::string>() +
-            "' is not allowed (allowed: " + join(r.allowed_types) + ")");
+            "' is not allowed (allowed: " + listed(r.allowed_types) + ")");
   }
 
   void selinux(const PolicyRules::Selinux& r) {
@@ -274,7 +273,7 @@ class Checker {
         if (contains(r.allowed_add, name)) continue;
         add("capabilities", path::element(base + ".add", name),
             "container '" + c.name + "' adds capability " + name +
-                " (allowed: " + join(r.allowed_add) + ")");
+                " (allowed: " + listed(r.allowed_add) + ")");
       }
     }
   }

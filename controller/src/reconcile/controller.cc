@@ -90,6 +90,7 @@ Status Controller::start() {
     for (const auto& change : changes) queue_.add(change.ref.name);
   }));
   PL_RETURN_IF_ERROR(policies_->start([this](const std::vector<LiveStore::Change>&) {
+    ++policy_changes_;
     enqueue_all();  // a policy may apply to any environment
   }));
   PL_RETURN_IF_ERROR(workloads_->start(
@@ -290,6 +291,18 @@ void Controller::worker(WorkerSlot& slot) {
   }
 }
 
+bool Controller::changed_since_failure(const std::string& name, const EnvState& state,
+                                       const EnvironmentSpec& spec, long generation) {
+  if (generation != state.failed_generation || spec.reconcile_requested != state.handled_request ||
+      policy_changes_.load() != state.failed_policies || Clock::now() >= state.next_poll) {
+    return true;
+  }
+  std::lock_guard lock(mu_);
+  auto changed = changed_.find(name);
+  return fetch_requested_.count(name) > 0 ||
+         (changed != changed_.end() && !changed->second.empty());
+}
+
 // The policies from the cache; `fingerprint` names each one's resourceVersion, so an
 // evaluation built with other policies is known to be stale.
 std::vector<Policy> Controller::load_policies(std::string& errors, std::string& fingerprint) const {
@@ -307,7 +320,31 @@ std::vector<Policy> Controller::load_policies(std::string& errors, std::string& 
   return policies;
 }
 
+// Retryable (unavailable, timeout) and conflicts back off in the work queue; any other error
+// would fail the same way again, so it is shown where users look (Ready=False, reason
+// ReconcileFailed, and a Warning Event on the Environment) and the environment waits for the
+// next poll or a change instead of a retry loop.
 Status Controller::reconcile(const std::string& name) {
+  EnvState* state = nullptr;
+  Status status = reconcile_once(name, state);
+  if (status.ok() || state == nullptr || stopping_) return status;
+  const Error& error = status.error();
+  if (error.retryable() || error.code() == ErrorCode::kConflict ||
+      error.code() == ErrorCode::kCancelled) {
+    return status;
+  }
+  state->failure = error.to_string();
+  state->failed_generation = state->observed_generation;
+  state->failed_policies = policy_changes_.load();
+  Status written = write_environment_status(name, *state, state->observed_generation, nullptr);
+  if (!written.ok()) {
+    log_.warn("cannot write the failed reconcile to the Environment's status",
+              {{"environment", name}, {"error", written.error().to_string()}});
+  }
+  return status;
+}
+
+Status Controller::reconcile_once(const std::string& name, EnvState*& out) {
   // A standby replica writes nothing (and every write checks again: client_ is gated).
   if (!options_.leading()) return {};
   std::optional<json> object =
@@ -321,9 +358,11 @@ Status Controller::reconcile(const std::string& name) {
   }
   EnvState& state = states_[name];
   lock.unlock();  // the worker is the only writer of this entry; others read spec under mu_
+  out = &state;
   state.uid = (*object)["metadata"].value("uid", "");
 
   long generation = (*object)["metadata"].value("generation", 0L);
+  state.observed_generation = generation;
   Result<EnvironmentSpec> spec = parse_environment(*object, options_.min_validation_interval);
   if (!spec.ok()) {
     state.error = spec.error().to_string();
@@ -331,6 +370,8 @@ Status Controller::reconcile(const std::string& name) {
     log_.error("invalid Environment", {{"environment", name}, {"error", state.error}});
     return write_environment_status(name, state, generation, nullptr);
   }
+  if (!state.failure.empty() && !changed_since_failure(name, state, *spec, generation)) return {};
+  state.failure.clear();  // this pass decides again
   {
     std::lock_guard guard(mu_);
     state.spec = *spec;

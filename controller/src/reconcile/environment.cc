@@ -7,7 +7,7 @@
 #include <regex>
 #include <set>
 
-#include "git/credentials.h"
+#include "plumbline/base64.h"
 
 namespace plumbline {
 namespace {
@@ -333,7 +333,7 @@ Result<std::map<std::string, std::string>> secret_data(const json& secret) {
     if (!secret["data"].is_object()) return invalid_input("data must be an object", where);
     for (const auto& [key, value] : secret["data"].items()) {
       if (!value.is_string()) return invalid_input("data." + key + " must be a string", where);
-      std::optional<std::string> decoded = git::base64_decode(value.get<std::string>());
+      std::optional<std::string> decoded = base64_decode(value.get<std::string>());
       if (!decoded) return invalid_input("data." + key + " is not valid base64", where);
       data[key] = std::move(*decoded);
     }

@@ -66,10 +66,12 @@ std::string ready_message(const std::string& revision, const DriftReport* report
 }
 
 // The reasons that refuse what an Environment asks (DESIGN.md "Tenancy", "Signed commits"):
-// each raises one Event.
+// each raises one Event. ReconcileFailed (a terminal error of the reconcile itself) raises one
+// too.
 constexpr std::string_view kRefusals[] = {
-    "SourceRefused",    "CredentialsRefused", "ServiceAccountRequired", "ServiceAccountRefused",
-    "NamespaceRefused", "Forbidden",          "UnverifiedCommit",       "VerificationKeysRefused"};
+    "SourceRefused",    "CredentialsRefused",      "ServiceAccountRequired",
+    "ServiceAccountRefused", "NamespaceRefused",   "Forbidden",
+    "UnverifiedCommit", "VerificationKeysRefused", "ReconcileFailed"};
 
 bool is_refusal(std::string_view reason) {
   return std::find(std::begin(kRefusals), std::end(kRefusals), reason) != std::end(kRefusals);
@@ -243,6 +245,10 @@ Status Controller::write_environment_status(const std::string& name, EnvState& s
     status["policies"] = {{"path", state.policy_source.path},
                           {"revision", state.policy_source.revision}};
   }
+  if (report == nullptr && !state.failure.empty() && previous.is_object() &&
+      previous.contains("summary")) {
+    status["summary"] = previous["summary"];  // the last report's, until one is written again
+  }
   if (report != nullptr) {
     std::set<ObjectRef> drifted;
     size_t drifts = 0;
@@ -260,15 +266,19 @@ Status Controller::write_environment_status(const std::string& name, EnvState& s
   // kstatus (Ready, Reconciling, Stalled) for Flux health checks and `kubectl wait`; Stale and
   // Degraded stay for readers of earlier versions. A refusal of enforce mode (tenancy) is not
   // Ready either: what the Environment asks cannot happen until someone changes it.
-  const bool refused = !failing && !state.refusal_reason.empty();
-  const std::string failure = failing ? state.error_reason : refused ? state.refusal_reason : "";
-  const std::string& why = failing ? state.error : state.refusal;
+  const bool broken = !failing && !state.failure.empty();
+  const bool refused = !failing && !broken && !state.refusal_reason.empty();
+  const std::string failure = failing   ? state.error_reason
+                              : broken  ? "ReconcileFailed"
+                              : refused ? state.refusal_reason
+                                        : "";
+  const std::string& why = failing ? state.error : broken ? state.failure : state.refusal;
   if (is_refusal(failure)) {
     announce_refusal(name, state, failure, why);
   } else {
     state.refusal_announced.clear();
   }
-  failing = failing || refused;
+  failing = failing || broken || refused;
   json conditions = json::array();
   conditions.push_back(condition(previous, "Ready", loaded && !failing,
                                  failing   ? failure

@@ -5,12 +5,17 @@
 
 namespace plumbline {
 
+void WorkQueue::push_locked(const std::string& key) {
+  queue_.push_back(key);
+  queued_at_[key] = Clock::now();
+  cv_.notify_one();
+}
+
 void WorkQueue::add_locked(const std::string& key) {
   if (shut_down_ || dirty_.count(key)) return;
   dirty_.insert(key);
   if (processing_.count(key)) return;  // queued again by done()
-  queue_.push_back(key);
-  cv_.notify_one();
+  push_locked(key);
 }
 
 void WorkQueue::add(const std::string& key) {
@@ -30,6 +35,7 @@ void WorkQueue::add_after(const std::string& key, std::chrono::milliseconds dela
 }
 
 void WorkQueue::add_rate_limited(const std::string& key) {
+  if (options_.on_retry) options_.on_retry();
   std::chrono::milliseconds delay;
   {
     std::lock_guard lock(mu_);
@@ -83,6 +89,12 @@ std::optional<std::string> WorkQueue::get_until(std::optional<Clock::time_point>
       queue_.pop_front();
       dirty_.erase(key);
       processing_.insert(key);
+      auto since = queued_at_.find(key);
+      const std::chrono::duration<double> waited =
+          since == queued_at_.end() ? Clock::duration::zero() : now - since->second;
+      if (since != queued_at_.end()) queued_at_.erase(since);
+      lock.unlock();
+      if (options_.on_wait) options_.on_wait(waited);
       return key;
     }
     if (deadline && now >= *deadline) return std::nullopt;
@@ -105,10 +117,7 @@ std::optional<std::string> WorkQueue::get_for(std::chrono::milliseconds timeout)
 void WorkQueue::done(const std::string& key) {
   std::lock_guard lock(mu_);
   processing_.erase(key);
-  if (dirty_.count(key) && !shut_down_) {
-    queue_.push_back(key);
-    cv_.notify_one();
-  }
+  if (dirty_.count(key) && !shut_down_) push_locked(key);
 }
 
 void WorkQueue::shut_down() {

@@ -5,6 +5,9 @@
 #include <set>
 #include <string>
 
+#include "plumbline/base64.h"
+#include "plumbline/digest.h"
+#include "plumbline/strings.h"
 #include "plumbline/yaml.h"
 #include "render/kustomize.h"
 
@@ -71,49 +74,10 @@ void go_json(const json& value, std::string& out) {
   }
 }
 
-std::string sha256_hex(const std::string& text) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < length; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 0xF];
-  }
-  return out;
-}
-
-std::string base64(const std::string& in) {
-  static const char* kTable = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
-                 (static_cast<unsigned char>(in[i + 1]) << 8) |
-                 static_cast<unsigned char>(in[i + 2]);
-    for (int s = 18; s >= 0; s -= 6) out += kTable[(v >> s) & 63];
-  }
-  if (i + 1 == in.size()) {
-    unsigned v = static_cast<unsigned char>(in[i]) << 16;
-    out += kTable[(v >> 18) & 63];
-    out += kTable[(v >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    unsigned v =
-        (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
-    out += kTable[(v >> 18) & 63];
-    out += kTable[(v >> 12) & 63];
-    out += kTable[(v >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
-
 // kustomize writes long base64 values as 70-column lines (a YAML block scalar), and the
 // hash covers that form, so ours must be byte-identical.
 std::string wrapped_base64(const std::string& in) {
-  std::string encoded = base64(in);
+  std::string encoded = base64_encode(in);
   constexpr size_t kLine = 70;
   if (encoded.size() <= kLine) return encoded;
   std::string out;
@@ -130,13 +94,6 @@ std::string strip_quotes(std::string value) {
     return value.substr(1, value.size() - 2);
   }
   return value;
-}
-
-std::string trim(const std::string& text) {
-  size_t begin = text.find_first_not_of(" \t\r");
-  if (begin == std::string::npos) return {};
-  size_t end = text.find_last_not_of(" \t\r");
-  return text.substr(begin, end - begin + 1);
 }
 
 Status put(json& data, const std::string& key, const std::string& value, const std::string& at,
@@ -219,7 +176,7 @@ Result<json> collect_data(const FileTree& tree, const Layer& layer, const json& 
       start = end + 1;
       ++line_number;
       if (line_number == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line = line.substr(3);
-      std::string trimmed = trim(line);
+      std::string trimmed(trim(line, " \t\r"));
       if (trimmed.empty() || trimmed[0] == '#') continue;
       auto eq = trimmed.find('=');
       if (eq == std::string::npos) {
@@ -230,7 +187,8 @@ Result<json> collect_data(const FileTree& tree, const Layer& layer, const json& 
       }
       std::string value = line.substr(line.find('=') + 1);
       if (!value.empty() && value.back() == '\r') value.pop_back();
-      PL_RETURN_IF_ERROR(put(data, trim(trimmed.substr(0, eq)), value, where, layer));
+      PL_RETURN_IF_ERROR(
+          put(data, std::string(trim(trimmed.substr(0, eq), " \t\r")), value, where, layer));
     }
   }
   return data;

@@ -1,136 +1,72 @@
-// The Prometheus registry: families, lock-free handles, the text format 0.0.4.
+// The registry of plumbline's metrics on prometheus-cpp: its series types and text serializer;
+// the families, validation and order are ours (see metrics.h).
 #include "plumbline/metrics.h"
 
+#include <prometheus/check_names.h>
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/metric_family.h>
+#include <prometheus/text_serializer.h>
+
 #include <algorithm>
-#include <charconv>
+#include <cassert>
 #include <cmath>
+#include <sstream>
 #include <utility>
 
 namespace plumbline {
 namespace {
 
-bool valid_metric_name(std::string_view name) {
-  if (name.empty()) return false;
-  for (std::size_t i = 0; i < name.size(); ++i) {
-    const char c = name[i];
-    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':';
-    if (!alpha && !(i > 0 && c >= '0' && c <= '9')) return false;
-  }
-  return true;
-}
-
-bool valid_label_name(std::string_view name) {
-  return valid_metric_name(name) && name.find(':') == std::string_view::npos;
-}
-
-// HELP text escapes backslash and newline; label values also escape the double quote.
-void append_escaped(std::string& out, std::string_view text, bool quote) {
+// prometheus-cpp 1.0.1 writes HELP as given; the text format wants backslash and newline
+// escaped there.
+std::string escape_help(std::string_view text) {
+  std::string out;
   for (const char c : text) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '"':
-        out += quote ? "\\\"" : "\"";
-        break;
-      default:
-        out += c;
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
     }
   }
-}
-
-// name{a="x",b="y"[,le="0.5"]} value\n
-void append_sample(std::string& out, std::string_view name, std::string_view suffix,
-                   const std::vector<std::string>& label_names, const LabelValues& values,
-                   std::string_view le, double value) {
-  out += name;
-  out += suffix;
-  if (!label_names.empty() || !le.empty()) {
-    out += '{';
-    bool first = true;
-    for (std::size_t i = 0; i < label_names.size(); ++i) {
-      if (!first) out += ',';
-      first = false;
-      out += label_names[i];
-      out += "=\"";
-      append_escaped(out, values[i], true);
-      out += '"';
-    }
-    if (!le.empty()) {
-      if (!first) out += ',';
-      out += "le=\"";
-      out += le;
-      out += '"';
-    }
-    out += '}';
-  }
-  out += ' ';
-  out += format_metric_value(value);
-  out += '\n';
-}
-
-// Adds to an atomic double (C++20 fetch_add on atomic<double> is a CAS loop in libstdc++ too).
-void atomic_add(std::atomic<double>& cell, double v) {
-  cell.fetch_add(v, std::memory_order_relaxed);
+  return out;
 }
 
 }  // namespace
 
-std::string format_metric_value(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  char buf[32];
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);  // shortest round-trip
-  if (ec != std::errc()) return "NaN";                             // cannot happen: 32 > 24
-  return std::string(buf, end);
-}
-
 // --- handles ----------------------------------------------------------------------------
 
 void Counter::inc(double v) const {
-  if (!cell_ || !(v >= 0)) return;
-  atomic_add(*cell_, v);
+  if (!cell_ || !(v >= 0)) return;  // negative or NaN: a bug, ignored
+  cell_->Increment(v);
 }
-double Counter::value() const { return cell_ ? cell_->load(std::memory_order_relaxed) : 0; }
+double Counter::value() const { return cell_ ? cell_->Value() : 0; }
 
 void Gauge::set(double v) const {
-  if (cell_) cell_->store(v, std::memory_order_relaxed);
+  if (cell_) cell_->Set(v);
 }
 void Gauge::inc(double v) const {
-  if (cell_) atomic_add(*cell_, v);
+  if (cell_) cell_->Increment(v);
 }
-double Gauge::value() const { return cell_ ? cell_->load(std::memory_order_relaxed) : 0; }
+double Gauge::value() const { return cell_ ? cell_->Value() : 0; }
 
 void Histogram::observe(double v) const {
-  if (!cell_) return;
-  // Bounds are inclusive upper limits: v lands in the first bucket with v <= le; NaN and
-  // values above the last bound land in +Inf.
-  const auto& bounds = *bounds_;
-  const std::size_t index =
-      std::isnan(v) ? bounds.size()
-                    : static_cast<std::size_t>(std::lower_bound(bounds.begin(), bounds.end(), v) -
-                                               bounds.begin());
-  cell_->counts[index].fetch_add(1, std::memory_order_relaxed);
-  atomic_add(cell_->sum, v);
+  if (cell_) cell_->Observe(v);  // inclusive upper bounds; NaN and above the last: +Inf
 }
 
 std::vector<std::uint64_t> Histogram::cumulative_counts() const {
   std::vector<std::uint64_t> out;
   if (!cell_) return out;
-  std::uint64_t total = 0;
-  for (const auto& c : cell_->counts) {
-    total += c.load(std::memory_order_relaxed);
-    out.push_back(total);
+  for (const auto& bucket : cell_->Collect().histogram.bucket) {
+    out.push_back(bucket.cumulative_count);
   }
   return out;
 }
-double Histogram::sum() const { return cell_ ? cell_->sum.load(std::memory_order_relaxed) : 0; }
+double Histogram::sum() const { return cell_ ? cell_->Collect().histogram.sample_sum : 0; }
 std::uint64_t Histogram::count() const {
-  const auto counts = cumulative_counts();
-  return counts.empty() ? 0 : counts.back();
+  return cell_ ? cell_->Collect().histogram.sample_count : 0;
 }
 
 // --- families ---------------------------------------------------------------------------
@@ -143,80 +79,57 @@ LabelValues FamilyBase::fit(LabelValues values) const {
   return values;
 }
 
-void FamilyBase::render_header(std::string& out) const {
-  out += "# HELP ";
-  out += name_;
-  out += ' ';
-  append_escaped(out, help_, false);
-  out += "\n# TYPE ";
-  out += name_;
+prometheus::MetricFamily FamilyBase::family() const {
+  prometheus::MetricFamily family;
+  family.name = name_;
+  family.help = escape_help(help_);
   switch (type_) {
     case Type::kCounter:
-      out += " counter\n";
+      family.type = prometheus::MetricType::Counter;
       break;
     case Type::kGauge:
-      out += " gauge\n";
+      family.type = prometheus::MetricType::Gauge;
       break;
     case Type::kHistogram:
-      out += " histogram\n";
+      family.type = prometheus::MetricType::Histogram;
       break;
   }
+  return family;
 }
+
+void FamilyBase::add_labels(prometheus::MetricFamily& family, const LabelValues& values) const {
+  auto& labels = family.metric.back().label;
+  for (std::size_t i = 0; i < labels_.size(); ++i) labels.push_back({labels_[i], values[i]});
+}
+
+// The series of one family, collected in label order.
+template <typename Cell>
+void Family<Cell>::collect(std::vector<prometheus::MetricFamily>& out) const {
+  const auto cells = series_.snapshot();
+  if (cells.empty()) return;
+  prometheus::MetricFamily family = FamilyBase::family();
+  for (const auto& [values, cell] : cells) {
+    family.metric.push_back(cell->Collect());
+    add_labels(family, values);
+  }
+  out.push_back(std::move(family));
+}
+
+template class Family<prometheus::Counter>;
+template class Family<prometheus::Gauge>;
+template class Family<prometheus::Histogram>;
 
 }  // namespace metrics_internal
 
 Counter CounterFamily::with(LabelValues values) {
-  return Counter(series_.get(fit(std::move(values)), 0.0));
+  return Counter(series_.get(fit(std::move(values))));
 }
 
-void CounterFamily::render(std::string& out) const {
-  const auto series = series_.snapshot();
-  if (series.empty()) return;
-  render_header(out);
-  for (const auto& [values, cell] : series) {
-    append_sample(out, name(), "", label_names(), values, {},
-                  cell->load(std::memory_order_relaxed));
-  }
-}
-
-Gauge GaugeFamily::with(LabelValues values) {
-  return Gauge(series_.get(fit(std::move(values)), 0.0));
-}
-
-void GaugeFamily::render(std::string& out) const {
-  const auto series = series_.snapshot();
-  if (series.empty()) return;
-  render_header(out);
-  for (const auto& [values, cell] : series) {
-    append_sample(out, name(), "", label_names(), values, {},
-                  cell->load(std::memory_order_relaxed));
-  }
-}
+Gauge GaugeFamily::with(LabelValues values) { return Gauge(series_.get(fit(std::move(values)))); }
 
 Histogram HistogramFamily::with(LabelValues values) {
-  return Histogram(series_.get(fit(std::move(values)), bounds_->size()), bounds_);
-}
-
-void HistogramFamily::render(std::string& out) const {
-  const auto series = series_.snapshot();
-  if (series.empty()) return;
-  render_header(out);
-  std::vector<std::string> les;
-  les.reserve(bounds_->size() + 1);
-  for (double b : *bounds_) les.push_back(format_metric_value(b));
-  les.emplace_back("+Inf");
-  for (const auto& [values, cell] : series) {
-    // _count is the +Inf bucket, so the two always agree even while observe() runs.
-    std::uint64_t total = 0;
-    for (std::size_t i = 0; i < les.size(); ++i) {
-      total += cell->counts[i].load(std::memory_order_relaxed);
-      append_sample(out, name(), "_bucket", label_names(), values, les[i],
-                    static_cast<double>(total));
-    }
-    append_sample(out, name(), "_sum", label_names(), values, {},
-                  cell->sum.load(std::memory_order_relaxed));
-    append_sample(out, name(), "_count", label_names(), values, {}, static_cast<double>(total));
-  }
+  return Histogram(
+      series_.get(fit(std::move(values)), prometheus::Histogram::BucketBoundaries(bounds_)));
 }
 
 // --- registry ---------------------------------------------------------------------------
@@ -224,7 +137,7 @@ void HistogramFamily::render(std::string& out) const {
 Status MetricsRegistry::check_new(const std::string& name, const std::vector<std::string>& labels,
                                   bool histogram) const {
   const std::string where = "metric " + name;
-  if (!valid_metric_name(name)) {
+  if (!prometheus::CheckMetricName(name)) {
     return invalid_input("invalid metric name (want [a-zA-Z_:][a-zA-Z0-9_:]*)", where);
   }
   // A histogram also owns name_bucket, name_sum and name_count; keep every sample name unique.
@@ -243,12 +156,12 @@ Status MetricsRegistry::check_new(const std::string& name, const std::vector<std
   }
   for (std::size_t i = 0; i < labels.size(); ++i) {
     const auto& label = labels[i];
-    if (!valid_label_name(label)) {
-      return invalid_input("invalid label name '" + label + "' (want [a-zA-Z_][a-zA-Z0-9_]*)",
-                           where);
-    }
     if (label.starts_with("__")) {
       return invalid_input("label name '" + label + "' is reserved (starts with __)", where);
+    }
+    if (!prometheus::CheckLabelName(label)) {
+      return invalid_input("invalid label name '" + label + "' (want [a-zA-Z_][a-zA-Z0-9_]*)",
+                           where);
     }
     if (histogram && label == "le") {
       return invalid_input("label name 'le' is reserved for histogram buckets", where);
@@ -304,10 +217,14 @@ Result<HistogramFamily*> MetricsRegistry::histogram(std::string name, std::strin
 }
 
 std::string MetricsRegistry::exposition() const {
-  std::string out;
-  std::lock_guard lock(mu_);
-  for (const auto& [name, family] : families_) family->render(out);
-  return out;
+  std::vector<prometheus::MetricFamily> families;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [name, family] : families_) family->collect(families);
+  }
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, families);
+  return out.str();
 }
 
 // --- plumbline's metrics ----------------------------------------------------------------
@@ -381,6 +298,16 @@ Result<PlumblineMetrics> PlumblineMetrics::create(MetricsRegistry& registry,
                                        "or wrong signature; invalid: not a JSON payload plumbline "
                                        "can read).",
                                        {"reason"}));
+  PL_ASSIGN_OR_RETURN(
+      auto* waited,
+      registry.histogram("plumbline_workqueue_queue_duration_seconds",
+                         "Time an environment waited in the work queue before a worker took "
+                         "it, in seconds.",
+                         {}, {0.001, 0.01, 0.1, 0.5, 1, 5, 10, 30, 60, 300}));
+  PL_ASSIGN_OR_RETURN(auto* retries,
+                      registry.counter("plumbline_workqueue_retries_total",
+                                       "Reconciles requeued with backoff after a retryable "
+                                       "failure."));
   PL_ASSIGN_OR_RETURN(auto* depth,
                       registry.gauge("plumbline_workqueue_depth",
                                      "Environments waiting in the work queue to be reconciled."));
@@ -398,6 +325,8 @@ Result<PlumblineMetrics> PlumblineMetrics::create(MetricsRegistry& registry,
       registry.gauge("plumbline_build_info", "Always 1; the version label names the running build.",
                      {"version"}));
   m.workqueue_depth = depth->with();
+  m.workqueue_queue_duration_seconds = waited->with();
+  m.workqueue_retries_total = retries->with();
   m.live_cache_objects = objects->with();
   m.live_cache_bytes = bytes->with();
   m.leader = leader->with();

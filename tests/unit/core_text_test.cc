@@ -1,0 +1,92 @@
+// The core's small shared helpers: base64 (both the lenient form of Secret data and known_hosts
+// and kubeconfig's strict, wrapped form), trim/join, RFC 3339 with fractions and offsets.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <vector>
+
+#include "plumbline/base64.h"
+#include "plumbline/digest.h"
+#include "plumbline/rfc3339.h"
+#include "plumbline/strings.h"
+
+namespace plumbline {
+namespace {
+
+TEST(Base64Test, EncodesAndDecodesEveryPaddingLength) {
+  for (const std::string& text :
+       std::vector<std::string>{"", "a", "ab", "abc", "hello", std::string("\0\xff\x10", 3)}) {
+    const std::string encoded = base64_encode(text);
+    EXPECT_EQ(encoded.size() % 4, 0u) << text;
+    EXPECT_EQ(base64_decode(encoded), text);
+  }
+  EXPECT_EQ(base64_encode("hello"), "aGVsbG8=");
+  EXPECT_EQ(base64_encode(std::string(200, 'x')).size(), 268u);
+}
+
+TEST(Base64Test, PaddingIsOptionalUnlessRequired) {
+  const Base64Options strict{.padding = Base64Padding::kRequired, .allow_whitespace = true};
+  EXPECT_EQ(base64_decode("aGk"), "hi");
+  EXPECT_EQ(base64_decode("aGk="), "hi");
+  EXPECT_FALSE(base64_decode("aGk", strict));
+  EXPECT_EQ(base64_decode("aGk=", strict), "hi");
+  // Whitespace (kubeconfig's wrapped *-data values) only where allowed.
+  EXPECT_FALSE(base64_decode("aGVs\nbG8="));
+  EXPECT_EQ(base64_decode("aGVs\nbG8=\n", strict), "hello");
+}
+
+TEST(Base64Test, RefusesWhatIsNotBase64) {
+  for (const char* bad : {"a", "a$bc", "ab=", "YQ===", "YQ==YQ==", "-----BEGIN", "a_b-", "aGk=\n"}) {
+    EXPECT_FALSE(base64_decode(bad).has_value()) << bad;
+  }
+}
+
+TEST(StringsTest, TrimAndJoin) {
+  EXPECT_EQ(trim("  a b \r\n"), "a b");
+  EXPECT_EQ(trim(" \t "), "");
+  EXPECT_EQ(trim("\fx\v"), "x");
+  EXPECT_EQ(trim(" x\n", " "), "x\n");
+  EXPECT_EQ(trim_right("line\r\n"), "line");
+  EXPECT_EQ(trim_right("  "), "");
+  EXPECT_EQ(join(std::vector<std::string>{"a", "b", "c"}, ", "), "a, b, c");
+  EXPECT_EQ(join(std::set<std::string>{"b", "a"}, ":"), "a:b");
+  EXPECT_EQ(join(std::vector<std::string>{}, ", "), "");
+}
+
+TEST(Rfc3339Test, FormatsWithTheFractionAsked) {
+  using namespace std::chrono;
+  const system_clock::time_point t =
+      system_clock::from_time_t(1795437541) + microseconds(250123);  // 2026-11-23T12:39:01Z
+  EXPECT_EQ(rfc3339(t), "2026-11-23T12:39:01Z");
+  EXPECT_EQ(rfc3339(t, 3), "2026-11-23T12:39:01.250Z");
+  EXPECT_EQ(rfc3339(t, 6), "2026-11-23T12:39:01.250123Z");
+}
+
+TEST(Rfc3339Test, ParsesZonesAndFractionsAndRefusesTheRest) {
+  using namespace std::chrono;
+  const auto utc = system_clock::from_time_t(1795437541);
+  EXPECT_EQ(parse_rfc3339("2026-11-23T12:39:01Z"), utc);
+  EXPECT_EQ(parse_rfc3339("2026-11-23T12:39:01.999z"), utc);
+  EXPECT_EQ(parse_rfc3339("2026-11-23T13:39:01+01:00"), utc);
+  EXPECT_EQ(parse_rfc3339("2026-11-23T10:09:01-02:30"), utc);
+  for (const char* bad : {"", "2026-11-23", "2026-11-23T12:39:01", "2026-11-23T12:39:01+0100",
+                          "2026-11-23 12:39:01Z", "2026-11-23T12:39:01ZZ"}) {
+    EXPECT_FALSE(parse_rfc3339(bad).has_value()) << bad;
+  }
+}
+
+TEST(DigestTest, RawBytesAndHexAgree) {
+  const std::string bytes = sha256_bytes("abc");
+  ASSERT_EQ(bytes.size(), 32u);
+  std::string hex;
+  for (unsigned char c : bytes) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    hex += kHex[c >> 4];
+    hex += kHex[c & 0xf];
+  }
+  EXPECT_EQ(hex, sha256_hex("abc"));
+  EXPECT_EQ(sha256_hex("abc", 12), "ba7816bf8f01");
+}
+
+}  // namespace
+}  // namespace plumbline
