@@ -39,11 +39,26 @@ Result<std::string> read_input_file(const std::string& file) {
   }
   std::error_code ec;
   if (fs::is_directory(file, ec)) return invalid_input("is a directory, expected a file", file);
-  std::ifstream in(file, std::ios::binary);
+  std::ifstream in(file, std::ios::binary | std::ios::ate);
   if (!in) return not_found("cannot open file", file);
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
+  // Read straight into the string at its final size: a large live snapshot is not held twice
+  // (a stream buffer and its copy). Pipes and special files have no size; they are streamed.
+  std::string text;
+  if (std::streamoff size = in.tellg(); size > 0) {
+    text.resize(static_cast<size_t>(size));
+    in.seekg(0);
+    in.read(text.data(), size);
+    text.resize(static_cast<size_t>(in.gcount()));
+    in.clear();
+  } else {
+    in.seekg(0);
+  }
+  std::ostringstream rest;
+  if (in.peek() != std::ifstream::traits_type::eof()) {
+    rest << in.rdbuf();
+    text += rest.str();
+  }
+  return text;
 }
 
 namespace {
@@ -281,7 +296,10 @@ Result<int> run_diff(const CliOptions& o, std::ostream& out, std::ostream& err) 
     coverage.compared = std::move(desired.objects);
   } else {
     PL_ASSIGN_OR_RETURN(std::string live_text, read_input_file(o.live));
-    PL_ASSIGN_OR_RETURN(live, parse_live_snapshot(live_text, o.live == "-" ? "<stdin>" : o.live));
+    // Kept as the LiveCache keeps objects (projected), as `--live cluster` does.
+    PL_ASSIGN_OR_RETURN(live, parse_live_snapshot_projected(
+                                  live_text, o.live == "-" ? "<stdin>" : o.live, all_categories()));
+    live_text = std::string();
     PL_ASSIGN_OR_RETURN(coverage, snapshot_coverage(std::move(desired.objects), live, o));
   }
 
