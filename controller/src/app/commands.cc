@@ -289,21 +289,25 @@ Result<int> run_diff(const CliOptions& o, std::ostream& out, std::ostream& err) 
   // Rules on the environment as a whole read every rendered object, compared or not.
   std::vector<Violation> environment_wide = environment_violations(desired.objects, policies);
   Coverage coverage;
-  std::vector<json> live;
+  DriftReport report;
   if (o.live == "cluster") {
     PL_RETURN_IF_ERROR(check_not_empty(desired.objects.size(), o));
-    PL_ASSIGN_OR_RETURN(live, read_cluster(o, desired.objects, err));
+    PL_ASSIGN_OR_RETURN(std::vector<json> live, read_cluster(o, desired.objects, err));
     coverage.compared = std::move(desired.objects);
+    report = evaluate_environment(std::move(coverage.compared), live, policies, options);
   } else {
-    PL_ASSIGN_OR_RETURN(std::string live_text, read_input_file(o.live));
-    // Kept as the LiveCache keeps objects (projected), as `--live cluster` does.
-    PL_ASSIGN_OR_RETURN(live, parse_live_snapshot_projected(
-                                  live_text, o.live == "-" ? "<stdin>" : o.live, all_categories()));
-    live_text = std::string();
+    // Kept as the LiveCache keeps objects (projected), as `--live cluster` does, and
+    // materialized one at a time while evaluated.
+    std::vector<LiveObject> live;
+    {
+      PL_ASSIGN_OR_RETURN(std::string live_text, read_input_file(o.live));
+      PL_ASSIGN_OR_RETURN(live, parse_live_snapshot_projected(
+                                    live_text, o.live == "-" ? "<stdin>" : o.live, all_categories()));
+    }
     PL_ASSIGN_OR_RETURN(coverage, snapshot_coverage(std::move(desired.objects), live, o));
+    report = evaluate_environment(std::move(coverage.compared), live, policies, options);
   }
 
-  DriftReport report = evaluate_environment(std::move(coverage.compared), live, policies, options);
   report.environment = environment;
   report.source = desired.source;
   report.declared_in = environment_file(*opened.tree, o.paths[0]);

@@ -150,32 +150,42 @@ std::optional<ListText> split_json_list(std::string_view text) {
 }
 
 // The fast path of parse_live_snapshot_projected; nullopt sends the input to the YAML reader.
-std::optional<std::vector<json>> project_json_list(std::string_view text,
-                                                   const std::vector<Category>& scope) {
+std::optional<std::vector<LiveObject>> project_json_list(std::string_view text,
+                                                         const std::vector<Category>& scope) {
   if (std::memchr(text.data(), '\0', text.size()) != nullptr) return std::nullopt;
   std::optional<ListText> list = split_json_list(text);
   if (!list) return std::nullopt;
   json skeleton = json::parse(list->skeleton, nullptr, /*allow_exceptions=*/false);
   if (!is_list_kind(skeleton)) return std::nullopt;
   Projector projector(scope);
-  std::vector<json> out;
+  std::vector<LiveObject> out;
   out.reserve(list->items.size());
   for (std::string_view item : list->items) {
     // No fallback kind: an item without its own apiVersion or kind takes the YAML reader's way.
     Result<LiveObject> object = projector.project(item);
     if (!object.ok()) return std::nullopt;
-    out.push_back(object->to_json());
+    out.push_back(std::move(*object));
   }
   return out;
 }
 
 }  // namespace
 
-Result<std::vector<json>> parse_live_snapshot_projected(std::string_view text,
-                                                        std::string_view file,
-                                                        const std::vector<Category>& scope) {
+Result<std::vector<LiveObject>> parse_live_snapshot_projected(std::string_view text,
+                                                              std::string_view file,
+                                                              const std::vector<Category>& scope) {
   if (auto fast = project_json_list(text, scope)) return std::move(*fast);
-  return parse_live_snapshot(text, file);
+  PL_ASSIGN_OR_RETURN(std::vector<json> whole, parse_live_snapshot(text, file));
+  std::vector<LiveObject> out;
+  out.reserve(whole.size());
+  for (json& object : whole) {
+    LiveObject o;
+    o.ref = ObjectRef::of(object);
+    o.projection = object.dump();
+    object = nullptr;
+    out.push_back(std::move(o));
+  }
+  return out;
 }
 
 Result<std::vector<json>> parse_live_snapshot(std::string_view text, std::string_view file) {
