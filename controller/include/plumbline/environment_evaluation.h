@@ -36,7 +36,7 @@ class EnvironmentEvaluation {
   void set_live(const std::vector<json>& live);
   // The same from projected objects (live_store.h), each materialized only while it is
   // evaluated: a large live state is never held as whole JSON trees.
-  void set_live(const std::vector<LiveObject>& live);
+  void set_live_projected(const std::vector<LiveObject>& live);
   // Re-evaluates the object `ref` names (group, kind, namespace, name; the version is not part
   // of an object's identity) with its new live state; nullptr: it is gone.
   void update_live(const ObjectRef& ref, const json* live);
@@ -73,7 +73,8 @@ class EnvironmentEvaluation {
 // The findings of an environment evaluated once (drift, then policies).
 DriftReport evaluate_environment(ManifestSet desired, const std::vector<json>& live,
                                  std::vector<Policy> policies, DiffOptions options);
-DriftReport evaluate_environment(ManifestSet desired, const std::vector<LiveObject>& live,
-                                 std::vector<Policy> policies, DiffOptions options);
+DriftReport evaluate_environment_projected(ManifestSet desired,
+                                           const std::vector<LiveObject>& live,
+                                           std::vector<Policy> policies, DiffOptions options);
 
 }  // namespace plumbline

@@ -305,7 +305,7 @@ Result<int> run_diff(const CliOptions& o, std::ostream& out, std::ostream& err) 
                                     live_text, o.live == "-" ? "<stdin>" : o.live, all_categories()));
     }
     PL_ASSIGN_OR_RETURN(coverage, snapshot_coverage(std::move(desired.objects), live, o));
-    report = evaluate_environment(std::move(coverage.compared), live, policies, options);
+    report = evaluate_environment_projected(std::move(coverage.compared), live, policies, options);
   }
 
   report.environment = environment;

@@ -77,7 +77,7 @@ void EnvironmentEvaluation::set_live(const std::vector<json>& live) {
   set_live_from(live, [](const json& object, json&) -> const json& { return object; });
 }
 
-void EnvironmentEvaluation::set_live(const std::vector<LiveObject>& live) {
+void EnvironmentEvaluation::set_live_projected(const std::vector<LiveObject>& live) {
   set_live_from(live, [](const LiveObject& object, json& scratch) -> const json& {
     scratch = object.to_json();
     return scratch;
@@ -122,10 +122,11 @@ DriftReport evaluate_environment(ManifestSet desired, const std::vector<json>& l
   return evaluation.report();
 }
 
-DriftReport evaluate_environment(ManifestSet desired, const std::vector<LiveObject>& live,
-                                 std::vector<Policy> policies, DiffOptions options) {
+DriftReport evaluate_environment_projected(ManifestSet desired,
+                                           const std::vector<LiveObject>& live,
+                                           std::vector<Policy> policies, DiffOptions options) {
   EnvironmentEvaluation evaluation(std::move(desired), std::move(policies), std::move(options));
-  evaluation.set_live(live);
+  evaluation.set_live_projected(live);
   return evaluation.report();
 }
 
