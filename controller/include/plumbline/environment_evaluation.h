@@ -20,6 +20,7 @@
 
 #include "plumbline/drift.h"
 #include "plumbline/findings.h"
+#include "plumbline/live_store.h"
 #include "plumbline/object.h"
 #include "plumbline/policy.h"
 
@@ -33,6 +34,9 @@ class EnvironmentEvaluation {
 
   // Replaces the whole live state and re-evaluates every object.
   void set_live(const std::vector<json>& live);
+  // The same from projected objects (live_store.h), each materialized only while it is
+  // evaluated: a large live state is never held as whole JSON trees.
+  void set_live_projected(const std::vector<LiveObject>& live);
   // Re-evaluates the object `ref` names (group, kind, namespace, name; the version is not part
   // of an object's identity) with its new live state; nullptr: it is gone.
   void update_live(const ObjectRef& ref, const json* live);
@@ -54,6 +58,9 @@ class EnvironmentEvaluation {
     std::vector<Violation> live_violations;  // of its live state
   };
   void evaluate(Entry& entry, const json* live) const;
+  // set_live for any list of objects; `as_json(object, scratch)` gives the object as JSON.
+  template <typename Object, typename AsJson>
+  void set_live_from(const std::vector<Object>& live, AsJson as_json);
 
   ManifestSet desired_;
   std::vector<Policy> policies_;
@@ -66,5 +73,8 @@ class EnvironmentEvaluation {
 // The findings of an environment evaluated once (drift, then policies).
 DriftReport evaluate_environment(ManifestSet desired, const std::vector<json>& live,
                                  std::vector<Policy> policies, DiffOptions options);
+DriftReport evaluate_environment_projected(ManifestSet desired,
+                                           const std::vector<LiveObject>& live,
+                                           std::vector<Policy> policies, DiffOptions options);
 
 }  // namespace plumbline

@@ -8,10 +8,21 @@
 #include <string_view>
 #include <vector>
 
+#include "plumbline/findings.h"
+#include "plumbline/live_store.h"
 #include "plumbline/object.h"
 
 namespace plumbline {
 
 Result<std::vector<json>> parse_live_snapshot(std::string_view text, std::string_view file);
+
+// The same objects, kept as the LiveCache keeps them (live_store.h): a JSON List (`kubectl
+// get -o json`) is read one item at a time with simdjson and projected to the fields of
+// `scope` (which give the same drift and policy findings as whole objects), never held as a
+// whole tree. Any other input, and any List the projector refuses, is read by
+// parse_live_snapshot (so errors are the same) and its objects are kept whole (as JSON text).
+Result<std::vector<LiveObject>> parse_live_snapshot_projected(std::string_view text,
+                                                              std::string_view file,
+                                                              const std::vector<Category>& scope);
 
 }  // namespace plumbline

@@ -15,6 +15,7 @@
 #include "plumbline/error.h"
 #include "plumbline/file_tree.h"
 #include "plumbline/findings.h"
+#include "plumbline/live_store.h"
 #include "plumbline/policy.h"
 #include "plumbline/report.h"
 
@@ -135,6 +136,8 @@ struct Coverage {
   std::vector<Uncompared> uncompared;
 };
 Result<Coverage> snapshot_coverage(ManifestSet desired, const std::vector<json>& live,
+                                   const CliOptions& options);
+Result<Coverage> snapshot_coverage(ManifestSet desired, const std::vector<LiveObject>& live,
                                    const CliOptions& options);
 // "nothing to compare" unless --allow-empty.
 Status check_not_empty(size_t compared, const CliOptions& options);

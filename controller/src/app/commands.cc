@@ -41,11 +41,26 @@ Result<std::string> read_input_file(const std::string& file) {
   }
   std::error_code ec;
   if (fs::is_directory(file, ec)) return invalid_input("is a directory, expected a file", file);
-  std::ifstream in(file, std::ios::binary);
+  std::ifstream in(file, std::ios::binary | std::ios::ate);
   if (!in) return not_found("cannot open file", file);
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
+  // Read straight into the string at its final size: a large live snapshot is not held twice
+  // (a stream buffer and its copy). Pipes and special files have no size; they are streamed.
+  std::string text;
+  if (std::streamoff size = in.tellg(); size > 0) {
+    text.resize(static_cast<size_t>(size));
+    in.seekg(0);
+    in.read(text.data(), size);
+    text.resize(static_cast<size_t>(in.gcount()));
+    in.clear();
+  } else {
+    in.seekg(0);
+  }
+  std::ostringstream rest;
+  if (in.peek() != std::ifstream::traits_type::eof()) {
+    rest << in.rdbuf();
+    text += rest.str();
+  }
+  return text;
 }
 
 namespace {
@@ -311,18 +326,25 @@ Result<int> run_diff(const CliOptions& o, std::ostream& out, std::ostream& err) 
   // Rules on the environment as a whole read every rendered object, compared or not.
   std::vector<Violation> environment_wide = environment_violations(desired.objects, policies);
   Coverage coverage;
-  std::vector<json> live;
+  DriftReport report;
   if (o.live == "cluster") {
     PL_RETURN_IF_ERROR(check_not_empty(desired.objects.size(), o));
-    PL_ASSIGN_OR_RETURN(live, read_cluster(o, desired.objects, err));
+    PL_ASSIGN_OR_RETURN(std::vector<json> live, read_cluster(o, desired.objects, err));
     coverage.compared = std::move(desired.objects);
+    report = evaluate_environment(std::move(coverage.compared), live, policies, options);
   } else {
-    PL_ASSIGN_OR_RETURN(std::string live_text, read_input_file(o.live));
-    PL_ASSIGN_OR_RETURN(live, parse_live_snapshot(live_text, o.live == "-" ? "<stdin>" : o.live));
+    // Kept as the LiveCache keeps objects (projected), as `--live cluster` does, and
+    // materialized one at a time while evaluated.
+    std::vector<LiveObject> live;
+    {
+      PL_ASSIGN_OR_RETURN(std::string live_text, read_input_file(o.live));
+      PL_ASSIGN_OR_RETURN(live, parse_live_snapshot_projected(
+                                    live_text, o.live == "-" ? "<stdin>" : o.live, all_categories()));
+    }
     PL_ASSIGN_OR_RETURN(coverage, snapshot_coverage(std::move(desired.objects), live, o));
+    report = evaluate_environment_projected(std::move(coverage.compared), live, policies, options);
   }
 
-  DriftReport report = evaluate_environment(std::move(coverage.compared), live, policies, options);
   report.environment = environment;
   report.source = desired.source;
   report.declared_in = environment_file(*opened.tree, o.paths[0]);

@@ -11,13 +11,13 @@
 
 namespace plumbline::app {
 
-Result<Coverage> snapshot_coverage(ManifestSet desired, const std::vector<json>& live,
-                                   const CliOptions& o) {
+namespace {
+
+Result<Coverage> coverage_of(ManifestSet desired, const std::set<std::string>& live_kinds,
+                             const CliOptions& o) {
   std::set<std::string> covered_kinds(o.live_kinds.begin(), o.live_kinds.end());
   const bool declared = !covered_kinds.empty();
-  if (!declared) {
-    for (const auto& object : live) covered_kinds.insert(object.value("kind", ""));
-  }
+  if (!declared) covered_kinds = live_kinds;
   Coverage coverage;
   std::set<std::string> missing_kinds;
   for (auto& m : desired) {
@@ -43,6 +43,22 @@ Result<Coverage> snapshot_coverage(ManifestSet desired, const std::vector<json>&
   }
   PL_RETURN_IF_ERROR(check_not_empty(coverage.compared.size(), o));
   return coverage;
+}
+
+}  // namespace
+
+Result<Coverage> snapshot_coverage(ManifestSet desired, const std::vector<json>& live,
+                                   const CliOptions& o) {
+  std::set<std::string> kinds;
+  for (const auto& object : live) kinds.insert(object.value("kind", ""));
+  return coverage_of(std::move(desired), kinds, o);
+}
+
+Result<Coverage> snapshot_coverage(ManifestSet desired, const std::vector<LiveObject>& live,
+                                   const CliOptions& o) {
+  std::set<std::string> kinds;
+  for (const auto& object : live) kinds.insert(object.ref.kind);
+  return coverage_of(std::move(desired), kinds, o);
 }
 
 Status check_not_empty(size_t compared, const CliOptions& o) {

@@ -10,93 +10,14 @@
 #include <map>
 #include <optional>
 #include <sstream>
+#include <streambuf>
 
+#include "core/yaml_events.h"
+#include "core/yaml_guards.h"
 #include "plumbline/path.h"
 
 namespace plumbline {
 namespace {
-
-// yaml-cpp 0.7 recurses once per nesting level and overflows the stack on very deep flow
-// collections ("[[[[..."), so deep input is refused before it reaches the parser.
-constexpr int kMaxFlowDepth = 256;
-
-// YAML forbids NUL; a NUL also makes yaml-cpp 0.7 guess UTF-16 and loop forever (found by
-// fuzzing), so it is refused here. UTF-16/32 files contain NULs and are refused too.
-Status check_no_nul(std::string_view text, std::string_view file) {
-  auto nul = text.find('\0');
-  if (nul == std::string_view::npos) return {};
-  size_t line = 1 + static_cast<size_t>(
-                        std::count(text.begin(), text.begin() + static_cast<long>(nul), '\n'));
-  return invalid_input("file contains a NUL byte (binary, or not UTF-8?)",
-                       std::string(file) + ":" + std::to_string(line));
-}
-
-// Manifests are UTF-8. Invalid sequences are refused here, once, because nlohmann::json
-// throws when it serializes such a string (found by fuzzing: any report could abort).
-Status check_utf8(std::string_view text, std::string_view file) {
-  size_t i = 0;
-  while (i < text.size()) {
-    auto c = static_cast<unsigned char>(text[i]);
-    size_t extra = c < 0x80           ? 0
-                   : (c >> 5) == 0x6  ? 1
-                   : (c >> 4) == 0xE  ? 2
-                   : (c >> 3) == 0x1E ? 3
-                                      : 4;
-    bool ok = extra < 4 && i + extra < text.size();  // the whole sequence is inside the text
-    for (size_t k = 1; ok && k <= extra; ++k) {
-      ok = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
-    }
-    if (ok && extra > 0) {
-      // Overlong forms and surrogates are invalid too.
-      unsigned cp = c & (0x3F >> extra);
-      for (size_t k = 1; k <= extra; ++k)
-        cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
-      static constexpr unsigned kMin[] = {0, 0x80, 0x800, 0x10000};
-      ok = cp >= kMin[extra] && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
-    }
-    if (!ok) {
-      size_t line = 1 + static_cast<size_t>(
-                            std::count(text.begin(), text.begin() + static_cast<long>(i), '\n'));
-      return invalid_input("file is not valid UTF-8",
-                           std::string(file) + ":" + std::to_string(line));
-    }
-    i += extra + 1;
-  }
-  return {};
-}
-
-Status check_flow_depth(std::string_view text, std::string_view file) {
-  int depth = 0;
-  int line = 1;
-  char quote = 0;
-  bool comment = false;
-  for (char c : text) {
-    if (c == '\n') {
-      ++line;
-      comment = false;
-      quote = quote == '"' ? quote : 0;
-      continue;
-    }
-    if (comment) continue;
-    if (quote) {
-      if (c == quote) quote = 0;
-      continue;
-    }
-    if (c == '#')
-      comment = true;
-    else if (c == '"' || c == '\'')
-      quote = c;
-    else if (c == '[' || c == '{') {
-      if (++depth > kMaxFlowDepth) {
-        return invalid_input("YAML nested deeper than " + std::to_string(kMaxFlowDepth) + " levels",
-                             std::string(file) + ":" + std::to_string(line));
-      }
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return {};
-}
 
 bool is_one_of(std::string_view s, std::initializer_list<std::string_view> options) {
   for (auto o : options) {
@@ -206,6 +127,8 @@ class JsonBuilder : public YAML::EventHandler {
     doc_ = YamlDocument{};
     doc_.location = {std::string(file_), mark.line >= 0 ? mark.line + 1 : 0, 0};
     lines_.clear();
+    pointers_.clear();
+    pointers_.push_back({});  // the root
     anchors_.clear();  // anchors are per document; the memory budget is per file
   }
 
@@ -213,10 +136,18 @@ class JsonBuilder : public YAML::EventHandler {
     count_event(YAML::Mark::null_mark());
     if (options_.field_origins && doc_.value.is_structured()) {
       auto fields = std::make_shared<FieldOrigins>();
+      fields->reserve(lines_.size());
+      std::vector<Resolved> resolved(pointers_.size());
+      resolved[0].node = &doc_.value;
+      for (size_t i = 1; i < pointers_.size(); ++i) resolve(resolved, i);
       for (const auto& [pointer, line] : lines_) {
-        if (pointer.empty()) continue;
-        fields->emplace(path::from_pointer(doc_.value, pointer),
+        // A pointer seen twice (a "<<" merge records its mapping's) adds nothing the second
+        // time: emplace keeps the first entry.
+        if (pointer == 0 || resolved[pointer].moved) continue;
+        fields->emplace(std::move(resolved[pointer].path),
                         SourceLocation{std::string(file_), line, 0});
+        resolved[pointer].path = {};
+        resolved[pointer].moved = true;
       }
       doc_.fields = std::move(fields);
     }
@@ -277,7 +208,7 @@ class JsonBuilder : public YAML::EventHandler {
     json value;
     bool is_map = false;
     YAML::anchor_t anchor = 0;
-    json::json_pointer pointer;
+    size_t pointer = 0;  // in pointers_
     size_t cost = kNodeCost;         // the estimated memory of the node and everything below it
     std::optional<std::string> key;  // a map's pending key
     bool key_is_merge = false;
@@ -287,6 +218,13 @@ class JsonBuilder : public YAML::EventHandler {
   struct Anchored {
     json value;
     size_t cost = kNodeCost;
+  };
+  struct Resolved {
+    std::string path;
+    std::string_view parent_field, last_field;
+    const json* node = nullptr;
+    bool broken = false;
+    bool moved = false;  // path given to the FieldOrigins
   };
 
   [[noreturn]] void fail(const std::string& message, const YAML::Mark& mark) {
@@ -310,12 +248,55 @@ class JsonBuilder : public YAML::EventHandler {
     return json(text);  // unknown tags (e.g. !!binary) keep their text
   }
 
-  // The pointer of the next child of the innermost collection.
-  json::json_pointer child_pointer() const {
-    if (stack_.empty()) return json::json_pointer();
+  // The pointer of the next child of the innermost collection (an index in pointers_).
+  size_t child_pointer() {
+    if (stack_.empty()) return 0;
     const Frame& top = stack_.back();
-    if (top.is_map) return top.key_is_merge ? top.pointer : top.pointer / *top.key;
-    return top.pointer / top.value.size();
+    if (top.is_map) {
+      if (top.key_is_merge) return top.pointer;
+      pointers_.push_back({top.pointer, *top.key, 0});
+    } else {
+      pointers_.push_back({top.pointer, {}, top.value.size()});
+    }
+    return pointers_.size() - 1;
+  }
+
+  // The canonical path of a pointer, as path::from_pointer finds it in the finished document,
+  // from its parent's (pointers are numbered parents first): each node is walked to once.
+  void resolve(std::vector<Resolved>& resolved, size_t i) const {
+    const Pointer& p = pointers_[i];
+    Resolved& out = resolved[i];
+    const Resolved& parent = resolved[p.parent];
+    out.path = parent.path;
+    out.parent_field = parent.parent_field;
+    out.last_field = parent.last_field;
+    out.broken = parent.broken || parent.node == nullptr;
+    if (out.broken) return;
+    const json& node = *parent.node;
+    if (node.is_object()) {
+      auto it = node.find(p.key);
+      if (it == node.end()) {
+        out.broken = true;
+        return;
+      }
+      out.path = path::field(out.path, p.key);
+      out.parent_field = out.last_field;
+      out.last_field = p.key;
+      out.node = &*it;
+    } else if (node.is_array() && p.index < node.size()) {
+      const json& el = node[p.index];
+      path::ListRule rule = path::list_rule(out.parent_field, out.last_field);
+      if (rule.kind == path::ListKind::kKeyed && el.is_object() && el.contains(rule.key)) {
+        out.path = path::keyed(out.path, rule.key, path::key_text(el[std::string(rule.key)]));
+      } else if (rule.kind == path::ListKind::kSet && !el.is_structured()) {
+        out.path = path::element(out.path, path::key_text(el));
+      } else {
+        out.path = path::index(out.path, p.index);
+      }
+      out.node = &el;
+    } else {
+      out.broken = true;
+    }
   }
 
   // A document's location is its root node (not the "---" line before it).
@@ -332,7 +313,7 @@ class JsonBuilder : public YAML::EventHandler {
     Frame frame{std::move(value),
                 is_map,
                 anchor,
-                json::json_pointer(),
+                0,
                 kNodeCost,
                 std::nullopt,
                 false,
@@ -433,9 +414,29 @@ class JsonBuilder : public YAML::EventHandler {
   size_t cost_ = 0;  // of every document of the file so far
   std::vector<Frame> stack_;
   std::map<YAML::anchor_t, Anchored> anchors_;
-  std::vector<std::pair<json::json_pointer, int>> lines_;
+  // Field origins: the pointers of the nodes, recorded as (parent, key or index) while
+  // parsing, and resolved to canonical paths once the document is complete.
+  struct Pointer {
+    size_t parent = 0;
+    std::string key;
+    size_t index = 0;
+  };
+  std::vector<Pointer> pointers_;
+  std::vector<std::pair<size_t, int>> lines_;
   YamlDocument doc_;
   std::vector<YamlDocument> docs_;
+};
+
+// A read-only stream buffer over text that outlives it.
+class ViewBuffer : public std::streambuf {
+ public:
+  explicit ViewBuffer(std::string_view text) {
+    char* begin = const_cast<char*>(text.data());  // never written: no put area, no putback
+    setg(begin, begin, begin + text.size());
+  }
+
+ protected:
+  int_type pbackfail(int_type) override { return traits_type::eof(); }
 };
 
 bool is_blank_document(std::string_view text) {
@@ -496,12 +497,20 @@ void emit(YAML::Emitter& out, const json& value) {
 
 Result<std::vector<YamlDocument>> parse_yaml_documents(std::string_view text, std::string_view file,
                                                        const YamlOptions& options) {
-  PL_RETURN_IF_ERROR(check_no_nul(text, file));
-  PL_RETURN_IF_ERROR(check_utf8(text, file));
-  PL_RETURN_IF_ERROR(check_flow_depth(text, file));
+  PL_RETURN_IF_ERROR(yaml_guards::check_no_nul(text, file));
+  PL_RETURN_IF_ERROR(yaml_guards::check_utf8(text, file));
+  PL_RETURN_IF_ERROR(yaml_guards::check_flow_depth(text, file));
+  // libyaml first (about 3x faster); anything it refuses, or that the builder stops, is read
+  // again by yaml-cpp, so errors and their messages are yaml-cpp's as they always were.
+  try {
+    JsonBuilder fast(file, options, text.size());
+    if (yaml_events::parse(text, fast)) return fast.take_documents();
+  } catch (...) {  // NOLINT: any failure falls back to the reference parser below
+  }
   JsonBuilder builder(file, options, text.size());
   try {
-    std::istringstream stream{std::string(text)};
+    ViewBuffer buffer(text);  // read in place: a large file is not copied
+    std::istream stream(&buffer);
     YAML::Parser parser(stream);
     while (parser.HandleNextDocument(builder)) {
     }

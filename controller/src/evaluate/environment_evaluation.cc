@@ -5,6 +5,12 @@
 #include <utility>
 
 namespace plumbline {
+namespace {
+
+ObjectRef ref_of(const json& object) { return ObjectRef::of(object); }
+const ObjectRef& ref_of(const LiveObject& object) { return object.ref; }
+
+}  // namespace
 
 EnvironmentEvaluation::EnvironmentEvaluation(ManifestSet desired, std::vector<Policy> policies,
                                              DiffOptions options)
@@ -51,18 +57,31 @@ void EnvironmentEvaluation::evaluate(Entry& entry, const json* live) const {
   mark_ignored(entry.drifts, policies_);
 }
 
-void EnvironmentEvaluation::set_live(const std::vector<json>& live) {
-  std::map<Key, const json*> by_key;
-  for (const json& object : live) by_key.emplace(key_of(ObjectRef::of(object)), &object);
+template <typename Object, typename AsJson>
+void EnvironmentEvaluation::set_live_from(const std::vector<Object>& live, AsJson as_json) {
+  std::map<Key, const Object*> by_key;
+  for (const Object& object : live) by_key.emplace(key_of(ref_of(object)), &object);
   for (auto it = entries_.begin(); it != entries_.end();) {
     it = it->second.desired.empty() && !by_key.count(it->first) ? entries_.erase(it) : ++it;
   }
   for (const auto& [key, object] : by_key) entries_[key];
+  json scratch;
   for (auto& [key, entry] : entries_) {
     auto found = by_key.find(key);
-    evaluate(entry, found == by_key.end() ? nullptr : found->second);
+    evaluate(entry, found == by_key.end() ? nullptr : &as_json(*found->second, scratch));
   }
   live_count_ = by_key.size();
+}
+
+void EnvironmentEvaluation::set_live(const std::vector<json>& live) {
+  set_live_from(live, [](const json& object, json&) -> const json& { return object; });
+}
+
+void EnvironmentEvaluation::set_live_projected(const std::vector<LiveObject>& live) {
+  set_live_from(live, [](const LiveObject& object, json& scratch) -> const json& {
+    scratch = object.to_json();
+    return scratch;
+  });
 }
 
 void EnvironmentEvaluation::update_live(const ObjectRef& ref, const json* live) {
@@ -100,6 +119,14 @@ DriftReport evaluate_environment(ManifestSet desired, const std::vector<json>& l
                                  std::vector<Policy> policies, DiffOptions options) {
   EnvironmentEvaluation evaluation(std::move(desired), std::move(policies), std::move(options));
   evaluation.set_live(live);
+  return evaluation.report();
+}
+
+DriftReport evaluate_environment_projected(ManifestSet desired,
+                                           const std::vector<LiveObject>& live,
+                                           std::vector<Policy> policies, DiffOptions options) {
+  EnvironmentEvaluation evaluation(std::move(desired), std::move(policies), std::move(options));
+  evaluation.set_live_projected(live);
   return evaluation.report();
 }
 
