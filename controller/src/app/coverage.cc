@@ -83,7 +83,7 @@ Result<Labels> labels_for(const CliOptions& o, const std::string& environment,
   for (const auto& [named, labels] : o.labels_of_environment) {
     if (std::find(environments.begin(), environments.end(), named) == environments.end()) {
       return invalid_input("--environment-label " + named + ":… names no environment of this " +
-                           "command (" + join(std::set<std::string>(environments.begin(), environments.end())) + ")");
+                           "command (" + join(std::set<std::string>(environments.begin(), environments.end()), ", ") + ")");
     }
   }
   Labels out = o.environment_labels;

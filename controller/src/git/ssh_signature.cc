@@ -16,6 +16,7 @@
 
 #include "git/credentials.h"
 #include "git/libgit2.h"  // git::Handle, the RAII owner of C handles
+#include "plumbline/base64.h"
 #include "plumbline/commit_signature.h"
 
 namespace plumbline::signature_detail {
@@ -186,7 +187,7 @@ Result<std::vector<AllowedSigner>> parse_allowed_signers(std::string_view text,
       return invalid_input("not an allowed signers line (principals [options] key-type key)",
                            where);
     }
-    std::optional<std::string> blob = git::base64_decode(key64);
+    std::optional<std::string> blob = base64_decode(key64);
     std::string_view blob_type;
     if (!blob || !Reader(*blob).string(blob_type) || blob_type != type) {
       return invalid_input("the " + std::string(type) + " key does not decode", where);
@@ -327,7 +328,7 @@ Result<Signer> verify_ssh(std::string_view allowed_signers, std::string_view ori
   for (char c : armored.substr(begin + kBegin.size(), end - begin - kBegin.size())) {
     if (c != '\n' && c != '\r' && c != ' ' && c != '\t') body += c;
   }
-  std::optional<std::string> blob = git::base64_decode(body);
+  std::optional<std::string> blob = base64_decode(body);
   Reader sshsig(blob ? std::string_view(*blob) : std::string_view());
   std::string_view magic, key_blob, ns, reserved, hash, signature;
   uint32_t version = 0;
