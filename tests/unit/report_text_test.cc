@@ -38,6 +38,31 @@ TEST(ReportText, GroupsPerObjectWithVerdict) {
       "DRIFT: 2 drifts in 2 objects, 1 violation\n");
 }
 
+// A namespace-wide rule has no field: its line names the file when there is one (the desired
+// side) and is left out when there is none (the live side), never an empty "at".
+TEST(ReportText, NamespaceRulesHaveNoEmptyLocation) {
+  DriftReport r;
+  r.environment = "prod";
+  Violation desired{.object = {"v1", "Namespace", "", "shop-prod"},
+                    .rule = "networkPolicy",
+                    .path = "",
+                    .message = "no default-deny",
+                    .state = StateSide::kDesired,
+                    .policy = "gov",
+                    .source = {"envs/prod/kustomization.yaml", 0, 0}};
+  Violation live = desired;
+  live.state = StateSide::kLive;
+  live.source = {};
+  r.violations = {desired, live};
+  std::string out = format_report(r, ReportFormat::kText, {});
+  EXPECT_NE(out.find("  ! networkPolicy: no default-deny  (desired, policy gov)\n"
+                     "    at (envs/prod/kustomization.yaml)\n"
+                     "  ! networkPolicy: no default-deny  (live, policy gov)\n"
+                     "\n"),
+            std::string::npos)
+      << out;
+}
+
 TEST(ReportText, ColorsOnlyWhenAsked) {
   std::string plain = format_report(testing::sample_report(), ReportFormat::kText, {});
   EXPECT_EQ(plain.find('\033'), std::string::npos);

@@ -67,9 +67,13 @@ void drift_lines(std::string& out, const Drift& d, const Style& s) {
 void violation_lines(std::string& out, const Violation& v, const Style& s) {
   out += "  " + s.yellow("! " + v.rule + ": " + printable(v.message)) + "  (" +
          std::string(to_string(v.state)) + ", policy " + v.policy + ")\n";
-  out += "    at " + printable(v.path);
-  if (v.source.known()) out += " (" + v.source.to_string() + ")";
-  out += "\n";
+  // A rule on a whole namespace has no field and, on the live side, no line: no empty "at".
+  if (v.path.empty() && !v.source.known()) return;
+  std::string where = printable(v.path);
+  if (v.source.known()) {
+    where += (where.empty() ? "" : " ") + ("(" + v.source.to_string() + ")");
+  }
+  out += "    at " + where + "\n";
 }
 
 }  // namespace
