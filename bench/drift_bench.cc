@@ -4,9 +4,9 @@
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 
-#include "plumbline/drift.h"
-#include "plumbline/environment_evaluation.h"
-#include "plumbline/policy.h"
+#include "plumbline/diff/drift.h"
+#include "plumbline/evaluate/environment_evaluation.h"
+#include "plumbline/policy/policy.h"
 #include "workload_generator.h"
 
 namespace plumbline::bench {

@@ -11,8 +11,8 @@
 #include <fstream>
 #include <string>
 
-#include "plumbline/live_store.h"
-#include "plumbline/policy.h"
+#include "plumbline/cache/live_store.h"
+#include "plumbline/policy/policy.h"
 #include "workload_generator.h"
 
 namespace plumbline::bench {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "plumbline/object.h"
+#include "plumbline/core/object.h"
 
 namespace plumbline::bench {
 

@@ -9,8 +9,8 @@
 #include <string_view>
 
 #include "../controller/src/render/patch.h"
-#include "plumbline/render.h"
-#include "plumbline/yaml.h"
+#include "plumbline/core/yaml.h"
+#include "plumbline/render/render.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "plumbline/live_store.h"
+#include "plumbline/cache/live_store.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

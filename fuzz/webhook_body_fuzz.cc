@@ -5,9 +5,9 @@
 #include <cstdint>
 #include <string>
 
-#include "../controller/src/git/repo_location.h"
-#include "plumbline/digest.h"
-#include "plumbline/webhook.h"
+#include "plumbline/core/digest.h"
+#include "plumbline/git/repo_location.h"
+#include "plumbline/server/webhook.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string body(reinterpret_cast<const char*>(data), size);

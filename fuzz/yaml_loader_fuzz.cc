@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "plumbline/snapshot.h"
-#include "plumbline/yaml.h"
+#include "plumbline/core/yaml.h"
+#include "plumbline/snapshot/snapshot.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);

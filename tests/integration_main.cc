@@ -6,7 +6,7 @@
 #include <iostream>
 #include <string_view>
 
-#include "plumbline/git_source.h"
+#include "plumbline/git/git_source.h"
 
 int main(int argc, char** argv) {
   if (argc == 2 && std::string_view(argv[1]) == plumbline::kGitFetchCommand) {

@@ -13,7 +13,7 @@
 #include <string>
 
 #include "integration/cli_runner.h"
-#include "plumbline/yaml.h"
+#include "plumbline/core/yaml.h"
 
 namespace {
 
@@ -267,7 +267,8 @@ TEST(Cli, CiExamplesRunDiffAndUploadSarif) {
     auto parsed = plumbline::parse_yaml(text, name);
     ASSERT_TRUE(parsed.ok()) << parsed.error().to_string();
     EXPECT_TRUE(parsed->is_object());
-    for (const char* needle : {"plumbline diff", "--format \"$format\"", ".sarif", "plumbline pr-comment --repo ."}) {
+    for (const char* needle :
+         {"plumbline diff", "--format \"$format\"", ".sarif", "plumbline pr-comment --repo ."}) {
       EXPECT_NE(text.find(needle), std::string::npos) << needle;
     }
   }

@@ -2,7 +2,7 @@
 // git daemon (git://), git http-backend behind lighttpd (http://, anonymous and basic auth),
 // sshd (ssh://), a port nobody listens on, and local paths. No mocks.
 
-#include "plumbline/git_source.h"
+#include "plumbline/git/git_source.h"
 
 #include <fcntl.h>
 #include <gmock/gmock.h>
@@ -29,7 +29,7 @@
 #include <thread>
 #include <vector>
 
-#include "plumbline/render.h"
+#include "plumbline/render/render.h"
 
 namespace plumbline {
 namespace {

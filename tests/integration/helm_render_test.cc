@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "integration/kube_testenv.h"
-#include "plumbline/yaml.h"
+#include "plumbline/core/yaml.h"
 #include "temp_dir.h"
 
 namespace {
@@ -57,7 +57,8 @@ std::vector<json> Objects(const std::string& text) {
   for (auto& d : *docs) {
     if (!d.value.is_null()) out.push_back(std::move(d.value));
   }
-  std::sort(out.begin(), out.end(), [](const json& a, const json& b) { return a.dump() < b.dump(); });
+  std::sort(out.begin(), out.end(),
+            [](const json& a, const json& b) { return a.dump() < b.dump(); });
   return out;
 }
 
@@ -80,7 +81,7 @@ void WriteHelmChartsRepo(const TempDir& dir) {
 }
 
 std::vector<std::string> HelmFlags() {
-  return {"--helm", Helm(), "--helm-values", "app/charts/payments/values-prod.yaml",
+  return {"--helm",         Helm(),     "--helm-values",    "app/charts/payments/values-prod.yaml",
           "--helm-release", "payments", "--helm-namespace", "shop-prod"};
 }
 
@@ -88,18 +89,18 @@ TEST(HelmRender, RenderHelmGivesExactlyHelmTemplatesObjects) {
   ASSERT_FALSE(Helm().empty()) << "tests/kube-testenv/build helm failed";
   TempDir dir;
   WriteHelmChartsRepo(dir);
-  std::vector<std::string> args = {"render", "--repo", dir.path().string(), "--path",
-                                   "app/charts/payments", "--render", "helm", "--quiet"};
+  std::vector<std::string> args = {
+      "render", "--repo", dir.path().string(), "--path", "app/charts/payments", "--render",
+      "helm",   "--quiet"};
   for (const auto& f : HelmFlags()) args.push_back(f);
   auto start = std::chrono::steady_clock::now();
   auto ours = Plumbline(args);
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_EQ(ours.exit_code, 0) << Describe(ours);
   std::printf("[ figure ] plumbline render --render helm of the demo chart: %.2f s\n", seconds);
-  auto helm = KubeTestEnv::Run({Helm(), "template", "payments", kChart, "--namespace", "shop-prod",
-                                "--include-crds", "--no-hooks", "-f",
-                                kChart + "/values-prod.yaml"});
+  auto helm =
+      KubeTestEnv::Run({Helm(), "template", "payments", kChart, "--namespace", "shop-prod",
+                        "--include-crds", "--no-hooks", "-f", kChart + "/values-prod.yaml"});
   ASSERT_EQ(helm.exit_code, 0) << Describe(helm);
   std::vector<json> want = Objects(helm.out);
   ASSERT_EQ(want.size(), 2u) << helm.out;
@@ -116,13 +117,14 @@ TEST(HelmRender, KustomizeHelmChartsGivesTheSameObjectsAsRenderHelmAndKubectl) {
   ASSERT_FALSE(Helm().empty()) << "tests/kube-testenv/build helm failed";
   TempDir dir;
   WriteHelmChartsRepo(dir);
-  std::vector<std::string> helm_args = {"render", "--repo", dir.path().string(), "--path",
-                                        "app/charts/payments", "--render", "helm", "--quiet"};
+  std::vector<std::string> helm_args = {
+      "render", "--repo", dir.path().string(), "--path", "app/charts/payments", "--render",
+      "helm",   "--quiet"};
   for (const auto& f : HelmFlags()) helm_args.push_back(f);
   auto direct = Plumbline(helm_args);
   ASSERT_EQ(direct.exit_code, 0) << Describe(direct);
-  auto kustomized = Plumbline({"render", "--repo", dir.path().string(), "--path", "app",
-                               "--helm", Helm(), "--quiet"});
+  auto kustomized = Plumbline(
+      {"render", "--repo", dir.path().string(), "--path", "app", "--helm", Helm(), "--quiet"});
   ASSERT_EQ(kustomized.exit_code, 0) << Describe(kustomized);
   std::vector<json> ours = Objects(kustomized.out);
   ASSERT_EQ(ours.size(), 2u);
@@ -139,18 +141,32 @@ TEST(HelmRender, KustomizeHelmChartsGivesTheSameObjectsAsRenderHelmAndKubectl) {
 
 TEST(HelmRender, DemoChartFindsThePlantedDriftAndNothingElse) {
   ASSERT_FALSE(Helm().empty()) << "tests/kube-testenv/build helm failed";
-  auto r = Plumbline({"diff", "--repo", kSource, "--path", "manifests/charts/payments", "--render",
-                      "helm", "--helm", Helm(), "--helm-values",
-                      "manifests/charts/payments/values-prod.yaml", "--helm-namespace",
-                      "shop-prod", "--live", kSource + "/manifests/live/payments.yaml",
-                      "--live-kinds", "Deployment", "--format", "json", "--quiet"});
+  auto r = Plumbline({"diff",
+                      "--repo",
+                      kSource,
+                      "--path",
+                      "manifests/charts/payments",
+                      "--render",
+                      "helm",
+                      "--helm",
+                      Helm(),
+                      "--helm-values",
+                      "manifests/charts/payments/values-prod.yaml",
+                      "--helm-namespace",
+                      "shop-prod",
+                      "--live",
+                      kSource + "/manifests/live/payments.yaml",
+                      "--live-kinds",
+                      "Deployment",
+                      "--format",
+                      "json",
+                      "--quiet"});
   ASSERT_EQ(r.exit_code, 1) << Describe(r);
   json report = json::parse(r.out);
   ASSERT_EQ(report["summary"]["drifts"], 1) << report.dump(2);
   const json& drift = report["drifts"][0];
   EXPECT_EQ(drift["object"]["name"], "payments") << drift.dump(2);
-  EXPECT_EQ(drift["path"],
-            "spec.template.spec.containers[name=app].env[name=LOG_LEVEL].value");
+  EXPECT_EQ(drift["path"], "spec.template.spec.containers[name=app].env[name=LOG_LEVEL].value");
   EXPECT_EQ(drift["desired"], "warn");
   EXPECT_EQ(drift["live"], "debug");
   EXPECT_EQ(drift["source"]["file"], "manifests/charts/payments/values-prod.yaml");
@@ -162,11 +178,22 @@ KubeTestEnv::Result WithFakeHelm(const TempDir& dir, const std::string& body,
                                  std::vector<std::string> extra = {}) {
   dir.write("fake-helm", "#!/bin/sh\n" + body);
   fs::permissions(dir.path() / "fake-helm", fs::perms::owner_all);
-  std::vector<std::string> args = {"diff", "--repo", kSource, "--path",
-                                   "manifests/charts/payments", "--render", "helm", "--helm",
-                                   (dir.path() / "fake-helm").string(), "--live",
-                                   kSource + "/manifests/live/payments.yaml", "--live-kinds",
-                                   "Deployment", "--format", "json", "--quiet"};
+  std::vector<std::string> args = {"diff",
+                                   "--repo",
+                                   kSource,
+                                   "--path",
+                                   "manifests/charts/payments",
+                                   "--render",
+                                   "helm",
+                                   "--helm",
+                                   (dir.path() / "fake-helm").string(),
+                                   "--live",
+                                   kSource + "/manifests/live/payments.yaml",
+                                   "--live-kinds",
+                                   "Deployment",
+                                   "--format",
+                                   "json",
+                                   "--quiet"};
   args.insert(args.end(), extra.begin(), extra.end());
   return Plumbline(args);
 }
@@ -191,10 +218,11 @@ TEST(HelmRender, HangingFloodingAndFailingHelmsEndTheRunWithNoReport) {
             std::string::npos)
       << flood.err;
 
-  auto fail = WithFakeHelm(dir,
-                           "cat " + kSource + "/manifests/live/payments.yaml\n"
-                           "echo 'Error: template: payments/templates/deployment.yaml:9: boom' >&2\n"
-                           "exit 1\n");
+  auto fail = WithFakeHelm(
+      dir, "cat " + kSource +
+               "/manifests/live/payments.yaml\n"
+               "echo 'Error: template: payments/templates/deployment.yaml:9: boom' >&2\n"
+               "exit 1\n");
   EXPECT_EQ(fail.exit_code, 2) << Describe(fail);
   EXPECT_EQ(fail.out, "");
   EXPECT_NE(fail.err.find("helm template of manifests/charts/payments exited with status 1; its "

@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "plumbline/http_server.h"
+#include "plumbline/server/http_server.h"
 
 namespace plumbline {
 namespace {

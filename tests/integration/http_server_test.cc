@@ -1,6 +1,6 @@
 // HttpServer against real sockets: endpoints, codes, content types, readiness, port handling,
 // prompt shutdown, and promtool's verdict on the real /metrics output.
-#include "plumbline/http_server.h"
+#include "plumbline/server/http_server.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -18,7 +18,7 @@
 #include <fstream>
 #include <string>
 
-#include "plumbline/metrics.h"
+#include "plumbline/server/metrics.h"
 
 namespace plumbline {
 namespace {

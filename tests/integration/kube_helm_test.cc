@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "integration/kube_testenv.h"
-#include "plumbline/yaml.h"
+#include "plumbline/core/yaml.h"
 
 namespace {
 

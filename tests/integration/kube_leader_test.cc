@@ -15,9 +15,9 @@
 
 #include "integration/kube_test_client.h"
 #include "integration/kube_testenv.h"
-#include "plumbline/kube_client.h"
-#include "plumbline/kube_config.h"
-#include "plumbline/leader_election.h"
+#include "plumbline/kube/kube_client.h"
+#include "plumbline/kube/kube_config.h"
+#include "plumbline/kube/leader_election.h"
 
 namespace {
 

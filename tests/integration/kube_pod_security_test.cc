@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "integration/kube_testenv.h"
-#include "plumbline/policy.h"
-#include "plumbline/yaml.h"
+#include "plumbline/core/yaml.h"
+#include "plumbline/policy/policy.h"
 
 namespace {
 

@@ -7,8 +7,8 @@
 #include <memory>
 #include <string>
 
-#include "plumbline/kube_client.h"
-#include "plumbline/kube_config.h"
+#include "plumbline/kube/kube_client.h"
+#include "plumbline/kube/kube_config.h"
 
 namespace plumbline::testing {
 

@@ -16,9 +16,9 @@
 
 #include "integration/kube_test_client.h"
 #include "integration/kube_testenv.h"
-#include "plumbline/kube_client.h"
-#include "plumbline/kube_config.h"
-#include "plumbline/live_cache.h"
+#include "plumbline/cache/live_cache.h"
+#include "plumbline/kube/kube_client.h"
+#include "plumbline/kube/kube_config.h"
 
 namespace {
 

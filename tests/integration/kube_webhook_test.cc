@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "integration/controller_fixture.h"
-#include "plumbline/digest.h"
+#include "plumbline/core/digest.h"
 
 namespace {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "plumbline/forge.h"
+#include "plumbline/forge/forge.h"
 
 namespace plumbline::testing {
 

@@ -4,8 +4,8 @@
 #include <chrono>
 #include <thread>
 
-#include "plumbline/path.h"
-#include "plumbline/rfc3339.h"
+#include "plumbline/core/path.h"
+#include "plumbline/core/rfc3339.h"
 
 namespace plumbline::testing {
 namespace {

@@ -29,7 +29,7 @@
 #include <string>
 #include <vector>
 
-#include "plumbline/kube_client.h"
+#include "plumbline/kube/kube_client.h"
 
 namespace plumbline::testing {
 

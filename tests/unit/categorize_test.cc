@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "plumbline/drift.h"
+#include "plumbline/diff/drift.h"
 
 namespace plumbline {
 namespace {

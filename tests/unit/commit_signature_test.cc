@@ -2,7 +2,7 @@
 // from gpg) and read by open_git_snapshot, checked by verify_commit: good signatures, unknown
 // signers, tampered commits, unsigned commits, the other format; and the CLI's
 // --verify-ssh-allowed-signers / --verify-openpgp-keys.
-#include "plumbline/commit_signature.h"
+#include "plumbline/git/commit_signature.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "app/cli.h"
-#include "plumbline/git_source.h"
+#include "plumbline/git/git_source.h"
 #include "signing_keys.h"
 
 namespace plumbline {

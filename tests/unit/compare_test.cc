@@ -1,8 +1,8 @@
-#include "plumbline/compare.h"
+#include "plumbline/diff/compare.h"
 
 #include <gtest/gtest.h>
 
-#include "plumbline/mask.h"
+#include "plumbline/core/mask.h"
 #include "unit/drift_test_util.h"
 
 namespace plumbline {

@@ -9,7 +9,7 @@
 #include <sstream>
 #include <thread>
 
-#include "plumbline/controller.h"
+#include "plumbline/reconcile/controller.h"
 #include "support/fake_kube_client.h"
 
 namespace plumbline {
@@ -209,10 +209,10 @@ TEST_F(ControllerGovernanceTest, AMissingGitBoundFolderStopsTheEnvironment) {
 TEST_F(ControllerGovernanceTest, EnvironmentRulesReadTheLivePodDisruptionBudgetsAndPolicies) {
   api_.put(Workload("prod-a", "info"));
   api_.put(EnvironmentObject("prod-a", "prod", "prod-a"));
-  api_.put(PolicyObject("prod-availability",
-                        {{"rules",
-                          {{"podDisruptionBudget", {{"requiredFromReplicas", 1}}},
-                           {"networkPolicy", {{"requireDefaultDeny", true}}}}}}));
+  api_.put(
+      PolicyObject("prod-availability", {{"rules",
+                                          {{"podDisruptionBudget", {{"requiredFromReplicas", 1}}},
+                                           {"networkPolicy", {{"requireDefaultDeny", true}}}}}}));
   Start();
   using Lines = std::vector<std::string>;
   const Lines desired = {"podDisruptionBudget by prod-availability (desired)",
@@ -222,7 +222,8 @@ TEST_F(ControllerGovernanceTest, EnvironmentRulesReadTheLivePodDisruptionBudgets
   both.push_back("networkPolicy by prod-availability (live)");
   auto rules = [&] {
     auto report = Report("prod-a");
-    bool written = report && report->contains("status") && (*report)["status"].contains("violations");
+    bool written =
+        report && report->contains("status") && (*report)["status"].contains("violations");
     return written ? Rules(*report) : Lines{"(not written)"};
   };
   ASSERT_TRUE(WaitFor([&] { return rules() == both; })) << rules().size() << log_text_.str();

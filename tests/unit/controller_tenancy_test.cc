@@ -5,7 +5,7 @@
 // on the Environment, and not one write to the workload.
 #include <gtest/gtest.h>
 
-#include "plumbline/controller.h"
+#include "plumbline/reconcile/controller.h"
 #include "support/fake_kube_client.h"
 #include "unit/controller_test_util.h"
 

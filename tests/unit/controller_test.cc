@@ -2,7 +2,7 @@
 // rules in milliseconds — correct with the whole configuration, restore a value another
 // manager changed, remove an added env var, back off from a refused correction, write nothing
 // for an object two Environments claim, and nothing at all while not leading.
-#include "plumbline/controller.h"
+#include "plumbline/reconcile/controller.h"
 
 #include <gtest/gtest.h>
 

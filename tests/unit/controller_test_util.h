@@ -9,7 +9,7 @@
 #include <sstream>
 #include <thread>
 
-#include "plumbline/controller.h"
+#include "plumbline/reconcile/controller.h"
 #include "support/fake_kube_client.h"
 
 namespace plumbline {

@@ -5,10 +5,10 @@
 #include <set>
 #include <vector>
 
-#include "plumbline/base64.h"
-#include "plumbline/digest.h"
-#include "plumbline/rfc3339.h"
-#include "plumbline/strings.h"
+#include "plumbline/core/base64.h"
+#include "plumbline/core/digest.h"
+#include "plumbline/core/rfc3339.h"
+#include "plumbline/core/strings.h"
 
 namespace plumbline {
 namespace {
@@ -36,7 +36,8 @@ TEST(Base64Test, PaddingIsOptionalUnlessRequired) {
 }
 
 TEST(Base64Test, RefusesWhatIsNotBase64) {
-  for (const char* bad : {"a", "a$bc", "ab=", "YQ===", "YQ==YQ==", "-----BEGIN", "a_b-", "aGk=\n"}) {
+  for (const char* bad :
+       {"a", "a$bc", "ab=", "YQ===", "YQ==YQ==", "-----BEGIN", "a_b-", "aGk=\n"}) {
     EXPECT_FALSE(base64_decode(bad).has_value()) << bad;
   }
 }

@@ -1,6 +1,6 @@
 // plan_corrections / record_correction: budget, contested rounds, the watch catching up,
 // refused corrections backing off (never a fixed loop), held objects. The clock is an argument.
-#include "plumbline/correction_plan.h"
+#include "plumbline/correct/correction_plan.h"
 
 #include <gtest/gtest.h>
 

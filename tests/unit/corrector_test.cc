@@ -1,6 +1,6 @@
 // plan_object_correction: the whole enforced part of Git (never just today's drift), ignored
 // fields never sent, out-of-band additions removed by name, safe values in the same request.
-#include "plumbline/corrector.h"
+#include "plumbline/correct/corrector.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "plumbline/drift.h"
+#include "plumbline/diff/drift.h"
 
 #include <gtest/gtest.h>
 
@@ -7,8 +7,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "plumbline/mask.h"
-#include "plumbline/workload.h"
+#include "plumbline/core/mask.h"
+#include "plumbline/core/workload.h"
 #include "unit/drift_test_util.h"
 
 namespace plumbline {

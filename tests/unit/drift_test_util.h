@@ -5,8 +5,8 @@
 
 #include <string>
 
-#include "plumbline/drift.h"
-#include "plumbline/yaml.h"
+#include "plumbline/core/yaml.h"
+#include "plumbline/diff/drift.h"
 
 namespace plumbline::testing {
 

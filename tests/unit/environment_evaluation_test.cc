@@ -1,6 +1,6 @@
 // EnvironmentEvaluation: the whole-environment report equals drift + policies computed at once,
 // and a report kept up to date object by object equals a fresh evaluation of the same state.
-#include "plumbline/environment_evaluation.h"
+#include "plumbline/evaluate/environment_evaluation.h"
 
 #include <gtest/gtest.h>
 
@@ -11,10 +11,10 @@
 
 #include "../../bench/workload_generator.h"
 #include "drift_test_util.h"
-#include "plumbline/file_tree.h"
-#include "plumbline/render.h"
-#include "plumbline/report.h"
-#include "plumbline/snapshot.h"
+#include "plumbline/core/file_tree.h"
+#include "plumbline/render/render.h"
+#include "plumbline/report/report.h"
+#include "plumbline/snapshot/snapshot.h"
 
 namespace plumbline {
 namespace {

@@ -1,5 +1,5 @@
 // Environment resources: the spec as the controller reads it, and exact errors.
-#include "plumbline/environment.h"
+#include "plumbline/reconcile/environment.h"
 
 #include <gtest/gtest.h>
 
@@ -77,7 +77,8 @@ TEST(EnvironmentTest, ErrorsNameTheField) {
             "only used with type helm (or auto)"},
            {"/spec/render/command", json::array({"jsonnet"}),
             "Environment prod: spec.render.command is only used with type command"},
-           {"/spec/render", {{"type", "helm"}, {"values", "replicaCount=3"}},
+           {"/spec/render",
+            {{"type", "helm"}, {"values", "replicaCount=3"}},
             "Environment prod: spec.render.values must be a mapping"},
            {"/spec/render/timeout", "soon",
             "Environment prod: spec.render.timeout must be a duration like 30s, got 'soon'"},
@@ -119,7 +120,8 @@ TEST(EnvironmentTest, RenderHelmAndCommand) {
   EXPECT_EQ(env->helm.values, json::parse(R"({"replicaCount": 3})"));
   EXPECT_EQ(env->render_timeout, std::chrono::seconds(30));
 
-  object["spec"]["render"] = json::parse(R"({"type": "command", "command": ["jsonnet", "-y", "x"]})");
+  object["spec"]["render"] =
+      json::parse(R"({"type": "command", "command": ["jsonnet", "-y", "x"]})");
   env = parse_environment(object);
   ASSERT_TRUE(env.ok()) << env.error().to_string();
   EXPECT_EQ(env->render_command, (std::vector<std::string>{"jsonnet", "-y", "x"}));

@@ -1,13 +1,13 @@
 // The REST forges over a scripted transport: the requests each provider sends, pagination,
 // rate limits with bounded waits, errors that name the URL and never the token; and
 // upsert_comment on the shared FakeForge: one comment per PR, updated in place.
-#include "plumbline/forge.h"
+#include "plumbline/forge/forge.h"
 
 #include <gtest/gtest.h>
 
 #include <deque>
 
-#include "plumbline/object.h"
+#include "plumbline/core/object.h"
 #include "support/fake_forge.h"
 
 namespace plumbline {

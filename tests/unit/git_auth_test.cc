@@ -5,8 +5,8 @@
 #include <stdlib.h>
 
 #include "git/credentials.h"
-#include "plumbline/base64.h"
-#include "plumbline/git_source.h"
+#include "plumbline/core/base64.h"
+#include "plumbline/git/git_source.h"
 
 namespace plumbline::git {
 namespace {

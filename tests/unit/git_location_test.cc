@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "git/repo_location.h"
+#include "plumbline/git/repo_location.h"
 
 namespace plumbline::git {
 namespace {

@@ -2,7 +2,7 @@
 // The same answers from a real apiserver are checked in tests/integration/kube_*_test.cc.
 #include <gtest/gtest.h>
 
-#include "plumbline/kube_client.h"
+#include "plumbline/kube/kube_client.h"
 
 namespace plumbline {
 namespace {

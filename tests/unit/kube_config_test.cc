@@ -1,7 +1,7 @@
 // load_kube_config / load_in_cluster_config / current_bearer_token: kubectl's file selection and
 // merge rules, every supported credential form, and the exact errors for what is refused.
 
-#include "plumbline/kube_config.h"
+#include "plumbline/kube/kube_config.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -13,7 +13,7 @@
 #include <map>
 #include <sstream>
 
-#include "plumbline/object.h"
+#include "plumbline/core/object.h"
 
 namespace plumbline {
 namespace {

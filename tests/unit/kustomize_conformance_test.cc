@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "plumbline/render.h"
-#include "plumbline/yaml.h"
+#include "plumbline/core/yaml.h"
+#include "plumbline/render/render.h"
 
 extern char** environ;
 

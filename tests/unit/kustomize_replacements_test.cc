@@ -2,7 +2,7 @@
 // them too), never a partial render.
 #include <gtest/gtest.h>
 
-#include "plumbline/render.h"
+#include "plumbline/render/render.h"
 
 namespace plumbline {
 namespace {

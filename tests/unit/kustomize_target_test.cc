@@ -5,7 +5,7 @@
 
 #include <chrono>
 
-#include "plumbline/render.h"
+#include "plumbline/render/render.h"
 
 namespace plumbline {
 namespace {

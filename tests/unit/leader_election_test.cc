@@ -1,7 +1,7 @@
 // LeaderElector against the shared in-memory API server (resourceVersion increments, 409 on a
 // stale PUT or a second create) and fake clocks. The real apiserver runs the same paths in
 // tests/integration/kube_leader_test.cc.
-#include "plumbline/leader_election.h"
+#include "plumbline/kube/leader_election.h"
 
 #include <gtest/gtest.h>
 

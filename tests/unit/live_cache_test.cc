@@ -1,7 +1,7 @@
 // LiveCache's reflector loop against a scripted KubeClient: pagination, resume from the last
 // version, relist on 410, backoff on errors. The real apiserver runs the same paths in
 // tests/integration/kube_live_test.cc.
-#include "plumbline/live_cache.h"
+#include "plumbline/cache/live_cache.h"
 
 #include <gtest/gtest.h>
 

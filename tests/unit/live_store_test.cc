@@ -1,5 +1,5 @@
 // LiveStore: the cache's objects keyed by ObjectRef; change sets of LIST replaces and WATCH events.
-#include "plumbline/live_store.h"
+#include "plumbline/cache/live_store.h"
 
 #include <gtest/gtest.h>
 

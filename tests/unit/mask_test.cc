@@ -1,6 +1,6 @@
 // Secrets never leave plumbline: names that look secret, URLs with credentials in any form,
 // and env values that carry such a URL.
-#include "plumbline/mask.h"
+#include "plumbline/core/mask.h"
 
 #include <gtest/gtest.h>
 

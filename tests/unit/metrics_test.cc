@@ -1,6 +1,6 @@
 // MetricsRegistry on prometheus-cpp: the exact text format (prometheus::TextSerializer's, in
 // our order), escaping, histograms, validation, concurrency.
-#include "plumbline/metrics.h"
+#include "plumbline/server/metrics.h"
 
 #include <gtest/gtest.h>
 
@@ -75,8 +75,12 @@ TEST(MetricsTest, FormatsValuesForTheTextFormat) {
   auto g = registry.gauge("v", "V.", {"k"});
   ASSERT_TRUE(g);
   const std::vector<std::pair<std::string, double>> values = {
-      {"a", 0},        {"b", 42},   {"c", -3},
-      {"d", 0.25},     {"e", 1e6},  {"f", 123456},
+      {"a", 0},
+      {"b", 42},
+      {"c", -3},
+      {"d", 0.25},
+      {"e", 1e6},
+      {"f", 123456},
       {"g", std::numeric_limits<double>::infinity()},
       {"h", -std::numeric_limits<double>::infinity()},
       {"i", std::nan("")}};

@@ -1,4 +1,4 @@
-#include "plumbline/path.h"
+#include "plumbline/core/path.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // apply_policies: ignores by path wildcard / category / manager, violations, cross-env.
 #include <gtest/gtest.h>
 
-#include "plumbline/policy.h"
+#include "plumbline/policy/policy.h"
 
 namespace plumbline {
 namespace {

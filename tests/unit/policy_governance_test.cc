@@ -4,10 +4,10 @@
 // tests/integration/kube_pod_security_test.cc.)
 #include <gtest/gtest.h>
 
-#include "plumbline/file_tree.h"
-#include "plumbline/label_selector.h"
-#include "plumbline/policy.h"
-#include "plumbline/yaml.h"
+#include "plumbline/core/file_tree.h"
+#include "plumbline/core/label_selector.h"
+#include "plumbline/core/yaml.h"
+#include "plumbline/policy/policy.h"
 
 namespace plumbline {
 namespace {
@@ -267,8 +267,8 @@ TEST(PolicyGovernance, PodDisruptionBudgetAndDefaultDenyOnTheLiveState) {
       "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: "
       "a}\nspec: {podSelector: {}}\n");
   Lines found;
-  for (const auto& v : live_environment_violations({web, db, web_pdb, broken_pdb, deny},
-                                                   {"a", "empty"}, {p})) {
+  for (const auto& v :
+       live_environment_violations({web, db, web_pdb, broken_pdb, deny}, {"a", "empty"}, {p})) {
     found.push_back(v.object.kind + "/" + v.object.name + " " + v.rule + " " +
                     std::string(to_string(v.state)) + (v.source.known() ? " at a line" : ""));
   }

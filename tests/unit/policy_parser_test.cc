@@ -1,7 +1,7 @@
 // ConsistencyPolicy parsing: every field, and exact errors with file:line:column.
 #include <gtest/gtest.h>
 
-#include "plumbline/policy.h"
+#include "plumbline/policy/policy.h"
 
 namespace plumbline {
 namespace {

@@ -1,9 +1,9 @@
 // Every rule, positive and negative, with exact paths and messages.
 #include <gtest/gtest.h>
 
-#include "plumbline/mask.h"
-#include "plumbline/policy.h"
-#include "plumbline/yaml.h"
+#include "plumbline/core/mask.h"
+#include "plumbline/core/yaml.h"
+#include "plumbline/policy/policy.h"
 
 namespace plumbline {
 namespace {

@@ -1,6 +1,6 @@
 // review_pull_request and pr_comment_markdown: what a PR changes, against the live state, the
 // policies and the other environments; the comment stays under the forge's limit.
-#include "plumbline/pr_review.h"
+#include "plumbline/review/pr_review.h"
 
 #include <gtest/gtest.h>
 

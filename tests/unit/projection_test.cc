@@ -9,13 +9,13 @@
 #include <string>
 
 #include "../../bench/workload_generator.h"
-#include "plumbline/drift.h"
-#include "plumbline/file_tree.h"
-#include "plumbline/live_store.h"
-#include "plumbline/policy.h"
-#include "plumbline/render.h"
-#include "plumbline/report.h"
-#include "plumbline/snapshot.h"
+#include "plumbline/cache/live_store.h"
+#include "plumbline/core/file_tree.h"
+#include "plumbline/diff/drift.h"
+#include "plumbline/policy/policy.h"
+#include "plumbline/render/render.h"
+#include "plumbline/report/report.h"
+#include "plumbline/snapshot/snapshot.h"
 
 namespace plumbline {
 namespace {

@@ -1,4 +1,4 @@
-#include "plumbline/quantity.h"
+#include "plumbline/core/quantity.h"
 
 #include <gtest/gtest.h>
 

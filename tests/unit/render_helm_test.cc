@@ -4,7 +4,7 @@
 // run, a chart kustomize would pull). The real helm: tests/integration/helm_render_test.cc.
 #include <gtest/gtest.h>
 
-#include "plumbline/render.h"
+#include "plumbline/render/render.h"
 
 namespace plumbline {
 namespace {
@@ -71,9 +71,10 @@ MemoryTree chart_tree() {
   return MemoryTree(std::map<std::string, std::string>{
       {"charts/web/Chart.yaml", kChartYaml},
       {"charts/web/values.yaml", kValues},
-      {"charts/web/values-prod.yaml", "replicaCount: 3\nlogLevel: warn\n"
-                                      "resources:\n  limits:\n    memory: 512Mi\n"
-                                      "  requests:\n    memory: 512Mi\n"},
+      {"charts/web/values-prod.yaml",
+       "replicaCount: 3\nlogLevel: warn\n"
+       "resources:\n  limits:\n    memory: 512Mi\n"
+       "  requests:\n    memory: 512Mi\n"},
       {"charts/web/templates/service.yaml", "kind: Service # a template"},
       {"charts/web/templates/deployment.yaml", "kind: Deployment # a template"}});
 }
@@ -120,19 +121,17 @@ TEST(RenderHelmTest, ObjectsPointAtTheirTemplateAndValuesLines) {
   EXPECT_EQ(deployment.locate("spec.template.spec.containers[name=app].env[name=LOG_LEVEL].value")
                 .to_string(),
             "charts/web/values-prod.yaml:2");
-  EXPECT_EQ(
-      deployment.locate("spec.template.spec.containers[name=app].resources.limits.memory")
-          .to_string(),
-      "charts/web/values-prod.yaml:5");
-  // Two leaves hold 512Mi under the same key: the one whose path ends the field's decides.
-  EXPECT_EQ(
-      deployment.locate("spec.template.spec.containers[name=app].resources.requests.memory")
-          .to_string(),
-      "charts/web/values-prod.yaml:7");
-  // "2" of MODE matches no related key: the template, without a line.
-  EXPECT_EQ(deployment.locate("spec.template.spec.containers[name=app].env[name=MODE].value")
+  EXPECT_EQ(deployment.locate("spec.template.spec.containers[name=app].resources.limits.memory")
                 .to_string(),
-            "charts/web/templates/deployment.yaml");
+            "charts/web/values-prod.yaml:5");
+  // Two leaves hold 512Mi under the same key: the one whose path ends the field's decides.
+  EXPECT_EQ(deployment.locate("spec.template.spec.containers[name=app].resources.requests.memory")
+                .to_string(),
+            "charts/web/values-prod.yaml:7");
+  // "2" of MODE matches no related key: the template, without a line.
+  EXPECT_EQ(
+      deployment.locate("spec.template.spec.containers[name=app].env[name=MODE].value").to_string(),
+      "charts/web/templates/deployment.yaml");
   EXPECT_EQ(deployment.locate("spec.template.spec.containers[name=app].image").to_string(),
             "charts/web/templates/deployment.yaml");
 }
@@ -174,9 +173,9 @@ TEST(RenderHelmTest, ErrorsNameWhatIsMissingAndKeepNothing) {
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.error().to_string(), "charts: no Chart.yaml in 'charts'");
 
-  out = render(tree, "charts/web",
-               {.mode = RenderMode::kHelm, .helm = {.values_files = {"nope.yaml"}},
-                .external = &helm});
+  out = render(
+      tree, "charts/web",
+      {.mode = RenderMode::kHelm, .helm = {.values_files = {"nope.yaml"}}, .external = &helm});
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.error().to_string(), "nope.yaml: no values file 'nope.yaml' in the repository");
 
@@ -188,14 +187,16 @@ TEST(RenderHelmTest, ErrorsNameWhatIsMissingAndKeepNothing) {
 
 TEST(RenderHelmTest, OutputGoesThroughThePlainLoaderChecks) {
   MemoryTree tree = chart_tree();
-  FakeRenderer helm("---\n# Source: web/templates/x.yaml\napiVersion: v1\nkind: ConfigMap\n"
-                    "metadata: {}\n");
+  FakeRenderer helm(
+      "---\n# Source: web/templates/x.yaml\napiVersion: v1\nkind: ConfigMap\n"
+      "metadata: {}\n");
   auto out = render(tree, "charts/web", {.mode = RenderMode::kHelm, .external = &helm});
   ASSERT_FALSE(out.ok());
   EXPECT_NE(out.error().to_string().find("helm template of charts/web:3"), std::string::npos)
       << out.error().to_string();
-  FakeRenderer twice(std::string(kHelmOutput) + "---\napiVersion: v1\nkind: Service\n"
-                                                "metadata:\n  name: web\n");
+  FakeRenderer twice(std::string(kHelmOutput) +
+                     "---\napiVersion: v1\nkind: Service\n"
+                     "metadata:\n  name: web\n");
   out = render(tree, "charts/web", {.mode = RenderMode::kHelm, .external = &twice});
   ASSERT_FALSE(out.ok());
   EXPECT_NE(out.error().to_string().find("duplicate object Service web"), std::string::npos)
@@ -251,13 +252,12 @@ TEST(KustomizeHelmChartsTest, InflatesAChartOfTheRepositoryLikeKustomize) {
   EXPECT_EQ(run.namespace_name, "shop");
   // One merged values file (inline over the chart's values.yaml), then the additional ones.
   ASSERT_EQ(run.values.size(), 2u);
-  EXPECT_EQ(json::parse(run.values[0].text),
-            json::parse(R"({"replicaCount": 3, "logLevel": "info",
+  EXPECT_EQ(json::parse(run.values[0].text), json::parse(R"({"replicaCount": 3, "logLevel": "info",
                             "image": {"tag": "1.4", "pullPolicy": "Always"},
                             "resources": {"limits": {"memory": "256Mi"}}})"));
   EXPECT_EQ(run.values[1].tree_path, "envs/prod/values-prod.yaml");
-  EXPECT_EQ(run.flags, (std::vector<std::string>{"--kube-version", "1.31", "--include-crds",
-                                                  "--skip-tests"}));
+  EXPECT_EQ(run.flags,
+            (std::vector<std::string>{"--kube-version", "1.31", "--include-crds", "--skip-tests"}));
   // The objects went through the kustomization's transformers.
   ASSERT_EQ(out->size(), 2u);
   for (const Manifest& m : *out) EXPECT_EQ(m.object["metadata"]["namespace"], "shop");

@@ -6,7 +6,7 @@
 #include <chrono>
 #include <filesystem>
 
-#include "plumbline/render.h"
+#include "plumbline/render/render.h"
 #include "temp_dir.h"
 
 namespace plumbline {

@@ -3,7 +3,7 @@
 // transformer — and at the base only when nothing overrode it.
 #include <gtest/gtest.h>
 
-#include "plumbline/render.h"
+#include "plumbline/render/render.h"
 
 namespace plumbline {
 namespace {

@@ -2,7 +2,7 @@
 // errors naming file:line, and paths that try to leave the repository.
 #include <gtest/gtest.h>
 
-#include "plumbline/render.h"
+#include "plumbline/render/render.h"
 
 namespace plumbline {
 namespace {

@@ -2,7 +2,7 @@
 // private copy of the chart, values files, a clean environment), and the three ways a renderer
 // fails — hanging, flooding stdout, exiting non-zero — each stopped within its limit with an
 // error naming it and no objects. The real helm: tests/integration/helm_render_test.cc.
-#include "plumbline/render_process.h"
+#include "plumbline/process/render_process.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -49,14 +49,26 @@ TEST(RenderProcess, HelmGetsAPrivateChartCopyValuesAndACleanEnvironment) {
   ASSERT_TRUE(dir.ok());
   const std::string log = (dir.path() / "log").string();
   // Records its arguments, environment and the files it was given, then prints a Service.
-  std::string helm = fake_helm(dir, "printf '%s\\n' \"$@\" > " + log + ".args\n"
-                                    "env | sort > " + log + ".env\n"
-                                    "cat \"$3/Chart.yaml\" > " + log + ".chart\n"
-                                    "cat \"$9\" > " + log + ".values0\n"
-                                    "ls -A \"$HOME\" > " + log + ".home\n"
-                                    "ulimit -v > " + log + ".memory\n"
-                                    "printf -- '---\\n# Source: web/templates/service.yaml\\n"
-                                    "apiVersion: v1\\nkind: Service\\nmetadata:\\n  name: web\\n'\n");
+  std::string helm =
+      fake_helm(dir, "printf '%s\\n' \"$@\" > " + log +
+                         ".args\n"
+                         "env | sort > " +
+                         log +
+                         ".env\n"
+                         "cat \"$3/Chart.yaml\" > " +
+                         log +
+                         ".chart\n"
+                         "cat \"$9\" > " +
+                         log +
+                         ".values0\n"
+                         "ls -A \"$HOME\" > " +
+                         log +
+                         ".home\n"
+                         "ulimit -v > " +
+                         log +
+                         ".memory\n"
+                         "printf -- '---\\n# Source: web/templates/service.yaml\\n"
+                         "apiVersion: v1\\nkind: Service\\nmetadata:\\n  name: web\\n'\n");
   setenv("PLUMBLINE_TEST_INHERITED", "must-not-pass", 1);
   ProcessRenderer runner({.helm = helm, .temp_dir = dir.path()});
   MemoryTree tree = chart();
@@ -86,7 +98,7 @@ TEST(RenderProcess, HelmGetsAPrivateChartCopyValuesAndACleanEnvironment) {
   EXPECT_TRUE(args[10].ends_with("/values-1.yaml")) << args[10];
   EXPECT_EQ(read(log + ".chart"), "apiVersion: v2\nname: web\nversion: 0.1.0\n");
   EXPECT_EQ(read(log + ".values0"), "port: 8080\n");
-  EXPECT_EQ(read(log + ".home"), "");  // an empty HOME: no user repositories or plugins
+  EXPECT_EQ(read(log + ".home"), "");             // an empty HOME: no user repositories or plugins
   EXPECT_EQ(read(log + ".memory"), "4194304\n");  // RLIMIT_AS 4 GiB, in KiB
 
   const std::string env = "\n" + read(log + ".env");
@@ -134,12 +146,13 @@ TEST(RenderProcess, AFloodingHelmIsKilledAtTheOutputCap) {
 
 TEST(RenderProcess, AFailingHelmIsNamedWithItsStatusAndTheEndOfItsStderrMasked) {
   TempDir dir;
-  std::string helm = fake_helm(
-      dir, "echo 'apiVersion: v1'\necho 'kind: ConfigMap'\n"
-           "for i in 1 2 3 4 5 6; do echo \"line $i\" >&2; done\n"
-           "echo 'Error: fetching https://user:hunter2@charts.example/index.yaml' >&2\n"
-           "echo 'render failed: DB_PASSWORD=hunter2 at templates/x.yaml:3' >&2\n"
-           "exit 1\n");
+  std::string helm =
+      fake_helm(dir,
+                "echo 'apiVersion: v1'\necho 'kind: ConfigMap'\n"
+                "for i in 1 2 3 4 5 6; do echo \"line $i\" >&2; done\n"
+                "echo 'Error: fetching https://user:hunter2@charts.example/index.yaml' >&2\n"
+                "echo 'render failed: DB_PASSWORD=hunter2 at templates/x.yaml:3' >&2\n"
+                "exit 1\n");
   ProcessRenderer runner({.helm = helm, .temp_dir = dir.path()});
   MemoryTree tree = chart();
   auto out = render(tree, "charts/web", {.mode = RenderMode::kHelm, .external = &runner});
@@ -172,8 +185,9 @@ TEST(RenderProcess, CommandsRunOnlyWhenAllowedInACopyOfTheTree) {
   MemoryTree tree(std::map<std::string, std::string>{
       {"base/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: base\n"},
       {"envs/prod/extra.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n"}});
-  RenderOptions options{.mode = RenderMode::kCommand,
-                        .command = {"/bin/sh", "-c", "cat ../../base/cm.yaml; echo ---; cat extra.yaml"}};
+  RenderOptions options{
+      .mode = RenderMode::kCommand,
+      .command = {"/bin/sh", "-c", "cat ../../base/cm.yaml; echo ---; cat extra.yaml"}};
   ProcessRenderer refused({.temp_dir = dir.path()});
   options.external = &refused;
   auto out = render(tree, "envs/prod", options);

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "plumbline/render.h"
+#include "plumbline/render/render.h"
 
 namespace plumbline {
 namespace {

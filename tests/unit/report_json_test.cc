@@ -4,7 +4,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "plumbline/report.h"
+#include "plumbline/report/report.h"
 #include "unit/report_test_util.h"
 
 namespace plumbline {

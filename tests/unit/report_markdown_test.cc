@@ -1,9 +1,9 @@
 // Markdown view (PR comments): summary table, <details> per object, escaping, bounding.
 #include <gtest/gtest.h>
 
-#include "plumbline/mask.h"
-#include "plumbline/policy.h"
-#include "plumbline/report.h"
+#include "plumbline/core/mask.h"
+#include "plumbline/policy/policy.h"
+#include "plumbline/report/report.h"
 #include "unit/report_test_util.h"
 
 namespace plumbline {

@@ -3,9 +3,9 @@
 
 #include <set>
 
-#include "plumbline/mask.h"
-#include "plumbline/policy.h"
-#include "plumbline/report.h"
+#include "plumbline/core/mask.h"
+#include "plumbline/policy/policy.h"
+#include "plumbline/report/report.h"
 #include "unit/report_test_util.h"
 
 namespace plumbline {

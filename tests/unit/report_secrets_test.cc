@@ -1,9 +1,9 @@
 // Secrets never leak: a secret-named env value appears in no format.
 #include <gtest/gtest.h>
 
-#include "plumbline/mask.h"
-#include "plumbline/policy.h"
-#include "plumbline/report.h"
+#include "plumbline/core/mask.h"
+#include "plumbline/policy/policy.h"
+#include "plumbline/report/report.h"
 #include "unit/report_test_util.h"
 
 namespace plumbline {

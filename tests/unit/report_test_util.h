@@ -1,7 +1,7 @@
 // Shared sample findings for the reporter tests.
 #pragma once
 
-#include "plumbline/findings.h"
+#include "plumbline/core/findings.h"
 
 namespace plumbline::testing {
 

@@ -1,6 +1,6 @@
 // run_process against real programs (/bin/sh, cat, env, sleep, python3): output, stdin,
 // limits, the deadline and the kill of the whole process group.
-#include "plumbline/subprocess.h"
+#include "plumbline/process/subprocess.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>

@@ -1,6 +1,6 @@
 // Text that leaves plumbline is valid UTF-8: JSON with replacement characters instead of an
 // exception, and cuts that never split a character.
-#include "plumbline/utf8.h"
+#include "plumbline/core/utf8.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // Git webhooks: signatures per provider, hostile payloads, the route's answers, the secret's
 // sources, and repository identities.
-#include "plumbline/webhook.h"
+#include "plumbline/server/webhook.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -10,8 +10,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "git/repo_location.h"
-#include "plumbline/digest.h"
+#include "plumbline/core/digest.h"
+#include "plumbline/git/repo_location.h"
 
 namespace plumbline {
 namespace {

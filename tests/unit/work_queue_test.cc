@@ -1,5 +1,5 @@
 // WorkQueue: de-duplication, never twice at once, delayed adds, per-key backoff, shutdown.
-#include "plumbline/work_queue.h"
+#include "plumbline/reconcile/work_queue.h"
 
 #include <gtest/gtest.h>
 

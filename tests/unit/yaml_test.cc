@@ -1,4 +1,4 @@
-#include "plumbline/yaml.h"
+#include "plumbline/core/yaml.h"
 
 #include <gtest/gtest.h>
 

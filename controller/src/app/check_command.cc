@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "app/cli.h"
-#include "plumbline/policy.h"
-#include "plumbline/report.h"
+#include "plumbline/policy/policy.h"
+#include "plumbline/report/report.h"
 
 namespace plumbline::app {
 Result<int> run_check(const CliOptions& o, std::ostream& out, std::ostream& err) {
@@ -38,8 +38,7 @@ Result<int> run_check(const CliOptions& o, std::ostream& out, std::ostream& err)
                          " have no rules: nothing to check");
   }
 
-  PL_ASSIGN_OR_RETURN(Desired desired,
-                      render_path(*opened.tree, opened.source, o.paths[0], o));
+  PL_ASSIGN_OR_RETURN(Desired desired, render_path(*opened.tree, opened.source, o.paths[0], o));
   if (desired.objects.empty()) {
     return invalid_input("nothing to check: " + o.paths[0] +
                          " renders no object, so a pass would mean nothing");

@@ -6,18 +6,18 @@
 
 #include <cstdint>
 #include <iosfwd>
-#include <optional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "plumbline/error.h"
-#include "plumbline/file_tree.h"
-#include "plumbline/findings.h"
-#include "plumbline/live_store.h"
-#include "plumbline/policy.h"
-#include "plumbline/report.h"
+#include "plumbline/cache/live_store.h"
+#include "plumbline/core/error.h"
+#include "plumbline/core/file_tree.h"
+#include "plumbline/core/findings.h"
+#include "plumbline/policy/policy.h"
+#include "plumbline/report/report.h"
 
 namespace plumbline::app {
 
@@ -41,12 +41,12 @@ struct CliOptions {
   // --render command: the program and its arguments (everything after `--`).
   std::vector<std::string> render_command;
   bool allow_render_commands = false;  // controller: Environments may use render type command
-  std::string live;        // a snapshot file, '-', or "cluster"
+  std::string live;                    // a snapshot file, '-', or "cluster"
   std::string kubeconfig;  // --live cluster: kubeconfig file (default $KUBECONFIG, ~/.kube/config)
   std::string context;     // --live cluster: kubeconfig context (default current-context)
   int timeout_seconds = 30;  // --live cluster: deadline of each API call
   std::vector<std::string> policies;
-  std::string git_policies;   // check/diff: a policy folder in --repo, read at the same revision
+  std::string git_policies;  // check/diff: a policy folder in --repo, read at the same revision
   // --environment-label k=v: labels of every environment the command reads, which select
   // environmentSelector policies; --environment-label ENV:k=v: of the environment ENV only.
   Labels environment_labels;

@@ -10,21 +10,21 @@
 #include <sstream>
 
 #include "app/cli.h"
-#include "plumbline/commit_signature.h"
-#include "plumbline/compare.h"
-#include "plumbline/drift.h"
-#include "plumbline/environment_evaluation.h"
-#include "plumbline/git_source.h"
-#include "plumbline/kube_client.h"
-#include "plumbline/kube_config.h"
-#include "plumbline/live_cache.h"
-#include "plumbline/mask.h"
-#include "plumbline/policy.h"
-#include "plumbline/render.h"
-#include "plumbline/render_process.h"
-#include "plumbline/report.h"
-#include "plumbline/snapshot.h"
-#include "plumbline/yaml.h"
+#include "plumbline/cache/live_cache.h"
+#include "plumbline/core/mask.h"
+#include "plumbline/core/yaml.h"
+#include "plumbline/diff/compare.h"
+#include "plumbline/diff/drift.h"
+#include "plumbline/evaluate/environment_evaluation.h"
+#include "plumbline/git/commit_signature.h"
+#include "plumbline/git/git_source.h"
+#include "plumbline/kube/kube_client.h"
+#include "plumbline/kube/kube_config.h"
+#include "plumbline/policy/policy.h"
+#include "plumbline/process/render_process.h"
+#include "plumbline/render/render.h"
+#include "plumbline/report/report.h"
+#include "plumbline/snapshot/snapshot.h"
 
 namespace plumbline::app {
 namespace {
@@ -321,8 +321,7 @@ Result<int> run_diff(const CliOptions& o, std::ostream& out, std::ostream& err) 
   auto policies = policies_for(policies_all, environment, labels);
   PL_ASSIGN_OR_RETURN(DiffOptions options, options_for(o, policies, environment));
 
-  PL_ASSIGN_OR_RETURN(Desired desired,
-                      render_path(*opened.tree, opened.source, o.paths[0], o));
+  PL_ASSIGN_OR_RETURN(Desired desired, render_path(*opened.tree, opened.source, o.paths[0], o));
   // Rules on the environment as a whole read every rendered object, compared or not.
   std::vector<Violation> environment_wide = environment_violations(desired.objects, policies);
   Coverage coverage;
@@ -338,8 +337,9 @@ Result<int> run_diff(const CliOptions& o, std::ostream& out, std::ostream& err) 
     std::vector<LiveObject> live;
     {
       PL_ASSIGN_OR_RETURN(std::string live_text, read_input_file(o.live));
-      PL_ASSIGN_OR_RETURN(live, parse_live_snapshot_projected(
-                                    live_text, o.live == "-" ? "<stdin>" : o.live, all_categories()));
+      PL_ASSIGN_OR_RETURN(
+          live, parse_live_snapshot_projected(live_text, o.live == "-" ? "<stdin>" : o.live,
+                                              all_categories()));
     }
     PL_ASSIGN_OR_RETURN(coverage, snapshot_coverage(std::move(desired.objects), live, o));
     report = evaluate_environment_projected(std::move(coverage.compared), live, policies, options);
@@ -390,10 +390,8 @@ Result<int> run_compare(const CliOptions& o, std::ostream& out, std::ostream& er
   PL_ASSIGN_OR_RETURN(DiffOptions options, options_for(o, policies, env_a));
 
   PL_ASSIGN_OR_RETURN(OpenedSource opened, open_source(o, err));
-  PL_ASSIGN_OR_RETURN(Desired a,
-                      render_path(*opened.tree, opened.source, o.paths[0], o));
-  PL_ASSIGN_OR_RETURN(Desired b,
-                      render_path(*opened.tree, opened.source, o.paths[1], o));
+  PL_ASSIGN_OR_RETURN(Desired a, render_path(*opened.tree, opened.source, o.paths[0], o));
+  PL_ASSIGN_OR_RETURN(Desired b, render_path(*opened.tree, opened.source, o.paths[1], o));
 
   PL_RETURN_IF_ERROR(check_not_empty(a.objects.size() + b.objects.size(), o));
   EnvironmentComparison comparison = compare_environments(a.objects, b.objects, options);
@@ -414,8 +412,7 @@ Result<int> run_compare(const CliOptions& o, std::ostream& out, std::ostream& er
 Result<int> run_render(const CliOptions& o, std::ostream& out, std::ostream& err) {
   if (o.paths.size() != 1) return invalid_input("render needs exactly one --path");
   PL_ASSIGN_OR_RETURN(OpenedSource opened, open_source(o, err));
-  PL_ASSIGN_OR_RETURN(Desired desired,
-                      render_path(*opened.tree, opened.source, o.paths[0], o));
+  PL_ASSIGN_OR_RETURN(Desired desired, render_path(*opened.tree, opened.source, o.paths[0], o));
   std::vector<json> documents;
   documents.reserve(desired.objects.size());
   for (const auto& m : desired.objects) documents.push_back(mask_object(m.object));

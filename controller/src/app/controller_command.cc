@@ -10,14 +10,14 @@
 #include <set>
 
 #include "app/cli.h"
-#include "plumbline/controller.h"
-#include "plumbline/http_server.h"
-#include "plumbline/kube_client.h"
-#include "plumbline/kube_config.h"
-#include "plumbline/leader_election.h"
-#include "plumbline/log.h"
-#include "plumbline/metrics.h"
-#include "plumbline/webhook.h"
+#include "plumbline/kube/kube_client.h"
+#include "plumbline/kube/kube_config.h"
+#include "plumbline/kube/leader_election.h"
+#include "plumbline/log/log.h"
+#include "plumbline/reconcile/controller.h"
+#include "plumbline/server/http_server.h"
+#include "plumbline/server/metrics.h"
+#include "plumbline/server/webhook.h"
 
 namespace plumbline::app {
 namespace {

@@ -5,9 +5,9 @@
 #include <set>
 
 #include "app/cli.h"
-#include "plumbline/file_tree.h"
-#include "plumbline/policy.h"
-#include "plumbline/strings.h"
+#include "plumbline/core/file_tree.h"
+#include "plumbline/core/strings.h"
+#include "plumbline/policy/policy.h"
 
 namespace plumbline::app {
 
@@ -82,8 +82,9 @@ Result<Labels> labels_for(const CliOptions& o, const std::string& environment,
                           const std::vector<std::string>& environments) {
   for (const auto& [named, labels] : o.labels_of_environment) {
     if (std::find(environments.begin(), environments.end(), named) == environments.end()) {
-      return invalid_input("--environment-label " + named + ":… names no environment of this " +
-                           "command (" + join(std::set<std::string>(environments.begin(), environments.end()), ", ") + ")");
+      return invalid_input(
+          "--environment-label " + named + ":… names no environment of this " + "command (" +
+          join(std::set<std::string>(environments.begin(), environments.end()), ", ") + ")");
     }
   }
   Labels out = o.environment_labels;

@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "app/cli.h"
-#include "plumbline/git_source.h"
+#include "plumbline/git/git_source.h"
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);

@@ -5,10 +5,10 @@
 #include <ostream>
 
 #include "app/cli.h"
-#include "plumbline/forge.h"
-#include "plumbline/mask.h"
-#include "plumbline/pr_review.h"
-#include "plumbline/snapshot.h"
+#include "plumbline/core/mask.h"
+#include "plumbline/forge/forge.h"
+#include "plumbline/review/pr_review.h"
+#include "plumbline/snapshot/snapshot.h"
 
 namespace plumbline::app {
 namespace {
@@ -19,8 +19,7 @@ Result<std::optional<Desired>> render_at(const OpenedSource& opened, const std::
                                          const CliOptions& o) {
   Result<EntryType> type = opened.tree->stat(path);
   if (!type.ok() && type.error().code() == ErrorCode::kNotFound) return std::optional<Desired>();
-  PL_ASSIGN_OR_RETURN(Desired desired,
-                      render_path(*opened.tree, opened.source, path, o));
+  PL_ASSIGN_OR_RETURN(Desired desired, render_path(*opened.tree, opened.source, path, o));
   return std::optional<Desired>(std::move(desired));
 }
 

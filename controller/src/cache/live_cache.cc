@@ -1,9 +1,9 @@
 // LiveCache: list + watch per kind and namespace, in the shape of client-go's reflector.
-#include "plumbline/live_cache.h"
+#include "plumbline/cache/live_cache.h"
 
 #include <algorithm>
 
-#include "plumbline/utf8.h"
+#include "plumbline/core/utf8.h"
 
 namespace plumbline {
 

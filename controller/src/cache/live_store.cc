@@ -1,5 +1,5 @@
 // LiveObject and LiveStore: the cache's objects in their projected form, keyed by ObjectRef.
-#include "plumbline/live_store.h"
+#include "plumbline/cache/live_store.h"
 
 #include <simdjson.h>
 

@@ -21,9 +21,9 @@
 #include <utility>
 #include <vector>
 
-#include "plumbline/live_store.h"
-#include "plumbline/policy.h"
-#include "plumbline/utf8.h"
+#include "plumbline/cache/live_store.h"
+#include "plumbline/core/utf8.h"
+#include "plumbline/policy/policy.h"
 
 namespace plumbline {
 

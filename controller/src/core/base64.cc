@@ -1,4 +1,4 @@
-#include "plumbline/base64.h"
+#include "plumbline/core/base64.h"
 
 #include <openssl/evp.h>
 

@@ -1,4 +1,4 @@
-#include "plumbline/cancellation.h"
+#include "plumbline/core/cancellation.h"
 
 #include <atomic>
 

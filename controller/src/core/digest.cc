@@ -1,4 +1,4 @@
-#include "plumbline/digest.h"
+#include "plumbline/core/digest.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

@@ -1,4 +1,4 @@
-#include "plumbline/error.h"
+#include "plumbline/core/error.h"
 
 namespace plumbline {
 

@@ -1,4 +1,4 @@
-#include "plumbline/file_tree.h"
+#include "plumbline/core/file_tree.h"
 
 #include <algorithm>
 #include <fstream>

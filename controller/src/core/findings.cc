@@ -1,4 +1,4 @@
-#include "plumbline/findings.h"
+#include "plumbline/core/findings.h"
 
 #include <array>
 

@@ -1,6 +1,6 @@
 // Label selectors: the API's semantics (In/NotIn/Exists/DoesNotExist; NotIn matches a
 // missing key).
-#include "plumbline/label_selector.h"
+#include "plumbline/core/label_selector.h"
 
 #include <algorithm>
 

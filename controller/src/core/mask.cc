@@ -1,13 +1,13 @@
-#include "plumbline/mask.h"
+#include "plumbline/core/mask.h"
 
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <memory>
 
-#include "plumbline/digest.h"
-#include "plumbline/utf8.h"
-#include "plumbline/workload.h"
+#include "plumbline/core/digest.h"
+#include "plumbline/core/utf8.h"
+#include "plumbline/core/workload.h"
 
 namespace plumbline {
 namespace {

@@ -1,4 +1,4 @@
-#include "plumbline/object.h"
+#include "plumbline/core/object.h"
 
 namespace plumbline {
 namespace {

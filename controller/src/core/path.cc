@@ -1,8 +1,8 @@
-#include "plumbline/path.h"
+#include "plumbline/core/path.h"
 
 #include <algorithm>
 
-#include "plumbline/utf8.h"
+#include "plumbline/core/utf8.h"
 
 namespace plumbline::path {
 namespace {

@@ -1,4 +1,4 @@
-#include "plumbline/quantity.h"
+#include "plumbline/core/quantity.h"
 
 #include <cctype>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "plumbline/rfc3339.h"
+#include "plumbline/core/rfc3339.h"
 
 #include <algorithm>
 #include <cctype>

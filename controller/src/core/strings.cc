@@ -1,4 +1,4 @@
-#include "plumbline/strings.h"
+#include "plumbline/core/strings.h"
 
 namespace plumbline {
 

@@ -3,7 +3,7 @@
 #include <cctype>
 #include <string>
 
-#include "plumbline/mask.h"
+#include "plumbline/core/mask.h"
 
 namespace plumbline {
 namespace {

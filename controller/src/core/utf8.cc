@@ -1,4 +1,4 @@
-#include "plumbline/utf8.h"
+#include "plumbline/core/utf8.h"
 
 namespace plumbline {
 

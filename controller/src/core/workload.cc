@@ -1,6 +1,6 @@
-#include "plumbline/workload.h"
+#include "plumbline/core/workload.h"
 
-#include "plumbline/object.h"
+#include "plumbline/core/object.h"
 
 namespace plumbline {
 std::string_view pod_spec_path(std::string_view kind) {

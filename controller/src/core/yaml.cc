@@ -1,4 +1,4 @@
-#include "plumbline/yaml.h"
+#include "plumbline/core/yaml.h"
 
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
@@ -14,7 +14,7 @@
 
 #include "core/yaml_events.h"
 #include "core/yaml_guards.h"
-#include "plumbline/path.h"
+#include "plumbline/core/path.h"
 
 namespace plumbline {
 namespace {
@@ -129,7 +129,7 @@ class JsonBuilder : public YAML::EventHandler {
     lines_.clear();
     pointers_.clear();
     pointers_.push_back({});  // the root
-    anchors_.clear();  // anchors are per document; the memory budget is per file
+    anchors_.clear();         // anchors are per document; the memory budget is per file
   }
 
   void OnDocumentEnd() override {
@@ -208,7 +208,7 @@ class JsonBuilder : public YAML::EventHandler {
     json value;
     bool is_map = false;
     YAML::anchor_t anchor = 0;
-    size_t pointer = 0;  // in pointers_
+    size_t pointer = 0;              // in pointers_
     size_t cost = kNodeCost;         // the estimated memory of the node and everything below it
     std::optional<std::string> key;  // a map's pending key
     bool key_is_merge = false;
@@ -310,15 +310,7 @@ class JsonBuilder : public YAML::EventHandler {
     if (!stack_.empty() && stack_.back().is_map && !stack_.back().key) {
       fail("mapping keys must be scalars", mark);
     }
-    Frame frame{std::move(value),
-                is_map,
-                anchor,
-                0,
-                kNodeCost,
-                std::nullopt,
-                false,
-                {},
-                {}};
+    Frame frame{std::move(value), is_map, anchor, 0, kNodeCost, std::nullopt, false, {}, {}};
     if (options_.field_origins) {
       frame.pointer = child_pointer();
       if (mark.line >= 0) lines_.emplace_back(frame.pointer, mark.line + 1);

@@ -3,7 +3,7 @@
 
 #include <string_view>
 
-#include "plumbline/error.h"
+#include "plumbline/core/error.h"
 
 namespace plumbline::yaml_guards {
 

@@ -1,10 +1,10 @@
-// plan_corrections / record_correction: budget, rounds, backoff (plumbline/correction_plan.h).
-#include "plumbline/correction_plan.h"
+// plan_corrections / record_correction: budget, rounds, backoff (plumbline/correct/correction_plan.h).
+#include "plumbline/correct/correction_plan.h"
 
 #include <algorithm>
 
-#include "plumbline/digest.h"
-#include "plumbline/utf8.h"
+#include "plumbline/core/digest.h"
+#include "plumbline/core/utf8.h"
 
 namespace plumbline {
 namespace {

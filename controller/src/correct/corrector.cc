@@ -1,13 +1,13 @@
 // plan_object_correction: the apply configuration and the removal patch of one object
-// (plumbline/corrector.h states the ownership model this follows).
-#include "plumbline/corrector.h"
+// (plumbline/correct/corrector.h states the ownership model this follows).
+#include "plumbline/correct/corrector.h"
 
 #include <algorithm>
 #include <optional>
 
-#include "diff/managed_fields.h"
-#include "plumbline/digest.h"
-#include "plumbline/path.h"
+#include "plumbline/core/digest.h"
+#include "plumbline/core/path.h"
+#include "plumbline/diff/managed_fields.h"
 
 namespace plumbline {
 namespace {

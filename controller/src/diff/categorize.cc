@@ -4,9 +4,9 @@
 #include <string_view>
 #include <vector>
 
-#include "plumbline/drift.h"
-#include "plumbline/path.h"
-#include "plumbline/workload.h"
+#include "plumbline/core/path.h"
+#include "plumbline/core/workload.h"
+#include "plumbline/diff/drift.h"
 
 namespace plumbline {
 namespace {

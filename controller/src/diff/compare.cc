@@ -1,13 +1,13 @@
 // compare_environments: two rendered environments, matched by kind and base name. References
 // to objects of the same environment are rewritten to base names first, so namePrefix,
 // nameSuffix and generator hash suffixes never show up as differences.
-#include "plumbline/compare.h"
+#include "plumbline/diff/compare.h"
 
 #include <algorithm>
 #include <unordered_map>
 
 #include "diff/walker.h"
-#include "plumbline/workload.h"
+#include "plumbline/core/workload.h"
 
 namespace plumbline {
 namespace {

@@ -1,7 +1,7 @@
 // declared_fields(): Git's in-scope fields, found by walking the desired object against an
 // object that declares nothing (compare mode reports everything one side has).
 #include "diff/walker.h"
-#include "plumbline/drift.h"
+#include "plumbline/diff/drift.h"
 
 namespace plumbline {
 

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <unordered_map>
 
-#include "diff/managed_fields.h"
 #include "diff/walker.h"
-#include "plumbline/drift.h"
+#include "plumbline/diff/drift.h"
+#include "plumbline/diff/managed_fields.h"
 
 namespace plumbline {
 namespace {

@@ -1,8 +1,8 @@
-#include "diff/managed_fields.h"
+#include "plumbline/diff/managed_fields.h"
 
 #include <vector>
 
-#include "plumbline/path.h"
+#include "plumbline/core/path.h"
 
 namespace plumbline::diff {
 namespace {

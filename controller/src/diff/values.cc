@@ -1,6 +1,6 @@
 // Scalar normalization and canonical path segments for the walker (walker.cc).
 #include "diff/walker.h"
-#include "plumbline/quantity.h"
+#include "plumbline/core/quantity.h"
 
 namespace plumbline::diff {
 namespace {

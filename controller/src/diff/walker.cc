@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <unordered_map>
 
-#include "plumbline/path.h"
-#include "plumbline/quantity.h"
+#include "plumbline/core/path.h"
+#include "plumbline/core/quantity.h"
 
 namespace plumbline::diff {
 namespace {

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "plumbline/drift.h"
+#include "plumbline/diff/drift.h"
 
 namespace plumbline::diff {
 

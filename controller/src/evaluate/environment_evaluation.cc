@@ -1,6 +1,6 @@
 // EnvironmentEvaluation: drift and policy findings of one environment, kept per object so the
 // controller re-evaluates only the objects the watch reports changed.
-#include "plumbline/environment_evaluation.h"
+#include "plumbline/evaluate/environment_evaluation.h"
 
 #include <utility>
 
@@ -122,8 +122,7 @@ DriftReport evaluate_environment(ManifestSet desired, const std::vector<json>& l
   return evaluation.report();
 }
 
-DriftReport evaluate_environment_projected(ManifestSet desired,
-                                           const std::vector<LiveObject>& live,
+DriftReport evaluate_environment_projected(ManifestSet desired, const std::vector<LiveObject>& live,
                                            std::vector<Policy> policies, DiffOptions options) {
   EnvironmentEvaluation evaluation(std::move(desired), std::move(policies), std::move(options));
   evaluation.set_live_projected(live);

@@ -1,6 +1,6 @@
 // upsert_comment: plumbline's one comment per PR and environment, found by its marker; and
 // the per-provider defaults the CLI and the controller share.
-#include "plumbline/forge.h"
+#include "plumbline/forge/forge.h"
 
 namespace plumbline {
 

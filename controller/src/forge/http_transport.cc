@@ -1,7 +1,7 @@
 // HttpTransport over cpprestsdk's http_client: one client per origin, an overall deadline per
 // request (cpprestsdk's own timeout is per socket operation), the body read in chunks up to a
 // bound. TLS uses the system trust store; redirects are not followed.
-#include "plumbline/http_transport.h"
+#include "plumbline/forge/http_transport.h"
 
 #include <cpprest/containerstream.h>
 #include <cpprest/http_client.h>

@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <thread>
 
-#include "plumbline/mask.h"
-#include "plumbline/utf8.h"
+#include "plumbline/core/mask.h"
+#include "plumbline/core/utf8.h"
 
 namespace plumbline::forge {
 namespace {

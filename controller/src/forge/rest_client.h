@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include "plumbline/forge.h"
-#include "plumbline/object.h"
+#include "plumbline/core/object.h"
+#include "plumbline/forge/forge.h"
 
 namespace plumbline::forge {
 

@@ -4,9 +4,9 @@
 #include <algorithm>
 
 #include "forge/rest_client.h"
-#include "plumbline/forge.h"
-#include "plumbline/mask.h"
-#include "plumbline/object.h"
+#include "plumbline/core/mask.h"
+#include "plumbline/core/object.h"
+#include "plumbline/forge/forge.h"
 
 namespace plumbline {
 namespace {

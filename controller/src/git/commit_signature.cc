@@ -1,5 +1,5 @@
 // verify_commit: a commit's signature against the trusted keys, in the format they are for.
-#include "plumbline/commit_signature.h"
+#include "plumbline/git/commit_signature.h"
 
 namespace plumbline {
 

@@ -7,10 +7,10 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "git/repo_location.h"
-#include "plumbline/base64.h"
-#include "plumbline/digest.h"
-#include "plumbline/git_source.h"
+#include "plumbline/core/base64.h"
+#include "plumbline/core/digest.h"
+#include "plumbline/git/git_source.h"
+#include "plumbline/git/repo_location.h"
 
 namespace plumbline {
 namespace git {

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "plumbline/error.h"
+#include "plumbline/core/error.h"
 
 namespace plumbline::git {
 

@@ -11,8 +11,8 @@
 #include <cstdint>
 #include <filesystem>
 
-#include "git/repo_location.h"
-#include "plumbline/git_source.h"
+#include "plumbline/git/git_source.h"
+#include "plumbline/git/repo_location.h"
 
 namespace plumbline::git {
 

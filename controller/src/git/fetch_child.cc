@@ -9,8 +9,8 @@
 #include <ostream>
 
 #include "git/fetch.h"
-#include "plumbline/object.h"
-#include "plumbline/subprocess.h"
+#include "plumbline/core/object.h"
+#include "plumbline/process/subprocess.h"
 
 namespace plumbline {
 namespace git {

@@ -1,7 +1,7 @@
 // GitSource: opens a local repository directly, or keeps a bare cache of a remote one
 // (cloned once, fetched on later runs) and reads a commit's tree from it.
 
-#include "plumbline/git_source.h"
+#include "plumbline/git/git_source.h"
 
 #include <fcntl.h>
 #include <netdb.h>
@@ -21,7 +21,7 @@
 #include "git/fetch.h"
 #include "git/git_tree.h"
 #include "git/libgit2.h"
-#include "git/repo_location.h"
+#include "plumbline/git/repo_location.h"
 
 namespace plumbline {
 namespace {

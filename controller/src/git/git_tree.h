@@ -5,7 +5,7 @@
 #include <string>
 
 #include "git/libgit2.h"
-#include "plumbline/file_tree.h"
+#include "plumbline/core/file_tree.h"
 
 namespace plumbline::git {
 

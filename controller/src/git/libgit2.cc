@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "plumbline/mask.h"
+#include "plumbline/core/mask.h"
 
 namespace plumbline::git {
 namespace {

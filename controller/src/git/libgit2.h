@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "plumbline/error.h"
+#include "plumbline/core/error.h"
 
 namespace plumbline::git {
 

@@ -11,7 +11,7 @@
 #include <optional>
 #include <string>
 
-#include "plumbline/commit_signature.h"
+#include "plumbline/git/commit_signature.h"
 
 namespace plumbline::signature_detail {
 namespace {

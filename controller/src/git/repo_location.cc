@@ -1,10 +1,10 @@
-#include "git/repo_location.h"
+#include "plumbline/git/repo_location.h"
 
 #include <cctype>
 #include <cstdlib>
 
-#include "plumbline/digest.h"
-#include "plumbline/mask.h"
+#include "plumbline/core/digest.h"
+#include "plumbline/core/mask.h"
 
 namespace plumbline::git {
 namespace {

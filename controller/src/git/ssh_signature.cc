@@ -16,8 +16,8 @@
 
 #include "git/credentials.h"
 #include "git/libgit2.h"  // git::Handle, the RAII owner of C handles
-#include "plumbline/base64.h"
-#include "plumbline/commit_signature.h"
+#include "plumbline/core/base64.h"
+#include "plumbline/git/commit_signature.h"
 
 namespace plumbline::signature_detail {
 namespace {

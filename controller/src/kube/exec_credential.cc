@@ -8,10 +8,10 @@
 #include <cstring>
 #include <ctime>
 
-#include "plumbline/kube_config.h"
-#include "plumbline/object.h"
-#include "plumbline/rfc3339.h"
-#include "plumbline/subprocess.h"
+#include "plumbline/core/object.h"
+#include "plumbline/core/rfc3339.h"
+#include "plumbline/kube/kube_config.h"
+#include "plumbline/process/subprocess.h"
 
 extern char** environ;
 

@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "kube/kubeconfig_internal.h"
-#include "plumbline/strings.h"
+#include "plumbline/core/strings.h"
 
 namespace plumbline {
 

@@ -1,6 +1,6 @@
 // Finding the Kubernetes configuration as kubectl does: --kubeconfig, $KUBECONFIG (merged),
 // ~/.kube/config, then the in-cluster service account; and the bearer token of a loaded one.
-#include "plumbline/kube_config.h"
+#include "plumbline/kube/kube_config.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -9,7 +9,7 @@
 #include <filesystem>
 
 #include "kube/kubeconfig_internal.h"
-#include "plumbline/strings.h"
+#include "plumbline/core/strings.h"
 
 namespace plumbline {
 namespace {

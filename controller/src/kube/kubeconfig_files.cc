@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "kube/kubeconfig_internal.h"
-#include "plumbline/strings.h"
+#include "plumbline/core/strings.h"
 
 namespace plumbline::kubeconfig {
 namespace {

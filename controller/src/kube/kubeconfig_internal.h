@@ -12,10 +12,10 @@
 #include <string_view>
 #include <vector>
 
-#include "plumbline/kube_config.h"
-#include "plumbline/object.h"
-#include "plumbline/path.h"
-#include "plumbline/yaml.h"
+#include "plumbline/core/object.h"
+#include "plumbline/core/path.h"
+#include "plumbline/core/yaml.h"
+#include "plumbline/kube/kube_config.h"
 
 namespace plumbline::kubeconfig {
 

@@ -5,8 +5,8 @@
 #include <cstring>
 
 #include "kube/kubeconfig_internal.h"
-#include "plumbline/base64.h"
-#include "plumbline/strings.h"
+#include "plumbline/core/base64.h"
+#include "plumbline/core/strings.h"
 
 namespace plumbline::kubeconfig {
 namespace {

@@ -1,5 +1,5 @@
 // LeaderElector: client-go's leaderelection over a coordination.k8s.io/v1 Lease.
-#include "plumbline/leader_election.h"
+#include "plumbline/kube/leader_election.h"
 
 #include <unistd.h>
 
@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <ctime>
 
-#include "plumbline/rfc3339.h"
+#include "plumbline/core/rfc3339.h"
 
 namespace plumbline {
 namespace {

@@ -23,7 +23,7 @@
 #include <utility>
 #include <vector>
 
-#include "plumbline/kube_client.h"
+#include "plumbline/kube/kube_client.h"
 
 namespace plumbline::rest {
 

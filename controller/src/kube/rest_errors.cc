@@ -1,7 +1,7 @@
 // What a failed Kubernetes API call says: the call named (verb, resource, namespace, name),
 // the apiserver's own message, and the ErrorCode of its HTTP status (code_for_http_status).
 #include "kube/rest_client.h"
-#include "plumbline/utf8.h"
+#include "plumbline/core/utf8.h"
 
 namespace plumbline {
 namespace rest {

@@ -4,7 +4,7 @@
 #include <cpprest/streams.h>
 
 #include "kube/rest_client.h"
-#include "plumbline/utf8.h"
+#include "plumbline/core/utf8.h"
 
 namespace plumbline {
 namespace rest {

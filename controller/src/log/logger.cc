@@ -2,9 +2,9 @@
 #include <ctime>
 #include <ostream>
 
-#include "plumbline/log.h"
-#include "plumbline/rfc3339.h"
-#include "plumbline/utf8.h"
+#include "plumbline/core/rfc3339.h"
+#include "plumbline/core/utf8.h"
+#include "plumbline/log/log.h"
 
 namespace plumbline {
 namespace {

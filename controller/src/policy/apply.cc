@@ -4,8 +4,8 @@
 #include <tuple>
 #include <vector>
 
-#include "plumbline/path.h"
-#include "plumbline/policy.h"
+#include "plumbline/core/path.h"
+#include "plumbline/policy/policy.h"
 
 namespace plumbline {
 namespace {

@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "plumbline/label_selector.h"
-#include "plumbline/object.h"
-#include "plumbline/policy.h"
-#include "plumbline/workload.h"
+#include "plumbline/core/label_selector.h"
+#include "plumbline/core/object.h"
+#include "plumbline/core/workload.h"
+#include "plumbline/policy/policy.h"
 
 namespace plumbline {
 namespace {

@@ -7,8 +7,8 @@
 #include <array>
 #include <string_view>
 
-#include "plumbline/object.h"
-#include "plumbline/path.h"
+#include "plumbline/core/object.h"
+#include "plumbline/core/path.h"
 
 namespace plumbline::policy_internal {
 namespace {

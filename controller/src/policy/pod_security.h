@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "plumbline/object.h"
+#include "plumbline/core/object.h"
 
 namespace plumbline::policy_internal {
 

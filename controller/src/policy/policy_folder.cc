@@ -3,8 +3,8 @@
 #include <string>
 #include <vector>
 
-#include "plumbline/file_tree.h"
-#include "plumbline/policy.h"
+#include "plumbline/core/file_tree.h"
+#include "plumbline/policy/policy.h"
 
 namespace plumbline {
 namespace {

@@ -6,9 +6,9 @@
 #include <string_view>
 #include <vector>
 
-#include "plumbline/path.h"
-#include "plumbline/policy.h"
-#include "plumbline/yaml.h"
+#include "plumbline/core/path.h"
+#include "plumbline/core/yaml.h"
+#include "plumbline/policy/policy.h"
 
 namespace plumbline {
 namespace {

@@ -7,14 +7,14 @@
 #include <string>
 #include <vector>
 
-#include "plumbline/mask.h"
-#include "plumbline/object.h"
-#include "plumbline/path.h"
-#include "plumbline/policy.h"
-#include "plumbline/quantity.h"
-#include "plumbline/strings.h"
-#include "plumbline/utf8.h"
-#include "plumbline/workload.h"
+#include "plumbline/core/mask.h"
+#include "plumbline/core/object.h"
+#include "plumbline/core/path.h"
+#include "plumbline/core/quantity.h"
+#include "plumbline/core/strings.h"
+#include "plumbline/core/utf8.h"
+#include "plumbline/core/workload.h"
+#include "plumbline/policy/policy.h"
 #include "policy/pod_security.h"
 
 namespace plumbline {

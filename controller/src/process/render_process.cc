@@ -1,20 +1,20 @@
 // ProcessRenderer: helm and render commands as sandboxed child processes on a private copy of
-// their files (plumbline/render_process.h).
-#include "plumbline/render_process.h"
+// their files (plumbline/process/render_process.h).
+#include "plumbline/process/render_process.h"
 
 #include <stdlib.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <utility>
-#include <cstdlib>
 #include <vector>
 
-#include "plumbline/mask.h"
-#include "plumbline/subprocess.h"
-#include "plumbline/utf8.h"
+#include "plumbline/core/mask.h"
+#include "plumbline/core/utf8.h"
+#include "plumbline/process/subprocess.h"
 #include "process/tree_copy.h"
 
 namespace plumbline {
@@ -128,7 +128,8 @@ Result<std::vector<std::string>> clean_environment(const fs::path& root) {
     std::error_code ec;
     fs::create_directories(root / folder, ec);
     if (ec) {
-      return Error(ErrorCode::kInternal, "cannot create the renderer's " + name + ": " + ec.message());
+      return Error(ErrorCode::kInternal,
+                   "cannot create the renderer's " + name + ": " + ec.message());
     }
     env.push_back(name + "=" + (root / folder).string());
   }
@@ -178,12 +179,14 @@ Result<std::string> ProcessRenderer::run(const FileTree& tree, const ExternalRun
   spec.max_file_bytes = options_.max_copy_bytes;
   spec.cancelled = options_.cancelled;
   if (helm) {
-    std::string name = run.chart_dir.empty() ? "chart" : run.chart_dir.substr(run.chart_dir.rfind('/') + 1);
+    std::string name =
+        run.chart_dir.empty() ? "chart" : run.chart_dir.substr(run.chart_dir.rfind('/') + 1);
     fs::path chart = root / "chart" / name;
-    PL_RETURN_IF_ERROR(copy_tree(tree, run.chart_dir, chart, options_.max_copy_bytes,
-                                 options_.max_copy_files));
+    PL_RETURN_IF_ERROR(
+        copy_tree(tree, run.chart_dir, chart, options_.max_copy_bytes, options_.max_copy_files));
     spec.argv = {options_.helm, "template", run.release_name, chart.string()};
-    if (!run.namespace_name.empty()) spec.argv.insert(spec.argv.end(), {"--namespace", run.namespace_name});
+    if (!run.namespace_name.empty())
+      spec.argv.insert(spec.argv.end(), {"--namespace", run.namespace_name});
     spec.argv.insert(spec.argv.end(), run.flags.begin(), run.flags.end());
     size_t bytes = 0;
     for (size_t i = 0; i < run.values.size(); ++i) {
@@ -199,13 +202,14 @@ Result<std::string> ProcessRenderer::run(const FileTree& tree, const ExternalRun
                              values.tree_path.empty() ? where : values.tree_path);
       }
       fs::path file = root / ("values-" + std::to_string(i) + ".yaml");
-      PL_RETURN_IF_ERROR(write_new_file(file, text, values.tree_path.empty() ? "inline values" : values.tree_path));
+      PL_RETURN_IF_ERROR(write_new_file(
+          file, text, values.tree_path.empty() ? "inline values" : values.tree_path));
       spec.argv.insert(spec.argv.end(), {"--values", file.string()});
     }
     spec.working_dir = root / "chart";
   } else {
-    PL_RETURN_IF_ERROR(copy_tree(tree, "", root / "repo", options_.max_copy_bytes,
-                                 options_.max_copy_files));
+    PL_RETURN_IF_ERROR(
+        copy_tree(tree, "", root / "repo", options_.max_copy_bytes, options_.max_copy_files));
     spec.argv = run.argv;
     spec.working_dir = root / "repo" / run.dir;
     const char* path = std::getenv("PATH");
@@ -219,8 +223,8 @@ Result<std::string> ProcessRenderer::run(const FileTree& tree, const ExternalRun
   if (done->exit_code != 0) {
     std::string tail = stderr_tail(*done, 5);
     return invalid_input(display + " " + exit_text(*done) +
-                             (tail.empty() ? std::string(" and wrote nothing to stderr")
-                                           : "; its stderr ended with: " + tail));
+                         (tail.empty() ? std::string(" and wrote nothing to stderr")
+                                       : "; its stderr ended with: " + tail));
   }
   return std::move(done->stdout_text);
 }

@@ -1,7 +1,7 @@
-// run_process: fork + execve with pipes, limits and a deadline (see plumbline/subprocess.h).
+// run_process: fork + execve with pipes, limits and a deadline (see plumbline/process/subprocess.h).
 // Between fork and execve the child calls only async-signal-safe functions: the parent has
 // other threads, whose locks (malloc's among them) may be held at the fork.
-#include "plumbline/subprocess.h"
+#include "plumbline/process/subprocess.h"
 
 #include <fcntl.h>
 #include <linux/close_range.h>
@@ -21,7 +21,7 @@
 #include <optional>
 #include <utility>
 
-#include "plumbline/utf8.h"
+#include "plumbline/core/utf8.h"
 
 namespace plumbline {
 namespace {

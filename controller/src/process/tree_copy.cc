@@ -1,6 +1,8 @@
 // copy_tree: a bounded copy of part of a FileTree on disk, for programs that read files
 // (helm, render commands). Regular files only: the copy holds no symlink, so nothing in it
 // points outside it, whatever the tree held.
+#include "process/tree_copy.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -8,8 +10,7 @@
 #include <cstring>
 #include <set>
 
-#include "plumbline/render_process.h"
-#include "process/tree_copy.h"
+#include "plumbline/process/render_process.h"
 
 namespace plumbline {
 namespace {
@@ -24,8 +25,8 @@ struct CopyState {
 };
 
 bool plain_component(std::string_view name) {
-  return !name.empty() && name != "." && name != ".." &&
-         name.find('/') == std::string_view::npos && name.find('\0') == std::string_view::npos;
+  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string_view::npos &&
+         name.find('\0') == std::string_view::npos;
 }
 
 }  // namespace
@@ -33,8 +34,8 @@ bool plain_component(std::string_view name) {
 Status write_new_file(const fs::path& path, std::string_view data, const std::string& where) {
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) {
-    return Error(ErrorCode::kInternal, std::string("cannot write its copy: ") + std::strerror(errno),
-                 where);
+    return Error(ErrorCode::kInternal,
+                 std::string("cannot write its copy: ") + std::strerror(errno), where);
   }
   size_t done = 0;
   while (done < data.size()) {
@@ -67,22 +68,23 @@ Status copy_dir(CopyState& state, const std::string& dir, const fs::path& target
   PL_ASSIGN_OR_RETURN(auto entries, state.tree.list_directory(dir));
   for (const TreeEntry& entry : entries) {
     std::string child = dir.empty() ? entry.name : dir + "/" + entry.name;
-    if (!plain_component(entry.name)) return invalid_input("a file name that is not one path component", child);
+    if (!plain_component(entry.name))
+      return invalid_input("a file name that is not one path component", child);
     if (entry.type == EntryType::kDirectory) {
       PL_RETURN_IF_ERROR(copy_dir(state, child, target / entry.name, depth + 1));
       continue;
     }
     if (++state.files > state.max_files) {
-      return invalid_input("more than " + std::to_string(state.max_files) +
-                               " files to copy for the renderer",
-                           child);
+      return invalid_input(
+          "more than " + std::to_string(state.max_files) + " files to copy for the renderer",
+          child);
     }
     PL_ASSIGN_OR_RETURN(std::string data, state.tree.read_file(child));
     state.bytes += data.size();
     if (state.bytes > state.max_bytes) {
-      return invalid_input("more than " + std::to_string(state.max_bytes) +
-                               " bytes to copy for the renderer",
-                           child);
+      return invalid_input(
+          "more than " + std::to_string(state.max_bytes) + " bytes to copy for the renderer",
+          child);
     }
     PL_RETURN_IF_ERROR(write_new_file(target / entry.name, data, child));
   }

@@ -1,11 +1,11 @@
 // The reconcile loop of `plumbline controller`: caches, the work queue, one reconcile.
 // desired_state.cc loads Git, enforcement.cc corrects, status_writers.cc writes what was found.
-#include "plumbline/controller.h"
+#include "plumbline/reconcile/controller.h"
 
 #include <algorithm>
 
-#include "git/repo_location.h"
-#include "plumbline/rfc3339.h"
+#include "plumbline/core/rfc3339.h"
+#include "plumbline/git/repo_location.h"
 
 namespace plumbline {
 namespace {
@@ -127,7 +127,7 @@ void Controller::stop() {
   cancel_.cancel();  // a reconcile in flight ends at its next API call or fetch progress
   queue_.shut_down();
   for (LiveCache* cache :
-         {environments_.get(), policies_.get(), workloads_.get(), governance_.get()}) {
+       {environments_.get(), policies_.get(), workloads_.get(), governance_.get()}) {
     if (cache != nullptr) cache->stop();
   }
   for (std::thread& t : threads_) {
@@ -225,8 +225,7 @@ std::vector<std::string> Controller::fetch_now(const std::vector<std::string>& r
 // Queues each environment whose namespaces hold one of `changes`. For workloads it also
 // remembers which objects changed: that reconcile re-evaluates only these. (An environment not
 // yet reconciled evaluates everything on its first pass anyway.)
-void Controller::on_live_changes(const std::vector<LiveStore::Change>& changes,
-                                 bool workloads) {
+void Controller::on_live_changes(const std::vector<LiveStore::Change>& changes, bool workloads) {
   if (!caches_synced_) return;
   std::vector<std::string> affected;
   {

@@ -1,14 +1,14 @@
 // The Controller's desired state: Git credentials, fetch and render of an environment.
 #include <algorithm>
 
-#include "git/repo_location.h"
-#include "plumbline/controller.h"
-#include "plumbline/digest.h"
-#include "plumbline/mask.h"
-#include "plumbline/policy.h"
-#include "plumbline/render.h"
-#include "plumbline/render_process.h"
-#include "plumbline/rfc3339.h"
+#include "plumbline/core/digest.h"
+#include "plumbline/core/mask.h"
+#include "plumbline/core/rfc3339.h"
+#include "plumbline/git/repo_location.h"
+#include "plumbline/policy/policy.h"
+#include "plumbline/process/render_process.h"
+#include "plumbline/reconcile/controller.h"
+#include "plumbline/render/render.h"
 
 namespace plumbline {
 namespace {
@@ -176,7 +176,8 @@ void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
     return;
   }
   std::chrono::milliseconds render_timeout = options_.render_timeout;
-  if (spec.render_timeout.count() > 0) render_timeout = std::min(render_timeout, spec.render_timeout);
+  if (spec.render_timeout.count() > 0)
+    render_timeout = std::min(render_timeout, spec.render_timeout);
   auto render_deadline = std::chrono::steady_clock::now() + render_timeout;
   ProcessRenderer runner = renderer_for(render_timeout, render_deadline);
   RenderOptions render_options = render_options_for(spec, runner, render_deadline);

@@ -3,7 +3,7 @@
 // state that failed to load, with invalid policies, or when a policy narrows to report.
 #include <algorithm>
 
-#include "plumbline/controller.h"
+#include "plumbline/reconcile/controller.h"
 
 namespace plumbline {
 namespace {
@@ -41,7 +41,8 @@ Controller::Claims Controller::claims_of(const std::string& name, const Environm
   for (const json& object : environments_->objects()) {
     std::string other = object["metadata"].value("name", "");
     if (other == name) continue;
-    Result<EnvironmentSpec> other_spec = parse_environment(object, options_.min_validation_interval);
+    Result<EnvironmentSpec> other_spec =
+        parse_environment(object, options_.min_validation_interval);
     if (!other_spec.ok() || !shares_namespace(spec.namespaces, other_spec->namespaces)) continue;
     auto it = declared_.find(other);
     if (it == declared_.end()) {

@@ -1,5 +1,5 @@
 // Environment custom resources: parsing and validation of the spec.
-#include "plumbline/environment.h"
+#include "plumbline/reconcile/environment.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 #include <regex>
 #include <set>
 
-#include "plumbline/base64.h"
+#include "plumbline/core/base64.h"
 
 namespace plumbline {
 namespace {
@@ -66,8 +66,8 @@ Status parse_render(const json& render, const std::string& where, EnvironmentSpe
                          where);
   }
   for (const auto& [key, value] : render.items()) {
-    static const std::set<std::string> kKnown = {"type",   "valuesFiles", "values", "releaseName",
-                                                 "namespace", "command",  "timeout"};
+    static const std::set<std::string> kKnown = {
+        "type", "valuesFiles", "values", "releaseName", "namespace", "command", "timeout"};
     if (!kKnown.count(key)) return invalid_input("spec.render: unknown field '" + key + "'", where);
   }
   bool helm_fields = false;
@@ -75,18 +75,20 @@ Status parse_render(const json& render, const std::string& where, EnvironmentSpe
     helm_fields = helm_fields || (render.contains(key) && !render[key].is_null());
   }
   if (helm_fields && env.render != "helm" && env.render != "auto") {
-    return invalid_input("spec.render.valuesFiles, values, releaseName and namespace are only "
-                         "used with type helm (or auto)",
-                         where);
+    return invalid_input(
+        "spec.render.valuesFiles, values, releaseName and namespace are only "
+        "used with type helm (or auto)",
+        where);
   }
   PL_ASSIGN_OR_RETURN(env.helm.values_files,
                       string_list(render, "valuesFiles", "spec.render.valuesFiles", where));
   if (render.contains("values") && !render["values"].is_null()) {
-    if (!render["values"].is_object()) return invalid_input("spec.render.values must be a mapping", where);
+    if (!render["values"].is_object())
+      return invalid_input("spec.render.values must be a mapping", where);
     env.helm.values = render["values"];
   }
-  PL_ASSIGN_OR_RETURN(env.helm.release_name, string_field(render, "releaseName",
-                                                          "spec.render.releaseName", where));
+  PL_ASSIGN_OR_RETURN(env.helm.release_name,
+                      string_field(render, "releaseName", "spec.render.releaseName", where));
   PL_ASSIGN_OR_RETURN(env.helm.namespace_name,
                       string_field(render, "namespace", "spec.render.namespace", where));
   PL_ASSIGN_OR_RETURN(env.render_command,

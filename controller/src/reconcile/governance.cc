@@ -3,7 +3,7 @@
 // namespaces, from the same list+watch caches as everything else (no per-object API call).
 #include <algorithm>
 
-#include "plumbline/controller.h"
+#include "plumbline/reconcile/controller.h"
 
 namespace plumbline {
 

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 
-#include "plumbline/environment.h"
-#include "plumbline/mask.h"
-#include "plumbline/pr_review.h"
-#include "plumbline/render.h"
+#include "plumbline/core/mask.h"
+#include "plumbline/reconcile/environment.h"
+#include "plumbline/render/render.h"
+#include "plumbline/review/pr_review.h"
 
 namespace plumbline {
 namespace {

@@ -16,10 +16,10 @@
 #include <string>
 #include <vector>
 
-#include "plumbline/forge.h"
-#include "plumbline/git_source.h"
-#include "plumbline/policy.h"
-#include "plumbline/render.h"
+#include "plumbline/forge/forge.h"
+#include "plumbline/git/git_source.h"
+#include "plumbline/policy/policy.h"
+#include "plumbline/render/render.h"
 
 namespace plumbline {
 
@@ -59,7 +59,7 @@ struct PullRequestCommentsInput {
   HelmOptions helm;
   std::vector<std::string> command;
   const ExternalRenderer* external = nullptr;
-  GitSourceOptions git;  // spec.source (URL, credentials); refs set per PR
+  GitSourceOptions git;                     // spec.source (URL, credentials); refs set per PR
   std::vector<Policy> policies;             // those that apply to the environment
   const std::vector<json>* live = nullptr;  // the environment's live objects, when loaded
   size_t max_pull_requests = 20;

@@ -3,9 +3,9 @@
 // forge, and the PullRequestComments condition. The round itself is pull_request_comments.cc.
 #include <thread>
 
-#include "plumbline/controller.h"
-#include "plumbline/forge.h"
-#include "plumbline/mask.h"
+#include "plumbline/core/mask.h"
+#include "plumbline/forge/forge.h"
+#include "plumbline/reconcile/controller.h"
 #include "reconcile/pull_request_comments.h"
 
 namespace plumbline {

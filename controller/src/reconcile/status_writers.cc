@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <chrono>
 
-#include "plumbline/controller.h"
-#include "plumbline/digest.h"
-#include "plumbline/report.h"
-#include "plumbline/rfc3339.h"
-#include "plumbline/utf8.h"
+#include "plumbline/core/digest.h"
+#include "plumbline/core/rfc3339.h"
+#include "plumbline/core/utf8.h"
+#include "plumbline/reconcile/controller.h"
+#include "plumbline/report/report.h"
 
 namespace plumbline {
 namespace {
@@ -69,9 +69,9 @@ std::string ready_message(const std::string& revision, const DriftReport* report
 // each raises one Event. ReconcileFailed (a terminal error of the reconcile itself) raises one
 // too.
 constexpr std::string_view kRefusals[] = {
-    "SourceRefused",    "CredentialsRefused",      "ServiceAccountRequired",
-    "ServiceAccountRefused", "NamespaceRefused",   "Forbidden",
-    "UnverifiedCommit", "VerificationKeysRefused", "ReconcileFailed"};
+    "SourceRefused",         "CredentialsRefused",      "ServiceAccountRequired",
+    "ServiceAccountRefused", "NamespaceRefused",        "Forbidden",
+    "UnverifiedCommit",      "VerificationKeysRefused", "ReconcileFailed"};
 
 bool is_refusal(std::string_view reason) {
   return std::find(std::begin(kRefusals), std::end(kRefusals), reason) != std::end(kRefusals);

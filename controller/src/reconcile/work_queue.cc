@@ -1,4 +1,4 @@
-#include "plumbline/work_queue.h"
+#include "plumbline/reconcile/work_queue.h"
 
 #include <algorithm>
 #include <cmath>

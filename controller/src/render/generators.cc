@@ -5,10 +5,10 @@
 #include <set>
 #include <string>
 
-#include "plumbline/base64.h"
-#include "plumbline/digest.h"
-#include "plumbline/strings.h"
-#include "plumbline/yaml.h"
+#include "plumbline/core/base64.h"
+#include "plumbline/core/digest.h"
+#include "plumbline/core/strings.h"
+#include "plumbline/core/yaml.h"
 #include "render/kustomize.h"
 
 namespace plumbline::renderer {

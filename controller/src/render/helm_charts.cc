@@ -4,7 +4,7 @@
 // no chart repository.
 #include <set>
 
-#include "plumbline/yaml.h"
+#include "plumbline/core/yaml.h"
 #include "render/helm.h"
 #include "render/kustomize.h"
 
@@ -12,10 +12,10 @@ namespace plumbline::renderer {
 namespace {
 
 const std::set<std::string, std::less<>> kChartFields = {
-    "name",        "version",     "repo",        "releaseName",           "namespace",
-    "valuesFile",  "valuesInline", "valuesMerge", "additionalValuesFiles", "includeCRDs",
-    "skipHooks",   "skipTests",   "apiVersions", "kubeVersion",           "nameTemplate",
-    "devel",       "digest"};
+    "name",       "version",      "repo",        "releaseName",           "namespace",
+    "valuesFile", "valuesInline", "valuesMerge", "additionalValuesFiles", "includeCRDs",
+    "skipHooks",  "skipTests",    "apiVersions", "kubeVersion",           "nameTemplate",
+    "devel",      "digest"};
 
 bool is_url(std::string_view text) { return text.find("://") != std::string_view::npos; }
 
@@ -31,7 +31,8 @@ Result<bool> bool_of(const json& entry, const char* key, const std::string& at,
                      const Layer& layer) {
   auto it = entry.find(key);
   if (it == entry.end() || it->is_null()) return false;
-  if (!it->is_boolean()) return invalid_input(at + "." + key + ": must be true or false", layer.file);
+  if (!it->is_boolean())
+    return invalid_input(at + "." + key + ": must be true or false", layer.file);
   return it->get<bool>();
 }
 
@@ -91,8 +92,8 @@ Result<ExternalRun::Values> values_of(const FileTree& tree, const Layer& layer,
   if (merge == "replace") return ExternalRun::Values{"", inline_values->dump()};
   PL_ASSIGN_OR_RETURN(std::string text, tree.read_file(values_file));
   PL_ASSIGN_OR_RETURN(auto documents, parse_yaml_documents(text, values_file));
-  json file_values = documents.empty() || documents[0].value.is_null() ? json::object()
-                                                                       : documents[0].value;
+  json file_values =
+      documents.empty() || documents[0].value.is_null() ? json::object() : documents[0].value;
   if (!file_values.is_object()) {
     return invalid_input("a values file must be a mapping", values_file);
   }
@@ -105,7 +106,8 @@ Result<ExternalRun> chart_run(const FileTree& tree, const Layer& layer, const st
                               const json& entry, const std::string& chart_home) {
   if (!entry.is_object()) return invalid_input(at + ": must be a mapping", layer.file);
   for (const auto& [key, value] : entry.items()) {
-    if (!kChartFields.count(key)) return invalid_input(at + ": unknown field '" + key + "'", layer.file);
+    if (!kChartFields.count(key))
+      return invalid_input(at + ": unknown field '" + key + "'", layer.file);
   }
   PL_ASSIGN_OR_RETURN(std::string name, string_of(entry, "name", at, layer));
   if (name.empty()) return invalid_input(at + ".name: chart name cannot be empty", layer.file);
@@ -150,7 +152,8 @@ Result<ExternalRun> chart_run(const FileTree& tree, const Layer& layer, const st
   PL_ASSIGN_OR_RETURN(ExternalRun::Values values, values_of(tree, layer, at, entry, values_file));
   run.values.push_back(std::move(values));
   if (auto extra = entry.find("additionalValuesFiles"); extra != entry.end() && !extra->is_null()) {
-    if (!extra->is_array()) return invalid_input(at + ".additionalValuesFiles: must be a list", layer.file);
+    if (!extra->is_array())
+      return invalid_input(at + ".additionalValuesFiles: must be a list", layer.file);
     for (size_t i = 0; i < extra->size(); ++i) {
       std::string where = at + ".additionalValuesFiles[" + std::to_string(i) + "]";
       if (!(*extra)[i].is_string()) return invalid_input(where + ": must be a string", layer.file);
@@ -161,17 +164,19 @@ Result<ExternalRun> chart_run(const FileTree& tree, const Layer& layer, const st
   PL_ASSIGN_OR_RETURN(std::string name_template, string_of(entry, "nameTemplate", at, layer));
   if (!name_template.empty()) run.flags.insert(run.flags.end(), {"--name-template", name_template});
   if (auto versions = entry.find("apiVersions"); versions != entry.end() && !versions->is_null()) {
-    if (!versions->is_array()) return invalid_input(at + ".apiVersions: must be a list", layer.file);
+    if (!versions->is_array())
+      return invalid_input(at + ".apiVersions: must be a list", layer.file);
     for (const json& api : *versions) {
-      if (!api.is_string()) return invalid_input(at + ".apiVersions: must hold strings", layer.file);
+      if (!api.is_string())
+        return invalid_input(at + ".apiVersions: must hold strings", layer.file);
       run.flags.insert(run.flags.end(), {"--api-versions", api.get<std::string>()});
     }
   }
   PL_ASSIGN_OR_RETURN(std::string kube_version, string_of(entry, "kubeVersion", at, layer));
   if (!kube_version.empty()) run.flags.insert(run.flags.end(), {"--kube-version", kube_version});
-  for (auto [key, flag] : {std::pair{"includeCRDs", "--include-crds"},
-                           std::pair{"skipTests", "--skip-tests"},
-                           std::pair{"skipHooks", "--no-hooks"}}) {
+  for (auto [key, flag] :
+       {std::pair{"includeCRDs", "--include-crds"}, std::pair{"skipTests", "--skip-tests"},
+        std::pair{"skipHooks", "--no-hooks"}}) {
     PL_ASSIGN_OR_RETURN(bool set, bool_of(entry, key, at, layer));
     if (set) run.flags.push_back(flag);
   }
@@ -184,7 +189,8 @@ Status inflate_helm_charts(const FileTree& tree, const Layer& layer, Resources& 
   auto charts = layer.spec.find("helmCharts");
   if (charts == layer.spec.end() || charts->is_null()) return {};
   std::string chart_home = "charts";
-  if (auto globals = layer.spec.find("helmGlobals"); globals != layer.spec.end() && !globals->is_null()) {
+  if (auto globals = layer.spec.find("helmGlobals");
+      globals != layer.spec.end() && !globals->is_null()) {
     if (!globals->is_object()) return invalid_input("helmGlobals: must be a mapping", layer.file);
     for (const auto& [key, value] : globals->items()) {
       // configHome is where helm keeps repositories and plugins: plumbline gives helm an empty

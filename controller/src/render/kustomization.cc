@@ -5,8 +5,8 @@
 #include <set>
 #include <string>
 
-#include "plumbline/render.h"
-#include "plumbline/yaml.h"
+#include "plumbline/core/yaml.h"
+#include "plumbline/render/render.h"
 #include "render/budget.h"
 #include "render/kustomize.h"
 
@@ -54,7 +54,7 @@ Status validate(const Layer& layer) {
       return invalid_input(
           "field '" + key +
               "' is not supported by plumbline's kustomize; use render type 'command' "
-                  "(e.g. kustomize build)",
+              "(e.g. kustomize build)",
           layer.file);
     }
     if (!kSupported.count(key)) return invalid_input("unknown field '" + key + "'", layer.file);
@@ -260,9 +260,8 @@ Status accumulate(const FileTree& tree, const Layer& layer, Resources& resources
 
 Result<Resources> build(const FileTree& tree, const std::string& dir,
                         const ExternalRenderer* external) {
-  PL_ASSIGN_OR_RETURN(Layer layer, load_layer(tree, dir,
-                                              std::make_shared<size_t>(kMaxReplacementBytes),
-                                              external));
+  PL_ASSIGN_OR_RETURN(
+      Layer layer, load_layer(tree, dir, std::make_shared<size_t>(kMaxReplacementBytes), external));
   std::vector<std::string> stack;
   Resources resources;
   PL_RETURN_IF_ERROR(accumulate(tree, layer, resources, stack));
@@ -340,8 +339,7 @@ Result<ManifestSet> render_kustomize_unguarded(const FileTree& files, std::strin
 }  // namespace
 
 Result<ManifestSet> render_kustomize(const FileTree& tree, std::string_view path,
-                                     const RenderLimits& limits,
-                                     const ExternalRenderer* external) {
+                                     const RenderLimits& limits, const ExternalRenderer* external) {
   // The module boundary: the code above checks types before it reads, so an exception here
   // is a bug in plumbline (kInternal; the fuzzer treats it as a crash), never a partial set.
   try {

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "plumbline/file_tree.h"
-#include "plumbline/object.h"
-#include "plumbline/render.h"
+#include "plumbline/core/file_tree.h"
+#include "plumbline/core/object.h"
+#include "plumbline/render/render.h"
 
 namespace plumbline::renderer {
 

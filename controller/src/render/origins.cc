@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "plumbline/path.h"
+#include "plumbline/core/path.h"
 
 namespace plumbline::renderer {
 namespace {

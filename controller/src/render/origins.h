@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "plumbline/object.h"
+#include "plumbline/core/object.h"
 
 namespace plumbline::renderer {
 

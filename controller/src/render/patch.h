@@ -4,8 +4,8 @@
 // keys of the pod spec, and RFC 6902 JSON patch. Neither throws; bad input is an Error.
 #pragma once
 
-#include "plumbline/error.h"
-#include "plumbline/object.h"
+#include "plumbline/core/error.h"
+#include "plumbline/core/object.h"
 
 namespace plumbline::renderer {
 

@@ -6,8 +6,8 @@
 #include <string_view>
 #include <vector>
 
-#include "plumbline/object.h"
-#include "plumbline/yaml.h"
+#include "plumbline/core/object.h"
+#include "plumbline/core/yaml.h"
 
 namespace plumbline::renderer {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "plumbline/yaml.h"
+#include "plumbline/core/yaml.h"
 #include "render/kustomize.h"
 #include "render/origins.h"
 #include "render/patch.h"

@@ -3,8 +3,8 @@
 #include <string>
 #include <vector>
 
-#include "plumbline/render.h"
-#include "plumbline/yaml.h"
+#include "plumbline/core/yaml.h"
+#include "plumbline/render/render.h"
 #include "render/budget.h"
 #include "render/kustomize.h"
 

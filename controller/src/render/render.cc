@@ -1,6 +1,6 @@
 // Renderer dispatch: picks plain, kustomize, helm or command for a path and names the mode in
 // errors.
-#include "plumbline/render.h"
+#include "plumbline/render/render.h"
 
 #include "render/helm.h"
 #include "render/kustomize.h"

@@ -7,7 +7,7 @@
 #include <charconv>
 #include <optional>
 
-#include "plumbline/yaml.h"
+#include "plumbline/core/yaml.h"
 
 namespace plumbline::renderer {
 namespace {

@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "plumbline/error.h"
-#include "plumbline/object.h"
+#include "plumbline/core/error.h"
+#include "plumbline/core/object.h"
 
 namespace plumbline::renderer {
 

@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "plumbline/path.h"
-#include "plumbline/utf8.h"
-#include "plumbline/yaml.h"
+#include "plumbline/core/path.h"
+#include "plumbline/core/utf8.h"
+#include "plumbline/core/yaml.h"
 #include "render/kustomize.h"
 #include "render/origins.h"
 #include "render/replacement_paths.h"

@@ -1,7 +1,7 @@
 #include "render/validate.h"
 
-#include "plumbline/path.h"
-#include "plumbline/workload.h"
+#include "plumbline/core/path.h"
+#include "plumbline/core/workload.h"
 
 namespace plumbline::renderer {
 namespace {

@@ -1,7 +1,7 @@
 // render/validate.h — checks on the rendered desired state that the API server would refuse.
 #pragma once
 
-#include "plumbline/object.h"
+#include "plumbline/core/object.h"
 
 namespace plumbline::renderer {
 

@@ -9,8 +9,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "plumbline/path.h"
-#include "plumbline/yaml.h"
+#include "plumbline/core/path.h"
+#include "plumbline/core/yaml.h"
 #include "render/helm.h"
 
 namespace plumbline::renderer {
@@ -83,7 +83,8 @@ void collect_leaves(const json& node, const std::string& at, const std::string& 
 void drop_overridden(const json& node, const std::string& at,
                      std::map<std::string, ValuesLeaf>& out) {
   if (node.is_object()) {
-    for (const auto& [name, child] : node.items()) drop_overridden(child, path::field(at, name), out);
+    for (const auto& [name, child] : node.items())
+      drop_overridden(child, path::field(at, name), out);
     return;
   }
   if (at.empty()) {
@@ -91,8 +92,8 @@ void drop_overridden(const json& node, const std::string& at,
     return;
   }
   for (auto it = out.lower_bound(at); it != out.end() && it->first.starts_with(at);) {
-    bool below = it->first.size() == at.size() || it->first[at.size()] == '.' ||
-                 it->first[at.size()] == '[';
+    bool below =
+        it->first.size() == at.size() || it->first[at.size()] == '.' || it->first[at.size()] == '[';
     it = below ? out.erase(it) : std::next(it);
   }
 }

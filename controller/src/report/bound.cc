@@ -4,7 +4,7 @@
 #include <numeric>
 #include <vector>
 
-#include "plumbline/utf8.h"
+#include "plumbline/core/utf8.h"
 #include "report/internal.h"
 
 namespace plumbline {

@@ -3,8 +3,8 @@
 
 #include <string>
 
-#include "plumbline/findings.h"
-#include "plumbline/report.h"
+#include "plumbline/core/findings.h"
+#include "plumbline/report/report.h"
 
 namespace plumbline::report_internal {
 

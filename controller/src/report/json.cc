@@ -1,7 +1,7 @@
 // The JSON form: the stable, versioned report (DESIGN.md "Reports"); other formats are views.
 #include <set>
 
-#include "plumbline/utf8.h"
+#include "plumbline/core/utf8.h"
 #include "report/internal.h"
 
 namespace plumbline {

@@ -6,8 +6,8 @@
 #include <functional>
 #include <numeric>
 
-#include "plumbline/pr_review.h"
-#include "plumbline/utf8.h"
+#include "plumbline/core/utf8.h"
+#include "plumbline/review/pr_review.h"
 #include "report/internal.h"
 
 namespace plumbline {

@@ -7,8 +7,8 @@
 // (its category: a prod and a staging upload do not replace each other's alerts).
 #include <map>
 
-#include "plumbline/digest.h"
-#include "plumbline/utf8.h"
+#include "plumbline/core/digest.h"
+#include "plumbline/core/utf8.h"
 #include "report/internal.h"
 #include "report/sarif_rules.h"
 

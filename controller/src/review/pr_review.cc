@@ -1,15 +1,15 @@
 // review_pull_request: base → head per environment with compare's walk, the live state of
 // each changed field from the drift of both revisions, desired-state violations the PR adds or
 // removes, and the cross-environment differences it creates or removes.
-#include "plumbline/pr_review.h"
+#include "plumbline/review/pr_review.h"
 
 #include <algorithm>
 #include <map>
 #include <set>
 #include <tuple>
 
-#include "plumbline/compare.h"
-#include "plumbline/environment_evaluation.h"
+#include "plumbline/diff/compare.h"
+#include "plumbline/evaluate/environment_evaluation.h"
 
 namespace plumbline {
 namespace {

@@ -9,7 +9,7 @@
 // destroys the io_context: that destroys every pending operation, hence every connection
 // (they are owned only by their pending operations). Nothing runs on a connection after its
 // io_context stopped, so there is no close racing a read.
-#include "plumbline/http_server.h"
+#include "plumbline/server/http_server.h"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>

@@ -5,7 +5,7 @@
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 
-#include "plumbline/http_server.h"
+#include "plumbline/server/http_server.h"
 
 namespace plumbline {
 

@@ -1,6 +1,6 @@
 // The registry of plumbline's metrics on prometheus-cpp: its series types and text serializer;
 // the families, validation and order are ours (see metrics.h).
-#include "plumbline/metrics.h"
+#include "plumbline/server/metrics.h"
 
 #include <prometheus/check_names.h>
 #include <prometheus/counter.h>

@@ -1,6 +1,6 @@
 // Git webhooks: signature checks per provider, the few payload fields plumbline reads, and
 // the route that ties them to the controller.
-#include "plumbline/webhook.h"
+#include "plumbline/server/webhook.h"
 
 #include <algorithm>
 #include <cctype>
@@ -9,9 +9,9 @@
 #include <fstream>
 #include <iterator>
 
-#include "plumbline/digest.h"
-#include "plumbline/mask.h"
-#include "plumbline/object.h"
+#include "plumbline/core/digest.h"
+#include "plumbline/core/mask.h"
+#include "plumbline/core/object.h"
 
 namespace plumbline {
 namespace {

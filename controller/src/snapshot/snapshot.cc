@@ -1,9 +1,9 @@
-#include "plumbline/snapshot.h"
+#include "plumbline/snapshot/snapshot.h"
 
 #include <cstring>
 
-#include "plumbline/live_store.h"
-#include "plumbline/yaml.h"
+#include "plumbline/cache/live_store.h"
+#include "plumbline/core/yaml.h"
 
 namespace plumbline {
 namespace {
@@ -30,7 +30,8 @@ class JsonScanner {
   bool failed = false;
 
   void skip_space() {
-    while (pos < t_.size() && (t_[pos] == ' ' || t_[pos] == '\n' || t_[pos] == '\r' || t_[pos] == '\t'))
+    while (pos < t_.size() &&
+           (t_[pos] == ' ' || t_[pos] == '\n' || t_[pos] == '\r' || t_[pos] == '\t'))
       ++pos;
   }
   bool at(char c) {
@@ -110,7 +111,7 @@ class JsonScanner {
 
 // A JSON List cut into its items; nullopt when the text is anything else.
 struct ListText {
-  std::string skeleton;                // the List with "items": []
+  std::string skeleton;  // the List with "items": []
   std::vector<std::string_view> items;
 };
 
@@ -211,7 +212,8 @@ Result<std::vector<json>> parse_live_snapshot(std::string_view text, std::string
         SourceLocation where = doc.location;
         where.file += " items[" + std::to_string(i++) + "]";
         // kubectl omits apiVersion/kind in typed lists (e.g. DeploymentList): derive them.
-        if (item.is_object() && !item.contains("kind") && doc.value["kind"].get<std::string>() != "List") {
+        if (item.is_object() && !item.contains("kind") &&
+            doc.value["kind"].get<std::string>() != "List") {
           auto list_kind = doc.value["kind"].get<std::string>();
           item["kind"] = list_kind.substr(0, list_kind.size() - 4);
           if (doc.value.contains("apiVersion")) item["apiVersion"] = doc.value["apiVersion"];
@@ -223,7 +225,8 @@ Result<std::vector<json>> parse_live_snapshot(std::string_view text, std::string
     PL_RETURN_IF_ERROR(add_object(out, std::move(doc.value), doc.location));
   }
   if (non_empty == 0) {
-    return invalid_input("live snapshot is empty (expected `kubectl get -o yaml` output)", std::string(file));
+    return invalid_input("live snapshot is empty (expected `kubectl get -o yaml` output)",
+                         std::string(file));
   }
   return out;
 }

@@ -1,0 +1,33 @@
+// plumbline/core/strings.h — the small string helpers every module wants once.
+//
+//   trim("  a b \n")                 -> "a b"
+//   trim_right("line\r\n")           -> "line"
+//   join(std::vector{"a", "b"}, ", ") -> "a, b" (any range of strings: vector, set, …)
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace plumbline {
+
+// ASCII white space: space, tab, CR, LF, form feed, vertical tab.
+inline constexpr std::string_view kWhitespace = " \t\r\n\f\v";
+
+// `text` without leading and trailing characters of `chars`.
+std::string_view trim(std::string_view text, std::string_view chars = kWhitespace);
+std::string_view trim_right(std::string_view text, std::string_view chars = kWhitespace);
+
+// The items with `separator` between them; "" for none.
+template <typename Range>
+std::string join(const Range& items, std::string_view separator) {
+  std::string out;
+  bool first = true;
+  for (const auto& item : items) {
+    if (!first) out += separator;
+    out += item;
+    first = false;
+  }
+  return out;
+}
+
+}  // namespace plumbline

@@ -1,0 +1,79 @@
+// plumbline/evaluate/environment_evaluation.h — the findings of one environment, kept per object.
+//
+// Pure: no I/O, no clocks. `plumbline diff` evaluates an environment once; the controller
+// keeps the evaluation and, when the watch says a few live objects changed, re-evaluates only
+// those. Both go through this class, so a report built incrementally is the report a fresh
+// evaluation of the same state gives (drifts sorted by object then path; desired-state
+// violations in render order, then live-state violations by object).
+//
+//   EnvironmentEvaluation evaluation(desired, policies, diff_options_for(policies, "prod"));
+//   evaluation.set_live(live);                    // the whole live state
+//   evaluation.update_live(ref, &object);         // one object changed
+//   evaluation.update_live(ref, nullptr);         // one object deleted
+//   DriftReport report = evaluation.report();     // environment/source left to the caller
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "plumbline/cache/live_store.h"
+#include "plumbline/core/findings.h"
+#include "plumbline/core/object.h"
+#include "plumbline/diff/drift.h"
+#include "plumbline/policy/policy.h"
+
+namespace plumbline {
+
+class EnvironmentEvaluation {
+ public:
+  // `policies` are the ones that apply to the environment (policies_for); `options` its diff
+  // options (diff_options_for), with options.environment set for object-extra findings.
+  EnvironmentEvaluation(ManifestSet desired, std::vector<Policy> policies, DiffOptions options);
+
+  // Replaces the whole live state and re-evaluates every object.
+  void set_live(const std::vector<json>& live);
+  // The same from projected objects (live_store.h), each materialized only while it is
+  // evaluated: a large live state is never held as whole JSON trees.
+  void set_live_projected(const std::vector<LiveObject>& live);
+  // Re-evaluates the object `ref` names (group, kind, namespace, name; the version is not part
+  // of an object's identity) with its new live state; nullptr: it is gone.
+  void update_live(const ObjectRef& ref, const json* live);
+
+  DriftReport report() const;
+  const ManifestSet& desired() const { return desired_; }
+  const DiffOptions& options() const { return options_; }
+  size_t live_size() const { return live_count_; }
+
+ private:
+  // An object's identity for matching Git to the cluster: group, kind, namespace, name.
+  using Key = std::tuple<std::string, std::string, std::string, std::string>;
+  static Key key_of(const ObjectRef& ref);
+
+  struct Entry {
+    std::vector<size_t> desired;  // indexes into desired_ (normally one)
+    bool live = false;
+    std::vector<Drift> drifts;               // of this object, policies' ignores applied
+    std::vector<Violation> live_violations;  // of its live state
+  };
+  void evaluate(Entry& entry, const json* live) const;
+  // set_live for any list of objects; `as_json(object, scratch)` gives the object as JSON.
+  template <typename Object, typename AsJson>
+  void set_live_from(const std::vector<Object>& live, AsJson as_json);
+
+  ManifestSet desired_;
+  std::vector<Policy> policies_;
+  DiffOptions options_;
+  std::vector<std::vector<Violation>> desired_violations_;  // per desired manifest
+  std::map<Key, Entry> entries_;
+  size_t live_count_ = 0;
+};
+
+// The findings of an environment evaluated once (drift, then policies).
+DriftReport evaluate_environment(ManifestSet desired, const std::vector<json>& live,
+                                 std::vector<Policy> policies, DiffOptions options);
+DriftReport evaluate_environment_projected(ManifestSet desired, const std::vector<LiveObject>& live,
+                                           std::vector<Policy> policies, DiffOptions options);
+
+}  // namespace plumbline
