@@ -87,9 +87,10 @@ Status validate(const Layer& layer) {
   return {};
 }
 
-// `context`: the layer whose render-wide parts (budgets, external, remote bases and depth)
-// the new one shares.
-Result<Layer> load_layer(const FileTree& tree, const std::string& dir, const Layer& context);
+// `context`: the layer whose render-wide parts (budgets, external, remote bases) the new one
+// shares; `remote_depth`: the new one's.
+Result<Layer> load_layer(const FileTree& tree, const std::string& dir, const Layer& context,
+                         size_t remote_depth);
 Status accumulate(const FileTree& tree, const Layer& layer, Resources& resources,
                   std::vector<std::string>& stack);
 
@@ -112,9 +113,7 @@ Result<Layer> open_directory(const FileTree& tree, const Layer& layer, const std
     if (open == real) return invalid_input(at + ": cycle through '" + name + "'", layer.file);
   }
   if (stack.size() >= kMaxLayers) return invalid_input("kustomizations nest too deep", path);
-  Layer context = layer;
-  context.remote_depth = remote_depth;
-  return load_layer(tree, path, context);
+  return load_layer(tree, path, layer, remote_depth);
 }
 
 // An entry of `resources` or `components`: a string naming a path inside the repository that
@@ -251,15 +250,19 @@ Status add_components(const FileTree& tree, const Layer& layer, Resources& resou
   return {};
 }
 
-Result<Layer> load_layer(const FileTree& tree, const std::string& dir, const Layer& context) {
+Result<Layer> load_layer(const FileTree& tree, const std::string& dir, const Layer& context,
+                         size_t remote_depth) {
   PL_ASSIGN_OR_RETURN(auto file, find_kustomization(tree, dir));
   if (!file) return not_found("no kustomization.yaml in '" + dir + "'", dir);
   PL_ASSIGN_OR_RETURN(std::string text, tree.read_file(*file));
-  Layer layer = context;
+  Layer layer;
   layer.file = *file;
   layer.dir = dir;
   layer.spec = json::object();
-  layer.fields = nullptr;
+  layer.replacement_budget = context.replacement_budget;
+  layer.external = context.external;
+  layer.remote = context.remote;
+  layer.remote_depth = remote_depth;
   PL_ASSIGN_OR_RETURN(auto documents, parse_yaml_documents(text, *file, {.field_origins = true}));
   if (documents.size() > 1) return invalid_input("a kustomization must be one document", *file);
   if (!documents.empty() && !documents[0].value.is_null()) {
@@ -296,7 +299,7 @@ Result<Resources> build(const FileTree& tree, const std::string& dir,
   context.replacement_budget = std::make_shared<size_t>(kMaxReplacementBytes);
   context.external = external;
   context.remote = &remote;
-  PL_ASSIGN_OR_RETURN(Layer layer, load_layer(tree, dir, context));
+  PL_ASSIGN_OR_RETURN(Layer layer, load_layer(tree, dir, context, 0));
   std::vector<std::string> stack;
   Resources resources;
   PL_RETURN_IF_ERROR(accumulate(tree, layer, resources, stack));
