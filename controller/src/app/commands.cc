@@ -18,6 +18,8 @@
 #include "plumbline/evaluate/environment_evaluation.h"
 #include "plumbline/git/commit_signature.h"
 #include "plumbline/git/git_source.h"
+#include "plumbline/git/remote_bases.h"
+#include "plumbline/git/repo_location.h"
 #include "plumbline/kube/kube_client.h"
 #include "plumbline/kube/kube_config.h"
 #include "plumbline/policy/policy.h"
@@ -131,8 +133,33 @@ Result<OpenedSource> open_source(const CliOptions& o, std::ostream& err) {
   return opened;
 }
 
+namespace {
+
+// Remote bases are fetched as --repo is: its cache, limits and credentials, which go only to
+// PLUMBLINE_GIT_HOST, else to --repo's host (none when --repo is local).
+RemoteBaseSourceOptions remote_base_options(const CliOptions& o, std::ostream* err) {
+  RemoteBaseSourceOptions remote;
+  remote.defaults.cache_dir = o.cache_dir;
+  remote.defaults.max_cache_bytes = o.git_cache_max_bytes;
+  remote.defaults.timeout = std::chrono::seconds(o.git_timeout_seconds);
+  remote.defaults.auth = GitAuth::from_environment();
+  if (is_url(o.repo)) {
+    if (auto location = git::classify_repo(o.repo); location.ok()) {
+      remote.credentials_host = location->host;
+    }
+  }
+  if (err != nullptr && !o.quiet) {
+    remote.on_fetch = [err](const std::string& repo) {
+      *err << "plumbline: fetching remote base " << repo << "\n";
+    };
+  }
+  return remote;
+}
+
+}  // namespace
+
 Result<Desired> render_path(const FileTree& tree, const ReportSource& base, const std::string& path,
-                            const CliOptions& o) {
+                            const CliOptions& o, std::ostream* err) {
   auto mode = parse_render_mode(o.render_mode);
   if (!mode) {
     return invalid_input("--render must be auto, plain, kustomize, helm or command, got '" +
@@ -157,6 +184,10 @@ Result<Desired> render_path(const FileTree& tree, const ReportSource& base, cons
                                  .values_files = o.helm_values},
                         .command = o.render_command,
                         .external = &runner};
+  std::unique_ptr<GitSource> git = make_git_source();
+  GitRemoteBases remote_bases(*git, remote_base_options(o, err));
+  options.remote_bases = &remote_bases;
+  options.warnings = &desired.warnings;
   auto objects = render(tree, path, options);
   if (!objects) {
     Error error = std::move(objects).error();
@@ -321,7 +352,8 @@ Result<int> run_diff(const CliOptions& o, std::ostream& out, std::ostream& err) 
   auto policies = policies_for(policies_all, environment, labels);
   PL_ASSIGN_OR_RETURN(DiffOptions options, options_for(o, policies, environment));
 
-  PL_ASSIGN_OR_RETURN(Desired desired, render_path(*opened.tree, opened.source, o.paths[0], o));
+  PL_ASSIGN_OR_RETURN(Desired desired,
+                      render_path(*opened.tree, opened.source, o.paths[0], o, &err));
   // Rules on the environment as a whole read every rendered object, compared or not.
   std::vector<Violation> environment_wide = environment_violations(desired.objects, policies);
   Coverage coverage;
@@ -354,7 +386,10 @@ Result<int> run_diff(const CliOptions& o, std::ostream& out, std::ostream& err) 
     report.policy_source = desired.source;
     report.policy_source.path = o.git_policies;
   }
-  report.warnings = policy_warnings(policies_all, {{environment, labels}});
+  report.warnings = std::move(desired.warnings);
+  for (auto& warning : policy_warnings(policies_all, {{environment, labels}})) {
+    report.warnings.push_back(std::move(warning));
+  }
   for (auto& warning : unused_ignores(report.drifts, policies)) {
     report.warnings.push_back(std::move(warning));
   }
@@ -390,8 +425,8 @@ Result<int> run_compare(const CliOptions& o, std::ostream& out, std::ostream& er
   PL_ASSIGN_OR_RETURN(DiffOptions options, options_for(o, policies, env_a));
 
   PL_ASSIGN_OR_RETURN(OpenedSource opened, open_source(o, err));
-  PL_ASSIGN_OR_RETURN(Desired a, render_path(*opened.tree, opened.source, o.paths[0], o));
-  PL_ASSIGN_OR_RETURN(Desired b, render_path(*opened.tree, opened.source, o.paths[1], o));
+  PL_ASSIGN_OR_RETURN(Desired a, render_path(*opened.tree, opened.source, o.paths[0], o, &err));
+  PL_ASSIGN_OR_RETURN(Desired b, render_path(*opened.tree, opened.source, o.paths[1], o, &err));
 
   PL_RETURN_IF_ERROR(check_not_empty(a.objects.size() + b.objects.size(), o));
   EnvironmentComparison comparison = compare_environments(a.objects, b.objects, options);
@@ -402,7 +437,11 @@ Result<int> run_compare(const CliOptions& o, std::ostream& out, std::ostream& er
   comparison.objects_a = a.objects.size();
   comparison.objects_b = b.objects.size();
   apply_policies(comparison, for_a, for_b, a.objects, b.objects);
-  comparison.warnings = policy_warnings(policies_all, {{env_a, labels_a}, {env_b, labels_b}});
+  comparison.warnings = std::move(a.warnings);
+  for (auto& warning : b.warnings) comparison.warnings.push_back(std::move(warning));
+  for (auto& warning : policy_warnings(policies_all, {{env_a, labels_a}, {env_b, labels_b}})) {
+    comparison.warnings.push_back(std::move(warning));
+  }
 
   FormatOptions format_options{.color = use_color(o), .tool_version = std::string(kToolVersion)};
   PL_RETURN_IF_ERROR(write_output(o, format_comparison(comparison, format, format_options), out));
@@ -412,7 +451,11 @@ Result<int> run_compare(const CliOptions& o, std::ostream& out, std::ostream& er
 Result<int> run_render(const CliOptions& o, std::ostream& out, std::ostream& err) {
   if (o.paths.size() != 1) return invalid_input("render needs exactly one --path");
   PL_ASSIGN_OR_RETURN(OpenedSource opened, open_source(o, err));
-  PL_ASSIGN_OR_RETURN(Desired desired, render_path(*opened.tree, opened.source, o.paths[0], o));
+  PL_ASSIGN_OR_RETURN(Desired desired,
+                      render_path(*opened.tree, opened.source, o.paths[0], o, &err));
+  if (!o.quiet) {
+    for (const auto& warning : desired.warnings) err << "plumbline: warning: " << warning << "\n";
+  }
   std::vector<json> documents;
   documents.reserve(desired.objects.size());
   for (const auto& m : desired.objects) documents.push_back(mask_object(m.object));

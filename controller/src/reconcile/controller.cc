@@ -513,6 +513,7 @@ DriftReport Controller::evaluate(const std::string& name, const EnvironmentSpec&
   DriftReport report = state.evaluation->report();
   report.environment = name;
   report.source = state.source;
+  report.warnings = state.render_warnings;
   return report;
 }
 

@@ -4,6 +4,7 @@
 #include "plumbline/core/digest.h"
 #include "plumbline/core/mask.h"
 #include "plumbline/core/rfc3339.h"
+#include "plumbline/git/remote_bases.h"
 #include "plumbline/git/repo_location.h"
 #include "plumbline/policy/policy.h"
 #include "plumbline/process/render_process.h"
@@ -144,7 +145,7 @@ void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
   GitSourceOptions git{.repo = spec.source.url,
                        .ref = spec.source.ref,
                        .cache_dir = options_.git_cache_dir,
-                       .auth = std::move(*auth),
+                       .auth = *auth,
                        .timeout = options_.git_timeout,
                        .max_cache_bytes = options_.git_cache_max_bytes,
                        .cancelled = [this] { return cancel_.cancelled(); }};
@@ -181,6 +182,16 @@ void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
   auto render_deadline = std::chrono::steady_clock::now() + render_timeout;
   ProcessRenderer runner = renderer_for(render_timeout, render_deadline);
   RenderOptions render_options = render_options_for(spec, runner, render_deadline);
+  // Remote bases: fetched like the source (cache, limits), within the render's deadline, with
+  // the Environment's credentials only on its repository's host.
+  Result<git::RepoLocation> location = git::classify_repo(spec.source.url);
+  GitRemoteBases remote_bases(git_, {.defaults = git,
+                                     .credentials_host = location.ok() ? location->host : "",
+                                     .allow_local = options_.allow_local_sources,
+                                     .deadline = render_deadline});
+  std::vector<std::string> warnings;
+  render_options.remote_bases = &remote_bases;
+  render_options.warnings = &warnings;
   Result<ManifestSet> rendered = render(*snapshot->tree, spec.source.path, render_options);
   if (!rendered.ok()) {
     state.error_reason = "RenderFailed";
@@ -227,6 +238,10 @@ void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
                   .revision = snapshot->revision,
                   .path = spec.source.path};
   state.git_policies = std::move(git_policies);
+  for (const std::string& warning : warnings) {
+    log_.warn("render warning", {{"environment", spec.name}, {"warning", warning}});
+  }
+  state.render_warnings = std::move(warnings);
   state.policy_source = {};
   if (!spec.policies_path.empty()) {
     state.policy_source = state.source;
