@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "plumbline/cache/live_store.h"
+#include "plumbline/core/field_table.h"
 #include "plumbline/core/utf8.h"
 #include "plumbline/policy/policy.h"
 
@@ -66,6 +67,7 @@ struct Projector::Schema {
   // read (the union of the three shapes; find_pod_spec decides later which one counts).
   Node spec_pod, spec_cronjob, spec_template, spec_unknown;
   Node metadata_fields;  // f:metadata in fieldsV1 (labels, when in scope)
+  Node object_metadata;  // kept metadata fields besides identity: labels always, and in scope
   // fieldsV1 roots: {f:metadata, f:spec} for each spec shape.
   Node fields_pod, fields_cronjob, fields_template, fields_unknown;
 
@@ -86,54 +88,43 @@ struct Projector::Schema {
 namespace {
 
 std::shared_ptr<const Projector::Schema> build_schema(const bool (&in)[16]) {
-  auto has = [&](Category c) { return in[static_cast<size_t>(c)]; };
-  auto add = [](std::vector<Node>& to, bool when, std::initializer_list<std::string_view> names) {
-    if (!when) return;
-    for (std::string_view n : names) to.push_back(all(n));
+  // The in-scope fields of one level of the field table (core/field_table.h), copied whole.
+  auto kept = [&](FieldLevel level) {
+    std::vector<Node> out;
+    for (const ComparedField& f : compared_fields(level)) {
+      if (in[static_cast<size_t>(f.category)]) out.push_back(all(f.name));
+    }
+    return out;
   };
-  // securityContext fields by category, as diff/walker.cc visits them.
-  std::vector<Node> pod_security, container_security;
-  add(pod_security, has(Category::kSelinux), {"seLinuxOptions"});
-  add(pod_security, has(Category::kSeccomp), {"seccompProfile"});
-  add(pod_security, has(Category::kRuntime), {"appArmorProfile", "sysctls"});
-  add(pod_security, has(Category::kIdentity),
-      {"runAsUser", "runAsGroup", "runAsNonRoot", "fsGroup", "supplementalGroups"});
-  add(container_security, has(Category::kSelinux), {"seLinuxOptions"});
-  add(container_security, has(Category::kSeccomp), {"seccompProfile"});
-  add(container_security, has(Category::kRuntime), {"appArmorProfile", "procMount"});
-  add(container_security, has(Category::kCapabilities),
-      {"capabilities", "privileged", "allowPrivilegeEscalation"});
-  add(container_security, has(Category::kIdentity),
-      {"runAsUser", "runAsGroup", "runAsNonRoot", "readOnlyRootFilesystem"});
+  // A pod spec's or container's fields, with their securityContext's in a filter.
+  auto owned = [&](std::vector<Node> out, FieldLevel security) {
+    std::vector<Node> context = kept(security);
+    if (!context.empty()) out.push_back(filter(kSecurityContext, std::move(context)));
+    return out;
+  };
 
   std::vector<Node> container;
-  Node name = all("name");
+  Node name = all(kContainerKey);
   name.object_only = true;
   container.push_back(name);
-  add(container, has(Category::kImage), {"image"});
-  add(container, has(Category::kResources), {"resources"});
-  add(container, has(Category::kEnv), {"env", "envFrom"});
-  if (!container_security.empty())
-    container.push_back(filter("securityContext", container_security));
+  container = owned(container, FieldLevel::kContainerSecurity);
+  for (Node& n : kept(FieldLevel::kContainer)) container.push_back(std::move(n));
 
-  std::vector<Node> pod;
-  add(pod, has(Category::kResources), {"resources"});
-  add(pod, has(Category::kRuntime), {"runtimeClassName", "hostNetwork", "hostPID", "hostIPC"});
-  if (!pod_security.empty()) pod.push_back(filter("securityContext", pod_security));
-  for (std::string_view list : {"containers", "initContainers", "ephemeralContainers"}) {
+  std::vector<Node> pod = owned(kept(FieldLevel::kPod), FieldLevel::kPodSecurity);
+  for (std::string_view list : container_lists()) {
     pod.push_back(Node{list, Node::Kind::kList, container, false, false});
   }
+  std::vector<Node> metadata = kept(FieldLevel::kMetadata);
 
   // spec.template {metadata.labels, spec}
   std::vector<Node> tmpl;
-  if (has(Category::kLabels)) tmpl.push_back(filter("metadata", {all("labels")}));
+  if (!metadata.empty()) tmpl.push_back(filter("metadata", metadata));
   tmpl.push_back(filter("spec", pod, /*keep_empty=*/true));
   Node template_node = filter("template", tmpl);
   Node job_template = filter("jobTemplate", {filter("spec", {template_node})});
 
   auto schema = std::make_shared<Projector::Schema>();
-  std::vector<Node> replicas;
-  add(replicas, has(Category::kReplicas), {"replicas"});
+  std::vector<Node> replicas = kept(FieldLevel::kObjectSpec);
 
   std::vector<Node> spec = replicas;  // Pod: the spec is the pod spec
   spec.insert(spec.end(), pod.begin(), pod.end());
@@ -150,9 +141,14 @@ std::shared_ptr<const Projector::Schema> build_schema(const bool (&in)[16]) {
   spec.push_back(job_template);
   schema->spec_unknown = filter("spec", spec, true);
 
-  std::vector<Node> meta;
-  if (has(Category::kLabels)) meta.push_back(all("labels"));
-  schema->metadata_fields = filter("metadata", meta);
+  schema->metadata_fields = filter("metadata", metadata);
+  // Labels are always kept (environment membership, policy selectors); other metadata fields
+  // of the table when in scope.
+  schema->object_metadata = filter("metadata", {all("labels")});
+  for (const Node& n : metadata) {
+    if (schema->object_metadata.child(n.name) == nullptr)
+      schema->object_metadata.children.push_back(n);
+  }
   auto fields = [&](const Node& spec_node) {
     return filter("", {schema->metadata_fields, spec_node});
   };
@@ -723,7 +719,8 @@ Result<LiveObject> ProjectionAccess::project(const Projector& projector, od::val
     return error();
   }
   bool has_metadata = false, has_api_version = false, has_kind = false;
-  std::string labels, managed, spec;
+  std::string labels, managed, spec;  // labels: every kept metadata field
+  bool labels_first = true;
   for (auto f : root) {
     od::field fd;
     std::string_view key;
@@ -779,10 +776,8 @@ Result<LiveObject> ProjectionAccess::project(const Projector& projector, od::val
           ok = read_string(walk, m.value(), "metadata.uid", out.uid);
         } else if (name == "resourceVersion") {
           ok = read_string(walk, m.value(), "metadata.resourceVersion", out.resource_version);
-        } else if (name == "labels") {
-          labels.clear();
-          bool first = true;
-          ok = walk.field("labels", m.value(), all("labels"), labels, first) || walk.at("metadata");
+        } else if (const Node* kept = schema.object_metadata.child(name)) {
+          ok = walk.field(name, m.value(), *kept, labels, labels_first) || walk.at("metadata");
         } else if (name == "managedFields") {
           managed.clear();
           ok = managed_fields(walk, m.value(), schema.fields_for(kind), managed) ||
