@@ -11,6 +11,7 @@
 
 #include "app/cli.h"
 #include "plumbline/cache/live_cache.h"
+#include "plumbline/core/desired_scope.h"
 #include "plumbline/core/mask.h"
 #include "plumbline/core/yaml.h"
 #include "plumbline/diff/compare.h"
@@ -279,8 +280,8 @@ Status write_output(const CliOptions& o, const std::string& text, std::ostream& 
 }
 
 // `--live cluster`: the live objects of the desired state's kinds, one LIST per kind and
-// namespace. Desired objects without a namespace land in the context's namespace (as kubectl
-// apply would put them there), so they are given it here.
+// namespace. Desired objects without a namespace land in the context's namespace
+// (default_namespaces, the controller's rule too), so they are given it here.
 Result<std::vector<json>> read_cluster(const CliOptions& o, ManifestSet& desired,
                                        std::ostream& err) {
   PL_ASSIGN_OR_RETURN(
@@ -295,22 +296,28 @@ Result<std::vector<json>> read_cluster(const CliOptions& o, ManifestSet& desired
   LiveCacheOptions cache_options;
   cache_options.kinds.clear();
   cache_options.scope = all_categories();  // policy rules may read fields outside the diff scope
-  std::set<std::string> namespaces;
-  for (Manifest& m : desired) {
-    WatchedKind kind{m.object.value("apiVersion", ""), m.object.value("kind", "")};
-    if (std::find(cache_options.kinds.begin(), cache_options.kinds.end(), kind) ==
+  auto kind_of = [](const json& object) {
+    return WatchedKind{object.value("apiVersion", ""), object.value("kind", "")};
+  };
+  std::vector<WatchedKind> namespaced;  // as discovery says
+  for (const Manifest& m : desired) {
+    WatchedKind kind = kind_of(m.object);
+    if (std::find(cache_options.kinds.begin(), cache_options.kinds.end(), kind) !=
         cache_options.kinds.end()) {
-      cache_options.kinds.push_back(kind);
+      continue;
     }
+    cache_options.kinds.push_back(kind);
     Result<ApiResource> resource = client->resource_for(kind.api_version, kind.kind);
     if (!resource.ok()) return std::move(resource).error().context(reading);
-    if (!resource->namespaced) continue;
-    json& metadata = m.object["metadata"];
-    if (!metadata.contains("namespace") || !metadata["namespace"].is_string() ||
-        metadata["namespace"].get<std::string>().empty()) {
-      metadata["namespace"] = config.namespace_;
-    }
-    namespaces.insert(metadata["namespace"].get<std::string>());
+    if (resource->namespaced) namespaced.push_back(kind);
+  }
+  auto is_namespaced = [&](const json& object) {
+    return std::find(namespaced.begin(), namespaced.end(), kind_of(object)) != namespaced.end();
+  };
+  default_namespaces(desired, config.namespace_, is_namespaced);
+  std::set<std::string> namespaces;
+  for (const Manifest& m : desired) {
+    if (is_namespaced(m.object)) namespaces.insert(m.ref().ns);
   }
   cache_options.namespaces.assign(namespaces.begin(), namespaces.end());
   if (cache_options.namespaces.empty()) cache_options.namespaces.push_back(config.namespace_);

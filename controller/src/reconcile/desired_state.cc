@@ -1,6 +1,7 @@
 // The Controller's desired state: Git credentials, fetch and render of an environment.
 #include <algorithm>
 
+#include "plumbline/core/desired_scope.h"
 #include "plumbline/core/digest.h"
 #include "plumbline/core/mask.h"
 #include "plumbline/core/rfc3339.h"
@@ -217,13 +218,15 @@ void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
     }
     git_policies = std::move(*loaded);
   }
-  // Objects without a namespace land in the environment's first namespace.
-  for (Manifest& m : *rendered) {
-    json& metadata = m.object["metadata"];
-    if (!metadata.contains("namespace") && m.object.value("kind", "") != "Namespace") {
-      metadata["namespace"] = spec.namespaces.front();
-    }
-  }
+  // Objects without a namespace land in the environment's first namespace (the CLI's rule,
+  // with the kind's scope from discovery; a kind discovery does not know is taken as
+  // namespaced, as everything but a Namespace was before).
+  default_namespaces(*rendered, spec.namespaces.front(), [&](const json& object) {
+    ObjectRef ref = ObjectRef::of(object);
+    if (ref.kind == "Namespace") return false;
+    Result<ApiResource> resource = client_.resource_for(ref.api_version, ref.kind);
+    return !resource.ok() || resource->namespaced;
+  });
   bool new_revision = snapshot->revision != state.source.revision;
   {
     std::set<ObjectRef> declared;
