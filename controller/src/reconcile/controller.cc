@@ -489,6 +489,8 @@ DriftReport Controller::evaluate(const std::string& name, const EnvironmentSpec&
     for (const std::string& ns : spec.namespaces) {
       for (json& o : workloads_->objects(ns)) live.push_back(std::move(o));
     }
+    state.evaluated_versions.clear();
+    for (const json& o : live) state.evaluated_versions[ObjectRef::of(o)] = resource_version(o);
     state.evaluation.emplace(std::move(covered), policies, std::move(options));
     state.evaluation->set_live(live);
     state.evaluated_version = state.desired_version;
@@ -502,6 +504,11 @@ DriftReport Controller::evaluate(const std::string& name, const EnvironmentSpec&
   } else if (!changed.empty()) {
     for (const ObjectRef& ref : changed) {
       std::optional<json> live = workloads_->object(ref);
+      if (live) {
+        state.evaluated_versions[ref] = resource_version(*live);
+      } else {
+        state.evaluated_versions.erase(ref);
+      }
       state.evaluation->update_live(ref, live ? &*live : nullptr);
     }
     if (hooks_.on_evaluated) hooks_.on_evaluated(name, "incremental", changed.size());

@@ -164,6 +164,9 @@ class Controller {
     std::optional<EnvironmentEvaluation> evaluation;
     long evaluated_version = -1;
     std::string evaluated_policies;  // fingerprint of the policies it was built with
+    // The resourceVersion of each live object as the evaluation last read it: enforce mode
+    // corrects only what the cache still shows at that version (correction_plan.h).
+    std::map<ObjectRef, std::string> evaluated_versions;
     ReportSource source;
     std::string error;  // the last fetch/render failure ("" when the last one worked)
     // Why (a condition reason): InvalidSpec, SourceRefused, CredentialsFailed, FetchFailed,
