@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "integration/controller_fixture.h"
+#include "integration/fault_proxy.h"
 
 namespace plumbline::testing {
 
@@ -128,9 +129,33 @@ rules:
     ASSERT_TRUE(WaitFor([&] { return ::kill(env_->pid(), 0) != 0 || Zombie(env_->pid()); },
                         std::chrono::seconds(10)));
   }
+  // Started again on the same data. kube-testenv/start picks new ports when an old one is
+  // taken meanwhile (seen about once in 40 restarts on a busy machine), so the controller
+  // reaches the apiserver through ApiserverProxy(), which follows it: to the controller it is
+  // one address, as a Service's is.
   void RestartApiserver() {
     std::string error;
     ASSERT_TRUE(env_->Restart(&error)) << error;
+    if (apiserver_proxy_) apiserver_proxy_->set_upstream(ApiserverPort());
+  }
+  int ApiserverPort() const {
+    const std::string server = env_->server();
+    return std::stoi(server.substr(server.rfind(':') + 1));
+  }
+  // A kubeconfig for the controller that goes through the proxy (same CA, token and name:
+  // the certificate is for 127.0.0.1, whatever the port).
+  std::string ProxiedKubeconfig() {
+    if (!apiserver_proxy_) apiserver_proxy_ = std::make_unique<FaultProxy>(ApiserverPort());
+    std::ifstream in(env_->kubeconfig());
+    std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    const std::string server = env_->server();
+    const std::string proxied = "https://127.0.0.1:" + std::to_string(apiserver_proxy_->port());
+    for (size_t at = text.find(server); at != std::string::npos; at = text.find(server, at)) {
+      text.replace(at, server.size(), proxied);
+    }
+    const std::string path = (dir_ / "kubeconfig-proxied").string();
+    std::ofstream(path, std::ios::trunc) << text;
+    return path;
   }
   static bool Zombie(int pid) {
     std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
@@ -242,6 +267,7 @@ rules:
 
   static constexpr const char* kWriter = "system:serviceaccount:plumbline-system:plumbline-writer";
   fs::path audit_dir_;
+  std::unique_ptr<FaultProxy> apiserver_proxy_;
 };
 
 }  // namespace plumbline::testing

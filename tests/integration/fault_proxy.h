@@ -55,6 +55,8 @@ class FaultProxy {
 
   int port() const { return port_; }
   void set_mode(Mode mode) { mode_ = mode; }
+  // Where new connections go (a restarted server on another port); open ones stay.
+  void set_upstream(int port) { upstream_port_ = port; }
   // Connections accepted so far (a reconnect after a fault shows here).
   int accepted() const { return accepted_; }
   // Closes every open connection (both sides) on the proxy's next turn, within ~50 ms.
@@ -150,7 +152,7 @@ class FaultProxy {
     }
   }
 
-  int upstream_port_;
+  std::atomic<int> upstream_port_;
   int listener_ = -1;
   int port_ = 0;
   std::atomic<Mode> mode_{Mode::kForward};
