@@ -54,6 +54,22 @@ class ApiserverFaultTest : public KubeFaultTest {
     CommitAndPush(text);
   }
   long Generation() { return Checkout()["metadata"].value("generation", 0L); }
+
+  static constexpr const char* kWatchFailing =
+      "cannot watch the cluster; reports show its state as of the last event received";
+  static constexpr const char* kWatchingAgain = "watching the cluster again";
+  // The last of the controller's log lines about its watches.
+  static std::string LastWatchHealth(const std::string& log) {
+    std::string last;
+    std::istringstream lines(log);
+    for (std::string line; std::getline(lines, line);) {
+      json entry = json::parse(line, nullptr, false);
+      if (!entry.is_object()) continue;
+      std::string msg = entry.value("msg", "");
+      if (msg == kWatchFailing || msg == kWatchingAgain) last = msg;
+    }
+    return last;
+  }
 };
 
 // A change made just before the kill (its watch event may or may not have been delivered), a
@@ -85,6 +101,10 @@ TEST_F(ApiserverFaultTest, KilledDuringAWatchMissesNoChange) {
     failures += !shown;
   }
   Figures("apiserver killed during a watch", rounds, failures, Since(t0));
+  // The log said the watches were failing, and then that they work again.
+  EXPECT_GE(Count(controller.Log(), kWatchFailing), 1) << controller.Log();
+  EXPECT_TRUE(WaitFor([&] { return LastWatchHealth(controller.Log()) == kWatchingAgain; }, 30s))
+      << controller.Log();
   EXPECT_TRUE(controller.running());
   EXPECT_EQ(controller.Stop(), 0) << controller.Log();
 }

@@ -219,6 +219,9 @@ class Controller {
     std::string environment;                                    // guarded by mu_
   };
   void worker(WorkerSlot& slot);
+  // Logs when a watch of the cluster starts failing (reports then come from the cache as of
+  // its last event) and when every watch works again; once per change.
+  void log_watch_health();
   // One pass; a terminal failure of it is written as a condition and an Event.
   Status reconcile(const std::string& name);
   Status reconcile_once(const std::string& name, EnvState*& state);
@@ -312,6 +315,7 @@ class Controller {
   std::set<std::string> pending_first_;    // environments not yet reconciled since start
   std::set<std::string> fetch_requested_;  // by fetch_now(), not yet fetched
   std::atomic<bool> caches_synced_{false};
+  std::string watch_error_logged_;       // under mu_: the watch errors the log last named
   std::atomic<long> policy_changes_{0};  // ConsistencyPolicy cache changes seen
   std::vector<std::thread> threads_;
   std::atomic<bool> stopping_{false};
