@@ -180,6 +180,10 @@ class Controller {
     json report_status;       // last written DriftReport .status
     json environment_status;  // last written Environment .status
     bool report_exists = false;
+    // A write of it failed: it may still have landed (the answer lost with the connection),
+    // so the server's copy is unknown and the next pass writes whatever it finds.
+    bool report_unconfirmed = false;
+    bool environment_status_unconfirmed = false;
     std::set<std::string> announced;  // Event keys already raised
     CorrectionHistory corrections;    // enforce mode: rounds, refusals, budget
     std::set<std::string> contested;  // "object|path" contested at the last reconcile
