@@ -128,8 +128,7 @@ class KubeControllerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string error;
-    // Real clusters allow privileged containers; the closed-world tests add them by hand.
-    env_ = KubeTestEnv::Start({"--allow-privileged=true"}, &error);
+    env_ = KubeTestEnv::Start(ApiserverFlags(), &error);
     ASSERT_NE(env_, nullptr) << error;
     dir_ = fs::path(env_->state_dir()) / "git";
     fs::create_directories(dir_ / "work");
@@ -152,6 +151,9 @@ class KubeControllerTest : public ::testing::Test {
         (dir_ / "daemon.log").string());
     ASSERT_TRUE(daemon_->running());
   }
+
+  // Real clusters allow privileged containers; the closed-world tests add them by hand.
+  virtual std::vector<std::string> ApiserverFlags() { return {"--allow-privileged=true"}; }
 
   void Git(const std::vector<std::string>& args) {
     std::vector<std::string> argv = {"git",

@@ -154,6 +154,11 @@ void FakeKubeClient::fail_next(const std::string& verb, Error error, int times) 
   for (int i = 0; i < times; ++i) failures_[verb].push_back(error);
 }
 
+void FakeKubeClient::lose_answer_next(const std::string& verb) {
+  std::lock_guard lock(mu_);
+  ++lost_answers_[verb];
+}
+
 int FakeKubeClient::calls(const std::string& verb) const {
   std::lock_guard lock(mu_);
   auto it = calls_.find(verb);
@@ -338,6 +343,14 @@ Result<json> FakeKubeClient::apply(const ApiResource& resource, const json& conf
   }
   stored.object = std::move(merged);
   store(ref, std::move(stored), exists ? "MODIFIED" : "ADDED");
+  for (const std::string& key :
+       {"apply " + resource.resource + "/" + sub, "apply " + resource.resource}) {
+    auto lost = lost_answers_.find(key);
+    if (lost != lost_answers_.end() && lost->second > 0) {
+      --lost->second;
+      return Error(ErrorCode::kUnavailable, "connection reset by peer (the write landed)");
+    }
+  }
   return render(objects_[ref]);
 }
 

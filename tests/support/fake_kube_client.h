@@ -46,6 +46,10 @@ class FakeKubeClient : public KubeClient {
   // The next `times` calls of `verb` (get, list, watch, apply, patch, create, update), or of
   // "verb resource" ("apply deployments"), fail with `error`.
   void fail_next(const std::string& verb, Error error, int times = 1);
+  // The next apply of "apply resource" or "apply resource/subresource" ("apply
+  // driftreports/status") is made, and then fails as if the connection dropped before the
+  // answer (kUnavailable): the caller cannot know it landed.
+  void lose_answer_next(const std::string& verb);
   // Calls of "verb" or of "verb resource" so far.
   int calls(const std::string& verb) const;
   // The bodies of the writes of "verb resource" ("apply deployments", "patch deployments",
@@ -129,6 +133,7 @@ class FakeKubeClient : public KubeClient {
   std::map<ObjectRef, Stored> objects_;
   std::vector<Event> events_;
   std::map<std::string, std::deque<Error>> failures_;
+  std::map<std::string, int> lost_answers_;
   std::map<std::string, int> calls_;
   std::map<std::string, std::vector<json>> writes_;
   std::map<std::string, std::vector<std::string>> writers_;

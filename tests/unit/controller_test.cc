@@ -52,6 +52,31 @@ TEST_F(ControllerTest, AnEmptyNamespaceInGitIsTheEnvironmentsNamespace) {
   ASSERT_TRUE(WaitFor([&] { return Memory(Checkout()) == "1Gi"; })) << log_text_.str();
 }
 
+// A report write whose answer is lost (the apiserver killed mid-request) may have landed: the
+// server's copy is then unknown, so the next pass writes the report it finds even when that
+// equals the last one confirmed. (Found by the fault suite: the report kept a drift corrected
+// long ago while the Deployment had been consistent for minutes.)
+TEST_F(ControllerTest, AReportWriteWhoseAnswerWasLostIsWrittenAgain) {
+  api_.put(Workload("1Gi", "info"), "kubectl-edit");
+  api_.put(EnvironmentObject("prod"));
+  Start();
+  const ObjectRef report{"plumbline.dev/v1alpha1", "DriftReport", "plumbline-system", "prod"};
+  auto drifts = [&]() -> int {
+    std::optional<json> r = api_.object(report);
+    if (!r || !r->contains("status") || !(*r)["status"].contains("drifts")) return -1;
+    return static_cast<int>((*r)["status"]["drifts"].size());
+  };
+  ASSERT_TRUE(WaitFor([&] { return drifts() == 0; })) << log_text_.str();
+  // The report of the correction (one drift, corrected) lands; its answer is lost.
+  api_.lose_answer_next("apply driftreports/status");
+  json changed = Checkout();
+  changed["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"] = "2Gi";
+  api_.put(changed, "kubectl-edit");
+  ASSERT_TRUE(WaitFor([&] { return Memory(Checkout()) == "1Gi"; })) << log_text_.str();
+  // Consistent again, and the report says so.
+  EXPECT_TRUE(WaitFor([&] { return drifts() == 0; })) << drifts() << "\n" << log_text_.str();
+}
+
 TEST_F(ControllerTest, AnEnvVarAddedByHandIsRemovedByName) {
   json live = Workload("1Gi", "info");
   live["spec"]["template"]["spec"]["containers"][0]["env"].push_back(

@@ -45,6 +45,8 @@ struct Planner {
   CorrectionHistory history;
   CorrectionLimits limits{
       .max_per_minute = 10, .max_rounds = 2, .retry_base = 5s, .retry_max = 60s};
+  // The version each object's drifts were found on; absent: the cache's (versions).
+  std::map<ObjectRef, std::string> evaluated;
   std::string fingerprint = "rev1";
   std::set<ObjectRef> held;
   Clock::time_point start = Clock::time_point() + 1h;
@@ -63,6 +65,10 @@ struct Planner {
         },
         .context = {.options = options, .policies = policies, .field_manager = "plumbline/prod"},
         .desired_fingerprint = fingerprint,
+        .evaluated_version = [this](const ObjectRef& ref) -> std::string {
+          auto it = evaluated.find(ref);
+          return it == evaluated.end() ? "" : it->second;
+        },
         .held = held,
         .limits = limits,
         .now = now};
@@ -125,6 +131,34 @@ TEST(CorrectionPlanTest, TheVersionBetweenACorrectionsTwoWritesIsNotAnotherRound
   p.versions[{"apps/v1", "Deployment", "shop", "a"}] = "13";  // someone changed it again
   DriftReport again = Report({MemoryDrift("a")});
   EXPECT_EQ(p.Plan(again, p.start + 2s).requests.size(), 1u);
+}
+
+// The report's drifts come from the evaluation, which a watch event may not have reached yet
+// while the cache already holds a newer version: the correction's own result, or another
+// change. Neither is corrected on the older view (this was a second, identical correction).
+TEST(CorrectionPlanTest, DriftsOfAnOlderVersionThanTheCachesAreNotCorrectedAgain) {
+  Planner p;
+  const ObjectRef a{"apps/v1", "Deployment", "shop", "a"};
+  p.evaluated[a] = "10";
+  DriftReport report = Report({MemoryDrift("a")});
+  CorrectionPlan plan = p.Plan(report, p.start);
+  ASSERT_EQ(plan.requests.size(), 1u);
+  record_correction(report, p.history, plan.requests[0], CorrectionOutcome::kApplied, "", p.limits,
+                    p.start);
+  // The cache has the corrected version 11; the evaluation still holds 10's drifts.
+  p.versions[a] = "11";
+  DriftReport stale = Report({MemoryDrift("a")});
+  EXPECT_TRUE(p.Plan(stale, p.start + 1s).requests.empty());
+  EXPECT_EQ(stale.drifts[0].action, Action::kCorrected);
+  // Someone changed it again (12, then 13): the pass evaluating 13 corrects, not the one on 12.
+  p.evaluated[a] = "12";
+  p.versions[a] = "13";
+  DriftReport older = Report({MemoryDrift("a")});
+  EXPECT_TRUE(p.Plan(older, p.start + 2s).requests.empty());
+  EXPECT_EQ(older.drifts[0].action, Action::kReport);
+  p.evaluated[a] = "13";
+  DriftReport current = Report({MemoryDrift("a")});
+  ASSERT_EQ(p.Plan(current, p.start + 3s).requests.size(), 1u);
 }
 
 TEST(CorrectionPlanTest, AFieldChangedBackMoreThanMaxRoundsIsContestedAndNotSent) {

@@ -194,6 +194,10 @@ void LiveCache::run_stream(Stream& stream) {
             need_list = true;
             return false;
           }
+          if (!got_event) {
+            std::lock_guard lock(mu_);
+            stream.error.clear();  // connected and hearing from the server again
+          }
           got_event = true;
           switch (event->type) {
             case WatchEventType::kError:

@@ -1,4 +1,5 @@
-// plan_corrections / record_correction: budget, rounds, backoff (plumbline/correct/correction_plan.h).
+// plan_corrections / record_correction: budget, rounds, backoff
+// (plumbline/correct/correction_plan.h).
 #include "plumbline/correct/correction_plan.h"
 
 #include <algorithm>
@@ -58,17 +59,23 @@ CorrectionPlan plan_corrections(DriftReport& report, CorrectionHistory& history,
     std::optional<json> live = input.live(ref);
     if (manifest == nullptr || !live) continue;
     const std::string live_version = resource_version(*live);
+    std::string seen = input.evaluated_version ? input.evaluated_version(ref) : std::string();
+    if (seen.empty()) seen = live_version;
 
-    // Corrected already; the cache still shows the version the correction was made on.
+    // Corrected already: the drifts were found on, or the cache still shows, a version the
+    // correction was made on or went through.
     auto corrected = history.corrected_versions.find(ref);
     if (corrected != history.corrected_versions.end() && !live_version.empty() &&
-        corrected->second.count(live_version)) {
+        (corrected->second.count(live_version) || corrected->second.count(seen))) {
       for (size_t i : indexes) {
         if (report.drifts[i].action == Action::kReport)
           report.drifts[i].action = Action::kCorrected;
       }
       continue;
     }
+    // The drifts are of an older version than the cache's: its watch event has queued the
+    // pass that evaluates the newer one.
+    if (seen != live_version) continue;
     // Contested: another manager keeps changing it back.
     for (size_t i : indexes) {
       Drift& d = report.drifts[i];

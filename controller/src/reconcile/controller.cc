@@ -154,6 +154,27 @@ Status Controller::healthy() const {
   return Error(ErrorCode::kUnavailable, stuck);
 }
 
+// A watch that cannot reconnect (the apiserver unreachable, its address gone) leaves every
+// report to the cache's last state while reconciles still succeed: say so where operators look.
+void Controller::log_watch_health() {
+  std::string errors;
+  for (LiveCache* cache :
+       {environments_.get(), policies_.get(), workloads_.get(), governance_.get()}) {
+    if (cache == nullptr) continue;
+    std::string error = cache->last_error();
+    if (!error.empty()) errors += (errors.empty() ? "" : "\n") + error;
+  }
+  std::lock_guard lock(mu_);
+  if (errors == watch_error_logged_) return;
+  if (errors.empty()) {
+    log_.info("watching the cluster again", {});
+  } else {
+    log_.warn("cannot watch the cluster; reports show its state as of the last event received",
+              {{"error", errors}});
+  }
+  watch_error_logged_ = std::move(errors);
+}
+
 bool Controller::ready() const {
   if (!caches_synced_) return false;
   std::lock_guard lock(mu_);
@@ -266,6 +287,7 @@ void Controller::worker(WorkerSlot& slot) {
       status = Error(ErrorCode::kInternal, std::string("reconcile threw: ") + e.what(), *name);
     }
     slot.busy_since = 0;
+    log_watch_health();
     if (hooks_.on_reconcile) hooks_.on_reconcile(*name, seconds_since(start), status.ok());
     if (status.ok()) {
       queue_.forget(*name);
@@ -490,6 +512,8 @@ DriftReport Controller::evaluate(const std::string& name, const EnvironmentSpec&
     for (const std::string& ns : spec.namespaces) {
       for (json& o : workloads_->objects(ns)) live.push_back(std::move(o));
     }
+    state.evaluated_versions.clear();
+    for (const json& o : live) state.evaluated_versions[ObjectRef::of(o)] = resource_version(o);
     state.evaluation.emplace(std::move(covered), policies, std::move(options));
     state.evaluation->set_live(live);
     state.evaluated_version = state.desired_version;
@@ -503,6 +527,11 @@ DriftReport Controller::evaluate(const std::string& name, const EnvironmentSpec&
   } else if (!changed.empty()) {
     for (const ObjectRef& ref : changed) {
       std::optional<json> live = workloads_->object(ref);
+      if (live) {
+        state.evaluated_versions[ref] = resource_version(*live);
+      } else {
+        state.evaluated_versions.erase(ref);
+      }
       state.evaluation->update_live(ref, live ? &*live : nullptr);
     }
     if (hooks_.on_evaluated) hooks_.on_evaluated(name, "incremental", changed.size());

@@ -149,6 +149,11 @@ void Controller::correct(const EnvironmentSpec& spec, EnvState& state, DriftRepo
                   .field_manager = manager},
       .desired_fingerprint = state.source.revision + "|" + state.evaluated_policies + "|" +
                              std::to_string(spec.generation),
+      .evaluated_version =
+          [&state](const ObjectRef& ref) {
+            auto it = state.evaluated_versions.find(ref);
+            return it == state.evaluated_versions.end() ? std::string() : it->second;
+          },
       .held = held,
       .limits = limits_for(spec),
       .now = CorrectionClock::now()};

@@ -108,7 +108,8 @@ Status Controller::write_report(const EnvironmentSpec& spec, EnvState& state,
                                  state.error.empty() ? "UpToDate" : "DesiredStateNotLoaded",
                                  state.error, spec.generation));
   status["conditions"] = conditions;
-  if (state.report_exists && without_times(status) == without_times(state.report_status)) {
+  if (state.report_exists && !state.report_unconfirmed &&
+      without_times(status) == without_times(state.report_status)) {
     return {};  // nothing changed: no write
   }
   status["lastUpdateTime"] = utc_now();
@@ -130,6 +131,7 @@ Status Controller::write_report(const EnvironmentSpec& spec, EnvState& state,
   object["status"] = status;
   Result<json> written = client_.apply(
       *reports_resource_, object, {.force = true, .subresource = "status", .cancel = &cancel_});
+  state.report_unconfirmed = !written.ok();
   if (!written.ok()) return std::move(written).error().context("writing DriftReport " + spec.name);
   state.report_status = status;
   log_.info("DriftReport updated", {{"environment", spec.name},
@@ -322,7 +324,10 @@ Status Controller::write_environment_status(const std::string& name, EnvState& s
     }
   }
   status["conditions"] = conditions;
-  if (without_times(status) == without_times(previous) && previous.is_object()) return {};
+  if (without_times(status) == without_times(previous) && previous.is_object() &&
+      !state.environment_status_unconfirmed) {
+    return {};
+  }
   json object = {{"apiVersion", kGroupVersion},
                  {"kind", "Environment"},
                  {"metadata", {{"name", name}}},
@@ -330,6 +335,7 @@ Status Controller::write_environment_status(const std::string& name, EnvState& s
   Result<json> written =
       client_.apply(*environments_resource_, object,
                     {.force = true, .subresource = "status", .cancel = &cancel_});
+  state.environment_status_unconfirmed = !written.ok();
   if (!written.ok()) return std::move(written).error().context("writing Environment " + name);
   state.environment_status = status;
   return {};

@@ -4,7 +4,8 @@
 // arguments; the Controller sends the planned requests and records each outcome. Rules
 // (DESIGN.md "Enforcement"):
 // - An object is corrected only when it has a finding to correct, and then with the whole
-//   apply configuration (plumbline/correct/corrector.h), within the Environment's budget per minute.
+//   apply configuration (plumbline/correct/corrector.h), within the Environment's budget per
+//   minute.
 // - A field another manager changes back more than `max_rounds` times is contested: reported,
 //   no longer sent (rounds start again after ten quiet minutes).
 // - A correction the watch has not delivered yet (the cache still holds the version it was
@@ -81,6 +82,11 @@ struct CorrectionPlanInput {
   // Changes with a new render, other policies or a new Environment generation: a request
   // refused before is then tried again at once.
   std::string desired_fingerprint;
+  // The resourceVersion the report's drifts of an object were found on (the evaluation's
+  // view of it; "" or unset: the version `live` returns). When the cache has moved past it, a
+  // watch event is on its way and the pass it queues decides: nothing is sent on the older
+  // view (else a correction the cache already shows would be sent again).
+  std::function<std::string(const ObjectRef&)> evaluated_version;
   std::set<ObjectRef> held;
   CorrectionLimits limits;
   CorrectionClock::time_point now;

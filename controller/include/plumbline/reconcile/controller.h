@@ -164,6 +164,9 @@ class Controller {
     std::optional<EnvironmentEvaluation> evaluation;
     long evaluated_version = -1;
     std::string evaluated_policies;  // fingerprint of the policies it was built with
+    // The resourceVersion of each live object as the evaluation last read it: enforce mode
+    // corrects only what the cache still shows at that version (correction_plan.h).
+    std::map<ObjectRef, std::string> evaluated_versions;
     ReportSource source;
     std::string error;  // the last fetch/render failure ("" when the last one worked)
     // What the last good render warned of (an unpinned remote base): in the DriftReport.
@@ -179,6 +182,10 @@ class Controller {
     json report_status;       // last written DriftReport .status
     json environment_status;  // last written Environment .status
     bool report_exists = false;
+    // A write of it failed: it may still have landed (the answer lost with the connection),
+    // so the server's copy is unknown and the next pass writes whatever it finds.
+    bool report_unconfirmed = false;
+    bool environment_status_unconfirmed = false;
     std::set<std::string> announced;  // Event keys already raised
     CorrectionHistory corrections;    // enforce mode: rounds, refusals, budget
     std::set<std::string> contested;  // "object|path" contested at the last reconcile
@@ -218,6 +225,9 @@ class Controller {
     std::string environment;                                    // guarded by mu_
   };
   void worker(WorkerSlot& slot);
+  // Logs when a watch of the cluster starts failing (reports then come from the cache as of
+  // its last event) and when every watch works again; once per change.
+  void log_watch_health();
   // One pass; a terminal failure of it is written as a condition and an Event.
   Status reconcile(const std::string& name);
   Status reconcile_once(const std::string& name, EnvState*& state);
@@ -311,6 +321,7 @@ class Controller {
   std::set<std::string> pending_first_;    // environments not yet reconciled since start
   std::set<std::string> fetch_requested_;  // by fetch_now(), not yet fetched
   std::atomic<bool> caches_synced_{false};
+  std::string watch_error_logged_;       // under mu_: the watch errors the log last named
   std::atomic<long> policy_changes_{0};  // ConsistencyPolicy cache changes seen
   std::vector<std::thread> threads_;
   std::atomic<bool> stopping_{false};
