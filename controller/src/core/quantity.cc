@@ -144,6 +144,12 @@ std::string Quantity::to_string() const {
       f[i] = static_cast<char>('0' + static_cast<int>(frac % 10));
     while (!f.empty() && f.back() == '0') f.pop_back();
     digits += "." + f;
+  } else if (digits.size() > 18) {
+    // A whole number past the parser's mantissa ("88E" is 88000000000000000000): trailing
+    // zeros become a decimal exponent, so the text parses back to the same value.
+    size_t zeros = 0;
+    while (zeros + 1 < digits.size() && digits[digits.size() - 1 - zeros] == '0') ++zeros;
+    if (zeros > 0) digits = digits.substr(0, digits.size() - zeros) + "e" + std::to_string(zeros);
   }
   return nanos_ < 0 ? "-" + digits : digits;
 }
