@@ -8,6 +8,9 @@
 #   bench/compare.sh [PLUMBLINE_BINARY] [N ...]      default: build/plumbline 1000 10000
 #   BENCH_DIR=/tmp/plumbline-bench                   where corpora are generated (kept, reused)
 #   BENCH_LAYOUTS="single split"                      which repo layouts to run
+#   BENCH_PEERS=gitops-engine                         peers run on the same pairs (one-file
+#                                                     layout; "" for none): Argo CD's diff
+#                                                     (bench/peers/, needs Go the first time)
 #
 # Needs python3 and GNU time (/usr/bin/time; Debian: apt-get install time).
 set -euo pipefail
@@ -60,3 +63,33 @@ done
 echo "| N | layout | wall | peak RSS | findings |"
 echo "|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
+
+# Side by side with the peers, on the one-file layout: the same desired objects, the same
+# live List. Objects, not fields: gitops-engine says whether an object differs.
+peers="${BENCH_PEERS-gitops-engine}"
+[ -n "$peers" ] || exit 0
+echo
+echo "| N | measure | plumbline | gitops-engine | plumbline advantage |"
+echo "|---|---|---|---|---|"
+for n in "${sizes[@]}"; do
+  corpus="$dir/$n"
+  [ -f "$corpus/time-single.txt" ] || { echo "compare.sh: side by side needs the single layout" >&2; exit 1; }
+  read -r peer_wall peer_rss peer_found planted_objects peer_noise peer_pairs \
+    < <("$here/peers/gitops_engine.sh" "$corpus")
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; printf "%.2f", s}' "$corpus/time-single.txt")
+  rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$corpus/time-single.txt")
+  read -r found noise < <(python3 - "$corpus/report-single.json" "$corpus/planted.json" <<'EOF'
+import json, sys
+report = json.load(open(sys.argv[1]))
+planted = {(p["namespace"], p["name"]) for p in json.load(open(sys.argv[2]))}
+flagged = {(d["object"].get("namespace", ""), d["object"]["name"]) for d in report.get("drifts", [])}
+print(len(flagged & planted), len(flagged - planted))
+EOF
+)
+  awk -v n="$n" -v w="$wall" -v pw="$peer_wall" -v r="$rss" -v pr="$peer_rss" \
+    'BEGIN { printf "| %s | wall | %.2f s | %.2f s | %.1fx faster |\n", n, w, pw, pw / w
+             printf "| %s | peak RSS | %d MB | %d MB | %.1fx less |\n", n, r, pr, pr / r }'
+  echo "| $n | drifted objects found | $found/$planted_objects | $peer_found/$planted_objects | |"
+  echo "| $n | objects flagged without a planted drift (noise) | $noise | $peer_noise | |"
+  echo "| $n | pairs compared | $n | $peer_pairs | |"
+done

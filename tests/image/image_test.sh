@@ -37,8 +37,9 @@ umoci unpack --image "${work}/oci:test" "${work}/bundle" >/dev/null
 root=${work}/bundle/rootfs
 chmod 0755 "${work}/bundle"
 
-# Exactly the libraries ldd lists (and the loader), no others.
-want=$(ldd "${binary}" | awk '$2 == "=>" { print $1 } $1 ~ /^\// { n = split($1, p, "/"); print p[n] }' | sort -u)
+# Exactly the libraries ldd lists for plumbline, gpg and gpgconf (and the loader), no others.
+want=$(ldd "${binary}" /usr/bin/gpg /usr/bin/gpgconf |
+  awk '$2 == "=>" { print $1 } $1 ~ /^\// && $1 !~ /:$/ { n = split($1, p, "/"); print p[n] }' | sort -u)
 have=$(find "${root}/usr/lib" "${root}/usr/lib64" -type f -name '*.so*' -printf '%f\n' | sort -u)
 [[ ${want} == "${have}" ]] || fail "image libraries differ from ldd's: $(diff <(echo "${want}") <(echo "${have}"))"
 certs=$(grep -c 'BEGIN CERTIFICATE' "${root}/etc/ssl/certs/ca-certificates.crt")
@@ -53,6 +54,18 @@ cp -r "${src}/policies/samples" "${demo}/policies/"
 git -C "${demo}" init -q
 git -C "${demo}" add -A
 git -C "${demo}" -c user.name=test -c user.email=test@example.invalid commit -qm demo
+# The head is signed with a throw-away OpenPGP key; the image's gpg checks it below.
+gnupg=${work}/gnupg
+mkdir -m 0700 "${gnupg}"
+quiet_gpg() { GNUPGHOME=${gnupg} gpg --batch --quiet --no-tty --pinentry-mode loopback --passphrase '' "$@"; }
+quiet_gpg --quick-gen-key 'plumbline image test <signer@example.invalid>' ed25519 sign never 2>/dev/null
+quiet_gpg --quick-gen-key 'someone else <other@example.invalid>' ed25519 sign never 2>/dev/null
+fprs=($(quiet_gpg --with-colons --list-secret-keys | awk -F: '$1 == "fpr" { print $10 }'))
+((${#fprs[@]} == 2)) || fail "expected two test keys, got: ${fprs[*]}"
+GNUPGHOME=${gnupg} git -C "${demo}" -c user.name=test -c user.email=signer@example.invalid \
+  -c gpg.format=openpgp -c user.signingkey="${fprs[0]}" commit -q -S --allow-empty -m signed
+quiet_gpg --armor --export "${fprs[0]}" >"${root}/tmp/signer.asc"
+quiet_gpg --armor --export "${fprs[1]}" >"${root}/tmp/other.asc"
 revision=$(git -C "${demo}" rev-parse HEAD)
 chown -R 65532:65532 "${demo}" # libgit2 opens only repositories its user owns
 
@@ -111,6 +124,26 @@ status=$?
 set -e
 ((status == 1)) || fail "the helm demo in the image exited ${status}: $(cat "${work}/helm.err")"
 grep -q '"drifts": *1' <<<"${helm_report}" || fail "not exactly the planted drift: ${helm_report}"
+
+# The signed head, verified by the image's own gpg through GPGME (the container runtime gives
+# every pod /dev/null, which GPGME hands to gpg; the unpacked root has no /dev).
+mkdir -p "${root}/dev"
+[[ -e ${root}/dev/null ]] || mknod -m 0666 "${root}/dev/null" c 1 3
+set +e
+signed=$(in_image_with_tmp diff --repo /tmp/demo "${demo_args[@]}" --verify-openpgp-keys /tmp/signer.asc \
+  2>"${work}/signed.err")
+status=$?
+set -e
+((status == 1)) || fail "the signed demo in the image exited ${status}: $(cat "${work}/signed.err")"
+[[ ${signed} == "${inside}" ]] || fail "the verified report differs: $(diff <(echo "${inside}") <(echo "${signed}") | head)"
+set +e
+in_image_with_tmp diff --repo /tmp/demo "${demo_args[@]}" --verify-openpgp-keys /tmp/other.asc \
+  >"${work}/unsigned.out" 2>"${work}/unsigned.err"
+status=$?
+set -e
+((status == 2)) || fail "a head signed by an untrusted key exited ${status}: $(cat "${work}/unsigned.err")"
+grep -q "${revision}" "${work}/unsigned.err" || fail "the refusal does not name the commit: $(cat "${work}/unsigned.err")"
+[[ ! -s ${work}/unsigned.out ]] || fail "a report was printed for an unverified commit"
 
 echo "PASS: image $(stat -c %s "${work}/a.oci.tar") bytes, $(du -sk "${root}" | cut -f1) KiB unpacked," \
   "${certs} CA certificates, read-only root: ${readonly_root}"

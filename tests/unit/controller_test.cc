@@ -41,6 +41,17 @@ TEST_F(ControllerTest, CorrectsWithTheWholeConfigurationAndRestoresAChangedValue
   EXPECT_EQ(api_.writes("apply deployments").size(), 2u);
 }
 
+// `namespace: ""` in Git is no namespace: the object lands in the Environment's first
+// namespace, as kubectl apply and `plumbline diff --live cluster` put it (core/desired_scope.h).
+// The controller used to default only a missing namespace and looked for the object in "".
+TEST_F(ControllerTest, AnEmptyNamespaceInGitIsTheEnvironmentsNamespace) {
+  git_.ns = "\"\"";
+  api_.put(Workload("2Gi", "info"), "kubectl-edit");
+  api_.put(EnvironmentObject("prod"));
+  Start();
+  ASSERT_TRUE(WaitFor([&] { return Memory(Checkout()) == "1Gi"; })) << log_text_.str();
+}
+
 TEST_F(ControllerTest, AnEnvVarAddedByHandIsRemovedByName) {
   json live = Workload("1Gi", "info");
   live["spec"]["template"]["spec"]["containers"][0]["env"].push_back(

@@ -2,11 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-
 #include "plumbline/core/mask.h"
 #include "plumbline/core/workload.h"
 #include "unit/drift_test_util.h"
@@ -593,41 +588,6 @@ TEST(Drift, ScopeLimitsCategories) {
   EXPECT_EQ(brief(diff(desired, live, env_only)),
             json::parse(std::string(R"([[")") + kP +
                         R"(env[name=A].value", "env", "changed", "1", "2"]])"));
-}
-
-// Golden cases: tests/fixtures/drift/<case>/{desired.yaml,live.yaml,expected.json}.
-std::string read(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-TEST(DriftGolden, FixturesMatch) {
-  std::filesystem::path root = std::filesystem::path(PLUMBLINE_FIXTURES_DIR) / "drift";
-  size_t cases = 0;
-  for (const auto& dir : std::filesystem::directory_iterator(root)) {
-    SCOPED_TRACE(dir.path().filename().string());
-    auto d = parse_yaml_documents(read(dir.path() / "desired.yaml"), "desired.yaml");
-    auto l = parse_yaml_documents(read(dir.path() / "live.yaml"), "live.yaml");
-    ASSERT_TRUE(d.ok() && l.ok());
-    ManifestSet desired;
-    std::vector<json> live;
-    for (auto& doc : *d) desired.push_back({doc.value, doc.location, nullptr, {}});
-    for (auto& doc : *l) live.push_back(doc.value);
-    DiffOptions options;
-    options.environment = "prod";
-    json got = testing::to_json(compute_drift(desired, live, options));
-    if (std::getenv("PLUMBLINE_UPDATE_GOLDEN") != nullptr) {
-      // Regenerates the expectation; review the diff before committing it.
-      std::ofstream(dir.path() / "expected.json") << got.dump(2) << "\n";
-    }
-    json expected = json::parse(read(dir.path() / "expected.json"), nullptr, false);
-    ASSERT_FALSE(expected.is_discarded()) << "expected.json is not JSON";
-    EXPECT_EQ(got, expected);
-    ++cases;
-  }
-  EXPECT_GE(cases, 3u);
 }
 
 }  // namespace

@@ -72,5 +72,30 @@ TEST(KustomizeTargetTest, BadPatternNamesTheField) {
   EXPECT_THAT(out.error().to_string(), HasSubstr("target.name: bad regular expression"));
 }
 
+// Selector strings in Kubernetes' syntax; a malformed one is an error naming what is wrong.
+TEST(KustomizeTargetTest, SelectorSyntaxErrorsAreExact) {
+  auto error_of = [](const std::string& selector) {
+    MemoryTree tree;
+    tree.add("k/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n");
+    tree.add("k/kustomization.yaml",
+             "resources: [cm.yaml]\npatches:\n- target:\n    labelSelector: '" + selector +
+                 "'\n  patch: |-\n    - op: add\n      path: /data\n      value: {}\n");
+    auto out = render(tree, "k", {});
+    return out.ok() ? std::string("<ok>") : out.error().to_string();
+  };
+  const std::string at = "k/kustomization.yaml: patches[0].target.labelSelector: selector '";
+  EXPECT_EQ(error_of("env in (prod"),
+            at + "env in (prod': expected ',' or ')' in the values of 'env'");
+  EXPECT_EQ(error_of("env in ()"), at + "env in ()': 'in' needs at least one value");
+  EXPECT_EQ(error_of("env > 1"), at + "env > 1': the operators < and > are not supported");
+  EXPECT_EQ(error_of("env is prod"),
+            at + "env is prod': expected =, ==, !=, in or notin after 'env', got 'is'");
+  EXPECT_EQ(error_of("-env=prod"), at + "-env=prod': invalid key '-env'");
+  EXPECT_EQ(error_of("env=prod staging"),
+            at + "env=prod staging': expected ',' after a requirement");
+  EXPECT_EQ(error_of("env=pr@d"), at + "env=pr@d': invalid value 'pr@d'");
+  EXPECT_EQ(error_of("env notin (x), !canary, app.kubernetes.io/name"), "<ok>");
+}
+
 }  // namespace
 }  // namespace plumbline

@@ -99,6 +99,33 @@ TEST(PullRequestComments, CommentsOnPullRequestsThatTouchThePathAndUpdatesInPlac
   EXPECT_NE(forge.comments(4)[0].body.find("`4Gi`"), std::string::npos);
 }
 
+// kustomize remote bases are fetched for the PR's base and head as for the Environment.
+TEST(PullRequestComments, RemoteBasesAreRendered) {
+  testing::FakeForge forge;
+  CommitsGit git;
+  auto overlay = [](const std::string& ref) {
+    return std::map<std::string, std::string>{
+        {"envs/prod/kustomization.yaml",
+         "resources: ['https://git.example/bases.git//base?ref=" + ref + "']\n"}};
+  };
+  git.commits["main"] = overlay("v1");
+  git.commits["bbbb"] = overlay("v2");
+  git.commits["v1"] = {{"base/kustomization.yaml", "resources: [d.yaml]\n"},
+                       {"base/d.yaml", deployment("512Mi")}};
+  git.commits["v2"] = {{"base/kustomization.yaml", "resources: [d.yaml]\n"},
+                       {"base/d.yaml", deployment("1Gi")}};
+  forge.add_pull_request({.number = 4, .head_sha = "bbbb", .base_ref = "main"},
+                         {"envs/prod/kustomization.yaml"});
+  PullRequestMemory memory;
+  auto round = comment_on_pull_requests(forge, git, input(), memory);
+  ASSERT_TRUE(round.ok()) << round.error().to_string();
+  ASSERT_EQ(round->results.size(), 1u);
+  ASSERT_TRUE(round->results[0].posted) << round->results[0].error;
+  ASSERT_EQ(forge.comments(4).size(), 1u);
+  EXPECT_NE(forge.comments(4)[0].body.find("| `512Mi` | `1Gi` |"), std::string::npos)
+      << forge.comments(4)[0].body;
+}
+
 TEST(PullRequestComments, NoCommentOnStateThatFailedToLoad) {
   testing::FakeForge forge;
   CommitsGit git;

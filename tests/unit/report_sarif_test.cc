@@ -65,6 +65,34 @@ TEST(ReportSarif, EveryResultHasAPhysicalLocation) {
       "envs/prod/kustomization.yaml");
 }
 
+// Warnings are tool execution notifications; a finding in a remote base's file (no file of
+// the repository) points at the environment and names the remote file in its message.
+TEST(ReportSarif, WarningsAndRemoteBaseLocations) {
+  DriftReport r = testing::sample_report();
+  r.declared_in = {"envs/prod/kustomization.yaml", 0, 0};
+  json s = json::parse(format_report(r, ReportFormat::kSarif, {}));
+  EXPECT_FALSE(s["runs"][0].contains("invocations"));
+
+  r.warnings = {"envs/prod/kustomization.yaml: resources[0]: remote base x is not pinned"};
+  r.drifts[0].source = {"https://git.example/org/bases.git@v1//base/deploy.yaml", 12, 5};
+  s = json::parse(format_report(r, ReportFormat::kSarif, {}));
+  EXPECT_EQ(s["runs"][0]["invocations"],
+            json::parse(R"([{"executionSuccessful": true, "toolExecutionNotifications": [
+              {"level": "warning", "message": {"text":
+               "envs/prod/kustomization.yaml: resources[0]: remote base x is not pinned"}}]}])"));
+  bool found = false;
+  for (const json& result : s["runs"][0]["results"]) {
+    std::string text = result["message"]["text"];
+    if (text.find("(declared in https://") == std::string::npos) continue;
+    found = true;
+    EXPECT_EQ(text.substr(text.find("(declared")),
+              "(declared in https://git.example/org/bases.git@v1//base/deploy.yaml:12:5)");
+    EXPECT_EQ(result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+              "envs/prod/kustomization.yaml");
+  }
+  EXPECT_TRUE(found) << s.dump(2);
+}
+
 TEST(ReportSarif, FingerprintsAreStableAndDistinctPerEnvironment) {
   DriftReport r = testing::sample_report();
   json a = json::parse(format_report(r, ReportFormat::kSarif, {}));

@@ -38,7 +38,8 @@ Result<int> run_check(const CliOptions& o, std::ostream& out, std::ostream& err)
                          " have no rules: nothing to check");
   }
 
-  PL_ASSIGN_OR_RETURN(Desired desired, render_path(*opened.tree, opened.source, o.paths[0], o));
+  PL_ASSIGN_OR_RETURN(Desired desired,
+                      render_path(*opened.tree, opened.source, o.paths[0], o, &err));
   if (desired.objects.empty()) {
     return invalid_input("nothing to check: " + o.paths[0] +
                          " renders no object, so a pass would mean nothing");
@@ -55,7 +56,10 @@ Result<int> run_check(const CliOptions& o, std::ostream& out, std::ostream& err)
     report.policy_source = desired.source;
     report.policy_source.path = o.git_policies;
   }
-  report.warnings = policy_warnings(policies_all, {{environment, labels}});
+  report.warnings = std::move(desired.warnings);
+  for (auto& warning : policy_warnings(policies_all, {{environment, labels}})) {
+    report.warnings.push_back(std::move(warning));
+  }
 
   FormatOptions format_options{.color = use_color(o), .tool_version = std::string(kToolVersion)};
   PL_RETURN_IF_ERROR(write_output(o, format_report(report, format, format_options), out));

@@ -100,6 +100,7 @@ struct CliOptions {
 struct Desired {  // the desired state of one environment and where it came from
   ManifestSet objects;
   ReportSource source;
+  std::vector<std::string> warnings;  // of the render (an unpinned remote base), for the report
 };
 struct OpenedSource {
   FileTreePtr tree;
@@ -110,9 +111,10 @@ Result<std::string> read_input_file(const std::string& file);
 // --repo at --ref (a plain directory as it is on disk); the source's URL without credentials.
 Result<OpenedSource> open_source(const CliOptions& options, std::ostream& err);
 // Renders `path` as --render and the helm and command flags say (helm and commands as
-// sandboxed child processes with --render-timeout).
+// sandboxed child processes with --render-timeout); kustomize remote bases are fetched like
+// --repo (its cache and credentials), each announced on `err` unless --quiet.
 Result<Desired> render_path(const FileTree& tree, const ReportSource& base, const std::string& path,
-                            const CliOptions& options);
+                            const CliOptions& options, std::ostream* err = nullptr);
 // The environment's default name: the last component of its path.
 std::string environment_name(const std::string& path);
 // --policy files, then (first in the list) --git-policies read from `tree`.

@@ -12,6 +12,7 @@
 
 #include "app/cli.h"
 #include "plumbline/cache/live_cache.h"
+#include "plumbline/core/desired_scope.h"
 #include "plumbline/core/mask.h"
 #include "plumbline/core/yaml.h"
 #include "plumbline/diff/compare.h"
@@ -19,6 +20,8 @@
 #include "plumbline/evaluate/environment_evaluation.h"
 #include "plumbline/git/commit_signature.h"
 #include "plumbline/git/git_source.h"
+#include "plumbline/git/remote_bases.h"
+#include "plumbline/git/repo_location.h"
 #include "plumbline/kube/kube_client.h"
 #include "plumbline/kube/kube_config.h"
 #include "plumbline/policy/policy.h"
@@ -132,8 +135,33 @@ Result<OpenedSource> open_source(const CliOptions& o, std::ostream& err) {
   return opened;
 }
 
+namespace {
+
+// Remote bases are fetched as --repo is: its cache, limits and credentials, which go only to
+// PLUMBLINE_GIT_HOST, else to --repo's host (none when --repo is local).
+RemoteBaseSourceOptions remote_base_options(const CliOptions& o, std::ostream* err) {
+  RemoteBaseSourceOptions remote;
+  remote.defaults.cache_dir = o.cache_dir;
+  remote.defaults.max_cache_bytes = o.git_cache_max_bytes;
+  remote.defaults.timeout = std::chrono::seconds(o.git_timeout_seconds);
+  remote.defaults.auth = GitAuth::from_environment();
+  if (is_url(o.repo)) {
+    if (auto location = git::classify_repo(o.repo); location.ok()) {
+      remote.credentials_host = location->host;
+    }
+  }
+  if (err != nullptr && !o.quiet) {
+    remote.on_fetch = [err](const std::string& repo) {
+      *err << "plumbline: fetching remote base " << repo << "\n";
+    };
+  }
+  return remote;
+}
+
+}  // namespace
+
 Result<Desired> render_path(const FileTree& tree, const ReportSource& base, const std::string& path,
-                            const CliOptions& o) {
+                            const CliOptions& o, std::ostream* err) {
   auto mode = parse_render_mode(o.render_mode);
   if (!mode) {
     return invalid_input("--render must be auto, plain, kustomize, helm or command, got '" +
@@ -158,6 +186,10 @@ Result<Desired> render_path(const FileTree& tree, const ReportSource& base, cons
                                  .values_files = o.helm_values},
                         .command = o.render_command,
                         .external = &runner};
+  std::unique_ptr<GitSource> git = make_git_source();
+  GitRemoteBases remote_bases(*git, remote_base_options(o, err));
+  options.remote_bases = &remote_bases;
+  options.warnings = &desired.warnings;
   auto objects = render(tree, path, options);
   if (!objects) {
     Error error = std::move(objects).error();
@@ -249,8 +281,8 @@ Status write_output(const CliOptions& o, const std::string& text, std::ostream& 
 }
 
 // `--live cluster`: the live objects of the desired state's kinds, one LIST per kind and
-// namespace. Desired objects without a namespace land in the context's namespace (as kubectl
-// apply would put them there), so they are given it here.
+// namespace. Desired objects without a namespace land in the context's namespace
+// (default_namespaces, the controller's rule too), so they are given it here.
 Result<std::vector<json>> read_cluster(const CliOptions& o, ManifestSet& desired,
                                        std::ostream& err) {
   PL_ASSIGN_OR_RETURN(
@@ -265,22 +297,28 @@ Result<std::vector<json>> read_cluster(const CliOptions& o, ManifestSet& desired
   LiveCacheOptions cache_options;
   cache_options.kinds.clear();
   cache_options.scope = all_categories();  // policy rules may read fields outside the diff scope
-  std::set<std::string> namespaces;
-  for (Manifest& m : desired) {
-    WatchedKind kind{m.object.value("apiVersion", ""), m.object.value("kind", "")};
-    if (std::find(cache_options.kinds.begin(), cache_options.kinds.end(), kind) ==
+  auto kind_of = [](const json& object) {
+    return WatchedKind{object.value("apiVersion", ""), object.value("kind", "")};
+  };
+  std::vector<WatchedKind> namespaced;  // as discovery says
+  for (const Manifest& m : desired) {
+    WatchedKind kind = kind_of(m.object);
+    if (std::find(cache_options.kinds.begin(), cache_options.kinds.end(), kind) !=
         cache_options.kinds.end()) {
-      cache_options.kinds.push_back(kind);
+      continue;
     }
+    cache_options.kinds.push_back(kind);
     Result<ApiResource> resource = client->resource_for(kind.api_version, kind.kind);
     if (!resource.ok()) return std::move(resource).error().context(reading);
-    if (!resource->namespaced) continue;
-    json& metadata = m.object["metadata"];
-    if (!metadata.contains("namespace") || !metadata["namespace"].is_string() ||
-        metadata["namespace"].get<std::string>().empty()) {
-      metadata["namespace"] = config.namespace_;
-    }
-    namespaces.insert(metadata["namespace"].get<std::string>());
+    if (resource->namespaced) namespaced.push_back(kind);
+  }
+  auto is_namespaced = [&](const json& object) {
+    return std::find(namespaced.begin(), namespaced.end(), kind_of(object)) != namespaced.end();
+  };
+  default_namespaces(desired, config.namespace_, is_namespaced);
+  std::set<std::string> namespaces;
+  for (const Manifest& m : desired) {
+    if (is_namespaced(m.object)) namespaces.insert(m.ref().ns);
   }
   cache_options.namespaces.assign(namespaces.begin(), namespaces.end());
   if (cache_options.namespaces.empty()) cache_options.namespaces.push_back(config.namespace_);
@@ -334,7 +372,8 @@ Result<int> run_diff(const CliOptions& o, std::ostream& out, std::ostream& err) 
   // manifests) is freed before the desired state is built; its errors still come second.
   std::optional<Result<std::vector<LiveObject>>> live_file;
   if (o.live != "cluster") live_file = read_live_file(o);
-  PL_ASSIGN_OR_RETURN(Desired desired, render_path(*opened.tree, opened.source, o.paths[0], o));
+  PL_ASSIGN_OR_RETURN(Desired desired,
+                      render_path(*opened.tree, opened.source, o.paths[0], o, &err));
   // Rules on the environment as a whole read every rendered object, compared or not.
   std::vector<Violation> environment_wide = environment_violations(desired.objects, policies);
   Coverage coverage;
@@ -359,7 +398,10 @@ Result<int> run_diff(const CliOptions& o, std::ostream& out, std::ostream& err) 
     report.policy_source = desired.source;
     report.policy_source.path = o.git_policies;
   }
-  report.warnings = policy_warnings(policies_all, {{environment, labels}});
+  report.warnings = std::move(desired.warnings);
+  for (auto& warning : policy_warnings(policies_all, {{environment, labels}})) {
+    report.warnings.push_back(std::move(warning));
+  }
   for (auto& warning : unused_ignores(report.drifts, policies)) {
     report.warnings.push_back(std::move(warning));
   }
@@ -395,8 +437,8 @@ Result<int> run_compare(const CliOptions& o, std::ostream& out, std::ostream& er
   PL_ASSIGN_OR_RETURN(DiffOptions options, options_for(o, policies, env_a));
 
   PL_ASSIGN_OR_RETURN(OpenedSource opened, open_source(o, err));
-  PL_ASSIGN_OR_RETURN(Desired a, render_path(*opened.tree, opened.source, o.paths[0], o));
-  PL_ASSIGN_OR_RETURN(Desired b, render_path(*opened.tree, opened.source, o.paths[1], o));
+  PL_ASSIGN_OR_RETURN(Desired a, render_path(*opened.tree, opened.source, o.paths[0], o, &err));
+  PL_ASSIGN_OR_RETURN(Desired b, render_path(*opened.tree, opened.source, o.paths[1], o, &err));
 
   PL_RETURN_IF_ERROR(check_not_empty(a.objects.size() + b.objects.size(), o));
   EnvironmentComparison comparison = compare_environments(a.objects, b.objects, options);
@@ -407,7 +449,11 @@ Result<int> run_compare(const CliOptions& o, std::ostream& out, std::ostream& er
   comparison.objects_a = a.objects.size();
   comparison.objects_b = b.objects.size();
   apply_policies(comparison, for_a, for_b, a.objects, b.objects);
-  comparison.warnings = policy_warnings(policies_all, {{env_a, labels_a}, {env_b, labels_b}});
+  comparison.warnings = std::move(a.warnings);
+  for (auto& warning : b.warnings) comparison.warnings.push_back(std::move(warning));
+  for (auto& warning : policy_warnings(policies_all, {{env_a, labels_a}, {env_b, labels_b}})) {
+    comparison.warnings.push_back(std::move(warning));
+  }
 
   FormatOptions format_options{.color = use_color(o), .tool_version = std::string(kToolVersion)};
   PL_RETURN_IF_ERROR(write_output(o, format_comparison(comparison, format, format_options), out));
@@ -417,7 +463,11 @@ Result<int> run_compare(const CliOptions& o, std::ostream& out, std::ostream& er
 Result<int> run_render(const CliOptions& o, std::ostream& out, std::ostream& err) {
   if (o.paths.size() != 1) return invalid_input("render needs exactly one --path");
   PL_ASSIGN_OR_RETURN(OpenedSource opened, open_source(o, err));
-  PL_ASSIGN_OR_RETURN(Desired desired, render_path(*opened.tree, opened.source, o.paths[0], o));
+  PL_ASSIGN_OR_RETURN(Desired desired,
+                      render_path(*opened.tree, opened.source, o.paths[0], o, &err));
+  if (!o.quiet) {
+    for (const auto& warning : desired.warnings) err << "plumbline: warning: " << warning << "\n";
+  }
   std::vector<json> documents;
   documents.reserve(desired.objects.size());
   for (const auto& m : desired.objects) documents.push_back(mask_object(m.object));

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "app/cli.h"
+#include "plumbline/core/desired_scope.h"
 #include "plumbline/core/file_tree.h"
 #include "plumbline/core/strings.h"
 #include "plumbline/policy/policy.h"
@@ -15,14 +16,14 @@ namespace {
 
 Result<Coverage> coverage_of(ManifestSet desired, const std::set<std::string>& live_kinds,
                              const CliOptions& o) {
-  std::set<std::string> covered_kinds(o.live_kinds.begin(), o.live_kinds.end());
-  const bool declared = !covered_kinds.empty();
-  if (!declared) covered_kinds = live_kinds;
+  KindCoverage covered{{o.live_kinds.begin(), o.live_kinds.end()}};
+  const bool declared = !covered.kinds.empty();
+  if (!declared) covered.kinds = live_kinds;
   Coverage coverage;
   std::set<std::string> missing_kinds;
   for (auto& m : desired) {
-    std::string kind = m.object.value("kind", "");
-    if (covered_kinds.count(kind)) {
+    std::string kind = m.ref().kind;
+    if (covered.covers(m.object)) {
       coverage.compared.push_back(std::move(m));
       continue;
     }

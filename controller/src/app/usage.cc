@@ -19,6 +19,10 @@ Git:
                      Chart.yaml, else plain) | plain | kustomize | helm | command
   --cache-dir DIR    where remote repos are cached (default $XDG_CACHE_HOME/plumbline/git)
   --git-cache-max-bytes N  the most one repository's cache may hold, e.g. 512Mi (default)
+  kustomize remote bases (resources: [https://host/org/bases.git//web?ref=v1]) are
+                     fetched like --repo, into its cache; credentials go only to
+                     PLUMBLINE_GIT_HOST, else --repo's host; a base not pinned to a tag or
+                     commit is a warning in the report
   --verify-ssh-allowed-signers FILE  the commit must carry an SSH signature (gpg.format=ssh)
                      by a key in FILE (git's allowed_signers format), else exit 2
   --verify-openpgp-keys FILE  the commit must carry an OpenPGP signature by one of the

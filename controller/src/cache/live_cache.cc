@@ -3,8 +3,6 @@
 
 #include <algorithm>
 
-#include "plumbline/core/utf8.h"
-
 namespace plumbline {
 
 std::vector<WatchedKind> workload_kinds() {
@@ -12,88 +10,20 @@ std::vector<WatchedKind> workload_kinds() {
           {"apps/v1", "ReplicaSet"}, {"batch/v1", "Job"},        {"batch/v1", "CronJob"}};
 }
 
-namespace {
-
-Result<LiveObject> whole_object(json item, std::string_view api_version, std::string_view kind) {
-  if (!item.is_object()) return invalid_input("a LIST item or WATCH object is not an object");
-  if (!item.contains("apiVersion")) item["apiVersion"] = api_version;
-  if (!item.contains("kind")) item["kind"] = kind;
-  LiveObject object;
-  object.ref = ObjectRef::of(item);
-  if (object.ref.name.empty()) return invalid_input("object without metadata.name");
-  const json& metadata = item["metadata"];
-  object.uid = metadata.value("uid", std::string());
-  object.resource_version = metadata.value("resourceVersion", std::string());
-  object.projection = to_json_text(item);
-  return object;
-}
-
-}  // namespace
-
+// Projected or whole, LIST bodies and WATCH lines go through one parser (list_watch_parse.cc):
+// the same errors, the same Status handling, the same bounds.
 Result<ListPage> LiveCache::read_list(const std::string& body) const {
-  if (!options_.whole_objects) return parse_list(body, projector_);
-  json list = json::parse(body, nullptr, false);
-  if (!list.is_object()) return invalid_input("a LIST body is not a JSON object");
-  if (list.value("kind", "") == "Status") {
-    return Error(code_for_http_status(list.value("code", 0)),
-                 "LIST failed: " + list.value("message", std::string()));
-  }
-  ListPage page;
-  page.api_version = list.value("apiVersion", "");
-  page.kind = list.value("kind", "");
-  if (page.kind.size() > 4 && page.kind.ends_with("List")) page.kind.resize(page.kind.size() - 4);
-  const json& metadata = list.contains("metadata") ? list["metadata"] : json::object();
-  page.resource_version = metadata.value("resourceVersion", "");
-  page.continue_token = metadata.value("continue", "");
-  if (list.contains("items") && list["items"].is_array()) {
-    for (json& item : list["items"]) {
-      PL_ASSIGN_OR_RETURN(LiveObject object,
-                          whole_object(std::move(item), page.api_version, page.kind));
-      page.items.push_back(std::move(object));
-    }
-  }
-  return page;
+  return parse_list(body, projector_);
 }
 
 Result<WatchEvent> LiveCache::read_event(const std::string& line) const {
-  if (!options_.whole_objects) return parse_watch_event(line, projector_);
-  json event = json::parse(line, nullptr, false);
-  if (!event.is_object() || !event.contains("type") || !event["type"].is_string() ||
-      !event.contains("object")) {
-    return invalid_input("a WATCH line is not an event: " + utf8_prefix(line, 200));
-  }
-  std::string type = event["type"];
-  WatchEvent out;
-  json& object = event["object"];
-  if (type == "ERROR") {
-    out.type = WatchEventType::kError;
-    out.error_code = object.value("code", 0);
-    out.error_reason = object.value("reason", "");
-    out.error_message = object.value("message", "");
-    return out;
-  }
-  if (type == "BOOKMARK") {
-    out.type = WatchEventType::kBookmark;
-    if (object.contains("metadata") && object["metadata"].is_object()) {
-      out.object.resource_version = object["metadata"].value("resourceVersion", "");
-    }
-    return out;
-  }
-  if (type == "ADDED") {
-    out.type = WatchEventType::kAdded;
-  } else if (type == "MODIFIED") {
-    out.type = WatchEventType::kModified;
-  } else if (type == "DELETED") {
-    out.type = WatchEventType::kDeleted;
-  } else {
-    return invalid_input("unknown WATCH event type " + type);
-  }
-  PL_ASSIGN_OR_RETURN(out.object, whole_object(std::move(object), "", ""));
-  return out;
+  return parse_watch_event(line, projector_);
 }
 
 LiveCache::LiveCache(KubeClient& client, LiveCacheOptions options)
-    : client_(client), options_(std::move(options)), projector_(options_.scope) {
+    : client_(client),
+      options_(std::move(options)),
+      projector_(options_.whole_objects ? Projector::whole_objects() : Projector(options_.scope)) {
   if (options_.namespaces.empty()) options_.namespaces.push_back("");
 }
 

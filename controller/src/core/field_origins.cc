@@ -234,6 +234,11 @@ void FieldOrigins::erase_below(std::string_view path) {
   size_ = size;
 }
 
+void FieldOrigins::rename_files(const std::function<std::string(const std::string&)>& rename) {
+  // Two names may become one: entries keep their index, so duplicates are harmless.
+  for (std::string& file : files_) file = rename(file);
+}
+
 size_t FieldOrigins::memory_bytes() const {
   size_t bytes = data_.capacity() + restarts_.capacity() * sizeof(uint32_t) +
                  files_.capacity() * sizeof(std::string);

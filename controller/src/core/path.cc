@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "plumbline/core/field_table.h"
 #include "plumbline/core/utf8.h"
 
 namespace plumbline::path {
@@ -62,9 +63,13 @@ bool segment_matches(const Segment& pattern, const Segment& segment) {
 }  // namespace
 
 ListRule list_rule(std::string_view parent_field, std::string_view name) {
-  static constexpr std::string_view kByName[] = {
-      "containers", "initContainers",   "ephemeralContainers", "env",        "sysctls",
-      "volumes",    "imagePullSecrets", "resourceClaims",      "hostAliases"};
+  // The compared fields' own lists (env, sysctls, supplementalGroups) and the container lists
+  // come from the field table; the rest are lists met inside compared fields.
+  if (is_container_list(name)) return {ListKind::kKeyed, kContainerKey};
+  for (const ComparedField& f : compared_fields()) {
+    if (f.list.kind != ListKind::kAtomic && f.name == name) return f.list;
+  }
+  static constexpr std::string_view kByName[] = {"volumes", "imagePullSecrets", "resourceClaims"};
   if (name == "hostAliases") return {ListKind::kKeyed, "ip"};
   if (std::find(std::begin(kByName), std::end(kByName), name) != std::end(kByName)) {
     return {ListKind::kKeyed, "name"};
@@ -74,7 +79,6 @@ ListRule list_rule(std::string_view parent_field, std::string_view name) {
   if (name == "volumeDevices") return {ListKind::kKeyed, "devicePath"};
   if ((name == "add" || name == "drop") && parent_field == "capabilities")
     return {ListKind::kSet, {}};
-  if (name == "supplementalGroups") return {ListKind::kSet, {}};
   return {ListKind::kAtomic, {}};
 }
 

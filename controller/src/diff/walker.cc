@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "plumbline/core/field_table.h"
 #include "plumbline/core/path.h"
 #include "plumbline/core/quantity.h"
 
@@ -76,6 +77,13 @@ Walker::Walker(const DiffOptions& options, Mode mode) : options_(options), mode_
   for (Category c : options.strict) strict_[static_cast<size_t>(c)] = true;
 }
 
+bool Walker::any_in_scope(FieldLevel level) const {
+  for (const ComparedField& f : compared_fields(level)) {
+    if (in_scope(f.category)) return true;
+  }
+  return false;
+}
+
 void Walker::walk_object(const json& left, const json& right, std::vector<RawFinding>& out) {
   out_ = &out;
   path_.clear();
@@ -85,15 +93,18 @@ void Walker::walk_object(const json& left, const json& right, std::vector<RawFin
   if (!left_pod && !right_pod) return;  // only pod templates are field-compared
   std::string_view pod_path = left_pod ? left_path : right_path;
 
-  if (in_scope(Category::kReplicas)) {
-    const json* l = child(child(&left, "spec"), "replicas");
-    const json* r = child(child(&right, "spec"), "replicas");
-    path_ = "spec.replicas";
-    if (l || r) leaf(Category::kReplicas, "spec", "replicas", l, r);
+  // spec.replicas: leaves of the object's spec.
+  for (const ComparedField& f : compared_fields(FieldLevel::kObjectSpec)) {
+    if (!in_scope(f.category)) continue;
+    const json* l = child(child(&left, "spec"), f.name);
+    const json* r = child(child(&right, "spec"), f.name);
+    path_ = "spec";
+    append_field(path_, f.name);
+    if (l || r) leaf(f.category, level_parent(f.level), f.name, l, r);
   }
-  if (in_scope(Category::kLabels)) {
+  if (any_in_scope(FieldLevel::kMetadata)) {
     path_ = "metadata";
-    labels(child(&left, "metadata"), child(&right, "metadata"));
+    fields(FieldLevel::kMetadata, child(&left, "metadata"), child(&right, "metadata"));
     if (pod_path != "spec") {
       // The template's metadata sits next to its spec: "spec.template.metadata".
       path_ = pod_path.substr(0, pod_path.size() - std::string_view(".spec").size());
@@ -106,19 +117,26 @@ void Walker::walk_object(const json& left, const json& right, std::vector<RawFin
         }
         return child(t, "metadata");
       };
-      labels(tmpl(left, left_pod), tmpl(right, right_pod));
+      fields(FieldLevel::kMetadata, tmpl(left, left_pod), tmpl(right, right_pod));
     }
   }
   path_ = pod_path;
-  pod_spec(left_pod, right_pod);
+  fields(FieldLevel::kPod, left_pod, right_pod);
+  security(FieldLevel::kPodSecurity, left_pod, right_pod);
+  for (std::string_view list : container_lists()) {
+    container_list(list, child(left_pod, list), child(right_pod, list));
+  }
   path_.clear();
 }
 
-void Walker::labels(const json* left_meta, const json* right_meta) {
-  field(Category::kLabels, "metadata", "labels", left_meta, right_meta);
+void Walker::fields(FieldLevel level, const json* left_parent, const json* right_parent) {
+  std::string_view parent = level_parent(level);
+  for (const ComparedField& f : compared_fields(level)) {
+    field(f.category, parent, f.name, left_parent, right_parent);
+  }
 }
 
-void Walker::field(Category category, std::string_view parent, const char* name,
+void Walker::field(Category category, std::string_view parent, std::string_view name,
                    const json* left_parent, const json* right_parent) {
   if (!in_scope(category)) return;
   const json* l = child(left_parent, name);
@@ -129,33 +147,16 @@ void Walker::field(Category category, std::string_view parent, const char* name,
   subtree(category, parent, name, l, r);
 }
 
-void Walker::pod_spec(const json* l, const json* r) {
-  field(Category::kResources, "spec", "resources", l, r);
-  pod_security(child(l, "securityContext"), child(r, "securityContext"));
-  for (const char* name : {"runtimeClassName", "hostNetwork", "hostPID", "hostIPC"}) {
-    field(Category::kRuntime, "spec", name, l, r);
-  }
-  for (const char* list : {"containers", "initContainers", "ephemeralContainers"}) {
-    container_list(list, child(l, list), child(r, list));
-  }
-}
-
-void Walker::pod_security(const json* l, const json* r) {
+void Walker::security(FieldLevel level, const json* left_owner, const json* right_owner) {
+  const json* l = child(left_owner, kSecurityContext);
+  const json* r = child(right_owner, kSecurityContext);
   if (l == nullptr && r == nullptr) return;
   PathMark mark(path_);
-  append_field(path_, "securityContext");
-  constexpr std::string_view kParent = "securityContext";
-  field(Category::kSelinux, kParent, "seLinuxOptions", l, r);
-  field(Category::kSeccomp, kParent, "seccompProfile", l, r);
-  field(Category::kRuntime, kParent, "appArmorProfile", l, r);
-  field(Category::kRuntime, kParent, "sysctls", l, r);
-  for (const char* name :
-       {"runAsUser", "runAsGroup", "runAsNonRoot", "fsGroup", "supplementalGroups"}) {
-    field(Category::kIdentity, kParent, name, l, r);
-  }
+  append_field(path_, kSecurityContext);
+  fields(level, l, r);
 }
 
-void Walker::container_list(const char* name, const json* l, const json* r) {
+void Walker::container_list(std::string_view name, const json* l, const json* r) {
   if (l != nullptr && !l->is_array()) l = nullptr;
   if (r != nullptr && !r->is_array()) r = nullptr;
   if (l == nullptr && r == nullptr) return;
@@ -163,51 +164,40 @@ void Walker::container_list(const char* name, const json* l, const json* r) {
   const json& right = r ? *r : empty_array();
   PathMark mark(path_);
   append_field(path_, name);
+  constexpr std::string_view kKey = kContainerKey;
   // Containers are few: a linear search is cheaper than building an index.
-  auto find = [](const json& list, const json& key) -> const json* {
+  auto key_of_element = [&](const json& c) -> const json* {
+    if (!c.is_object()) return nullptr;
+    auto it = c.find(kKey);
+    return it == c.end() ? nullptr : &*it;
+  };
+  auto find = [&](const json& list, const json& key) -> const json* {
     for (const json& c : list) {
-      if (c.is_object() && c.contains("name") && c["name"] == key) return &c;
+      const json* k = key_of_element(c);
+      if (k != nullptr && *k == key) return &c;
     }
     return nullptr;
   };
   std::string scratch;
   for (const json& lc : left) {
-    if (!lc.is_object() || !lc.contains("name")) continue;
+    const json* key = key_of_element(lc);
+    if (key == nullptr) continue;
     PathMark inner(path_);
-    append_keyed(path_, "name", key_of(lc, "name", scratch));
-    container(&lc, find(right, lc["name"]));
+    append_keyed(path_, kKey, key_of(lc, kKey, scratch));
+    container(&lc, find(right, *key));
   }
   for (const json& rc : right) {
-    if (!rc.is_object() || !rc.contains("name") || find(left, rc["name"])) continue;
+    const json* key = key_of_element(rc);
+    if (key == nullptr || find(left, *key)) continue;
     PathMark inner(path_);
-    append_keyed(path_, "name", key_of(rc, "name", scratch));
+    append_keyed(path_, kKey, key_of(rc, kKey, scratch));
     container(nullptr, &rc);
   }
 }
 
 void Walker::container(const json* l, const json* r) {
-  field(Category::kResources, "container", "resources", l, r);
-  field(Category::kEnv, "container", "env", l, r);
-  field(Category::kEnv, "container", "envFrom", l, r);
-  field(Category::kImage, "container", "image", l, r);
-  container_security(child(l, "securityContext"), child(r, "securityContext"));
-}
-
-void Walker::container_security(const json* l, const json* r) {
-  if (l == nullptr && r == nullptr) return;
-  PathMark mark(path_);
-  append_field(path_, "securityContext");
-  constexpr std::string_view kParent = "securityContext";
-  field(Category::kSelinux, kParent, "seLinuxOptions", l, r);
-  field(Category::kSeccomp, kParent, "seccompProfile", l, r);
-  field(Category::kRuntime, kParent, "appArmorProfile", l, r);
-  field(Category::kRuntime, kParent, "procMount", l, r);
-  for (const char* name : {"capabilities", "privileged", "allowPrivilegeEscalation"}) {
-    field(Category::kCapabilities, kParent, name, l, r);
-  }
-  for (const char* name : {"runAsUser", "runAsGroup", "runAsNonRoot", "readOnlyRootFilesystem"}) {
-    field(Category::kIdentity, kParent, name, l, r);
-  }
+  fields(FieldLevel::kContainer, l, r);
+  security(FieldLevel::kContainerSecurity, l, r);
 }
 
 void Walker::subtree(Category category, std::string_view parent, std::string_view name,

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "plumbline/core/field_table.h"
 #include "plumbline/diff/drift.h"
 
 namespace plumbline::diff {
@@ -41,12 +42,13 @@ class Walker {
   void walk_object(const json& left, const json& right, std::vector<RawFinding>& out);
 
  private:
-  void pod_spec(const json* left, const json* right);
-  void pod_security(const json* left, const json* right);
-  void container_list(const char* field, const json* left, const json* right);
+  // The table's fields of `level` (core/field_table.h) under the current path.
+  void fields(FieldLevel level, const json* left_parent, const json* right_parent);
+  // `level`'s fields inside the securityContext of a pod spec or container.
+  void security(FieldLevel level, const json* left_owner, const json* right_owner);
+  void container_list(std::string_view field, const json* left, const json* right);
   void container(const json* left, const json* right);
-  void container_security(const json* left, const json* right);
-  void labels(const json* left_meta, const json* right_meta);
+  bool any_in_scope(FieldLevel level) const;
 
   // Generic descent inside one category: maps by key, lists by path::list_rule, scalars as
   // leaves. `parent` and `name` are the field names that led here (for list rules and the
@@ -58,7 +60,7 @@ class Walker {
   void leaf(Category category, std::string_view parent, std::string_view name, const json* left,
             const json* right);
   // A field of a fixed schema position: descend only when its category is in scope.
-  void field(Category category, std::string_view parent, const char* name, const json* left,
+  void field(Category category, std::string_view parent, std::string_view name, const json* left,
              const json* right);
 
   void emit(Category category, Side side, const json* left, const json* right, bool element);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "plumbline/core/desired_scope.h"
 #include "plumbline/core/rfc3339.h"
 #include "plumbline/git/repo_location.h"
 
@@ -477,11 +478,11 @@ DriftReport Controller::evaluate(const std::string& name, const EnvironmentSpec&
     queue_.add_after(name, spec.validation_interval);
     // Desired objects of kinds the workload cache does not watch are not compared (like a
     // snapshot file that lacks them).
-    std::set<std::string> watched;
-    for (const WatchedKind& k : workload_kinds()) watched.insert(k.kind);
+    KindCoverage watched;
+    for (const WatchedKind& k : workload_kinds()) watched.kinds.insert(k.kind);
     ManifestSet covered;
     for (const Manifest& m : *state.desired) {
-      if (watched.count(m.object.value("kind", ""))) covered.push_back(m);
+      if (watched.covers(m.object)) covered.push_back(m);
     }
     DiffOptions options = diff_options_for(policies, name);
     options.environment = name;
@@ -513,6 +514,7 @@ DriftReport Controller::evaluate(const std::string& name, const EnvironmentSpec&
   DriftReport report = state.evaluation->report();
   report.environment = name;
   report.source = state.source;
+  report.warnings = state.render_warnings;
   return report;
 }
 

@@ -1,9 +1,11 @@
 // The Controller's desired state: Git credentials, fetch and render of an environment.
 #include <algorithm>
 
+#include "plumbline/core/desired_scope.h"
 #include "plumbline/core/digest.h"
 #include "plumbline/core/mask.h"
 #include "plumbline/core/rfc3339.h"
+#include "plumbline/git/remote_bases.h"
 #include "plumbline/git/repo_location.h"
 #include "plumbline/policy/policy.h"
 #include "plumbline/process/render_process.h"
@@ -144,7 +146,7 @@ void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
   GitSourceOptions git{.repo = spec.source.url,
                        .ref = spec.source.ref,
                        .cache_dir = options_.git_cache_dir,
-                       .auth = std::move(*auth),
+                       .auth = *auth,
                        .timeout = options_.git_timeout,
                        .max_cache_bytes = options_.git_cache_max_bytes,
                        .cancelled = [this] { return cancel_.cancelled(); }};
@@ -181,6 +183,16 @@ void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
   auto render_deadline = std::chrono::steady_clock::now() + render_timeout;
   ProcessRenderer runner = renderer_for(render_timeout, render_deadline);
   RenderOptions render_options = render_options_for(spec, runner, render_deadline);
+  // Remote bases: fetched like the source (cache, limits), within the render's deadline, with
+  // the Environment's credentials only on its repository's host.
+  Result<git::RepoLocation> location = git::classify_repo(spec.source.url);
+  GitRemoteBases remote_bases(git_, {.defaults = git,
+                                     .credentials_host = location.ok() ? location->host : "",
+                                     .allow_local = options_.allow_local_sources,
+                                     .deadline = render_deadline});
+  std::vector<std::string> warnings;
+  render_options.remote_bases = &remote_bases;
+  render_options.warnings = &warnings;
   Result<ManifestSet> rendered = render(*snapshot->tree, spec.source.path, render_options);
   if (!rendered.ok()) {
     state.error_reason = "RenderFailed";
@@ -206,13 +218,15 @@ void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
     }
     git_policies = std::move(*loaded);
   }
-  // Objects without a namespace land in the environment's first namespace.
-  for (Manifest& m : *rendered) {
-    json& metadata = m.object["metadata"];
-    if (!metadata.contains("namespace") && m.object.value("kind", "") != "Namespace") {
-      metadata["namespace"] = spec.namespaces.front();
-    }
-  }
+  // Objects without a namespace land in the environment's first namespace (the CLI's rule,
+  // with the kind's scope from discovery; a kind discovery does not know is taken as
+  // namespaced, as everything but a Namespace was before).
+  default_namespaces(*rendered, spec.namespaces.front(), [&](const json& object) {
+    ObjectRef ref = ObjectRef::of(object);
+    if (ref.kind == "Namespace") return false;
+    Result<ApiResource> resource = client_.resource_for(ref.api_version, ref.kind);
+    return !resource.ok() || resource->namespaced;
+  });
   bool new_revision = snapshot->revision != state.source.revision;
   {
     std::set<ObjectRef> declared;
@@ -227,6 +241,10 @@ void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
                   .revision = snapshot->revision,
                   .path = spec.source.path};
   state.git_policies = std::move(git_policies);
+  for (const std::string& warning : warnings) {
+    log_.warn("render warning", {{"environment", spec.name}, {"warning", warning}});
+  }
+  state.render_warnings = std::move(warnings);
   state.policy_source = {};
   if (!spec.policies_path.empty()) {
     state.policy_source = state.source;

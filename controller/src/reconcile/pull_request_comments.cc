@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "plumbline/core/mask.h"
+#include "plumbline/git/remote_bases.h"
+#include "plumbline/git/repo_location.h"
 #include "plumbline/reconcile/environment.h"
 #include "plumbline/render/render.h"
 #include "plumbline/review/pr_review.h"
@@ -82,6 +84,15 @@ Result<std::optional<ManifestSet>> render_at(GitSource& git, GitSourceOptions op
       .mode = *mode, .helm = input.helm, .command = input.command, .external = input.external};
   const Clock::time_point deadline = input.deadline;
   render_options.limits.out_of_time = [deadline] { return Clock::now() >= deadline; };
+  // Remote bases as the Environment's render fetches them (its credentials on its host only).
+  GitSourceOptions bases = options;
+  bases.fetch = true;
+  Result<git::RepoLocation> location = git::classify_repo(options.repo);
+  GitRemoteBases remote_bases(git, {.defaults = std::move(bases),
+                                    .credentials_host = location.ok() ? location->host : "",
+                                    .allow_local = input.allow_local_remote_bases,
+                                    .deadline = deadline});
+  render_options.remote_bases = &remote_bases;
   PL_ASSIGN_OR_RETURN(ManifestSet objects, render(*snapshot.tree, input.path, render_options));
   return std::optional<ManifestSet>(std::move(objects));
 }

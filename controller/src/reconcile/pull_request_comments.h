@@ -60,6 +60,7 @@ struct PullRequestCommentsInput {
   std::vector<std::string> command;
   const ExternalRenderer* external = nullptr;
   GitSourceOptions git;                     // spec.source (URL, credentials); refs set per PR
+  bool allow_local_remote_bases = false;    // file:// kustomize remote bases (local sources)
   std::vector<Policy> policies;             // those that apply to the environment
   const std::vector<json>* live = nullptr;  // the environment's live objects, when loaded
   size_t max_pull_requests = 20;

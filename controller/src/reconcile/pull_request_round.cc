@@ -144,6 +144,7 @@ void Controller::run_pull_request_round(const std::string& name, const json& obj
                .timeout = std::min(options_.git_timeout, options_.pull_request_round_timeout),
                .max_cache_bytes = options_.git_cache_max_bytes,
                .cancelled = [this] { return cancel_.cancelled(); }};
+  input.allow_local_remote_bases = options_.allow_local_sources;
   input.policies = policies;
   std::vector<json> live;
   for (const std::string& ns : spec.namespaces) {

@@ -61,6 +61,12 @@ std::string ready_message(const std::string& revision, const DriftReport* report
     size_t open = std::count_if(report->drifts.begin(), report->drifts.end(), open_drift);
     message += ": " + std::to_string(open) + " open drift(s), " +
                std::to_string(report->violations.size()) + " violation(s)";
+    // Warnings (an unpinned remote base) do not make the Environment unready; the first is
+    // named here, all of them in the DriftReport.
+    if (!report->warnings.empty()) {
+      message += ", " + std::to_string(report->warnings.size()) +
+                 " warning(s): " + report->warnings.front();
+    }
   }
   return message;
 }

@@ -4,23 +4,62 @@
 
 namespace plumbline::renderer {
 
+Result<std::optional<std::string>> BudgetedTree::inner_path(std::string_view path) const {
+  if (mount_.empty()) {
+    if (!path.empty() && path.front() == kMountMark) {
+      return Error(ErrorCode::kPermissionDenied, "a path may not start with a control character",
+                   std::string(path));
+    }
+    return std::optional<std::string>(path);
+  }
+  if (path.empty()) return std::optional<std::string>();
+  if (path == mount_) return std::optional<std::string>("");
+  if (path.size() > mount_.size() && path.starts_with(mount_) && path[mount_.size()] == '/') {
+    return std::optional<std::string>(path.substr(mount_.size() + 1));
+  }
+  return Error(ErrorCode::kPermissionDenied, "path leaves the remote base's repository",
+               std::string(path));
+}
+
 Result<std::string> BudgetedTree::read_file(std::string_view path) const {
   if (limits_.out_of_time && limits_.out_of_time()) {
     return Error(ErrorCode::kTimeout, "the render ran past its deadline", std::string(path));
   }
-  if (++files_ > limits_.max_files) {
+  if (++counts_->files > limits_.max_files) {
     return invalid_input("the render reads more than " + std::to_string(limits_.max_files) +
                              " files (a symlink loop or a runaway kustomization?)",
                          std::string(path));
   }
-  PL_ASSIGN_OR_RETURN(std::string text, inner_.read_file(path));
-  bytes_ += text.size();
-  if (bytes_ > limits_.max_bytes) {
+  PL_ASSIGN_OR_RETURN(std::optional<std::string> inner, inner_path(path));
+  if (!inner) return invalid_input("is a directory", std::string(path));
+  PL_ASSIGN_OR_RETURN(std::string text, inner_.read_file(*inner));
+  counts_->bytes += text.size();
+  if (counts_->bytes > limits_.max_bytes) {
     return invalid_input(
         "the render reads more than " + std::to_string(limits_.max_bytes) + " bytes of files",
         std::string(path));
   }
   return text;
+}
+
+Result<std::vector<TreeEntry>> BudgetedTree::list_directory(std::string_view path) const {
+  PL_ASSIGN_OR_RETURN(std::optional<std::string> inner, inner_path(path));
+  if (!inner) return std::vector<TreeEntry>{{mount_, EntryType::kDirectory}};
+  return inner_.list_directory(*inner);
+}
+
+Result<EntryType> BudgetedTree::stat(std::string_view path) const {
+  PL_ASSIGN_OR_RETURN(std::optional<std::string> inner, inner_path(path));
+  if (!inner) return EntryType::kDirectory;
+  return inner_.stat(*inner);
+}
+
+Result<std::string> BudgetedTree::real_path(std::string_view path) const {
+  PL_ASSIGN_OR_RETURN(std::optional<std::string> inner, inner_path(path));
+  if (!inner) return std::string();
+  PL_ASSIGN_OR_RETURN(std::string real, inner_.real_path(*inner));
+  if (mount_.empty()) return real;
+  return real.empty() ? mount_ : mount_ + "/" + real;
 }
 
 std::string object_id(const json& object) {

@@ -2,6 +2,8 @@
 // every renderer runs on its result.
 #pragma once
 
+#include <memory>
+#include <optional>
 #include <string>
 
 #include "plumbline/core/file_tree.h"
@@ -12,26 +14,41 @@ namespace plumbline::renderer {
 
 // A FileTree that counts what is read through it and fails a read past the limits.
 // Not thread-safe: one render, one thread.
+//
+// A remote base's repository is mounted under a token directory (kMountMark + a number) of
+// a BudgetedTree that shares the render's counters: its paths ("\x1e0/base/x.yaml") never
+// meet the repository's own, a relative path that leaves the mount is refused, and the
+// renderer replaces the token by the repository's label once the render is done.
+inline constexpr char kMountMark = '\x1e';
+
 class BudgetedTree : public FileTree {
  public:
   BudgetedTree(const FileTree& inner, const RenderLimits& limits)
-      : inner_(inner), limits_(limits) {}
+      : inner_(inner), limits_(limits), counts_(std::make_shared<Counts>()) {}
+  // `inner` under the directory `mount`, counted with `budget`'s reads.
+  BudgetedTree(const FileTree& inner, const BudgetedTree& budget, std::string mount)
+      : inner_(inner), limits_(budget.limits_), counts_(budget.counts_), mount_(std::move(mount)) {}
 
   Result<std::string> read_file(std::string_view path) const override;
-  Result<std::vector<TreeEntry>> list_directory(std::string_view path) const override {
-    return inner_.list_directory(path);
-  }
-  Result<EntryType> stat(std::string_view path) const override { return inner_.stat(path); }
+  Result<std::vector<TreeEntry>> list_directory(std::string_view path) const override;
+  Result<EntryType> stat(std::string_view path) const override;
   std::string describe() const override { return inner_.describe(); }
-  Result<std::string> real_path(std::string_view path) const override {
-    return inner_.real_path(path);
-  }
+  Result<std::string> real_path(std::string_view path) const override;
+  const std::string& mount() const { return mount_; }
 
  private:
+  struct Counts {
+    size_t files = 0;
+    size_t bytes = 0;
+  };
+  // The path in `inner_`; std::nullopt for the mount's own parent (the root, which holds only
+  // the mount). A path outside the mount is kPermissionDenied.
+  Result<std::optional<std::string>> inner_path(std::string_view path) const;
+
   const FileTree& inner_;
   const RenderLimits& limits_;
-  mutable size_t files_ = 0;
-  mutable size_t bytes_ = 0;
+  std::shared_ptr<Counts> counts_;
+  std::string mount_;  // "" for the repository of the render itself
 };
 
 // The object cap and unique ids (API group, kind, namespace, name): a second object with an

@@ -9,6 +9,7 @@
 #include "plumbline/render/render.h"
 #include "render/budget.h"
 #include "render/kustomize.h"
+#include "render/remote_mounts.h"
 
 namespace plumbline::renderer {
 namespace {
@@ -86,9 +87,10 @@ Status validate(const Layer& layer) {
   return {};
 }
 
-Result<Layer> load_layer(const FileTree& tree, const std::string& dir,
-                         std::shared_ptr<size_t> replacement_budget,
-                         const ExternalRenderer* external);
+// `context`: the layer whose render-wide parts (budgets, external, remote bases) the new one
+// shares; `remote_depth`: the new one's.
+Result<Layer> load_layer(const FileTree& tree, const std::string& dir, const Layer& context,
+                         size_t remote_depth);
 Status accumulate(const FileTree& tree, const Layer& layer, Resources& resources,
                   std::vector<std::string>& stack);
 
@@ -97,15 +99,11 @@ bool is_component(const Layer& layer) {
   return kind != layer.spec.end() && *kind == "Component";
 }
 
-bool is_remote(const std::string& name) {
-  return name.find("://") != std::string::npos || name.rfind("github.com/", 0) == 0;
-}
-
 // A nested kustomization or component directory: its layer, after checking for a cycle
 // through the layers still open (by real path, so a symlink `x -> .` is a cycle too).
 Result<Layer> open_directory(const FileTree& tree, const Layer& layer, const std::string& at,
                              const std::string& name, const std::string& path,
-                             const std::vector<std::string>& stack) {
+                             const std::vector<std::string>& stack, size_t remote_depth) {
   PL_ASSIGN_OR_RETURN(auto nested, find_kustomization(tree, path));
   if (!nested) {
     return invalid_input(at + ": directory '" + name + "' has no kustomization.yaml", layer.file);
@@ -115,24 +113,54 @@ Result<Layer> open_directory(const FileTree& tree, const Layer& layer, const std
     if (open == real) return invalid_input(at + ": cycle through '" + name + "'", layer.file);
   }
   if (stack.size() >= kMaxLayers) return invalid_input("kustomizations nest too deep", path);
-  return load_layer(tree, path, layer.replacement_budget, layer.external);
+  return load_layer(tree, path, layer, remote_depth);
 }
 
-// An entry of `resources` or `components`: a string naming a local path inside the
-// repository that exists. `what` names the entry in errors ("resource"), `missing` what a
-// missing one should have been ("file").
+// An entry of `resources` or `components`: a string naming a path inside the repository that
+// exists, or a remote base (a directory of another repository, mounted in `tree`). `missing`
+// names what a missing one should have been ("file").
 struct ListedEntry {
   std::string name;
   std::string path;
   EntryType type;
+  const FileTree* tree;  // where `path` is read
+  size_t remote_depth;   // of a layer at `path`
 };
+
+Result<ListedEntry> resolve_remote(const Layer& layer, const std::string& at,
+                                   const std::string& name) {
+  Result<RemoteBase> base = parse_remote_base(name);
+  if (!base.ok()) {
+    return invalid_input(at + ": malformed remote base URL: " + base.error().to_string(),
+                         layer.file);
+  }
+  if (layer.remote == nullptr) {
+    return Error(ErrorCode::kInternal, at + ": no remote base mounts", layer.file);
+  }
+  PL_ASSIGN_OR_RETURN(const BudgetedTree* mounted,
+                      layer.remote->open(*base, layer.remote_depth, layer.file + ": " + at));
+  std::string path = base->path.empty() ? mounted->mount() : mounted->mount() + "/" + base->path;
+  auto type = mounted->stat(path);
+  if (!type) {
+    std::string why = type.error().code() == ErrorCode::kNotFound
+                          ? "no directory '" + base->path + "' in the repository"
+                          : type.error().message();
+    return Error(type.error().code(), at + ": remote base " + base->display() + ": " + why,
+                 layer.file);
+  }
+  if (*type != EntryType::kDirectory) {
+    return invalid_input(
+        at + ": remote base " + base->display() + " is a file; a remote base names a directory",
+        layer.file);
+  }
+  return ListedEntry{name, std::move(path), *type, mounted, layer.remote_depth + 1};
+}
+
 Result<ListedEntry> resolve_entry(const FileTree& tree, const Layer& layer, const std::string& at,
-                                  const json& entry, const char* what, const char* missing) {
+                                  const json& entry, const char* missing) {
   if (!entry.is_string()) return invalid_input(at + ": must be a string", layer.file);
   const std::string& name = entry.get_ref<const std::string&>();
-  if (is_remote(name)) {
-    return invalid_input(at + ": remote " + what + " '" + name + "' is not supported", layer.file);
-  }
+  if (is_remote_base(name)) return resolve_remote(layer, at, name);
   auto path = join_tree_path(layer.dir, name);
   if (!path) {
     return Error(path.error().code(), at + ": path '" + name + "' leaves the repository root",
@@ -145,7 +173,7 @@ Result<ListedEntry> resolve_entry(const FileTree& tree, const Layer& layer, cons
     }
     return Error(type.error().code(), at + ": " + type.error().to_string(), layer.file);
   }
-  return ListedEntry{name, std::move(*path), *type};
+  return ListedEntry{name, std::move(*path), *type, &tree, layer.remote_depth};
 }
 
 Status add_resources(const FileTree& tree, const Layer& layer, const char* field,
@@ -154,8 +182,7 @@ Status add_resources(const FileTree& tree, const Layer& layer, const char* field
   if (list == layer.spec.end() || list->is_null()) return {};
   for (size_t i = 0; i < list->size(); ++i) {
     std::string at = std::string(field) + "[" + std::to_string(i) + "]";
-    PL_ASSIGN_OR_RETURN(ListedEntry listed,
-                        resolve_entry(tree, layer, at, (*list)[i], "resource", "file"));
+    PL_ASSIGN_OR_RETURN(ListedEntry listed, resolve_entry(tree, layer, at, (*list)[i], "file"));
     const std::string& name = listed.name;
     if (listed.type == EntryType::kFile) {
       PL_ASSIGN_OR_RETURN(std::string text, tree.read_file(listed.path));
@@ -169,13 +196,14 @@ Status add_resources(const FileTree& tree, const Layer& layer, const char* field
       }
       continue;
     }
-    PL_ASSIGN_OR_RETURN(Layer nested, open_directory(tree, layer, at, name, listed.path, stack));
+    PL_ASSIGN_OR_RETURN(Layer nested, open_directory(*listed.tree, layer, at, name, listed.path,
+                                                     stack, listed.remote_depth));
     if (is_component(nested)) {
       return invalid_input(at + ": '" + name + "' is a kind: Component; list it under components",
                            layer.file);
     }
     Resources built;
-    PL_RETURN_IF_ERROR(accumulate(tree, nested, built, stack));
+    PL_RETURN_IF_ERROR(accumulate(*listed.tree, nested, built, stack));
     for (auto& resource : built) resources.push_back(std::move(resource));
   }
   return {};
@@ -207,27 +235,34 @@ Status add_components(const FileTree& tree, const Layer& layer, Resources& resou
   for (size_t i = 0; i < list->size(); ++i) {
     std::string at = "components[" + std::to_string(i) + "]";
     PL_ASSIGN_OR_RETURN(ListedEntry listed,
-                        resolve_entry(tree, layer, at, (*list)[i], "component", "directory"));
+                        resolve_entry(tree, layer, at, (*list)[i], "directory"));
     const std::string& name = listed.name;
     if (listed.type != EntryType::kDirectory) {
       return invalid_input(at + ": '" + name + "' is not a directory", layer.file);
     }
-    PL_ASSIGN_OR_RETURN(Layer component, open_directory(tree, layer, at, name, listed.path, stack));
+    PL_ASSIGN_OR_RETURN(Layer component, open_directory(*listed.tree, layer, at, name, listed.path,
+                                                        stack, listed.remote_depth));
     if (!is_component(component)) {
       return invalid_input(at + ": '" + name + "' is not a kind: Component", layer.file);
     }
-    PL_RETURN_IF_ERROR(accumulate(tree, component, resources, stack));
+    PL_RETURN_IF_ERROR(accumulate(*listed.tree, component, resources, stack));
   }
   return {};
 }
 
-Result<Layer> load_layer(const FileTree& tree, const std::string& dir,
-                         std::shared_ptr<size_t> replacement_budget,
-                         const ExternalRenderer* external) {
+Result<Layer> load_layer(const FileTree& tree, const std::string& dir, const Layer& context,
+                         size_t remote_depth) {
   PL_ASSIGN_OR_RETURN(auto file, find_kustomization(tree, dir));
   if (!file) return not_found("no kustomization.yaml in '" + dir + "'", dir);
   PL_ASSIGN_OR_RETURN(std::string text, tree.read_file(*file));
-  Layer layer{*file, dir, json::object(), nullptr, std::move(replacement_budget), external};
+  Layer layer;
+  layer.file = *file;
+  layer.dir = dir;
+  layer.spec = json::object();
+  layer.replacement_budget = context.replacement_budget;
+  layer.external = context.external;
+  layer.remote = context.remote;
+  layer.remote_depth = remote_depth;
   PL_ASSIGN_OR_RETURN(auto documents, parse_yaml_documents(text, *file, {.field_origins = true}));
   if (documents.size() > 1) return invalid_input("a kustomization must be one document", *file);
   if (!documents.empty() && !documents[0].value.is_null()) {
@@ -259,9 +294,12 @@ Status accumulate(const FileTree& tree, const Layer& layer, Resources& resources
 }
 
 Result<Resources> build(const FileTree& tree, const std::string& dir,
-                        const ExternalRenderer* external) {
-  PL_ASSIGN_OR_RETURN(
-      Layer layer, load_layer(tree, dir, std::make_shared<size_t>(kMaxReplacementBytes), external));
+                        const ExternalRenderer* external, RemoteMounts& remote) {
+  Layer context;
+  context.replacement_budget = std::make_shared<size_t>(kMaxReplacementBytes);
+  context.external = external;
+  context.remote = &remote;
+  PL_ASSIGN_OR_RETURN(Layer layer, load_layer(tree, dir, context, 0));
   std::vector<std::string> stack;
   Resources resources;
   PL_RETURN_IF_ERROR(accumulate(tree, layer, resources, stack));
@@ -323,16 +361,28 @@ namespace plumbline {
 namespace {
 
 Result<ManifestSet> render_kustomize_unguarded(const FileTree& files, std::string_view path,
-                                               const RenderLimits& limits,
-                                               const ExternalRenderer* external) {
+                                               const RenderOptions& options) {
+  const RenderLimits& limits = options.limits;
   renderer::BudgetedTree tree(files, limits);
+  renderer::RemoteMounts remote(options.remote_bases, tree, limits);
   PL_ASSIGN_OR_RETURN(std::string dir, join_tree_path("", path));
-  PL_ASSIGN_OR_RETURN(renderer::Resources resources, renderer::build(tree, dir, external));
+  // Paths in remote bases' repositories name them by label in what leaves the renderer.
+  Result<renderer::Resources> built = renderer::build(tree, dir, options.external, remote);
+  if (!built.ok()) return remote.relabel(built.error());
+  renderer::Resources& resources = *built;
   renderer::finalize(resources);
   ManifestSet out;
   out.reserve(resources.size());
   for (auto& resource : resources) out.push_back(std::move(resource.manifest));
-  PL_RETURN_IF_ERROR(renderer::check_rendered(out, limits));
+  remote.relabel(out);
+  if (Status checked = renderer::check_rendered(out, limits); !checked.ok()) {
+    return remote.relabel(checked.error());
+  }
+  if (options.warnings != nullptr) {
+    for (const std::string& warning : remote.warnings()) {
+      options.warnings->push_back(remote.relabel(warning));
+    }
+  }
   return out;
 }
 
@@ -340,10 +390,15 @@ Result<ManifestSet> render_kustomize_unguarded(const FileTree& files, std::strin
 
 Result<ManifestSet> render_kustomize(const FileTree& tree, std::string_view path,
                                      const RenderLimits& limits, const ExternalRenderer* external) {
+  return render_kustomize(tree, path, RenderOptions{.limits = limits, .external = external});
+}
+
+Result<ManifestSet> render_kustomize(const FileTree& tree, std::string_view path,
+                                     const RenderOptions& options) {
   // The module boundary: the code above checks types before it reads, so an exception here
   // is a bug in plumbline (kInternal; the fuzzer treats it as a crash), never a partial set.
   try {
-    return render_kustomize_unguarded(tree, path, limits, external);
+    return render_kustomize_unguarded(tree, path, options);
   } catch (const std::exception& e) {
     return Error(ErrorCode::kInternal, std::string("kustomize renderer bug: ") + e.what(),
                  std::string(path));

@@ -16,6 +16,8 @@
 
 namespace plumbline::renderer {
 
+class RemoteMounts;
+
 struct Resource {
   Manifest manifest;  // manifest.base_name: the name the object was declared or generated with
   // Every name the object had (declared, prefixed per layer, ...): references to any of them
@@ -45,6 +47,10 @@ struct Layer {
   std::shared_ptr<size_t> replacement_budget;
   // Runs helm for helmCharts (the render's RenderOptions::external; may be null).
   const ExternalRenderer* external = nullptr;
+  // The render's remote bases, and how many of them the layer is below (0: the repository of
+  // the render itself).
+  RemoteMounts* remote = nullptr;
+  size_t remote_depth = 0;
 
   // The line of a kustomization field ("replicas[0].count"; nearest declared ancestor).
   SourceLocation at(std::string_view path) const;

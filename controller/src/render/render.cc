@@ -55,7 +55,7 @@ Result<ManifestSet> render(const FileTree& tree, std::string_view path,
   Result<ManifestSet> objects = ManifestSet{};
   switch (mode) {
     case RenderMode::kKustomize:
-      objects = render_kustomize(tree, path, options.limits, options.external);
+      objects = render_kustomize(tree, path, options);
       break;
     case RenderMode::kHelm:
       objects = render_helm(tree, path, options);

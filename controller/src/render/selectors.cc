@@ -1,16 +1,25 @@
 // Resource selection for patch and replacement targets.
 #include "render/selectors.h"
 
+#include <algorithm>
+#include <cctype>
 #include <set>
+#include <utility>
 
 namespace plumbline::renderer {
 namespace {
 
-json metadata_map(const json& object, const char* field) {
+// metadata.labels or metadata.annotations (string values; others are no label).
+Labels metadata_map(const json& object, const char* field) {
+  Labels out;
   auto meta = object.find("metadata");
-  if (meta == object.end() || !meta->is_object()) return json::object();
+  if (meta == object.end() || !meta->is_object()) return out;
   auto it = meta->find(field);
-  return it != meta->end() ? *it : json::object();
+  if (it == meta->end() || !it->is_object()) return out;
+  for (const auto& [key, value] : it->items()) {
+    if (value.is_string()) out[key] = value.get<std::string>();
+  }
+  return out;
 }
 
 }  // namespace
@@ -26,35 +35,114 @@ Result<TargetPattern> TargetPattern::compile(const std::string& pattern, const s
   return TargetPattern(std::move(re));
 }
 
-bool selector_matches(const std::string& selector, const json& labels) {
-  size_t start = 0;
-  while (start <= selector.size()) {
-    size_t end = selector.find(',', start);
-    if (end == std::string::npos) end = selector.size();
-    std::string term = selector.substr(start, end - start);
-    start = end + 1;
-    term.erase(0, term.find_first_not_of(' '));
-    term.erase(term.find_last_not_of(' ') + 1);
-    if (term.empty()) continue;
-    auto value_of = [&](const std::string& key) -> const json* {
-      if (!labels.is_object()) return nullptr;
-      auto it = labels.find(key);
-      return it == labels.end() ? nullptr : &*it;
-    };
-    if (auto ne = term.find("!="); ne != std::string::npos) {
-      const json* v = value_of(term.substr(0, ne));
-      if (v && *v == term.substr(ne + 2)) return false;
-    } else if (auto eq = term.find('='); eq != std::string::npos) {
-      size_t value_at = term.compare(eq, 2, "==") == 0 ? eq + 2 : eq + 1;
-      const json* v = value_of(term.substr(0, eq));
-      if (!v || *v != term.substr(value_at)) return false;
-    } else if (term[0] == '!') {
-      if (value_of(term.substr(1))) return false;
-    } else if (!value_of(term)) {
-      return false;
-    }
+namespace {
+
+bool selector_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool selector_special(char c) {
+  return selector_space(c) || c == '!' || c == '=' || c == ',' || c == '(' || c == ')' ||
+         c == '<' || c == '>';
+}
+bool label_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+}
+// A label value, or the name part of a key: at most 63 of [A-Za-z0-9-_.], starting and
+// ending with a letter or digit ("" only where `empty_ok`).
+bool label_name(std::string_view text, bool empty_ok) {
+  if (text.empty()) return empty_ok;
+  if (text.size() > 63 || !std::isalnum(static_cast<unsigned char>(text.front())) ||
+      !std::isalnum(static_cast<unsigned char>(text.back()))) {
+    return false;
   }
-  return true;
+  return std::all_of(text.begin(), text.end(), label_char);
+}
+// [prefix/]name with a DNS-subdomain prefix.
+bool label_key(std::string_view key) {
+  size_t slash = key.rfind('/');
+  if (slash == std::string_view::npos) return label_name(key, false);
+  std::string_view prefix = key.substr(0, slash);
+  bool prefix_ok = !prefix.empty() && prefix.size() <= 253 &&
+                   std::all_of(prefix.begin(), prefix.end(), [](char c) {
+                     return std::islower(static_cast<unsigned char>(c)) ||
+                            std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '.';
+                   });
+  return prefix_ok && label_name(key.substr(slash + 1), false);
+}
+
+}  // namespace
+
+Result<LabelSelector> parse_selector(std::string_view text) {
+  LabelSelector out;
+  size_t i = 0;
+  auto skip_space = [&] {
+    while (i < text.size() && selector_space(text[i])) ++i;
+  };
+  auto word = [&] {
+    skip_space();
+    size_t start = i;
+    while (i < text.size() && !selector_special(text[i])) ++i;
+    return std::string(text.substr(start, i - start));
+  };
+  auto fail = [&](const std::string& why) {
+    return invalid_input("selector '" + std::string(text) + "': " + why);
+  };
+  skip_space();
+  if (i == text.size()) return out;  // "" selects everything
+  while (true) {
+    LabelSelector::Requirement r;
+    skip_space();
+    if (i < text.size() && text[i] == '!') {
+      ++i;
+      r.key = word();
+      r.op = LabelSelector::Op::kDoesNotExist;
+    } else {
+      r.key = word();
+      skip_space();
+      std::string_view rest = text.substr(i);
+      if (rest.empty() || rest.front() == ',') {
+        r.op = LabelSelector::Op::kExists;
+      } else if (rest.starts_with("==") || rest.starts_with("=") || rest.starts_with("!=")) {
+        r.op = rest.starts_with("!=") ? LabelSelector::Op::kNotIn : LabelSelector::Op::kIn;
+        i += rest.starts_with("=") && !rest.starts_with("==") ? 1 : 2;
+        r.values.push_back(word());
+      } else if (rest.front() == '<' || rest.front() == '>') {
+        return fail("the operators < and > are not supported");
+      } else {
+        std::string op = word();
+        if (op != "in" && op != "notin") {
+          return fail("expected =, ==, !=, in or notin after '" + r.key + "', got '" + op + "'");
+        }
+        r.op = op == "in" ? LabelSelector::Op::kIn : LabelSelector::Op::kNotIn;
+        skip_space();
+        if (i == text.size() || text[i] != '(') return fail("expected '(' after " + op);
+        ++i;
+        while (true) {
+          r.values.push_back(word());
+          skip_space();
+          if (i < text.size() && text[i] == ',') {
+            ++i;
+            continue;
+          }
+          if (i < text.size() && text[i] == ')') {
+            ++i;
+            break;
+          }
+          return fail("expected ',' or ')' in the values of '" + r.key + "'");
+        }
+        if (r.values.size() == 1 && r.values[0].empty()) {
+          return fail("'" + op + "' needs at least one value");
+        }
+      }
+    }
+    if (!label_key(r.key)) return fail("invalid key '" + r.key + "'");
+    for (const std::string& value : r.values) {
+      if (!label_name(value, true)) return fail("invalid value '" + value + "'");
+    }
+    out.requirements.push_back(std::move(r));
+    skip_space();
+    if (i == text.size()) return out;
+    if (text[i] != ',') return fail("expected ',' after a requirement");
+    ++i;
+  }
 }
 
 Result<ResourceSelector> ResourceSelector::compile(const json& target, const std::string& at,
@@ -76,8 +164,14 @@ Result<ResourceSelector> ResourceSelector::compile(const json& target, const std
   PL_ASSIGN_OR_RETURN(TargetPattern ns, pattern("namespace"));
   ResourceSelector out(std::move(group), std::move(version), std::move(kind), std::move(name),
                        std::move(ns));
-  out.labels_ = target.value("labelSelector", std::string{});
-  out.annotations_ = target.value("annotationSelector", std::string{});
+  for (auto [key, slot] : {std::pair{"labelSelector", &out.labels_},
+                           std::pair{"annotationSelector", &out.annotations_}}) {
+    std::string text = target.value(key, std::string{});
+    if (text.empty()) continue;
+    Result<LabelSelector> parsed = parse_selector(text);
+    if (!parsed.ok()) return invalid_input(at + "." + key + ": " + parsed.error().message(), file);
+    *slot = std::move(*parsed);
+  }
   return out;
 }
 
@@ -131,9 +225,8 @@ bool ResourceSelector::matches_id(const Resource& resource) const {
 }
 
 bool ResourceSelector::matches_metadata(const json& object) const {
-  if (!labels_.empty() && !selector_matches(labels_, metadata_map(object, "labels"))) return false;
-  return annotations_.empty() ||
-         selector_matches(annotations_, metadata_map(object, "annotations"));
+  if (labels_ && !labels_->matches(metadata_map(object, "labels"))) return false;
+  return !annotations_ || annotations_->matches(metadata_map(object, "annotations"));
 }
 
 }  // namespace plumbline::renderer

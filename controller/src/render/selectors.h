@@ -1,13 +1,16 @@
 // render/selectors.h — choosing resources the way kustomize's patch and replacement targets do:
 // regular expressions over group, version, kind, name and namespace (anchored, Go syntax via
-// RE2), equality-based label and annotation selectors.
+// RE2), label and annotation selectors in Kubernetes' selector syntax.
 #pragma once
 
 #include <re2/re2.h>
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
+#include "plumbline/core/label_selector.h"
 #include "render/kustomize.h"
 
 namespace plumbline::renderer {
@@ -29,8 +32,10 @@ class TargetPattern {
   std::shared_ptr<RE2> re_;
 };
 
-// key=value, key==value, key!=value, key, !key — the equality-based selector subset.
-bool selector_matches(const std::string& selector, const json& labels);
+// A selector string as Kubernetes parses it (kustomize's labelSelector and annotationSelector):
+// requirements separated by ',': key=value, key==value, key!=value, key, !key,
+// key in (a,b), key notin (a,b). `<` and `>` are refused; a malformed one is kInvalidInput.
+Result<LabelSelector> parse_selector(std::string_view text);
 
 // A `target:` / `select:` / `reject:` mapping.
 class ResourceSelector {
@@ -48,7 +53,7 @@ class ResourceSelector {
     return matches_id(resource) && matches_metadata(resource.manifest.object);
   }
   bool has_id() const;
-  bool has_metadata() const { return !labels_.empty() || !annotations_.empty(); }
+  bool has_metadata() const { return labels_.has_value() || annotations_.has_value(); }
 
  private:
   ResourceSelector(TargetPattern group, TargetPattern version, TargetPattern kind,
@@ -59,7 +64,7 @@ class ResourceSelector {
         name_(std::move(name)),
         namespace_(std::move(ns)) {}
   TargetPattern group_, version_, kind_, name_, namespace_;
-  std::string labels_, annotations_;
+  std::optional<LabelSelector> labels_, annotations_;
 };
 
 }  // namespace plumbline::renderer

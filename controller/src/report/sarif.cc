@@ -6,6 +6,8 @@
 // an alert keeps its identity across runs), and runs[].automationDetails.id per environment
 // (its category: a prod and a staging upload do not replace each other's alerts).
 #include <map>
+#include <string>
+#include <vector>
 
 #include "plumbline/core/digest.h"
 #include "plumbline/core/utf8.h"
@@ -52,6 +54,10 @@ class Sarif {
                               v.source, v.object, v.path + "#" + std::string(to_string(v.state))));
   }
 
+  // Warnings (an unpinned remote base, a policy for no environment) are no findings: SARIF's
+  // tool execution notifications carry them.
+  void warnings(const std::vector<std::string>& texts) { warnings_ = texts; }
+
   std::string finish() const {
     json rules = json::array();
     for (const auto& [id, entry] : rules_) {
@@ -71,6 +77,14 @@ class Sarif {
     json run = {{"tool", {{"driver", std::move(driver)}}},
                 {"automationDetails", {{"id", automation_id_}}},
                 {"results", results_}};
+    if (!warnings_.empty()) {
+      json notifications = json::array();
+      for (const std::string& text : warnings_) {
+        notifications.push_back({{"level", "warning"}, {"message", {{"text", text}}}});
+      }
+      run["invocations"] = json::array(
+          {{{"executionSuccessful", true}, {"toolExecutionNotifications", notifications}}});
+    }
     json sarif = {{"$schema", kSchema}, {"version", "2.1.0"}, {"runs", json::array({run})}};
     return to_json_text(sarif, 2) + "\n";
   }
@@ -104,7 +118,12 @@ class Sarif {
               const SourceLocation& source, const ObjectRef& object, const std::string& key) {
     std::string path = key.substr(0, key.find('#'));
     json r = {{"ruleId", id}, {"level", level}, {"message", {{"text", text}}}};
-    const SourceLocation& at = source.known() ? source : fallback_;
+    // A file of a remote base ("https://host/org/repo@v1//base/x.yaml", the only locations
+    // with "//") is no file of the repository a code-scanning UI shows: the finding points at
+    // the environment and names the remote file in its message.
+    const bool remote = source.file.find("//") != std::string::npos;
+    if (remote) r["message"]["text"] = text + " (declared in " + source.to_string() + ")";
+    const SourceLocation& at = source.known() && !remote ? source : fallback_;
     json physical = {{"artifactLocation", {{"uri", at.file.empty() ? "." : at.file}}}};
     physical["region"] = {{"startLine", at.line > 0 ? at.line : 1}};
     json logical = {{{"name", object.name},
@@ -125,6 +144,7 @@ class Sarif {
   SourceLocation fallback_;
   std::map<std::string, RuleEntry> rules_;  // sorted ids: stable output
   json results_ = json::array();
+  std::vector<std::string> warnings_;
 };
 
 // The environment's folder when no kustomization file is known.
@@ -142,6 +162,7 @@ std::string drift_sarif(const DriftReport& r, const FormatOptions& o) {
   for (const auto& d : r.drifts) {
     sarif.drift(d, drift_rule_text(to_string(d.category), to_string(d.type)));
   }
+  sarif.warnings(r.warnings);
   return sarif.finish();
 }
 
@@ -159,6 +180,7 @@ std::string comparison_sarif(const EnvironmentComparison& c, const FormatOptions
     as_drift.source = d.source_b.known() ? d.source_b : d.source_a;
     sarif.drift(as_drift, difference_rule_text(to_string(d.category)));
   }
+  sarif.warnings(c.warnings);
   return sarif.finish();
 }
 

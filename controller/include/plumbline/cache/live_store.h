@@ -55,6 +55,8 @@ class Projector {
  public:
   // Categories whose fields are kept. Always kept: identity, metadata.labels, container names.
   explicit Projector(std::vector<Category> scope = default_scope());
+  // Keeps whole objects (the controller's own few resources), read by the same parser.
+  static Projector whole_objects();
 
   // One whole API object (JSON text) -> LiveObject. `fallback_api_version/kind` fill in items
   // of a LIST, which carry no apiVersion/kind. Errors name the object and the field.
@@ -65,7 +67,7 @@ class Projector {
   const std::vector<Category>& scope() const { return scope_; }
   bool in_scope(Category c) const { return in_scope_[static_cast<size_t>(c)]; }
 
-  struct Schema;  // internal: which fields to keep, per pod-template shape (projection.cc)
+  struct Schema;  // internal: which fields to keep, per pod-template shape (cache/projection_*)
 
  private:
   std::vector<Category> scope_;

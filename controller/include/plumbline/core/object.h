@@ -97,6 +97,11 @@ class FieldOrigins {
   // Calls visit(path, location) for every entry, in path order.
   void for_each(const Visitor& visit) const;
 
+  // The file names entries may name (each once).
+  const std::vector<std::string>& files() const { return files_; }
+  // Renames every file: a mounted remote base's path becomes the repository's name.
+  void rename_files(const std::function<std::string(const std::string&)>& rename);
+
  private:
   friend class Builder;
   struct Cursor;

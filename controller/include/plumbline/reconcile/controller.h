@@ -166,6 +166,8 @@ class Controller {
     std::string evaluated_policies;  // fingerprint of the policies it was built with
     ReportSource source;
     std::string error;  // the last fetch/render failure ("" when the last one worked)
+    // What the last good render warned of (an unpinned remote base): in the DriftReport.
+    std::vector<std::string> render_warnings;
     // Why (a condition reason): InvalidSpec, SourceRefused, CredentialsFailed, FetchFailed,
     // UnverifiedCommit, VerificationKeysFailed/Refused, RenderFailed, InvalidPolicy.
     std::string error_reason;

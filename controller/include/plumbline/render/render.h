@@ -1,8 +1,8 @@
 // plumbline/render/render.h — Git files -> the desired set of objects of one environment.
 //
 // `plain`: every *.yaml|*.yml|*.json below the path (multi-document, `kind: List` expanded).
-// `kustomize`: a native kustomize (resources, namespace, namePrefix/Suffix, labels,
-// commonLabels, commonAnnotations, images, replicas, patches SMP/JSON6902 with targets,
+// `kustomize`: a native kustomize (resources and remote bases, namespace, namePrefix/Suffix,
+// labels, commonLabels, commonAnnotations, images, replicas, patches SMP/JSON6902 with targets,
 // patchesStrategicMerge, patchesJson6902, configMap/secretGenerator with hash suffixes and
 // reference updates); output equals `kubectl kustomize` (tests check it).
 // `helm`: the chart folder at the path rendered by the real helm (`helm template`), through
@@ -13,8 +13,8 @@
 // holds a Chart.yaml, else plain.
 //
 // The renderers never run a program themselves: helm and commands go through the
-// ExternalRenderer the caller passes (plumbline/process/render_process.h runs them as child processes;
-// tests pass a fake). Without one, a render that needs it is an error.
+// ExternalRenderer the caller passes (plumbline/process/render_process.h runs them as child
+// processes; tests pass a fake). Without one, a render that needs it is an error.
 //
 //   PL_ASSIGN_OR_RETURN(ManifestSet desired, render(*tree, "envs/prod", {}));
 #pragma once
@@ -27,6 +27,7 @@
 
 #include "plumbline/core/file_tree.h"
 #include "plumbline/core/object.h"
+#include "plumbline/render/remote_base.h"
 
 namespace plumbline {
 
@@ -41,6 +42,11 @@ struct RenderLimits {
   size_t max_files = 20'000;
   size_t max_bytes = size_t{64} << 20;  // 64 MiB
   size_t max_objects = 50'000;
+  // kustomize remote bases: how many a render may list (each listing counts; one repository
+  // at one ref is fetched once) and how deep they may nest (a remote base listing another).
+  // Their files count against max_files and max_bytes.
+  size_t max_remote_bases = 16;
+  size_t max_remote_depth = 3;
   // Optional: asked before each file is read; true ends the render with kTimeout. The caller's
   // deadline (the renderer has no clock): a render may run past it by one file's parse, which
   // the YAML budget bounds.
@@ -90,6 +96,12 @@ struct RenderOptions {
   HelmOptions helm;
   std::vector<std::string> command;  // kCommand: the program and its arguments
   const ExternalRenderer* external = nullptr;
+  // Fetches kustomize remote bases (plumbline/render/remote_base.h); without one, a remote
+  // base is an error.
+  RemoteBaseFetcher* remote_bases = nullptr;
+  // Out, when set: what the report should say that is no error (a remote base whose ref is
+  // not pinned), in the order met.
+  std::vector<std::string>* warnings = nullptr;
 };
 
 // Every object carries its origin (file and line) and, for kustomize, its base name
@@ -105,6 +117,9 @@ Result<ManifestSet> render_plain(const FileTree& tree, std::string_view path,
 Result<ManifestSet> render_kustomize(const FileTree& tree, std::string_view path,
                                      const RenderLimits& limits = {},
                                      const ExternalRenderer* external = nullptr);
+// With options.external, options.remote_bases and options.warnings (options.mode unused).
+Result<ManifestSet> render_kustomize(const FileTree& tree, std::string_view path,
+                                     const RenderOptions& options);
 // The chart folder at `path` through options.external (helm) and options.helm.
 Result<ManifestSet> render_helm(const FileTree& tree, std::string_view path,
                                 const RenderOptions& options);
