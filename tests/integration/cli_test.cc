@@ -156,6 +156,14 @@ TEST(Cli, ErrorsExitTwoWithAClearMessage) {
   EXPECT_EQ(missing_live.status, 2);
   EXPECT_EQ(missing_live.err, "plumbline: error: nope.yaml: cannot open file\n");
 
+  // The live file is read before the render (to free its text early), yet a render error is
+  // still the one reported.
+  CliRun both_bad = plumbline(
+      {"diff", "--repo", dir.string(), "--path", "env", "--live", (dir / "nope.yaml").string()});
+  EXPECT_EQ(both_bad.status, 2);
+  EXPECT_NE(both_bad.err.find("bad.yaml:"), std::string::npos) << both_bad.err;
+  EXPECT_EQ(both_bad.err.find("cannot open file"), std::string::npos) << both_bad.err;
+
   CliRun flag = plumbline({"diff", "--repo", "manifests", "--pathh", "x"});
   EXPECT_EQ(flag.status, 2);
   EXPECT_EQ(flag.err,

@@ -567,7 +567,7 @@ status: {replicas: 3}
 
 TEST(Drift, SourceComesFromFieldOrigins) {
   auto fields = std::make_shared<FieldOrigins>();
-  (*fields)["spec.template.spec.containers[name=app].resources"] = {"base/deploy.yaml", 20, 9};
+  fields->set("spec.template.spec.containers[name=app].resources", {"base/deploy.yaml", 20, 9});
   Manifest m;
   m.object = deployment(yaml("containers: [{name: app, resources: {limits: {cpu: 1}}}]"));
   m.origin = {"base/deploy.yaml", 1, 1};

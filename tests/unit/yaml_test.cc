@@ -82,7 +82,7 @@ TEST(Yaml, MultiDocumentWithLinesAndFieldOrigins) {
   ASSERT_EQ(docs->size(), 2u);
   EXPECT_EQ((*docs)[1].location.line, 4);
   ASSERT_TRUE((*docs)[1].fields);
-  EXPECT_EQ((*docs)[1].fields->at("spec.containers[name=app].image").line, 9);
+  EXPECT_EQ((*docs)[1].fields->find("spec.containers[name=app].image")->line, 9);
 }
 
 TEST(Yaml, RoundTripsStringsThatLookLikeOtherTypes) {

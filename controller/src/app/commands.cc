@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -336,6 +337,14 @@ Result<std::vector<json>> read_cluster(const CliOptions& o, ManifestSet& desired
 
 namespace {
 
+// `--live FILE`: kept as the LiveCache keeps objects (projected), as `--live cluster` does,
+// and materialized one at a time while evaluated.
+Result<std::vector<LiveObject>> read_live_file(const CliOptions& o) {
+  PL_ASSIGN_OR_RETURN(std::string live_text, read_input_file(o.live));
+  return parse_live_snapshot_projected(live_text, o.live == "-" ? "<stdin>" : o.live,
+                                       all_categories());
+}
+
 Result<int> run_diff(const CliOptions& o, std::ostream& out, std::ostream& err) {
   if (o.paths.size() != 1)
     return invalid_input("diff needs exactly one --path (the environment's folder)");
@@ -359,6 +368,10 @@ Result<int> run_diff(const CliOptions& o, std::ostream& out, std::ostream& err) 
   auto policies = policies_for(policies_all, environment, labels);
   PL_ASSIGN_OR_RETURN(DiffOptions options, options_for(o, policies, environment));
 
+  // A live file is read and projected before the render, so that its text (as large as the
+  // manifests) is freed before the desired state is built; its errors still come second.
+  std::optional<Result<std::vector<LiveObject>>> live_file;
+  if (o.live != "cluster") live_file = read_live_file(o);
   PL_ASSIGN_OR_RETURN(Desired desired,
                       render_path(*opened.tree, opened.source, o.paths[0], o, &err));
   // Rules on the environment as a whole read every rendered object, compared or not.
@@ -371,15 +384,7 @@ Result<int> run_diff(const CliOptions& o, std::ostream& out, std::ostream& err) 
     coverage.compared = std::move(desired.objects);
     report = evaluate_environment(std::move(coverage.compared), live, policies, options);
   } else {
-    // Kept as the LiveCache keeps objects (projected), as `--live cluster` does, and
-    // materialized one at a time while evaluated.
-    std::vector<LiveObject> live;
-    {
-      PL_ASSIGN_OR_RETURN(std::string live_text, read_input_file(o.live));
-      PL_ASSIGN_OR_RETURN(
-          live, parse_live_snapshot_projected(live_text, o.live == "-" ? "<stdin>" : o.live,
-                                              all_categories()));
-    }
+    PL_ASSIGN_OR_RETURN(std::vector<LiveObject> live, std::move(*live_file));
     PL_ASSIGN_OR_RETURN(coverage, snapshot_coverage(std::move(desired.objects), live, o));
     report = evaluate_environment_projected(std::move(coverage.compared), live, policies, options);
   }

@@ -57,21 +57,22 @@ const std::string& Manifest::match_name() const {
   return name != meta->end() && name->is_string() ? name->get_ref<const std::string&>() : kEmpty;
 }
 
-const SourceLocation* nearest_origin(const FieldOrigins& origins, std::string_view canonical_path) {
-  std::string path(canonical_path);
+std::optional<SourceLocation> nearest_origin(const FieldOrigins& origins,
+                                             std::string_view canonical_path) {
+  std::string_view path = canonical_path;
   while (!path.empty()) {
-    if (auto it = origins.find(path); it != origins.end()) return &it->second;
+    if (auto found = origins.find(path)) return found;
     // Drop the last segment: "a.b[name=x].c" -> "a.b[name=x]" -> "a.b" -> "a".
     auto cut = path.find_last_of(".[");
-    if (cut == std::string::npos) break;
-    path.resize(cut);
+    if (cut == std::string_view::npos) break;
+    path = path.substr(0, cut);
   }
-  return nullptr;
+  return std::nullopt;
 }
 
 SourceLocation Manifest::locate(std::string_view canonical_path) const {
-  const SourceLocation* found = fields ? nearest_origin(*fields, canonical_path) : nullptr;
-  return found != nullptr ? *found : origin;
+  auto found = fields ? nearest_origin(*fields, canonical_path) : std::nullopt;
+  return found ? *std::move(found) : origin;
 }
 
 Status validate_identity(const json& object, const SourceLocation& where) {

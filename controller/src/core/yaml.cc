@@ -135,21 +135,22 @@ class JsonBuilder : public YAML::EventHandler {
   void OnDocumentEnd() override {
     count_event(YAML::Mark::null_mark());
     if (options_.field_origins && doc_.value.is_structured()) {
-      auto fields = std::make_shared<FieldOrigins>();
-      fields->reserve(lines_.size());
       std::vector<Resolved> resolved(pointers_.size());
       resolved[0].node = &doc_.value;
-      for (size_t i = 1; i < pointers_.size(); ++i) resolve(resolved, i);
+      size_t path_bytes = 0;
+      for (size_t i = 1; i < pointers_.size(); ++i) {
+        resolve(resolved, i);
+        path_bytes += resolved[i].path.size();
+      }
+      FieldOrigins::Builder fields;
+      fields.reserve(lines_.size(), path_bytes);
       for (const auto& [pointer, line] : lines_) {
         // A pointer seen twice (a "<<" merge records its mapping's) adds nothing the second
-        // time: emplace keeps the first entry.
-        if (pointer == 0 || resolved[pointer].moved) continue;
-        fields->emplace(std::move(resolved[pointer].path),
-                        SourceLocation{std::string(file_), line, 0});
-        resolved[pointer].path = {};
-        resolved[pointer].moved = true;
+        // time: the builder keeps the first entry.
+        if (pointer == 0) continue;
+        fields.add(resolved[pointer].path, file_, line);
       }
-      doc_.fields = std::move(fields);
+      doc_.fields = std::make_shared<const FieldOrigins>(std::move(fields).build());
     }
     docs_.push_back(std::move(doc_));
   }
@@ -224,7 +225,6 @@ class JsonBuilder : public YAML::EventHandler {
     std::string_view parent_field, last_field;
     const json* node = nullptr;
     bool broken = false;
-    bool moved = false;  // path given to the FieldOrigins
   };
 
   [[noreturn]] void fail(const std::string& message, const YAML::Mark& mark) {

@@ -56,8 +56,7 @@ struct ConfigFile {
   std::string where(json::json_pointer pointer) const {
     if (fields) {
       while (!pointer.empty()) {
-        auto it = fields->find(path::from_pointer(doc, pointer));
-        if (it != fields->end()) return it->second.to_string();
+        if (auto found = fields->find(path::from_pointer(doc, pointer))) return found->to_string();
         pointer = pointer.parent_pointer();
       }
     }

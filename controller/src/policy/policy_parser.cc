@@ -31,7 +31,7 @@ class Locator {
     if (fields_ != nullptr) {
       json::json_pointer target = key.empty() ? parent : parent / std::string(key);
       std::string canonical = path::from_pointer(doc_, target);
-      if (auto it = fields_->find(canonical); it != fields_->end()) at = it->second;
+      if (auto found = fields_->find(canonical)) at = *std::move(found);
       if (!key.empty() && lines_ != nullptr && at.line > 0) locate_key(at, key);
     }
     return at.to_string();

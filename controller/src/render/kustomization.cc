@@ -339,8 +339,8 @@ std::string kind_of(const json& object) {
 }
 
 SourceLocation Layer::at(std::string_view path) const {
-  const SourceLocation* found = fields ? nearest_origin(*fields, path) : nullptr;
-  return found != nullptr ? *found : SourceLocation{file, 0, 0};
+  auto found = fields ? nearest_origin(*fields, path) : std::nullopt;
+  return found ? *std::move(found) : SourceLocation{file, 0, 0};
 }
 
 void rename(Resource& resource, const std::string& name) {

@@ -9,13 +9,8 @@
 namespace plumbline::renderer {
 namespace {
 
-bool is_below(const std::string& path, const std::string& root) {
-  return path.size() > root.size() && path.compare(0, root.size(), root) == 0 &&
-         (path[root.size()] == '.' || path[root.size()] == '[');
-}
-
 // Identity and merge keys select what a patch applies to; writing them changes nothing.
-bool is_selector(const std::string& path) {
+bool is_selector(std::string_view path) {
   if (path == "apiVersion" || path == "kind" || path == "metadata.name" ||
       path == "metadata.namespace" || path.find('$') != std::string::npos) {
     return true;
@@ -61,11 +56,11 @@ class Recorder {
   // The patch's scalars: each one was written last by the patch, even to the same value.
   void overlay(const json& patch) {
     if (written_ == nullptr) return;
-    for (const auto& [path, where] : *written_) {
-      if (is_selector(path)) continue;
+    written_->for_each([&](std::string_view path, const SourceLocation& where) {
+      if (is_selector(path)) return;
       auto pointer = path::resolve(patch, path);
-      if (pointer && !patch.at(*pointer).is_structured()) origins_[path] = where;
-    }
+      if (pointer && !patch.at(*pointer).is_structured()) sets_.emplace_back(path, where);
+    });
   }
 
  private:
@@ -89,20 +84,24 @@ class Recorder {
 
   // The field (and everything below it) was written here.
  public:
-  void mark(const std::string& at) {
-    std::erase_if(origins_, [&](const auto& entry) { return is_below(entry.first, at); });
-    origins_[at] = where(at);
+  void mark(const std::string& at) { marks_.emplace_back(at, where(at)); }
+
+  // Applies what the walk and the overlay found, in that order, in one re-encoding each.
+  void finish() {
+    if (!marks_.empty()) origins_.replace_subtrees(std::move(marks_));
+    if (!sets_.empty()) origins_.set_all(std::move(sets_));
   }
 
  private:
   SourceLocation where(const std::string& path) const {
-    const SourceLocation* found = written_ ? nearest_origin(*written_, path) : nullptr;
-    return found != nullptr ? *found : site_;
+    auto found = written_ ? nearest_origin(*written_, path) : std::nullopt;
+    return found ? *std::move(found) : site_;
   }
 
   FieldOrigins& origins_;
   const FieldOrigins* written_;
   const SourceLocation& site_;
+  FieldOrigins::Writes marks_, sets_;
 };
 
 std::shared_ptr<FieldOrigins> own_copy(const Manifest& manifest) {
@@ -114,7 +113,9 @@ std::shared_ptr<FieldOrigins> own_copy(const Manifest& manifest) {
 
 void record_write(Manifest& manifest, const std::string& path, const SourceLocation& site) {
   auto origins = own_copy(manifest);
-  Recorder(*origins, nullptr, site).mark(path);
+  Recorder recorder(*origins, nullptr, site);
+  recorder.mark(path);
+  recorder.finish();
   manifest.fields = std::move(origins);
 }
 
@@ -124,6 +125,7 @@ void record_writes(Manifest& manifest, const json& before, const SourceLocation&
   Recorder recorder(*origins, written, site);
   if (manifest.object.is_object()) recorder.walk(&before, manifest.object, "", "", "");
   if (patch != nullptr) recorder.overlay(*patch);
+  recorder.finish();
   manifest.fields = std::move(origins);
 }
 

@@ -39,9 +39,12 @@ PatchDocument located_patch(YamlDocument document, std::string_view text, int li
   };
   out.location = shift(document.location);
   if (document.fields && line_offset > 0) {
-    auto shifted = std::make_shared<FieldOrigins>();
-    for (const auto& [path, at] : *document.fields) shifted->emplace(path, shift(at));
-    out.fields = std::move(shifted);
+    FieldOrigins::Builder shifted;
+    document.fields->for_each([&](std::string_view path, const SourceLocation& at) {
+      SourceLocation moved = shift(at);
+      shifted.add(path, moved.file, moved.line, moved.column);
+    });
+    out.fields = std::make_shared<const FieldOrigins>(std::move(shifted).build());
   } else {
     out.fields = std::move(document.fields);
   }

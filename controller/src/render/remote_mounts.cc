@@ -101,12 +101,17 @@ void RemoteMounts::relabel(ManifestSet& objects) const {
     if (!m.fields) continue;
     auto [it, inserted] = done.emplace(m.fields.get(), nullptr);
     if (inserted) {
-      bool remote = std::any_of(m.fields->begin(), m.fields->end(), [](const auto& entry) {
-        return entry.second.file.find(kMountMark) != std::string::npos;
+      const auto& files = m.fields->files();
+      bool remote = std::any_of(files.begin(), files.end(), [](const std::string& file) {
+        return file.find(kMountMark) != std::string::npos;
       });
       if (remote) {
         auto copy = std::make_shared<FieldOrigins>(*m.fields);
-        for (auto& [path, at] : *copy) relabel_location(at);
+        copy->rename_files([&](const std::string& file) {
+          SourceLocation at{file, 0, 0};
+          relabel_location(at);
+          return at.file;
+        });
         it->second = std::move(copy);
       } else {
         it->second = m.fields;

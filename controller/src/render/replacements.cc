@@ -27,8 +27,8 @@ struct Declared {
 
   SourceLocation line(const std::string& sub) const {
     std::string full = sub.empty() ? path : path.empty() ? sub : path + "." + sub;
-    const SourceLocation* found = fields ? nearest_origin(*fields, full) : nullptr;
-    return found != nullptr ? *found : SourceLocation{file, 0, 0};
+    auto found = fields ? nearest_origin(*fields, full) : std::nullopt;
+    return found ? *std::move(found) : SourceLocation{file, 0, 0};
   }
   std::string prefixed(const std::string& message) const {
     return at.empty() ? message : at + ": " + message;

@@ -74,7 +74,7 @@ void collect_leaves(const json& node, const std::string& at, const std::string& 
   if (node.is_structured() || !attributable(node) || at.empty()) return;
   SourceLocation where{file, 0, 0};
   if (fields != nullptr) {
-    if (const SourceLocation* found = nearest_origin(*fields, at)) where = *found;
+    if (auto found = nearest_origin(*fields, at)) where = *std::move(found);
   }
   out[at] = ValuesLeaf{at, key, node, where};
 }
@@ -143,7 +143,7 @@ void match_leaves(const json& node, const std::string& at, const std::string& pa
   if (found.size() > 1) {
     std::erase_if(found, [&](const ValuesLeaf* leaf) { return !ends_with_path(at, leaf->path); });
   }
-  if (found.size() == 1) out[at] = found.front()->where;
+  if (found.size() == 1) out.set(at, found.front()->where);
 }
 
 }  // namespace

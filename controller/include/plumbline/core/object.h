@@ -7,11 +7,13 @@
 #pragma once
 
 #include <compare>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "plumbline/core/error.h"
@@ -57,10 +59,79 @@ struct SourceLocation {
 };
 
 // Where each field of an object was declared, keyed by canonical path (see path.h).
-using FieldOrigins = std::unordered_map<std::string, SourceLocation>;
+//
+// Kept for every node of every manifest read from Git, so it is compact: entries sorted by
+// path, each path stored as the length it shares with the previous one plus the rest (a full
+// path every 16 entries, for binary search), line and column as varints, each file name
+// stored once: ~16 bytes per field instead of a map node, a path string and a file string.
+// Nothing is allocated per field; a SourceLocation is built only when one is looked up.
+// Changes (set, erase_below) re-encode the table: they come from kustomize steps, per object.
+//
+//   FieldOrigins::Builder builder;                  // any order; the first of a path wins
+//   builder.add("spec.replicas", "base/deploy.yaml", 12);
+//   FieldOrigins origins = std::move(builder).build();
+//   origins.find("spec.replicas")->to_string();     // "base/deploy.yaml:12"
+class FieldOrigins {
+ public:
+  class Builder;
+  using Visitor = std::function<void(std::string_view path, const SourceLocation& at)>;
 
-// The entry of the field or of its nearest ancestor that has one; nullptr when none has.
-const SourceLocation* nearest_origin(const FieldOrigins& origins, std::string_view path);
+  // The origin recorded for exactly `path`.
+  std::optional<SourceLocation> find(std::string_view path) const;
+  bool contains(std::string_view path) const { return find(path).has_value(); }
+  // Sets (or replaces) the origin of `path`.
+  void set(std::string_view path, const SourceLocation& at);
+  // Removes every entry strictly below `path` ("a.b.c" and "a.b[k=v]" are below "a.b").
+  void erase_below(std::string_view path);
+
+  // Many changes in one re-encoding; the same as calling, in order, for each write
+  // erase_below(path) then set(path, at) (replace_subtrees), or set(path, at) (set_all).
+  using Writes = std::vector<std::pair<std::string, SourceLocation>>;
+  void replace_subtrees(Writes writes);
+  void set_all(Writes writes);
+
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  size_t memory_bytes() const;  // heap bytes held (encoded entries, restart points, file names)
+
+  // Calls visit(path, location) for every entry, in path order.
+  void for_each(const Visitor& visit) const;
+
+  // The file names entries may name (each once).
+  const std::vector<std::string>& files() const { return files_; }
+  // Renames every file: a mounted remote base's path becomes the repository's name.
+  void rename_files(const std::function<std::string(const std::string&)>& rename);
+
+ private:
+  friend class Builder;
+  struct Cursor;
+  // Merges `writes` (sorted by path, one per path) in; drops the old entries they replace
+  // and, with `drop_below`, the old entries below them.
+  void merge(const Writes& writes, bool drop_below);
+  std::string data_;                // the encoded entries, in path order
+  std::vector<uint32_t> restarts_;  // offsets in data_ of every 16th entry (a full path)
+  size_t size_ = 0;
+  std::vector<std::string> files_;
+};
+
+class FieldOrigins::Builder {
+ public:
+  void reserve(size_t entries, size_t path_bytes);
+  // Records `path`; of several entries for one path the first added is kept.
+  void add(std::string_view path, std::string_view file, int line, int column = 0);
+  FieldOrigins build() &&;
+
+ private:
+  struct Pending {
+    uint32_t path_offset, path_size, line, column, file;
+  };
+  std::string paths_;
+  std::vector<Pending> pending_;
+  std::vector<std::string> files_;
+};
+
+// The entry of the field or of its nearest ancestor that has one; nullopt when none has.
+std::optional<SourceLocation> nearest_origin(const FieldOrigins& origins, std::string_view path);
 
 // One desired object from Git.
 struct Manifest {
