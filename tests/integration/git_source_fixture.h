@@ -108,7 +108,7 @@ inline bool port_open(int port) {
   return ok;
 }
 
-bool have_executable(const std::string& path) { return access(path.c_str(), X_OK) == 0; }
+inline bool have_executable(const std::string& path) { return access(path.c_str(), X_OK) == 0; }
 
 // A server child in its own process group, so that its workers die with it.
 class ServerProcess {
@@ -168,6 +168,50 @@ class ServerProcess {
  private:
   pid_t pid_ = -1;
 };
+
+// git http-backend behind lighttpd on 127.0.0.1:`port`, serving the bare repositories of
+// `srv`: /git anonymous, /private behind basic auth (deploy / s3cret-pass), and /moved/X
+// redirected to http://localhost:PORT/private/X (another host name). Its files go under
+// `root`; the log is root/lighttpd.log. False (with a test failure) when it does not start.
+inline bool start_git_http(ServerProcess& server, const fs::path& root, const fs::path& srv,
+                           int port) {
+  write_file(root / "www/index.html", "");
+  write_file(root / "htpasswd", "deploy:s3cret-pass\n");
+  std::string conf = R"conf(
+server.modules = ("mod_alias", "mod_setenv", "mod_cgi", "mod_auth", "mod_authn_file",
+                  "mod_redirect")
+url.redirect = ("^/moved/(.*)$" => "http://localhost:@PORT@/private/$1")
+server.document-root = "@ROOT@/www"
+server.bind = "127.0.0.1"
+server.port = @PORT@
+server.errorlog = "@ROOT@/lighttpd-error.log"
+alias.url = ("/git" => "/usr/lib/git-core/git-http-backend",
+             "/private" => "/usr/lib/git-core/git-http-backend")
+$HTTP["url"] =~ "^/(git|private)" {
+  cgi.assign = ("" => "")
+  setenv.add-environment = ("GIT_PROJECT_ROOT" => "@SRV@", "GIT_HTTP_EXPORT_ALL" => "")
+}
+auth.backend = "plain"
+auth.backend.plain.userfile = "@ROOT@/htpasswd"
+$HTTP["url"] =~ "^/private" {
+  auth.require = ("" => ("method" => "basic", "realm" => "git", "require" => "valid-user"))
+}
+)conf";
+  auto replace = [&](const std::string& key, const std::string& value) {
+    for (size_t at; (at = conf.find(key)) != std::string::npos;)
+      conf.replace(at, key.size(), value);
+  };
+  replace("@ROOT@", root.string());
+  replace("@SRV@", srv.string());
+  replace("@PORT@", std::to_string(port));
+  write_file(root / "lighttpd.conf", conf);
+  server.start({"/usr/sbin/lighttpd", "-D", "-f", (root / "lighttpd.conf").string()},
+               root / "lighttpd.log");
+  if (server.wait_for_port(port)) return true;
+  ADD_FAILURE() << "lighttpd did not start on port " << port << ":\n"
+                << read_file(root / "lighttpd.log");
+  return false;
+}
 
 inline constexpr const char* kGit = "git -c user.name=plumbline -c user.email=ci@plumbline.dev";
 

@@ -19,38 +19,8 @@ class GitHttpTest : public GitSourceTest {
       GTEST_SKIP() << "lighttpd or git-http-backend not installed (scripts/install-deps)";
     }
     port_ = free_port();
-    write_file(root_ / "www/index.html", "");
-    write_file(root_ / "htpasswd", "deploy:s3cret-pass\n");
-    std::string conf = R"conf(
-server.modules = ("mod_alias", "mod_setenv", "mod_cgi", "mod_auth", "mod_authn_file",
-                  "mod_redirect")
-url.redirect = ("^/moved/(.*)$" => "http://localhost:@PORT@/private/$1")
-server.document-root = "@ROOT@/www"
-server.bind = "127.0.0.1"
-server.port = @PORT@
-server.errorlog = "@ROOT@/lighttpd-error.log"
-alias.url = ("/git" => "/usr/lib/git-core/git-http-backend",
-             "/private" => "/usr/lib/git-core/git-http-backend")
-$HTTP["url"] =~ "^/(git|private)" {
-  cgi.assign = ("" => "")
-  setenv.add-environment = ("GIT_PROJECT_ROOT" => "@SRV@", "GIT_HTTP_EXPORT_ALL" => "")
-}
-auth.backend = "plain"
-auth.backend.plain.userfile = "@ROOT@/htpasswd"
-$HTTP["url"] =~ "^/private" {
-  auth.require = ("" => ("method" => "basic", "realm" => "git", "require" => "valid-user"))
-}
-)conf";
-    auto replace = [&](const std::string& key, const std::string& value) {
-      for (size_t at; (at = conf.find(key)) != std::string::npos;)
-        conf.replace(at, key.size(), value);
-    };
-    replace("@ROOT@", root_.string());
-    replace("@SRV@", srv_.string());
-    replace("@PORT@", std::to_string(port_));
-    write_file(root_ / "lighttpd.conf", conf);
-    start_server({"/usr/sbin/lighttpd", "-D", "-f", (root_ / "lighttpd.conf").string()}, "lighttpd",
-                 port_);
+    servers_.push_back(std::make_unique<ServerProcess>());
+    start_git_http(*servers_.back(), root_, srv_, port_);
   }
 
   std::string url(const std::string& prefix) {

@@ -3,13 +3,8 @@
 // folder of its own. The plumbline binary renders the overlay exactly as `kubectl kustomize`
 // does (which clones with the git program), warns of a base not pinned to a tag or commit,
 // points findings at the remote file, and sends credentials only to the host they belong to.
-#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "integration/git_source_fixture.h"
 #include "integration/kube_testenv.h"
 #include "plumbline/core/yaml.h"
 #include "plumbline/git/remote_bases.h"
@@ -32,34 +28,14 @@ namespace plumbline {
 namespace {
 
 namespace fs = std::filesystem;
+using git_testing::free_port;
+using git_testing::ServerProcess;
+using git_testing::start_git_http;
 using ::testing::HasSubstr;
 using testing::KubeTestEnv;
 using testing::TempDir;
 
 const std::string kSource = KubeTestEnv::SourceDir();
-
-int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
-bool port_open(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  close(fd);
-  return ok;
-}
 
 std::string Describe(const KubeTestEnv::Result& r) {
   return "exit " + std::to_string(r.exit_code) + "\nstdout: " + r.out + "\nstderr: " + r.err;
@@ -77,25 +53,6 @@ std::vector<json> Objects(const std::string& text) {
             [](const json& a, const json& b) { return a.dump() < b.dump(); });
   return out;
 }
-
-constexpr const char* kLighttpdConf = R"conf(
-server.modules = ("mod_alias", "mod_setenv", "mod_cgi", "mod_auth", "mod_authn_file")
-server.document-root = "@ROOT@/www"
-server.bind = "127.0.0.1"
-server.port = @PORT@
-server.errorlog = "@ROOT@/lighttpd-error.log"
-alias.url = ("/git" => "/usr/lib/git-core/git-http-backend",
-             "/private" => "/usr/lib/git-core/git-http-backend")
-$HTTP["url"] =~ "^/(git|private)" {
-  cgi.assign = ("" => "")
-  setenv.add-environment = ("GIT_PROJECT_ROOT" => "@SRV@", "GIT_HTTP_EXPORT_ALL" => "")
-}
-auth.backend = "plain"
-auth.backend.plain.userfile = "@ROOT@/htpasswd"
-$HTTP["url"] =~ "^/private" {
-  auth.require = ("" => ("method" => "basic", "realm" => "git", "require" => "valid-user"))
-}
-)conf";
 
 class RemoteBaseTest : public ::testing::Test {
  protected:
@@ -130,39 +87,7 @@ class RemoteBaseTest : public ::testing::Test {
     Git("clone -q --bare " + (root / "work").string() + " " + (root / "srv/bases.git").string());
 
     port_ = free_port();
-    dir_.write("www/index.html", "");
-    dir_.write("htpasswd", "deploy:s3cret-pass\n");
-    std::string conf = kLighttpdConf;
-    auto replace = [&](const std::string& key, const std::string& value) {
-      for (size_t at; (at = conf.find(key)) != std::string::npos;)
-        conf.replace(at, key.size(), value);
-    };
-    replace("@ROOT@", root.string());
-    replace("@SRV@", (root / "srv").string());
-    replace("@PORT@", std::to_string(port_));
-    dir_.write("lighttpd.conf", conf);
-    server_ = fork();
-    if (server_ == 0) {
-      setpgid(0, 0);
-      int null = open("/dev/null", O_WRONLY);
-      dup2(null, 1);
-      dup2(null, 2);
-      std::string conf_path = (root / "lighttpd.conf").string();
-      execl("/usr/sbin/lighttpd", "lighttpd", "-D", "-f", conf_path.c_str(), nullptr);
-      _exit(127);
-    }
-    setpgid(server_, server_);
-    for (int i = 0; i < 500 && !port_open(port_); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    ASSERT_TRUE(port_open(port_)) << "lighttpd did not start";
-  }
-
-  void TearDown() override {
-    if (server_ > 0) {
-      kill(-server_, SIGTERM);
-      waitpid(server_, nullptr, 0);
-    }
+    ASSERT_TRUE(start_git_http(server_, root, root / "srv", port_));
   }
 
   void Git(const std::string& args) {
@@ -196,7 +121,7 @@ class RemoteBaseTest : public ::testing::Test {
 
   TempDir dir_{"plumbline-remote-base"};
   int port_ = 0;
-  pid_t server_ = -1;  // lighttpd, in its own process group
+  ServerProcess server_;  // lighttpd (git_source_fixture.h)
 };
 
 TEST_F(RemoteBaseTest, RenderEqualsKubectlKustomize) {
