@@ -54,6 +54,24 @@ class ApiserverFaultTest : public KubeFaultTest {
     CommitAndPush(text);
   }
   long Generation() { return Checkout()["metadata"].value("generation", 0L); }
+  // After a human changed the checkout limit (`generation` before it, at `since`): within
+  // `timeout` the limit is back at 1Gi, no drift is open and the report is at `head`, through
+  // exactly one correction (generation + 2: the change and the correction). Each miss is a
+  // test failure (with `log`); true when all hold.
+  bool ConvergesWithOneCorrection(const std::string& since, long generation,
+                                  const std::string& head, std::chrono::seconds timeout,
+                                  const std::string& log) {
+    const bool converged = WaitFor(
+        [&] {
+          return MemoryLimit(*env_) == "1Gi" && OpenDrifts().empty() && ReportShows(head, "", "");
+        },
+        timeout);
+    EXPECT_TRUE(converged) << ::testing::PrintToString(OpenDrifts()) << log;
+    const size_t writes = CheckoutCorrections(since).size();
+    EXPECT_EQ(writes, 1u);
+    EXPECT_EQ(Generation(), generation + 2);
+    return converged && writes == 1 && Generation() == generation + 2;
+  }
   // The controller's "corrected" log lines at or after `since` (audit-log time format).
   static int CorrectedSince(const std::string& log, const std::string& since) {
     int n = 0;
@@ -245,16 +263,7 @@ TEST_F(ApiserverFaultTest, AStallingProxyDelaysButLosesNothing) {
     std::this_thread::sleep_for(std::chrono::milliseconds(3000 + random() % 5000));
     if (round % 2 == 1) proxy.Sever();  // the stuck connections die instead of resuming
     proxy.set_mode(FaultProxy::Mode::kForward);
-    bool converged = WaitFor(
-        [&] {
-          return MemoryLimit(*env_) == "1Gi" && OpenDrifts().empty() && ReportShows(head, "", "");
-        },
-        90s);
-    EXPECT_TRUE(converged) << ::testing::PrintToString(OpenDrifts()) << controller.Log();
-    const size_t writes = CheckoutCorrections(since).size();
-    EXPECT_EQ(writes, 1u);
-    EXPECT_EQ(Generation(), generation + 2);
-    failures += !converged || writes != 1 || Generation() != generation + 2;
+    failures += !ConvergesWithOneCorrection(since, generation, head, 90s, controller.Log());
   }
   Figures("a stalling proxy in front of the apiserver", rounds, failures, Since(t0),
           std::to_string(proxy.accepted()) + " connections through the proxy");
@@ -300,18 +309,10 @@ TEST_F(ApiserverFaultTest, SigtermAtRandomPointsLeavesNothingHalfDone) {
     }
     EXPECT_TRUE(Leftovers(repo).empty()) << ::testing::PrintToString(Leftovers(repo));
     Background next(ControllerArgs("cache"), (dir_ / "controller-next.log").string());
-    bool converged = WaitFor(
-        [&] {
-          return MemoryLimit(*env_) == "1Gi" && OpenDrifts().empty() && ReportShows(head, "", "");
-        },
-        60s);
-    EXPECT_TRUE(converged) << ::testing::PrintToString(OpenDrifts()) << next.Log();
-    const size_t writes = CheckoutCorrections(since).size();
-    EXPECT_EQ(writes, 1u);
-    EXPECT_EQ(Generation(), generation + 2);
+    const bool whole = ConvergesWithOneCorrection(since, generation, head, 60s, next.Log());
     EXPECT_EQ(Inode(CacheRepo("cache")), inode);  // the same cache, not a new clone
     EXPECT_EQ(next.Stop(), 0) << next.Log();
-    failures += exit_code != 0 || !converged || writes != 1 || Inode(CacheRepo("cache")) != inode;
+    failures += exit_code != 0 || !whole || Inode(CacheRepo("cache")) != inode;
   }
   char extra[80];
   std::snprintf(extra, sizeof extra, "slowest exit after SIGTERM %.2f s", slowest_exit);
