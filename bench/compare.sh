@@ -15,6 +15,7 @@
 # Needs python3 and GNU time (/usr/bin/time; Debian: apt-get install time).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+. "$here/time_figures.sh"
 bin="${1:-$here/../build/plumbline}"
 shift || true
 sizes=("$@")
@@ -42,8 +43,8 @@ for n in "${sizes[@]}"; do
       cat "$corpus/stderr-$layout.txt" >&2
       exit 1
     fi
-    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$corpus/time-$layout.txt")
-    rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$corpus/time-$layout.txt")
+    wall_s=$(wall_seconds "$corpus/time-$layout.txt")
+    rss=$(peak_rss_mb "$corpus/time-$layout.txt")
     check=$(python3 - "$out" "$corpus/planted.json" <<'EOF'
 import json, sys
 report = json.load(open(sys.argv[1]))
@@ -56,7 +57,6 @@ print(f"{len(found & planted)}/{len(planted)} found, {len(found - planted)} fals
       f" {len(report.get('violations', []))} violations")
 EOF
 )
-    wall_s=$(awk -v w="$wall" 'BEGIN { n = split(w, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; printf "%.2f", s }')
     rows+=("$(printf '| %6s | %-6s | %8s s | %7s MB | %s |' "$n" "$layout" "$wall_s" "$rss" "$check")")
   done
 done
@@ -76,8 +76,8 @@ for n in "${sizes[@]}"; do
   [ -f "$corpus/time-single.txt" ] || { echo "compare.sh: side by side needs the single layout" >&2; exit 1; }
   read -r peer_wall peer_rss peer_found planted_objects peer_noise peer_pairs \
     < <("$here/peers/gitops_engine.sh" "$corpus")
-  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; printf "%.2f", s}' "$corpus/time-single.txt")
-  rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$corpus/time-single.txt")
+  wall=$(wall_seconds "$corpus/time-single.txt")
+  rss=$(peak_rss_mb "$corpus/time-single.txt")
   read -r found noise < <(python3 - "$corpus/report-single.json" "$corpus/planted.json" <<'EOF'
 import json, sys
 report = json.load(open(sys.argv[1]))

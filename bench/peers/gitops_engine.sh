@@ -10,6 +10,7 @@
 # ~/.cache/plumbline/bench/ and rebuilt when its sources change.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+. "$here/../time_figures.sh"
 corpus=$1
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/plumbline/bench"
 stamp=$(cat "$here/gitops-engine/go.mod" "$here/gitops-engine/go.sum" "$here/gitops-engine/main.go" | sha256sum | cut -c1-16)
@@ -23,9 +24,8 @@ fi
 /usr/bin/time -v -o "$corpus/time-gitops-engine.txt" "$peer" "$corpus/repo/single/all.yaml" \
   "$corpus/live.json" >"$corpus/report-gitops-engine.json" 2>"$corpus/stderr-gitops-engine.txt" || {
   echo "gitops_engine.sh: the peer failed:" >&2; cat "$corpus/stderr-gitops-engine.txt" >&2; exit 1; }
-wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$corpus/time-gitops-engine.txt")
-rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$corpus/time-gitops-engine.txt")
-wall_s=$(awk -v w="$wall" 'BEGIN { n = split(w, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; printf "%.2f", s }')
+wall_s=$(wall_seconds "$corpus/time-gitops-engine.txt")
+rss=$(peak_rss_mb "$corpus/time-gitops-engine.txt")
 counts=$(python3 - "$corpus/report-gitops-engine.json" "$corpus/planted.json" <<'PY'
 import json, sys
 report = json.load(open(sys.argv[1]))
