@@ -83,6 +83,9 @@ data:
   m.object["data"]["nul"] = std::string("a\0b", 3);
   m.object["data"]["unsigned"] = std::numeric_limits<std::uint64_t>::max();
   m.object["data"]["signed"] = std::numeric_limits<std::int64_t>::min();
+  m.object["data"]["small_negative"] = -1;
+  m.object["data"]["binary"] = json::binary({1, 0, 255}, 7);
+  m.object["data"]["binary_plain"] = json::binary({});
   CompactManifest held(m);
   Manifest back = held.materialize();
   expect_same(back, m);

@@ -1,8 +1,9 @@
 // plumbline/core/compact_manifest.h — a desired object as the controller holds it.
 //
 // A rendered Manifest's nlohmann tree takes ~30 KB for a 6 KB Deployment; the controller keeps
-// every desired object of every Environment between passes, so it keeps them encoded (CBOR,
-// ~5x smaller, every value's type kept: large integers, floats, nulls, unicode) and
+// every desired object of every Environment between passes, so it keeps them encoded (a
+// tag byte per value, varint lengths: ~9x smaller, every value's type kept: 64-bit signed and
+// unsigned integers, floats bit for bit, nulls, empty maps and lists, any string bytes) and
 // materializes one object at a time while it is diffed, checked or corrected — as the
 // LiveCache does for the live side. Identity, origin and field origins stay decoded: reports
 // and claims read them without materializing. Immutable and shared: a copy is one pointer, so
@@ -41,7 +42,7 @@ class CompactManifest {
 
  private:
   struct Data {
-    std::string encoded;  // CBOR of the object
+    std::string encoded;  // the object, encoded (compact_manifest.cc)
     ObjectRef ref;
     SourceLocation origin;
     std::shared_ptr<const FieldOrigins> fields;
