@@ -9,8 +9,8 @@
 //   build/bench/desired_state_bench CORPUS/repo split CORPUS/live.json [--policy FILE]
 #include <malloc.h>
 
-#include <ctime>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -43,9 +43,9 @@ struct Clock {
 
 size_t heap_bytes() { return mallinfo2().uordblks; }
 
-// VmRSS (or VmHWM, the peak) of this process in MB, after giving freed pages back.
-double rss_mb(const char* field = "VmRSS:") {
-  malloc_trim(0);
+// VmRSS (or VmHWM, the peak) of this process in MB; `trim`: after giving freed pages back.
+double rss_mb(const char* field = "VmRSS:", bool trim = true) {
+  if (trim) malloc_trim(0);
   std::ifstream status("/proc/self/status");
   std::string line;
   while (std::getline(status, line)) {
@@ -191,7 +191,9 @@ int run(int argc, char** argv) {
       "materialize all %.3f s (%zu)\n",
       render_seconds, compact_seconds, full_seconds, one_seconds * 1e3, decode_seconds,
       decoded_nodes);
-  std::printf("RSS now %.0f MB, peak %.0f MB\n", rss_mb(), rss_mb("VmHWM:"));
+  double untrimmed = rss_mb("VmRSS:", false);
+  std::printf("RSS now %.0f MB (%.0f MB before malloc_trim), peak %.0f MB\n", rss_mb(), untrimmed,
+              rss_mb("VmHWM:"));
   return 0;
 }
 

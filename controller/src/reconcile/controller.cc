@@ -2,6 +2,8 @@
 // desired_state.cc loads Git, enforcement.cc corrects, status_writers.cc writes what was found.
 #include "plumbline/reconcile/controller.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 
 #include "plumbline/core/desired_scope.h"
@@ -523,6 +525,9 @@ DriftReport Controller::evaluate(const std::string& name, const EnvironmentSpec&
     state.evaluation->set_live_projected(live);
     state.evaluated_version = state.desired_version;
     state.evaluated_policies = fingerprint;
+    // The render's trees and this pass's objects are freed by now, scattered through the heap:
+    // give their pages back, so the resident size between passes is what is held.
+    malloc_trim(0);
     if (hooks_.on_evaluated)
       hooks_.on_evaluated(name, scheduled ? "scheduled" : "full", live.size());
     log_.debug("evaluated", {{"environment", name},
