@@ -37,7 +37,7 @@ Drift MemoryDrift(const std::string& name, const std::string& manager = "kubectl
 }
 
 struct Planner {
-  ManifestSet desired = {Deployment("a"), Deployment("b")};
+  CompactManifestSet desired = compact({Deployment("a"), Deployment("b")});
   std::map<ObjectRef, std::string> versions = {{{"apps/v1", "Deployment", "shop", "a"}, "10"},
                                                {{"apps/v1", "Deployment", "shop", "b"}, "20"}};
   DiffOptions options;

@@ -153,6 +153,20 @@ TEST(EnvironmentEvaluation, SetLiveReplacesEverything) {
   EXPECT_EQ(evaluation.live_size(), 1u);
 }
 
+// The controller's last good render and its evaluation hold one set of compact objects: the
+// evaluation takes copies of the pointers, not of the objects.
+TEST(EnvironmentEvaluation, SharesTheCompactDesiredStateItIsGiven) {
+  CompactManifestSet held = compact({manifest(kDeployment)});
+  EnvironmentEvaluation evaluation(held, {}, {});
+  ASSERT_EQ(evaluation.desired().size(), 1u);
+  EXPECT_EQ(&evaluation.desired()[0].ref(), &held[0].ref());
+  evaluation.set_live({live_api("2Gi")});
+  EXPECT_EQ(lines(evaluation.report()),
+            (std::vector<std::string>{
+                "api changed spec.template.spec.containers[name=app].resources.limits.memory "
+                "\"1Gi\" -> \"2Gi\""}));
+}
+
 // The demo environments: the same findings as compute_drift + apply_policies, in the same
 // order for drifts and desired-state violations; live-state violations ordered by object.
 TEST(EnvironmentEvaluation, DemoEnvironmentsMatchDriftThenPolicies) {

@@ -140,6 +140,24 @@ TEST(LiveStore, MaterializeSortedByRefAndByNamespace) {
                    {{"name", "x"}, {"namespace", "b"}, {"uid", "u"}, {"resourceVersion", "1"}}}}));
 }
 
+// A controller's full pass takes a namespace's objects still projected (one materialized at a
+// time): the same objects, in the same order, as materialize(ns).
+TEST(LiveStore, ProjectedCopiesANamespacesObjects) {
+  LiveStore store;
+  store.replace("Deployment", "",
+                {object("b", "x", "1"), object("a", "y", "2"), object("a", "b", "3")});
+  std::vector<LiveObject> projected = store.projected("a");
+  std::vector<json> materialized = store.materialize("a");
+  ASSERT_EQ(projected.size(), 2u);
+  for (size_t i = 0; i < projected.size(); ++i) {
+    EXPECT_EQ(projected[i].to_json(), materialized[i]);
+    EXPECT_EQ(projected[i].ref, ObjectRef::of(materialized[i]));
+    EXPECT_EQ(projected[i].resource_version, resource_version(materialized[i]));
+  }
+  EXPECT_EQ(projected[0].ref.name, "b");
+  EXPECT_TRUE(store.projected("c").empty());
+}
+
 TEST(LiveStore, MemoryBytesCountsStringsAndNodes) {
   LiveObject small = object("a", "x", "1");
   // Short strings live inside the object; the projection is on the heap.

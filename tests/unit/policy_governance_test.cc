@@ -240,6 +240,18 @@ TEST(PolicyGovernance, PodDisruptionBudgetAndDefaultDeny) {
                           "NetworkPolicy (podSelector: {}, no ingress rules) (gov)"}));
   EXPECT_TRUE(environment_violations(manifests({web, db}), {policy_of("    replicas: {min: 1}\n")})
                   .empty());
+  // The controller's compact desired state gives the same findings (and, without such rules,
+  // none without decoding anything).
+  Lines compact_found;
+  for (const auto& v : environment_violations(
+           compact(manifests({web, db, single, web_pdb, wrong_ns_pdb, deny, allow})), {p})) {
+    compact_found.push_back(v.object.kind + "/" + v.object.name + " " + v.rule + " " + v.path +
+                            ": " + v.message + " (" + v.policy + ")");
+  }
+  EXPECT_EQ(compact_found, found);
+  EXPECT_TRUE(
+      environment_violations(compact(manifests({web, db})), {policy_of("    replicas: {min: 1}\n")})
+          .empty());
 }
 
 // The live half: the same rules on live objects, for the environment's namespaces (one with no

@@ -283,6 +283,11 @@ std::vector<json> LiveCache::objects(std::string_view ns) const {
   return store_.materialize(ns);
 }
 
+std::vector<LiveObject> LiveCache::projected(std::string_view ns) const {
+  std::lock_guard lock(mu_);
+  return store_.projected(ns);
+}
+
 std::optional<json> LiveCache::object(const ObjectRef& ref) const {
   std::lock_guard lock(mu_);
   const LiveObject* found = store_.find(ref);

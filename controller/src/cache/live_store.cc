@@ -253,6 +253,14 @@ std::vector<json> LiveStore::materialize(std::string_view ns) const {
   return out;
 }
 
+std::vector<LiveObject> LiveStore::projected(std::string_view ns) const {
+  std::vector<LiveObject> out;
+  for (const LiveObject& o : objects_) {
+    if (o.ref.ns == ns) out.push_back(o);
+  }
+  return out;
+}
+
 size_t LiveStore::memory_bytes() const {
   size_t total = sizeof(*this);
   for (const LiveObject& o : objects_) total += o.memory_bytes() + kNodeOverhead;

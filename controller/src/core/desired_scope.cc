@@ -25,7 +25,7 @@ bool KindCoverage::covers(const json& object) const {
   if (object.is_object() && kind != object.end() && kind->is_string()) {
     name = kind->get_ref<const std::string&>();
   }
-  return kinds.count(std::string(name)) > 0;
+  return covers_kind(name);
 }
 
 }  // namespace plumbline

@@ -14,8 +14,8 @@ constexpr auto kQuietEpisode = std::chrono::minutes(10);  // rounds start again 
 
 std::string rounds_key(const Drift& d) { return d.object.to_string() + "|" + d.path; }
 
-const Manifest* find_manifest(const ManifestSet& desired, const ObjectRef& ref) {
-  for (const Manifest& m : desired) {
+const CompactManifest* find_manifest(const CompactManifestSet& desired, const ObjectRef& ref) {
+  for (const CompactManifest& m : desired) {
     if (m.ref() == ref) return &m;
   }
   return nullptr;
@@ -55,7 +55,7 @@ CorrectionPlan plan_corrections(DriftReport& report, CorrectionHistory& history,
       return report.drifts[i].action == Action::kReport && !report.drifts[i].path.empty();
     });
     if (!any || input.held.count(ref)) continue;
-    const Manifest* manifest = find_manifest(input.desired, ref);
+    const CompactManifest* manifest = find_manifest(input.desired, ref);
     std::optional<json> live = input.live(ref);
     if (manifest == nullptr || !live) continue;
     const std::string live_version = resource_version(*live);
@@ -93,7 +93,7 @@ CorrectionPlan plan_corrections(DriftReport& report, CorrectionHistory& history,
     drifts.reserve(indexes.size());
     for (size_t i : indexes) drifts.push_back(report.drifts[i]);
     Result<ObjectCorrection> planned =
-        plan_object_correction(*manifest, *live, drifts, input.context);
+        plan_object_correction(manifest->materialize(), *live, drifts, input.context);
     if (!planned.ok()) {
       for (size_t i : indexes) {
         if (report.drifts[i].action != Action::kReport) continue;

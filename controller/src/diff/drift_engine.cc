@@ -73,10 +73,14 @@ void sort_drifts(std::vector<Drift>& drifts) {
 }
 
 Drift object_missing(const Manifest& desired) {
+  return object_missing(desired.ref(), desired.origin);
+}
+
+Drift object_missing(const ObjectRef& desired, const SourceLocation& origin) {
   Drift d;
-  d.object = desired.ref();
+  d.object = desired;
   d.type = DriftType::kObjectMissing;
-  d.source = desired.origin;
+  d.source = origin;
   return d;
 }
 

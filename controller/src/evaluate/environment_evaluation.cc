@@ -12,34 +12,39 @@ const ObjectRef& ref_of(const LiveObject& object) { return object.ref; }
 
 }  // namespace
 
-EnvironmentEvaluation::EnvironmentEvaluation(ManifestSet desired, std::vector<Policy> policies,
-                                             DiffOptions options)
+EnvironmentEvaluation::EnvironmentEvaluation(CompactManifestSet desired,
+                                             std::vector<Policy> policies, DiffOptions options)
     : desired_(std::move(desired)), policies_(std::move(policies)), options_(std::move(options)) {
-  desired_violations_.reserve(desired_.size());
+  desired_violations_.resize(desired_.size());
   for (size_t i = 0; i < desired_.size(); ++i) {
-    desired_violations_.push_back(desired_violations(desired_[i], policies_));
     Entry& entry = entries_[key_of(desired_[i].ref())];
     entry.desired.push_back(i);
-    evaluate(entry, nullptr);  // missing until the live state says otherwise
+    // Missing until the live state says otherwise; nothing materialized yet.
+    entry.drifts.push_back(object_missing(desired_[i].ref(), desired_[i].origin()));
   }
+  for (auto& [key, entry] : entries_) mark_ignored(entry.drifts, policies_);
 }
 
 EnvironmentEvaluation::Key EnvironmentEvaluation::key_of(const ObjectRef& ref) {
   return {api_group(ref.api_version), ref.kind, ref.ns, ref.name};
 }
 
-void EnvironmentEvaluation::evaluate(Entry& entry, const json* live) const {
+void EnvironmentEvaluation::evaluate(Entry& entry, const json* live) {
   entry.drifts.clear();
   entry.live_violations.clear();
   entry.live = live != nullptr;
-  if (live == nullptr) {
-    for (size_t i : entry.desired) entry.drifts.push_back(object_missing(desired_[i]));
-  } else {
-    for (size_t i : entry.desired) {
-      std::vector<Drift> found = diff_object(desired_[i], *live, options_);
-      entry.drifts.insert(entry.drifts.end(), std::make_move_iterator(found.begin()),
-                          std::make_move_iterator(found.end()));
-    }
+  for (size_t i : entry.desired) {
+    const CompactManifest& held = desired_[i];
+    if (live == nullptr) entry.drifts.push_back(object_missing(held.ref(), held.origin()));
+    if (live == nullptr && desired_violations_[i]) continue;
+    Manifest desired = held.materialize();  // once per object and pass
+    if (!desired_violations_[i]) desired_violations_[i] = desired_violations(desired, policies_);
+    if (live == nullptr) continue;
+    std::vector<Drift> found = diff_object(desired, *live, options_);
+    entry.drifts.insert(entry.drifts.end(), std::make_move_iterator(found.begin()),
+                        std::make_move_iterator(found.end()));
+  }
+  if (live != nullptr) {
     if (entry.desired.empty()) {
       if (std::optional<Drift> extra = object_extra(*live, options_)) {
         entry.drifts.push_back(std::move(*extra));
@@ -105,8 +110,12 @@ DriftReport EnvironmentEvaluation::report() const {
     report.drifts.insert(report.drifts.end(), entry.drifts.begin(), entry.drifts.end());
   }
   sort_drifts(report.drifts);
-  for (const auto& found : desired_violations_) {
-    report.violations.insert(report.violations.end(), found.begin(), found.end());
+  for (size_t i = 0; i < desired_.size(); ++i) {
+    const std::optional<std::vector<Violation>>& found = desired_violations_[i];
+    std::vector<Violation> now =
+        found ? std::vector<Violation>{} : desired_violations(desired_[i].materialize(), policies_);
+    const std::vector<Violation>& violations = found ? *found : now;
+    report.violations.insert(report.violations.end(), violations.begin(), violations.end());
   }
   for (const auto& [key, entry] : entries_) {
     report.violations.insert(report.violations.end(), entry.live_violations.begin(),

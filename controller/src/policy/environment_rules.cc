@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "plumbline/core/compact_manifest.h"
 #include "plumbline/core/label_selector.h"
 #include "plumbline/core/object.h"
 #include "plumbline/core/workload.h"
@@ -146,6 +147,15 @@ std::vector<Violation> environment_violations(const ManifestSet& desired,
     }
   }
   return violations_of(side, policies);
+}
+
+std::vector<Violation> environment_violations(const CompactManifestSet& desired,
+                                              const std::vector<Policy>& policies) {
+  bool any = std::any_of(policies.begin(), policies.end(), [](const Policy& p) {
+    return p.rules.pod_disruption_budget ||
+           (p.rules.network_policy && p.rules.network_policy->require_default_deny);
+  });
+  return any ? environment_violations(materialize(desired), policies) : std::vector<Violation>{};
 }
 
 std::vector<Violation> live_environment_violations(const std::vector<json>& live,

@@ -2,6 +2,8 @@
 // desired_state.cc loads Git, enforcement.cc corrects, status_writers.cc writes what was found.
 #include "plumbline/reconcile/controller.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 
 #include "plumbline/core/desired_scope.h"
@@ -438,9 +440,13 @@ Status Controller::reconcile_once(const std::string& name, EnvState*& out) {
   for (const Policy& p : policies) fingerprint += "+" + p.name;  // labels select policies too
   DriftReport report = evaluate(name, *spec, state, policies, fingerprint);
   // Rules on the environment as a whole read every rendered object (PDBs, NetworkPolicies).
-  for (Violation& v : environment_violations(*state.desired, policies)) {
-    report.violations.push_back(std::move(v));
+  std::string environment_of = std::to_string(state.desired_version) + "|" + fingerprint;
+  if (state.environment_violations_of != environment_of) {
+    state.environment_violations = environment_violations(*state.desired, policies);
+    state.environment_violations_of = std::move(environment_of);
   }
+  report.violations.insert(report.violations.end(), state.environment_violations.begin(),
+                           state.environment_violations.end());
   for (Violation& v : live_environment_rules(*spec, policies)) {
     report.violations.push_back(std::move(v));
   }
@@ -502,22 +508,26 @@ DriftReport Controller::evaluate(const std::string& name, const EnvironmentSpec&
     // snapshot file that lacks them).
     KindCoverage watched;
     for (const WatchedKind& k : workload_kinds()) watched.kinds.insert(k.kind);
-    ManifestSet covered;
-    for (const Manifest& m : *state.desired) {
-      if (watched.covers(m.object)) covered.push_back(m);
+    CompactManifestSet covered;  // shares the objects with state.desired
+    for (const CompactManifest& m : *state.desired) {
+      if (watched.covers_kind(m.ref().kind)) covered.push_back(m);
     }
     DiffOptions options = diff_options_for(policies, name);
     options.environment = name;
-    std::vector<json> live;
+    // Projected, as the cache keeps them: each is materialized only while it is evaluated.
+    std::vector<LiveObject> live;
     for (const std::string& ns : spec.namespaces) {
-      for (json& o : workloads_->objects(ns)) live.push_back(std::move(o));
+      for (LiveObject& o : workloads_->projected(ns)) live.push_back(std::move(o));
     }
     state.evaluated_versions.clear();
-    for (const json& o : live) state.evaluated_versions[ObjectRef::of(o)] = resource_version(o);
+    for (const LiveObject& o : live) state.evaluated_versions[o.ref] = o.resource_version;
     state.evaluation.emplace(std::move(covered), policies, std::move(options));
-    state.evaluation->set_live(live);
+    state.evaluation->set_live_projected(live);
     state.evaluated_version = state.desired_version;
     state.evaluated_policies = fingerprint;
+    // The render's trees and this pass's objects are freed by now, scattered through the heap:
+    // give their pages back, so the resident size between passes is what is held.
+    malloc_trim(0);
     if (hooks_.on_evaluated)
       hooks_.on_evaluated(name, scheduled ? "scheduled" : "full", live.size());
     log_.debug("evaluated", {{"environment", name},

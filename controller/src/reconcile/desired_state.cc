@@ -234,7 +234,7 @@ void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
     std::lock_guard lock(mu_);
     declared_[spec.name] = std::move(declared);
   }
-  state.desired = std::move(*rendered);
+  state.desired = compact(std::move(*rendered));
   ++state.desired_version;
   state.source = {.repo = redact_url(spec.source.url),
                   .ref = spec.source.ref.empty() ? snapshot->ref : spec.source.ref,

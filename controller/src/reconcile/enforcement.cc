@@ -33,7 +33,7 @@ Controller::Claims Controller::claims_of(const std::string& name, const Environm
   Claims claims;
   if (!state.desired) return claims;
   std::set<ObjectRef> mine;
-  for (const Manifest& m : *state.desired) {
+  for (const CompactManifest& m : *state.desired) {
     mine.insert(m.ref());
     if (!enforce_allowed_in(m.ref().ns)) claims.held.insert(m.ref());
   }

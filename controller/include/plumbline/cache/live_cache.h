@@ -84,6 +84,8 @@ class LiveCache {
 
   std::vector<json> objects() const;  // sorted by ref
   std::vector<json> objects(std::string_view ns) const;
+  // The objects of `ns` as the cache keeps them (a full pass materializes one at a time).
+  std::vector<LiveObject> projected(std::string_view ns) const;
   std::optional<json> object(const ObjectRef& ref) const;
   const LiveStore& store_unlocked() const { return store_; }  // tests, after stop()
   size_t size() const;

@@ -130,6 +130,7 @@ class LiveStore {
   const LiveObject* find(const ObjectRef& ref) const;
   std::vector<json> materialize() const;  // all objects, sorted by ref, for compute_drift
   std::vector<json> materialize(std::string_view ns) const;
+  std::vector<LiveObject> projected(std::string_view ns) const;  // copies, still projected
   size_t size() const { return objects_.size(); }
   size_t memory_bytes() const;  // sum of entries + container overhead estimate
 

@@ -29,6 +29,7 @@ void default_namespaces(ManifestSet& objects, const std::string& ns,
 struct KindCoverage {
   std::set<std::string> kinds;
   bool covers(const json& object) const;
+  bool covers_kind(std::string_view kind) const { return kinds.count(std::string(kind)) > 0; }
 };
 
 }  // namespace plumbline

@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "plumbline/core/compact_manifest.h"
 #include "plumbline/correct/corrector.h"
 
 namespace plumbline {
@@ -76,7 +77,7 @@ struct PlannedCorrection {
 };
 
 struct CorrectionPlanInput {
-  const ManifestSet& desired;
+  const CompactManifestSet& desired;  // materialized one object at a time
   std::function<std::optional<json>(const ObjectRef&)> live;
   CorrectionContext context;
   // Changes with a new render, other policies or a new Environment generation: a request

@@ -46,6 +46,7 @@ void sort_drifts(std::vector<Drift>& drifts);
 // `desired` has no live object; `live` has no desired one and is labelled
 // plumbline.dev/environment=<options.environment> (nullopt otherwise, or when that is empty).
 Drift object_missing(const Manifest& desired);
+Drift object_missing(const ObjectRef& desired, const SourceLocation& origin);
 std::optional<Drift> object_extra(const json& live, const DiffOptions& options);
 
 // The in-scope fields Git declares in `desired`, each once, as the walk names them: a scalar

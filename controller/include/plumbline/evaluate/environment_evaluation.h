@@ -6,6 +6,10 @@
 // evaluation of the same state gives (drifts sorted by object then path; desired-state
 // violations in render order, then live-state violations by object).
 //
+// The desired objects are held compact (core/compact_manifest.h) and materialized one at a
+// time while evaluated: a full pass (set_live) decodes each once, a watch event (update_live)
+// only the one object. A controller and its evaluation share one set of encoded objects.
+//
 //   EnvironmentEvaluation evaluation(desired, policies, diff_options_for(policies, "prod"));
 //   evaluation.set_live(live);                    // the whole live state
 //   evaluation.update_live(ref, &object);         // one object changed
@@ -19,6 +23,7 @@
 #include <vector>
 
 #include "plumbline/cache/live_store.h"
+#include "plumbline/core/compact_manifest.h"
 #include "plumbline/core/findings.h"
 #include "plumbline/core/object.h"
 #include "plumbline/diff/drift.h"
@@ -30,7 +35,11 @@ class EnvironmentEvaluation {
  public:
   // `policies` are the ones that apply to the environment (policies_for); `options` its diff
   // options (diff_options_for), with options.environment set for object-extra findings.
-  EnvironmentEvaluation(ManifestSet desired, std::vector<Policy> policies, DiffOptions options);
+  EnvironmentEvaluation(CompactManifestSet desired, std::vector<Policy> policies,
+                        DiffOptions options);
+  EnvironmentEvaluation(ManifestSet desired, std::vector<Policy> policies, DiffOptions options)
+      : EnvironmentEvaluation(compact(std::move(desired)), std::move(policies),
+                              std::move(options)) {}
 
   // Replaces the whole live state and re-evaluates every object.
   void set_live(const std::vector<json>& live);
@@ -42,7 +51,7 @@ class EnvironmentEvaluation {
   void update_live(const ObjectRef& ref, const json* live);
 
   DriftReport report() const;
-  const ManifestSet& desired() const { return desired_; }
+  const CompactManifestSet& desired() const { return desired_; }
   const DiffOptions& options() const { return options_; }
   size_t live_size() const { return live_count_; }
 
@@ -57,15 +66,19 @@ class EnvironmentEvaluation {
     std::vector<Drift> drifts;               // of this object, policies' ignores applied
     std::vector<Violation> live_violations;  // of its live state
   };
-  void evaluate(Entry& entry, const json* live) const;
+  // Diffs the entry's desired objects against `live` (nullptr: missing), materializing each
+  // one; its desired-state violations are found the first time it is materialized.
+  void evaluate(Entry& entry, const json* live);
   // set_live for any list of objects; `as_json(object, scratch)` gives the object as JSON.
   template <typename Object, typename AsJson>
   void set_live_from(const std::vector<Object>& live, AsJson as_json);
 
-  ManifestSet desired_;
+  CompactManifestSet desired_;
   std::vector<Policy> policies_;
   DiffOptions options_;
-  std::vector<std::vector<Violation>> desired_violations_;  // per desired manifest
+  // Per desired manifest; nullopt until it is first materialized (report() finds the
+  // violations of any not yet evaluated).
+  std::vector<std::optional<std::vector<Violation>>> desired_violations_;
   std::map<Key, Entry> entries_;
   size_t live_count_ = 0;
 };

@@ -1,4 +1,5 @@
-// plumbline/policy/policy.h — ConsistencyPolicy: scope, ignores, rules, cross-environment allowances.
+// plumbline/policy/policy.h — ConsistencyPolicy: scope, ignores, rules, cross-environment
+// allowances.
 //
 // The same YAML is a CRD (plumbline.dev/v1alpha1 ConsistencyPolicy) in the cluster and a file
 // for the CLI (`--policy FILE`, one or more documents). Unknown fields are errors that name
@@ -14,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "plumbline/core/compact_manifest.h"
 #include "plumbline/core/file_tree.h"
 #include "plumbline/core/findings.h"
 #include "plumbline/core/label_selector.h"
@@ -165,6 +167,10 @@ std::vector<std::string> unused_ignores(const std::vector<Drift>& drifts,
 // every workload with podDisruptionBudget.requiredFromReplicas replicas or more, a default-deny
 // NetworkPolicy in every namespace (networkPolicy.requireDefaultDeny).
 std::vector<Violation> environment_violations(const ManifestSet& desired,
+                                              const std::vector<Policy>& policies);
+// The same on the controller's compact desired state: materialized only when a policy has
+// one of these rules.
+std::vector<Violation> environment_violations(const CompactManifestSet& desired,
                                               const std::vector<Policy>& policies);
 
 // The same rules on the live state: `live` holds the environment's live workloads,

@@ -157,13 +157,18 @@ class Controller {
   struct EnvState {
     std::optional<EnvironmentSpec> spec;
     long synced_generation = -1;
-    std::optional<ManifestSet> desired;  // the last good render
-    long desired_version = 0;            // +1 per new render
+    // The last good render, compact (core/compact_manifest.h); the evaluation shares it.
+    std::optional<CompactManifestSet> desired;
+    long desired_version = 0;  // +1 per new render
     // The findings per object, valid for (desired_version, policies); a workload change
     // re-evaluates only the changed objects.
     std::optional<EnvironmentEvaluation> evaluation;
     long evaluated_version = -1;
     std::string evaluated_policies;  // fingerprint of the policies it was built with
+    // The rules on the environment as a whole (environment_violations), for
+    // (desired_version, policies): they read every object, so they run once per render.
+    std::vector<Violation> environment_violations;
+    std::string environment_violations_of;  // "<desired_version>|<policies fingerprint>"
     // The resourceVersion of each live object as the evaluation last read it: enforce mode
     // corrects only what the cache still shows at that version (correction_plan.h).
     std::map<ObjectRef, std::string> evaluated_versions;
