@@ -61,11 +61,15 @@ class FaultProxy {
   int accepted() const { return accepted_; }
   // Closes every open connection (both sides) on the proxy's next turn, within ~50 ms.
   void Sever() { sever_ = true; }
+  // The connections open now stay open and never move a byte again (a peer gone without a
+  // FIN, a load balancer that lost the flow); new ones are forwarded as the mode says.
+  void Freeze() { freeze_ = true; }
 
  private:
   struct Pair {
     int client = -1, server = -1;
     std::string to_server, to_client;  // read from one side, not yet written to the other
+    bool frozen = false;
     void Close() {
       if (client >= 0) ::close(client);
       if (server >= 0) ::close(server);
@@ -96,7 +100,7 @@ class FaultProxy {
       ::close(client);  // the upstream is down: so is the proxy's answer
       return;
     }
-    pairs_.push_back({client, server, {}, {}});
+    pairs_.push_back({client, server, {}, {}, false});
   }
 
   // Moves bytes one way: reads `from` into `pending` (when allowed), writes `pending` to `to`.
@@ -121,12 +125,16 @@ class FaultProxy {
         for (auto& p : pairs_) p.Close();
         pairs_.clear();
       }
+      if (freeze_.exchange(false)) {
+        for (auto& p : pairs_) p.frozen = true;
+      }
       const Mode mode = mode_;
       const bool moving = mode == Mode::kForward || mode == Mode::kSlow;
       std::vector<pollfd> fds = {{listener_, POLLIN, 0}};
       for (const auto& p : pairs_) {
-        fds.push_back({p.client, static_cast<short>(moving ? POLLIN : 0), 0});
-        fds.push_back({p.server, static_cast<short>(moving ? POLLIN : 0), 0});
+        const auto events = static_cast<short>(moving && !p.frozen ? POLLIN : 0);
+        fds.push_back({p.client, events, 0});
+        fds.push_back({p.server, events, 0});
       }
       ::poll(fds.data(), fds.size(), mode == Mode::kSlow ? 20 : 50);
       if (fds[0].revents & POLLIN) Accept();
@@ -135,8 +143,8 @@ class FaultProxy {
       std::vector<Pair> alive;
       for (size_t i = 0; i < fds.size() - 1 && i / 2 < pairs_.size(); i += 2) {
         Pair& p = pairs_[i / 2];
-        bool ok = Pump(p.client, p.server, p.to_server, fds[i + 1].revents, budget) &&
-                  Pump(p.server, p.client, p.to_client, fds[i + 2].revents, budget);
+        bool ok = p.frozen || Pump(p.client, p.server, p.to_server, fds[i + 1].revents, budget) &&
+                                  Pump(p.server, p.client, p.to_client, fds[i + 2].revents, budget);
         if (ok) {
           alive.push_back(std::move(p));
         } else {
@@ -158,6 +166,7 @@ class FaultProxy {
   std::atomic<Mode> mode_{Mode::kForward};
   std::atomic<bool> stop_{false};
   std::atomic<bool> sever_{false};
+  std::atomic<bool> freeze_{false};
   std::atomic<int> accepted_{0};
   std::vector<Pair> pairs_;  // the proxy thread's only
   std::thread thread_;

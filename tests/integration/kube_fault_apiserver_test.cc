@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <iostream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -267,6 +268,31 @@ TEST_F(ApiserverFaultTest, AStallingProxyDelaysButLosesNothing) {
   }
   Figures("a stalling proxy in front of the apiserver", rounds, failures, Since(t0),
           std::to_string(proxy.accepted()) + " connections through the proxy");
+  EXPECT_EQ(controller.Stop(), 0) << controller.Log();
+}
+
+// A connection that stays open but goes silent (no FIN, no byte: a peer gone, a load balancer
+// that lost the flow) holds a watch until the watch's 5-minute lifetime ends, unless the
+// controller notices the missing bookmarks: with --watch-idle-timeout 5s a change made after the
+// freeze is in the report within a minute: the watches reopen after 5 s of silence, and a status
+// write that went to a frozen pooled connection waits its 30 s call timeout once, after which
+// the client replaces the whole pool (not each stuck connection 30 s at a time).
+TEST_F(ApiserverFaultTest, AWatchStuckOpenIsReopenedAfterItsIdleTimeout) {
+  ASSERT_NO_FATAL_FAILURE(InstallCrdsAndNamespaces());
+  ASSERT_NO_FATAL_FAILURE(ApplyDemoProd());
+  ASSERT_NO_FATAL_FAILURE(ApplyEnvironment());
+  Background controller(
+      ControllerArgs("cache", {"--watch-idle-timeout", "5s"}, ProxiedKubeconfig()),
+      (dir_ / "controller.log").string());
+  const std::string head = ServedHead();
+  ASSERT_TRUE(WaitFor([&] { return ReportShows(head, "", ""); }, 60s)) << controller.Log();
+  apiserver_proxy_->Freeze();
+  const auto t0 = Clock::now();
+  ASSERT_NO_FATAL_FAILURE(SetLogLevel("stuck-open"));
+  EXPECT_TRUE(WaitFor([&] { return ReportShows(head, "", "stuck-open"); }, 60s))
+      << controller.Log();
+  std::cout << "change reported " << Since(t0) << " s after the connections froze\n";
+  EXPECT_NE(controller.Log().find("not even a bookmark"), std::string::npos) << controller.Log();
   EXPECT_EQ(controller.Stop(), 0) << controller.Log();
 }
 

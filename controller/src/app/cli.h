@@ -82,6 +82,7 @@ struct CliOptions {
   int workers = 4;
   int git_timeout_seconds = 120;
   int render_timeout_seconds = 60;
+  int watch_idle_timeout_seconds = 150;
   std::string color = "auto";  // auto | always | never
   bool quiet = false;
   std::vector<std::string> live_kinds;  // diff --live FILE: the kinds the snapshot covers

@@ -42,6 +42,7 @@ const std::vector<FlagSpec>& flag_specs() {
       {"timeout", true, {"diff", "pr-comment"}},
       {"workers", true, {"controller"}},
       {"git-timeout", true, {"controller"}},
+      {"watch-idle-timeout", true, {"controller"}},
       {"render-timeout", true, {"diff", "compare", "check", "render", "pr-comment", "controller"}},
       {"helm", true, {"diff", "compare", "check", "render", "pr-comment", "controller"}},
       {"helm-values", true, {"diff", "compare", "check", "render", "pr-comment"}},
@@ -195,11 +196,13 @@ Status set_flag(CliOptions& o, const std::string& name, const std::string& value
     o.kubeconfig = value;
   else if (name == "context")
     o.context = value;
-  else if (name == "timeout" || name == "git-timeout" || name == "render-timeout") {
+  else if (name == "timeout" || name == "git-timeout" || name == "render-timeout" ||
+           name == "watch-idle-timeout") {
     PL_ASSIGN_OR_RETURN(int seconds, parse_duration(name, value));
-    (name == "timeout"       ? o.timeout_seconds
-     : name == "git-timeout" ? o.git_timeout_seconds
-                             : o.render_timeout_seconds) = seconds;
+    (name == "timeout"          ? o.timeout_seconds
+     : name == "git-timeout"    ? o.git_timeout_seconds
+     : name == "render-timeout" ? o.render_timeout_seconds
+                                : o.watch_idle_timeout_seconds) = seconds;
   } else if (name == "workers") {
     long n = parse_number(value).value_or(-1);
     if (n < 1 || n > 64) {

@@ -78,6 +78,7 @@ Result<int> run_controller(const CliOptions& o, std::ostream& err) {
   options.git_cache_max_bytes = o.git_cache_max_bytes;
   options.git_timeout = std::chrono::seconds(o.git_timeout_seconds);
   options.render_timeout = std::chrono::seconds(o.render_timeout_seconds);
+  options.watch_idle_timeout = std::chrono::seconds(o.watch_idle_timeout_seconds);
   options.workers = o.workers;
   options.git_auth = GitAuth::from_environment();
   options.dry_run = o.dry_run;

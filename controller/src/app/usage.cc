@@ -133,6 +133,9 @@ Flags:
                            then (default 120s)
   --render-timeout DUR     deadline of one Environment's render, helm and render commands
                            included (default 60s)
+  --watch-idle-timeout DUR reopen a watch that received nothing, not even the apiserver's
+                           minute bookmark, for this long: a connection stuck open
+                           (default 150s)
   --helm PROGRAM           the helm binary for render type helm and kustomize helmCharts: a
                            path, or a name looked up on PATH (default helm)
   --allow-render-commands  let Environments use render type command (refused by default: it

@@ -180,7 +180,9 @@ void LiveCache::run_stream(Stream& stream) {
     bool got_event = false;
     Error stream_error(ErrorCode::kInternal, "");
     bool stream_failed = false;
-    WatchOptions watch{.resource_version = resource_version, .timeout = options_.watch_timeout};
+    WatchOptions watch{.resource_version = resource_version,
+                       .timeout = options_.watch_timeout,
+                       .idle_timeout = options_.watch_idle_timeout};
     Status watched = client_.watch(
         stream.resource, stream.ns, watch,
         [&](std::string& line) {

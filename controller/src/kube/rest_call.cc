@@ -33,7 +33,8 @@ Result<Exchange> RestKubeClient::exchange_once(const CallSpec& spec, Clock::time
   }
   pplx::cancellation_token_source cts;
   const CallContext context = context_of(spec);
-  auto exchange = client_->request(request, cts.get_token()).then([](http::http_response response) {
+  std::shared_ptr<http::client::http_client> client = current_client();
+  auto exchange = client->request(request, cts.get_token()).then([](http::http_response response) {
     return response.extract_utf8string(true).then([response](std::string body) {
       Exchange exchange;
       exchange.status = response.status_code();
@@ -45,13 +46,16 @@ Result<Exchange> RestKubeClient::exchange_once(const CallSpec& spec, Clock::time
       return exchange;
     });
   });
-  return await_task(exchange, context,
-                    {.deadline = deadline,
-                     .cancel = cancel,
-                     .abort = [&cts] { cts.cancel(); },
-                     .cancelled_message = "cancelled",
-                     .timeout_message = "cannot " + context.call + ": no answer within " +
-                                        std::to_string(options_.timeout.count()) + " ms"});
+  Result<Exchange> answer =
+      await_task(exchange, context,
+                 {.deadline = deadline,
+                  .cancel = cancel,
+                  .abort = [&cts] { cts.cancel(); },
+                  .cancelled_message = "cancelled",
+                  .timeout_message = "cannot " + context.call + ": no answer within " +
+                                     std::to_string(options_.timeout.count()) + " ms"});
+  if (!answer.ok() && answer.error().code() == ErrorCode::kTimeout) replace_client(client);
+  return answer;
 }
 
 // A call with retries: 429 (honouring Retry-After) always; 5xx and connection errors when the

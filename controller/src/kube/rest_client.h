@@ -115,8 +115,7 @@ class RestKubeClient final : public KubeClient {
  public:
   RestKubeClient(KubeConfig config, KubeClientOptions options)
       : config_(std::move(config)), options_(std::move(options)) {
-    client_ =
-        std::make_unique<http::client::http_client>(server_uri(), client_config(options_.timeout));
+    client_ = new_client();
   }
 
   Result<ApiResource> resource_for(std::string_view api_version, std::string_view kind) override;
@@ -207,9 +206,27 @@ class RestKubeClient final : public KubeClient {
     ++counts_[{verb, code}];
   }
 
+  std::shared_ptr<http::client::http_client> new_client() const {
+    return std::make_shared<http::client::http_client>(server_uri(),
+                                                       client_config(options_.timeout));
+  }
+  // The client (and its pool of kept-alive connections) calls use now.
+  std::shared_ptr<http::client::http_client> current_client() {
+    std::lock_guard lock(client_mu_);
+    return client_;
+  }
+  // A call got no answer: its connection may be stuck open (a dead peer, a load balancer that
+  // lost the flow), and so may the pool's other idle connections. New calls get a new pool
+  // instead of each waiting out its timeout on one of them; calls in flight keep the old one.
+  void replace_client(const std::shared_ptr<http::client::http_client>& stuck) {
+    std::lock_guard lock(client_mu_);
+    if (client_ == stuck) client_ = new_client();
+  }
+
   KubeConfig config_;
   KubeClientOptions options_;
-  std::unique_ptr<http::client::http_client> client_;
+  std::mutex client_mu_;
+  std::shared_ptr<http::client::http_client> client_;
 
   std::mutex discovery_mu_;
   std::map<std::string, std::vector<ApiResource>> discovery_;  // by group/version

@@ -156,9 +156,19 @@ Status RestKubeClient::watch(const ApiResource& resource, std::string_view ns,
     return api_error(status, body.ok() ? *body : "", "watch", resource, ns, "", config_.server);
   }
   concurrency::streams::istream stream = response->body();
+  AwaitLimits read_limits = limits;
   while (true) {
+    if (options.idle_timeout.count() > 0 && Clock::now() + options.idle_timeout < deadline) {
+      read_limits.deadline = Clock::now() + options.idle_timeout;
+      read_limits.timeout_message = "cannot " + describe_call("watch", resource, ns, "") +
+                                    ": nothing received for " +
+                                    std::to_string(options.idle_timeout.count()) +
+                                    " ms, not even a bookmark (a connection stuck open)";
+    } else {
+      read_limits = limits;
+    }
     concurrency::streams::container_buffer<std::string> buffer;
-    Result<size_t> read = await(stream.read_line(buffer));
+    Result<size_t> read = await_task(stream.read_line(buffer), context, read_limits);
     if (!read.ok()) return std::move(read).error();
     std::string& line = buffer.collection();
     if (*read == 0 && line.empty()) {

@@ -74,17 +74,22 @@ Status Controller::start() {
 
   environments_ = std::make_unique<LiveCache>(
       client_, LiveCacheOptions{.kinds = {{std::string(kGroupVersion), "Environment"}},
-                                .whole_objects = true});
+                                .whole_objects = true,
+                                .watch_idle_timeout = options_.watch_idle_timeout});
   policies_ = std::make_unique<LiveCache>(
       client_, LiveCacheOptions{.kinds = {{std::string(kGroupVersion), "ConsistencyPolicy"}},
-                                .whole_objects = true});
+                                .whole_objects = true,
+                                .watch_idle_timeout = options_.watch_idle_timeout});
   // Workloads in all namespaces, projected to every category (policies choose the scope).
-  workloads_ = std::make_unique<LiveCache>(client_, LiveCacheOptions{.scope = all_categories()});
+  workloads_ = std::make_unique<LiveCache>(
+      client_, LiveCacheOptions{.scope = all_categories(),
+                                .watch_idle_timeout = options_.watch_idle_timeout});
   // The objects of the environment-wide rules' live half: few and small, kept whole.
   governance_ = std::make_unique<LiveCache>(
       client_, LiveCacheOptions{.kinds = {{"policy/v1", "PodDisruptionBudget"},
                                           {"networking.k8s.io/v1", "NetworkPolicy"}},
-                                .whole_objects = true});
+                                .whole_objects = true,
+                                .watch_idle_timeout = options_.watch_idle_timeout});
 
   // Nothing is reconciled before every cache has synced: a half-listed cluster would show
   // declared objects as missing.

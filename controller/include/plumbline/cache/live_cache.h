@@ -45,6 +45,9 @@ struct LiveCacheOptions {
   bool whole_objects = false;
   int page_size = 500;
   std::chrono::seconds watch_timeout{300};
+  // WatchOptions::idle_timeout: two missed bookmarks and the stream is reopened from its
+  // version (no relist), so a connection stuck open delays changes by at most this long.
+  std::chrono::milliseconds watch_idle_timeout{150000};
   std::chrono::milliseconds retry_initial{500};
   std::chrono::milliseconds retry_max{30000};
 };

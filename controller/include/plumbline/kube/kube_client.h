@@ -52,6 +52,10 @@ struct WatchOptions {
   bool allow_bookmarks = true;
   std::string label_selector;
   std::chrono::seconds timeout{300};  // server-side timeoutSeconds; the stream then ends cleanly
+  // A stream that brings not one byte for this long fails (kTimeout) so that it is reopened:
+  // the apiserver sends a bookmark about once a minute, so a longer silence is a connection
+  // stuck open (a dead peer, a stalled middlebox), not a quiet watch. 0: only `timeout`.
+  std::chrono::milliseconds idle_timeout{0};
 };
 
 struct ApplyOptions {

@@ -55,6 +55,8 @@ struct ControllerOptions {
   // "Isolation between Environments").
   std::chrono::seconds git_timeout{120};
   std::chrono::seconds render_timeout{60};
+  // A watch silent for this long is reopened (LiveCacheOptions::watch_idle_timeout).
+  std::chrono::milliseconds watch_idle_timeout{150000};
   std::uint64_t git_cache_max_bytes = std::uint64_t{512} << 20;  // per repository
   // Reconciles run on this many threads; one Environment is never on two at once.
   int workers = 4;
