@@ -10,6 +10,14 @@ namespace {
 ObjectRef ref_of(const json& object) { return ObjectRef::of(object); }
 const ObjectRef& ref_of(const LiveObject& object) { return object.ref; }
 
+// Whether two renders declared an object identically, so its findings still hold: the field
+// origins are compared by identity (a reused parse shares them; a re-parsed file has new ones
+// and is evaluated again, lines may have moved), the rest by value.
+bool same_manifest(const Manifest& a, const Manifest& b) {
+  return a.fields == b.fields && a.origin.file == b.origin.file && a.origin.line == b.origin.line &&
+         a.origin.column == b.origin.column && a.base_name == b.base_name && a.object == b.object;
+}
+
 }  // namespace
 
 EnvironmentEvaluation::EnvironmentEvaluation(ManifestSet desired, std::vector<Policy> policies,
@@ -96,6 +104,58 @@ void EnvironmentEvaluation::update_live(const ObjectRef& ref, const json* live) 
   evaluate(entry, live);
   if (entry.live) ++live_count_;
   if (!entry.live && entry.desired.empty()) entries_.erase(it);
+}
+
+size_t EnvironmentEvaluation::set_desired(ManifestSet desired, const LiveLookup& live) {
+  ManifestSet old_desired = std::exchange(desired_, std::move(desired));
+  std::vector<std::vector<Violation>> old_violations = std::exchange(desired_violations_, {});
+  std::map<Key, Entry> old = std::exchange(entries_, {});
+  desired_violations_.resize(desired_.size());
+  for (size_t i = 0; i < desired_.size(); ++i) {
+    entries_[key_of(desired_[i].ref())].desired.push_back(i);
+  }
+  size_t evaluated = 0;
+  auto evaluate_again = [&](Entry& entry, const ObjectRef& ref) {
+    std::optional<json> object = live(ref);
+    evaluate(entry, object ? &*object : nullptr);
+    ++evaluated;
+  };
+  for (auto& [key, entry] : entries_) {
+    auto before = old.find(key);
+    bool same = before != old.end() && before->second.desired.size() == entry.desired.size();
+    for (size_t k = 0; same && k < entry.desired.size(); ++k) {
+      same = same_manifest(old_desired[before->second.desired[k]], desired_[entry.desired[k]]);
+    }
+    if (same) {
+      for (size_t k = 0; k < entry.desired.size(); ++k) {
+        desired_violations_[entry.desired[k]] =
+            std::move(old_violations[before->second.desired[k]]);
+      }
+      entry.live = before->second.live;
+      entry.drifts = std::move(before->second.drifts);
+      entry.live_violations = std::move(before->second.live_violations);
+    } else {
+      for (size_t i : entry.desired) {
+        desired_violations_[i] = desired_violations(desired_[i], policies_);
+      }
+      evaluate_again(entry, desired_[entry.desired.front()].ref());
+    }
+    if (before != old.end()) old.erase(before);
+  }
+  // What Git no longer declares: a live object stays (object-extra if labelled), evaluated
+  // again; objects known only live keep their findings.
+  for (auto& [key, entry] : old) {
+    if (entry.desired.empty()) {
+      entries_.emplace(key, std::move(entry));
+    } else if (entry.live) {
+      Entry fresh;
+      evaluate_again(fresh, old_desired[entry.desired.front()].ref());
+      if (fresh.live) entries_.emplace(key, std::move(fresh));
+    }
+  }
+  live_count_ = 0;
+  for (const auto& [key, entry] : entries_) live_count_ += entry.live ? 1 : 0;
+  return evaluated;
 }
 
 DriftReport EnvironmentEvaluation::report() const {
