@@ -193,6 +193,7 @@ void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
   std::vector<std::string> warnings;
   render_options.remote_bases = &remote_bases;
   render_options.warnings = &warnings;
+  render_options.parse_cache = &state.parses;
   Result<ManifestSet> rendered = render(*snapshot->tree, spec.source.path, render_options);
   if (!rendered.ok()) {
     state.error_reason = "RenderFailed";

@@ -36,6 +36,7 @@
 #include "plumbline/process/render_process.h"
 #include "plumbline/reconcile/environment.h"
 #include "plumbline/reconcile/work_queue.h"
+#include "plumbline/render/parse_cache.h"
 
 namespace plumbline {
 
@@ -158,7 +159,10 @@ class Controller {
     std::optional<EnvironmentSpec> spec;
     long synced_generation = -1;
     std::optional<ManifestSet> desired;  // the last good render
-    long desired_version = 0;            // +1 per new render
+    // The files the last renders parsed, by blob id: a new commit re-parses only what it
+    // changed (bounded; holds the files of the last good render).
+    MemoryParseCache parses;
+    long desired_version = 0;  // +1 per new render
     // The findings per object, valid for (desired_version, policies); a workload change
     // re-evaluates only the changed objects.
     std::optional<EnvironmentEvaluation> evaluation;
@@ -286,6 +290,7 @@ class Controller {
   std::vector<Policy> load_policies(std::string& errors, std::string& fingerprint) const;
   DriftReport evaluate(const std::string& name, const EnvironmentSpec& spec, EnvState& state,
                        const std::vector<Policy>& policies, const std::string& fingerprint);
+  std::optional<json> live_workload(const EnvironmentSpec& spec, const ObjectRef& ref) const;
   // A workload (workloads = true), PodDisruptionBudget or NetworkPolicy changed: queues the
   // environments of its namespace.
   void on_live_changes(const std::vector<LiveStore::Change>& changes, bool workloads);
