@@ -211,11 +211,8 @@ spec:
   EXPECT_EQ(report.violations[0].source.file, "envs/prod/api.yaml");
 }
 
-// Random live changes applied one at a time give, after every step, the report of a fresh
-// evaluation of the whole live state.
-TEST(EnvironmentEvaluation, IncrementalUpdatesEqualAFreshEvaluation) {
-  bench::GeneratedSet set = bench::generate_workloads(60);
-  auto policies = policies_of(R"(apiVersion: plumbline.dev/v1alpha1
+// Policies for the generated workloads: strict env, an ignore by manager, rules on both sides.
+constexpr std::string_view kBenchPolicy = R"(apiVersion: plumbline.dev/v1alpha1
 kind: ConsistencyPolicy
 metadata: {name: bench}
 spec:
@@ -228,7 +225,13 @@ spec:
     requireLimits: {cpu: true, memory: true}
     capabilities: {requireDropAll: true, allowedAdd: [NET_BIND_SERVICE]}
     env: {required: [TZ], forbidden: [GODEBUG]}
-)");
+)";
+
+// Random live changes applied one at a time give, after every step, the report of a fresh
+// evaluation of the whole live state.
+TEST(EnvironmentEvaluation, IncrementalUpdatesEqualAFreshEvaluation) {
+  bench::GeneratedSet set = bench::generate_workloads(60);
+  auto policies = policies_of(kBenchPolicy);
   DiffOptions options = diff_options_for(policies, "bench");
   std::map<ObjectRef, json> live;
   for (const json& o : set.live) live[ObjectRef::of(o)] = o;
@@ -309,15 +312,7 @@ spec:
 // with live changes in between.
 TEST(EnvironmentEvaluation, NewDesiredStatesEqualAFreshEvaluation) {
   bench::GeneratedSet set = bench::generate_workloads(40);
-  auto policies = policies_of(R"(apiVersion: plumbline.dev/v1alpha1
-kind: ConsistencyPolicy
-metadata: {name: bench}
-spec:
-  scope: [resources, env, capabilities, image, replicas, labels]
-  rules:
-    requireLimits: {cpu: true, memory: true}
-    env: {required: [TZ], forbidden: [GODEBUG]}
-)");
+  auto policies = policies_of(kBenchPolicy);
   DiffOptions options = diff_options_for(policies, "bench");
   std::map<ObjectRef, json> live;
   for (const json& o : set.live) live[ObjectRef::of(o)] = o;
