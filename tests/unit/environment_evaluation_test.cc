@@ -227,19 +227,31 @@ spec:
     env: {required: [TZ], forbidden: [GODEBUG]}
 )";
 
-// Random live changes applied one at a time give, after every step, the report of a fresh
-// evaluation of the whole live state.
-TEST(EnvironmentEvaluation, IncrementalUpdatesEqualAFreshEvaluation) {
-  bench::GeneratedSet set = bench::generate_workloads(60);
-  auto policies = policies_of(kBenchPolicy);
-  DiffOptions options = diff_options_for(policies, "bench");
-  std::map<ObjectRef, json> live;
-  for (const json& o : set.live) live[ObjectRef::of(o)] = o;
-  auto live_vector = [&] {
+// Generated workloads under kBenchPolicy, with their live state by object.
+struct Generated {
+  explicit Generated(size_t n)
+      : set(bench::generate_workloads(n)),
+        policies(policies_of(kBenchPolicy)),
+        options(diff_options_for(policies, "bench")) {
+    for (const json& o : set.live) live[ObjectRef::of(o)] = o;
+  }
+  std::vector<json> live_vector() const {
     std::vector<json> out;
     for (const auto& [ref, o] : live) out.push_back(o);
     return out;
-  };
+  }
+  bench::GeneratedSet set;
+  std::vector<Policy> policies;
+  DiffOptions options;
+  std::map<ObjectRef, json> live;
+};
+
+// Random live changes applied one at a time give, after every step, the report of a fresh
+// evaluation of the whole live state.
+TEST(EnvironmentEvaluation, IncrementalUpdatesEqualAFreshEvaluation) {
+  Generated generated(60);
+  auto& [set, policies, options, live] = generated;
+  auto live_vector = [&] { return generated.live_vector(); };
   EnvironmentEvaluation evaluation(set.desired, policies, options);
   evaluation.set_live(live_vector());
 
@@ -311,21 +323,14 @@ TEST(EnvironmentEvaluation, IncrementalUpdatesEqualAFreshEvaluation) {
 // removed, edited, moved in their file) and its report equals a fresh evaluation each time,
 // with live changes in between.
 TEST(EnvironmentEvaluation, NewDesiredStatesEqualAFreshEvaluation) {
-  bench::GeneratedSet set = bench::generate_workloads(40);
-  auto policies = policies_of(kBenchPolicy);
-  DiffOptions options = diff_options_for(policies, "bench");
-  std::map<ObjectRef, json> live;
-  for (const json& o : set.live) live[ObjectRef::of(o)] = o;
+  Generated generated(40);
+  auto& [set, policies, options, live] = generated;
+  auto live_vector = [&] { return generated.live_vector(); };
   // A labelled object Git does not declare yet (object-extra until a commit declares it).
   json extra = set.live.front();
   extra["metadata"]["name"] = "later";
   extra["metadata"]["labels"]["plumbline.dev/environment"] = "bench";
   live[ObjectRef::of(extra)] = extra;
-  auto live_vector = [&] {
-    std::vector<json> out;
-    for (const auto& [ref, o] : live) out.push_back(o);
-    return out;
-  };
   auto lookup = [&](const ObjectRef& ref) -> std::optional<json> {
     for (const auto& [key, o] : live) {
       if (key.kind == ref.kind && key.ns == ref.ns && key.name == ref.name) return o;
