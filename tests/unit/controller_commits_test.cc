@@ -177,10 +177,22 @@ TEST_F(ControllerCommitsTest, ANewCommitReParsesAndReEvaluatesOnlyWhatItChanged)
   EXPECT_EQ(full_passes, 1u) << "a new commit under the same policies is no full pass";
   EXPECT_TRUE(two_evaluated);
 
-  // Other policies still evaluate everything.
+  // A new spec (here its interval; its namespaces could have changed) evaluates everything.
+  json env = EnvironmentObject("prod", "report", "shop", "https://git.test/org/ops.git");
+  env["metadata"]["generation"] = 2;
+  env["spec"]["interval"] = "2h";
+  api_.put(env);
+  ASSERT_TRUE(WaitFor([&] { return Passes().back().first == "full"; })) << log_text_.str();
+  EXPECT_EQ(DriftsOnceThereAre(1).size(), 1u);
+
+  // Other policies too.
   api_.put(json::parse(R"({"apiVersion": "plumbline.dev/v1alpha1", "kind": "ConsistencyPolicy",
     "metadata": {"name": "limits"}, "spec": {"rules": {"requireLimits": {"cpu": true}}}})"));
-  ASSERT_TRUE(WaitFor([&] { return Passes().back().first == "full"; })) << log_text_.str();
+  ASSERT_TRUE(WaitFor([&] {
+    size_t full = 0;
+    for (const auto& [pass, objects] : Passes()) full += pass == "full" ? 1 : 0;
+    return full == 3;
+  })) << log_text_.str();
 }
 
 }  // namespace

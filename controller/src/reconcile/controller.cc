@@ -505,7 +505,9 @@ DriftReport Controller::evaluate(const std::string& name, const EnvironmentSpec&
       changed_.erase(it);
     }
   }
-  bool full = !state.evaluation || state.evaluated_policies != fingerprint;
+  // A new spec (other namespaces, say) changes which live objects are the environment's: full.
+  bool full = !state.evaluation || state.evaluated_policies != fingerprint ||
+              state.evaluated_generation != state.synced_generation;
   // Scheduled full validation: a missed watch event cannot hide drift for longer than this.
   Clock::time_point now = Clock::now();
   bool scheduled = !full && now >= state.next_validation;
@@ -536,6 +538,7 @@ DriftReport Controller::evaluate(const std::string& name, const EnvironmentSpec&
     state.evaluation->set_live(live);
     state.evaluated_version = state.desired_version;
     state.evaluated_policies = fingerprint;
+    state.evaluated_generation = state.synced_generation;
     if (hooks_.on_evaluated)
       hooks_.on_evaluated(name, scheduled ? "scheduled" : "full", live.size());
     log_.debug("evaluated", {{"environment", name},

@@ -168,6 +168,7 @@ class Controller {
     std::optional<EnvironmentEvaluation> evaluation;
     long evaluated_version = -1;
     std::string evaluated_policies;  // fingerprint of the policies it was built with
+    long evaluated_generation = -1;  // the spec generation of its last full pass
     // The resourceVersion of each live object as the evaluation last read it: enforce mode
     // corrects only what the cache still shows at that version (correction_plan.h).
     std::map<ObjectRef, std::string> evaluated_versions;
