@@ -76,6 +76,22 @@ TEST_F(GitSourceTest, TreeReadsListsAndResolvesSymlinksInsideTheTree) {
   EXPECT_THAT(loop.error().message(), HasSubstr("symbolic links"));
 }
 
+// A file's content id is its blob id (what a parse cache keys on); links give their target's;
+// directories, missing paths and escapes have none.
+TEST_F(GitSourceTest, ContentIdIsTheBlobIdOfTheFile) {
+  auto snap = open_git_snapshot(options(work_.string()));
+  ASSERT_TRUE(snap.ok()) << snap.error().to_string();
+  const FileTree& tree = *snap->tree;
+  std::string blob = trim(git("rev-parse HEAD:base/deploy.yaml"));
+  EXPECT_EQ(tree.content_id("base/deploy.yaml"), blob);
+  EXPECT_EQ(tree.content_id("envs/prod/base-link/deploy.yaml"), blob);
+  EXPECT_EQ(tree.content_id("README.md"), trim(git("rev-parse HEAD:README.md")));
+  EXPECT_EQ(tree.content_id("base"), std::nullopt);
+  EXPECT_EQ(tree.content_id("nope.yaml"), std::nullopt);
+  EXPECT_EQ(tree.content_id("envs/escape.yaml"), std::nullopt);
+  EXPECT_EQ(make_directory_tree(work_)->content_id("base/deploy.yaml"), std::nullopt);
+}
+
 TEST_F(GitSourceTest, SymlinkLoopsInACommitNeitherMultiplyObjectsNorHang) {
   write_file(work_ / "plain/deploy.yaml",
              "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\n");

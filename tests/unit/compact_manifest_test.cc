@@ -118,5 +118,37 @@ TEST(CompactManifest, CopiesShareOneEncoding) {
   EXPECT_EQ(held.match_name(), "a");  // no base name: metadata.name
 }
 
+// same_as: the same data, or equal bytes, origin, base name and the same field origins.
+TEST(CompactManifest, SameAsComparesTheDeclarationNotJustTheObject) {
+  Manifest m = manifest("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: shop}\n");
+  m.origin = {"env/a.yaml", 1, 1};
+  m.fields = std::make_shared<FieldOrigins>(FieldOrigins::Builder().build());
+  CompactManifest held(m);
+  EXPECT_TRUE(held.same_as(held));
+  EXPECT_TRUE(held.same_as(CompactManifest(m)));  // other data, same declaration
+  EXPECT_FALSE(held.shares_data(CompactManifest(m)));
+  Manifest moved = m;
+  moved.origin.line = 3;
+  EXPECT_FALSE(held.same_as(CompactManifest(moved)));
+  Manifest reparsed = m;
+  reparsed.fields = std::make_shared<FieldOrigins>(
+      FieldOrigins::Builder().build());  // lines may have moved inside
+  EXPECT_FALSE(held.same_as(CompactManifest(reparsed)));
+  Manifest renamed = m;
+  renamed.base_name = "b";
+  EXPECT_FALSE(held.same_as(CompactManifest(renamed)));
+  Manifest edited = m;
+  edited.object["data"] = {{"k", "v"}};
+  EXPECT_FALSE(held.same_as(CompactManifest(edited)));
+
+  // compact(set, known) takes known's data for what is the same, encodes the rest anew.
+  CompactManifestSet known = {held};
+  CompactManifestSet next = compact({m, edited, reparsed}, known);
+  EXPECT_TRUE(next[0].shares_data(held));
+  EXPECT_FALSE(next[1].shares_data(held));
+  EXPECT_FALSE(next[2].shares_data(held));
+  EXPECT_EQ(next[1].object(), edited.object);
+}
+
 }  // namespace
 }  // namespace plumbline

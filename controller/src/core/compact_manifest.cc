@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <unordered_map>
 #include <utility>
 
 namespace plumbline {
@@ -185,9 +186,12 @@ class Decoder {
 
 }  // namespace
 
-CompactManifest::CompactManifest(const Manifest& manifest) {
+CompactManifest::CompactManifest(const Manifest& manifest) : CompactManifest(manifest, {}) {}
+
+CompactManifest::CompactManifest(const Manifest& manifest, std::string encoded) {
   auto data = std::make_shared<Data>();
-  encode(manifest.object, data->encoded);
+  data->encoded = std::move(encoded);
+  if (data->encoded.empty()) encode(manifest.object, data->encoded);
   data->encoded.shrink_to_fit();
   data->ref = manifest.ref();
   data->origin = manifest.origin;
@@ -219,6 +223,45 @@ size_t CompactManifest::memory_bytes() const {
   auto heap = [](const std::string& s) { return s.capacity() > 15 ? s.capacity() + 1 : 0; };
   return sizeof(Data) + heap(d.encoded) + heap(d.ref.api_version) + heap(d.ref.kind) +
          heap(d.ref.ns) + heap(d.ref.name) + heap(d.origin.file) + heap(d.base_name);
+}
+
+bool CompactManifest::declares(const Data& held, const Manifest& m, const std::string& encoded) {
+  return held.fields == m.fields && held.origin.file == m.origin.file &&
+         held.origin.line == m.origin.line && held.origin.column == m.origin.column &&
+         held.base_name == m.base_name && held.encoded == encoded;
+}
+
+bool CompactManifest::same_as(const CompactManifest& other) const {
+  if (data_ == other.data_) return true;
+  const Data& b = *other.data_;
+  return declares(*data_, {.origin = b.origin, .fields = b.fields, .base_name = b.base_name},
+                  b.encoded);
+}
+
+CompactManifestSet compact(ManifestSet manifests, const CompactManifestSet& known) {
+  // A reused parse shares its field origins with the holder: they find the candidates.
+  std::unordered_multimap<const FieldOrigins*, const CompactManifest*> by_fields;
+  for (const CompactManifest& m : known) {
+    if (m.fields() != nullptr) by_fields.emplace(m.fields().get(), &m);
+  }
+  CompactManifestSet out;
+  out.reserve(manifests.size());
+  for (Manifest& m : manifests) {
+    std::string encoded;
+    encode(m.object, encoded);
+    const CompactManifest* shared = nullptr;
+    auto [first, last] = by_fields.equal_range(m.fields.get());
+    for (auto it = first; it != last && shared == nullptr && m.fields != nullptr; ++it) {
+      if (CompactManifest::declares(*it->second->data_, m, encoded)) shared = it->second;
+    }
+    if (shared != nullptr) {
+      out.push_back(*shared);
+    } else {
+      out.push_back(CompactManifest(m, std::move(encoded)));
+    }
+    m.object = json();  // the tree goes now, not with the whole set
+  }
+  return out;
 }
 
 CompactManifestSet compact(ManifestSet manifests) {

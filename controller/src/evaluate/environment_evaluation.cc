@@ -103,6 +103,56 @@ void EnvironmentEvaluation::update_live(const ObjectRef& ref, const json* live) 
   if (!entry.live && entry.desired.empty()) entries_.erase(it);
 }
 
+size_t EnvironmentEvaluation::set_desired(CompactManifestSet desired, const LiveLookup& live) {
+  CompactManifestSet old_desired = std::exchange(desired_, std::move(desired));
+  auto old_violations = std::exchange(desired_violations_, {});
+  std::map<Key, Entry> old = std::exchange(entries_, {});
+  desired_violations_.resize(desired_.size());
+  for (size_t i = 0; i < desired_.size(); ++i) {
+    entries_[key_of(desired_[i].ref())].desired.push_back(i);
+  }
+  size_t evaluated = 0;
+  auto evaluate_again = [&](Entry& entry, const ObjectRef& ref) {
+    std::optional<json> object = live(ref);
+    evaluate(entry, object ? &*object : nullptr);
+    ++evaluated;
+  };
+  for (auto& [key, entry] : entries_) {
+    auto before = old.find(key);
+    bool same = before != old.end() && before->second.desired.size() == entry.desired.size();
+    for (size_t k = 0; same && k < entry.desired.size(); ++k) {
+      // An unchanged file's objects are shared with the last render: usually a pointer compare.
+      same = old_desired[before->second.desired[k]].same_as(desired_[entry.desired[k]]);
+    }
+    if (same) {
+      for (size_t k = 0; k < entry.desired.size(); ++k) {
+        desired_violations_[entry.desired[k]] =
+            std::move(old_violations[before->second.desired[k]]);
+      }
+      entry.live = before->second.live;
+      entry.drifts = std::move(before->second.drifts);
+      entry.live_violations = std::move(before->second.live_violations);
+    } else {  // its desired-state violations are found as evaluate() materializes it
+      evaluate_again(entry, desired_[entry.desired.front()].ref());
+    }
+    if (before != old.end()) old.erase(before);
+  }
+  // What Git no longer declares: a live object stays (object-extra if labelled), evaluated
+  // again; objects known only live keep their findings.
+  for (auto& [key, entry] : old) {
+    if (entry.desired.empty()) {
+      entries_.emplace(key, std::move(entry));
+    } else if (entry.live) {
+      Entry fresh;
+      evaluate_again(fresh, old_desired[entry.desired.front()].ref());
+      if (fresh.live) entries_.emplace(key, std::move(fresh));
+    }
+  }
+  live_count_ = 0;
+  for (const auto& [key, entry] : entries_) live_count_ += entry.live ? 1 : 0;
+  return evaluated;
+}
+
 DriftReport EnvironmentEvaluation::report() const {
   DriftReport report;
   report.objects = desired_.size();

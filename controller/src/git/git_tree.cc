@@ -1,6 +1,8 @@
 #include "git/git_tree.h"
 
 #include <algorithm>
+#include <mutex>
+#include <unordered_map>
 #include <vector>
 
 namespace plumbline::git {
@@ -53,12 +55,12 @@ class GitTree : public FileTree {
     PL_ASSIGN_OR_RETURN(Node node, resolve(path, /*follow_last=*/true));
     if (node.kind == Kind::kSubmodule) return submodule_error(path);
     if (node.kind != Kind::kDirectory) return not_found("not a directory", where(path));
-    PL_ASSIGN_OR_RETURN(TreePtr tree, lookup_tree(node.oid, path));
+    PL_ASSIGN_OR_RETURN(const git_tree* tree, lookup_tree(node.oid, path));
     PL_ASSIGN_OR_RETURN(std::string dir, join_tree_path("", path));
     std::vector<TreeEntry> out;
-    size_t count = git_tree_entrycount(tree.get());
+    size_t count = git_tree_entrycount(tree);
     for (size_t i = 0; i < count; ++i) {
-      const git_tree_entry* entry = git_tree_entry_byindex(tree.get(), i);
+      const git_tree_entry* entry = git_tree_entry_byindex(tree, i);
       std::string name = git_tree_entry_name(entry);
       EntryType type = EntryType::kFile;
       switch (git_tree_entry_filemode(entry)) {
@@ -92,6 +94,13 @@ class GitTree : public FileTree {
 
   std::string describe() const override { return description_; }
 
+  // The blob id of the file the path names (links followed): Git's own content hash.
+  std::optional<std::string> content_id(std::string_view path) const override {
+    Result<Node> node = resolve(path, /*follow_last=*/true);
+    if (!node.ok() || node->kind != Kind::kFile) return std::nullopt;
+    return oid_hex(node->oid);
+  }
+
   Result<std::string> real_path(std::string_view path) const override {
     PL_ASSIGN_OR_RETURN(Node node, resolve(path, /*follow_last=*/true));
     return node.real_path;
@@ -115,12 +124,21 @@ class GitTree : public FileTree {
         where(path));
   }
 
-  Result<TreePtr> lookup_tree(const git_oid& oid, std::string_view path) const {
+  // Every path is resolved from the root, so the same directories are met again and again.
+  // libgit2 caches no tree above 4 KiB (a directory of ~100 files): without this, each lookup
+  // would inflate, hash and parse it again (a 10,000-file render spent most of its time there).
+  // Kept for the tree's life: the directories of one commit.
+  Result<const git_tree*> lookup_tree(const git_oid& oid, std::string_view path) const {
+    std::string key(reinterpret_cast<const char*>(oid.id), GIT_OID_RAWSZ);
+    std::lock_guard lock(trees_mu_);
+    auto found = trees_.find(key);
+    if (found != trees_.end()) return static_cast<const git_tree*>(found->second.get());
     git_tree* raw = nullptr;
     int rc = git_tree_lookup(&raw, repo_.get(), &oid);
     TreePtr tree(raw);
     if (rc < 0) return from_git(rc, "reading tree " + oid_short(oid), where(path));
-    return tree;
+    return static_cast<const git_tree*>(
+        trees_.emplace(std::move(key), std::move(tree)).first->second.get());
   }
 
   // Walks `path` from the root, following symlinks inside the tree (a link is resolved
@@ -137,8 +155,8 @@ class GitTree : public FileTree {
       if (current.kind != Kind::kDirectory) {
         return not_found("'" + join_parts(pending, index) + "' is not a directory", where(path));
       }
-      PL_ASSIGN_OR_RETURN(TreePtr tree, lookup_tree(current.oid, path));
-      const git_tree_entry* entry = git_tree_entry_byname(tree.get(), pending[index].c_str());
+      PL_ASSIGN_OR_RETURN(const git_tree* tree, lookup_tree(current.oid, path));
+      const git_tree_entry* entry = git_tree_entry_byname(tree, pending[index].c_str());
       if (entry == nullptr) return not_found("no such file or directory", where(path));
       git_filemode_t mode = git_tree_entry_filemode(entry);
       git_oid oid = *git_tree_entry_id(entry);
@@ -184,6 +202,9 @@ class GitTree : public FileTree {
   RepositoryPtr repo_;
   git_oid root_;
   std::string description_;
+  // After repo_, so the trees are freed before their repository.
+  mutable std::mutex trees_mu_;
+  mutable std::unordered_map<std::string, TreePtr> trees_;  // by raw oid
 };
 
 }  // namespace

@@ -193,6 +193,7 @@ void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
   std::vector<std::string> warnings;
   render_options.remote_bases = &remote_bases;
   render_options.warnings = &warnings;
+  render_options.parse_cache = &state.parses;
   Result<ManifestSet> rendered = render(*snapshot->tree, spec.source.path, render_options);
   if (!rendered.ok()) {
     state.error_reason = "RenderFailed";
@@ -234,7 +235,8 @@ void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
     std::lock_guard lock(mu_);
     declared_[spec.name] = std::move(declared);
   }
-  state.desired = compact(std::move(*rendered));
+  // Objects the parse cache holds unchanged take its bytes: one copy between the two.
+  state.desired = compact(std::move(*rendered), state.parses.manifests());
   ++state.desired_version;
   state.source = {.repo = redact_url(spec.source.url),
                   .ref = spec.source.ref.empty() ? snapshot->ref : spec.source.ref,

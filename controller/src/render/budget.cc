@@ -21,7 +21,7 @@ Result<std::optional<std::string>> BudgetedTree::inner_path(std::string_view pat
                std::string(path));
 }
 
-Result<std::string> BudgetedTree::read_file(std::string_view path) const {
+Status BudgetedTree::count_file(std::string_view path) const {
   if (limits_.out_of_time && limits_.out_of_time()) {
     return Error(ErrorCode::kTimeout, "the render ran past its deadline", std::string(path));
   }
@@ -30,16 +30,37 @@ Result<std::string> BudgetedTree::read_file(std::string_view path) const {
                              " files (a symlink loop or a runaway kustomization?)",
                          std::string(path));
   }
-  PL_ASSIGN_OR_RETURN(std::optional<std::string> inner, inner_path(path));
-  if (!inner) return invalid_input("is a directory", std::string(path));
-  PL_ASSIGN_OR_RETURN(std::string text, inner_.read_file(*inner));
-  counts_->bytes += text.size();
+  return {};
+}
+
+Status BudgetedTree::count_bytes(std::string_view path, size_t bytes) const {
+  counts_->bytes += bytes;
   if (counts_->bytes > limits_.max_bytes) {
     return invalid_input(
         "the render reads more than " + std::to_string(limits_.max_bytes) + " bytes of files",
         std::string(path));
   }
+  return {};
+}
+
+Status BudgetedTree::charge(std::string_view path, size_t bytes) const {
+  PL_RETURN_IF_ERROR(count_file(path));
+  return count_bytes(path, bytes);
+}
+
+Result<std::string> BudgetedTree::read_file(std::string_view path) const {
+  PL_RETURN_IF_ERROR(count_file(path));
+  PL_ASSIGN_OR_RETURN(std::optional<std::string> inner, inner_path(path));
+  if (!inner) return invalid_input("is a directory", std::string(path));
+  PL_ASSIGN_OR_RETURN(std::string text, inner_.read_file(*inner));
+  PL_RETURN_IF_ERROR(count_bytes(path, text.size()));
   return text;
+}
+
+std::optional<std::string> BudgetedTree::content_id(std::string_view path) const {
+  Result<std::optional<std::string>> inner = inner_path(path);
+  if (!inner.ok() || !*inner) return std::nullopt;
+  return inner_.content_id(**inner);
 }
 
 Result<std::vector<TreeEntry>> BudgetedTree::list_directory(std::string_view path) const {

@@ -34,13 +34,19 @@ class BudgetedTree : public FileTree {
   Result<EntryType> stat(std::string_view path) const override;
   std::string describe() const override { return inner_.describe(); }
   Result<std::string> real_path(std::string_view path) const override;
+  std::optional<std::string> content_id(std::string_view path) const override;
   const std::string& mount() const { return mount_; }
+  // Counts a file of `bytes` as read without reading it (a parse reused from a ParseCache):
+  // the same deadline, file and byte checks as read_file.
+  Status charge(std::string_view path, size_t bytes) const;
 
  private:
   struct Counts {
     size_t files = 0;
     size_t bytes = 0;
   };
+  Status count_file(std::string_view path) const;
+  Status count_bytes(std::string_view path, size_t bytes) const;
   // The path in `inner_`; std::nullopt for the mount's own parent (the root, which holds only
   // the mount). A path outside the mount is kPermissionDenied.
   Result<std::optional<std::string>> inner_path(std::string_view path) const;

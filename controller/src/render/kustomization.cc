@@ -185,9 +185,14 @@ Status add_resources(const FileTree& tree, const Layer& layer, const char* field
     PL_ASSIGN_OR_RETURN(ListedEntry listed, resolve_entry(tree, layer, at, (*list)[i], "file"));
     const std::string& name = listed.name;
     if (listed.type == EntryType::kFile) {
-      PL_ASSIGN_OR_RETURN(std::string text, tree.read_file(listed.path));
       ManifestSet manifests;
-      PL_RETURN_IF_ERROR(append_documents(text, listed.path, manifests));
+      // Every tree of a render is a BudgetedTree (the repository's, or a mounted remote base).
+      if (const auto* budgeted = dynamic_cast<const BudgetedTree*>(listed.tree)) {
+        PL_RETURN_IF_ERROR(append_file(*budgeted, listed.path, layer.parse_cache, manifests));
+      } else {
+        PL_ASSIGN_OR_RETURN(std::string text, listed.tree->read_file(listed.path));
+        PL_RETURN_IF_ERROR(append_documents(text, listed.path, manifests));
+      }
       for (auto& manifest : manifests) {
         Resource resource{std::move(manifest), {}, false};
         resource.manifest.base_name = name_of(resource.manifest.object);
@@ -263,6 +268,7 @@ Result<Layer> load_layer(const FileTree& tree, const std::string& dir, const Lay
   layer.external = context.external;
   layer.remote = context.remote;
   layer.remote_depth = remote_depth;
+  layer.parse_cache = context.parse_cache;
   PL_ASSIGN_OR_RETURN(auto documents, parse_yaml_documents(text, *file, {.field_origins = true}));
   if (documents.size() > 1) return invalid_input("a kustomization must be one document", *file);
   if (!documents.empty() && !documents[0].value.is_null()) {
@@ -293,12 +299,13 @@ Status accumulate(const FileTree& tree, const Layer& layer, Resources& resources
   return apply_replacements(tree, layer, resources);
 }
 
-Result<Resources> build(const FileTree& tree, const std::string& dir,
-                        const ExternalRenderer* external, RemoteMounts& remote) {
+Result<Resources> build(const FileTree& tree, const std::string& dir, const RenderOptions& options,
+                        RemoteMounts& remote) {
   Layer context;
   context.replacement_budget = std::make_shared<size_t>(kMaxReplacementBytes);
-  context.external = external;
+  context.external = options.external;
   context.remote = &remote;
+  context.parse_cache = options.parse_cache;
   PL_ASSIGN_OR_RETURN(Layer layer, load_layer(tree, dir, context, 0));
   std::vector<std::string> stack;
   Resources resources;
@@ -367,7 +374,7 @@ Result<ManifestSet> render_kustomize_unguarded(const FileTree& files, std::strin
   renderer::RemoteMounts remote(options.remote_bases, tree, limits);
   PL_ASSIGN_OR_RETURN(std::string dir, join_tree_path("", path));
   // Paths in remote bases' repositories name them by label in what leaves the renderer.
-  Result<renderer::Resources> built = renderer::build(tree, dir, options.external, remote);
+  Result<renderer::Resources> built = renderer::build(tree, dir, options, remote);
   if (!built.ok()) return remote.relabel(built.error());
   renderer::Resources& resources = *built;
   renderer::finalize(resources);

@@ -13,6 +13,7 @@
 #include "plumbline/core/file_tree.h"
 #include "plumbline/core/object.h"
 #include "plumbline/render/render.h"
+#include "render/budget.h"
 
 namespace plumbline::renderer {
 
@@ -51,6 +52,8 @@ struct Layer {
   // the render itself).
   RemoteMounts* remote = nullptr;
   size_t remote_depth = 0;
+  // Parses of earlier renders (RenderOptions::parse_cache; may be null), for resource files.
+  ParseCache* parse_cache = nullptr;
 
   // The line of a kustomization field ("replicas[0].count"; nearest declared ancestor).
   SourceLocation at(std::string_view path) const;
@@ -61,6 +64,10 @@ Result<std::optional<std::string>> find_kustomization(const FileTree& tree, cons
 
 // Parses YAML documents into manifests (empty documents skipped, `kind: List` expanded).
 Status append_documents(std::string_view text, const std::string& file, ManifestSet& out);
+// The manifests of one file of the tree: from `cache` (may be null) when it holds the file's
+// content, else read, parsed and offered to the cache.
+Status append_file(const BudgetedTree& tree, const std::string& file, ParseCache* cache,
+                   ManifestSet& out);
 
 // configMapGenerator / secretGenerator, with behavior create|merge|replace.
 Status run_generators(const FileTree& tree, const Layer& layer, Resources& resources);

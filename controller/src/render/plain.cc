@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "plumbline/core/yaml.h"
+#include "plumbline/render/parse_cache.h"
 #include "plumbline/render/render.h"
 #include "render/budget.h"
 #include "render/kustomize.h"
@@ -67,10 +68,32 @@ Status append_documents(std::string_view text, const std::string& file, Manifest
   return {};
 }
 
+Status append_file(const BudgetedTree& tree, const std::string& file, ParseCache* cache,
+                   ManifestSet& out) {
+  std::optional<std::string> id = cache != nullptr ? tree.content_id(file) : std::nullopt;
+  if (!id) {
+    PL_ASSIGN_OR_RETURN(std::string text, tree.read_file(file));
+    return append_documents(text, file, out);
+  }
+  if (ParsedFilePtr parsed = cache->find(*id, file)) {
+    PL_RETURN_IF_ERROR(tree.charge(file, parsed->bytes));
+    for (const CompactManifest& m : parsed->manifests) out.push_back(m.materialize());
+    return {};
+  }
+  PL_ASSIGN_OR_RETURN(std::string text, tree.read_file(file));
+  size_t first = out.size();
+  PL_RETURN_IF_ERROR(append_documents(text, file, out));
+  auto fresh = std::make_shared<ParsedFile>();
+  fresh->bytes = text.size();
+  for (size_t i = first; i < out.size(); ++i) fresh->manifests.emplace_back(out[i]);
+  cache->insert(*id, file, std::move(fresh));
+  return {};
+}
+
 }  // namespace renderer
 
 Result<ManifestSet> render_plain(const FileTree& files_in, std::string_view path,
-                                 const RenderLimits& limits) {
+                                 const RenderLimits& limits, ParseCache* cache) {
   renderer::BudgetedTree tree(files_in, limits);
   PL_ASSIGN_OR_RETURN(std::string root, join_tree_path("", path));
   PL_ASSIGN_OR_RETURN(EntryType type, tree.stat(root));
@@ -83,8 +106,7 @@ Result<ManifestSet> render_plain(const FileTree& files_in, std::string_view path
   }
   ManifestSet out;
   for (const auto& file : files) {
-    PL_ASSIGN_OR_RETURN(std::string text, tree.read_file(file));
-    PL_RETURN_IF_ERROR(renderer::append_documents(text, file, out));
+    PL_RETURN_IF_ERROR(renderer::append_file(tree, file, cache, out));
     if (out.size() > limits.max_objects) break;  // check_rendered names the limit
   }
   PL_RETURN_IF_ERROR(renderer::check_rendered(out, limits));

@@ -2,6 +2,7 @@
 // errors.
 #include "plumbline/render/render.h"
 
+#include "plumbline/render/parse_cache.h"
 #include "render/helm.h"
 #include "render/kustomize.h"
 #include "render/validate.h"
@@ -64,10 +65,11 @@ Result<ManifestSet> render(const FileTree& tree, std::string_view path,
       objects = render_command(tree, path, options);
       break;
     default:
-      objects = render_plain(tree, path, options.limits);
+      objects = render_plain(tree, path, options.limits, options.parse_cache);
   }
   if (!objects) return objects;
   PL_RETURN_IF_ERROR(renderer::validate_desired(*objects));
+  if (options.parse_cache != nullptr) options.parse_cache->render_done();
   return objects;
 }
 

@@ -22,19 +22,21 @@ Status check_containers(const Manifest& m, const json& pod, const std::string& p
       if (!c.is_object() || !c.contains("name") || !c["name"].is_string()) {
         return fail(list_path, "has an element without a string name");
       }
-      std::string c_path = path::keyed(list_path, "name", c["name"].get<std::string>());
       auto env = c.find("env");
       if (env == c.end() || env->is_null()) continue;
-      if (!env->is_array()) return fail(path::field(c_path, "env"), "must be a list");
+      // Paths are spelled only for a message: this runs on every container of every render.
+      auto env_path = [&] {
+        return path::field(path::keyed(list_path, "name", c["name"].get<std::string>()), "env");
+      };
+      if (!env->is_array()) return fail(env_path(), "must be a list");
       for (const auto& var : *env) {
         if (!var.is_object() || !var.contains("name") || !var["name"].is_string()) {
-          return fail(path::field(c_path, "env"), "has an element without a string name");
+          return fail(env_path(), "has an element without a string name");
         }
-        std::string v_path = path::field(
-            path::keyed(path::field(c_path, "env"), "name", var["name"].get<std::string>()),
-            "value");
         auto value = var.find("value");
         if (value != var.end() && !value->is_string() && !value->is_null()) {
+          std::string v_path =
+              path::field(path::keyed(env_path(), "name", var["name"].get<std::string>()), "value");
           // The value itself is never echoed: it may be a password (DB_PASSWORD: 84629173).
           return fail(v_path, std::string("must be a string, got a ") + value->type_name() +
                                   " (quote it in YAML)");

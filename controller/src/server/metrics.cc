@@ -283,9 +283,11 @@ Result<PlumblineMetrics> PlumblineMetrics::create(MetricsRegistry& registry,
                                        {"environment", "result"}));
   PL_ASSIGN_OR_RETURN(m.objects_evaluated_total,
                       registry.counter("plumbline_objects_evaluated_total",
-                                       "Live objects diffed against Git by environment and pass "
-                                       "(full: every object, after a new commit or a policy "
-                                       "change; incremental: only objects the watch saw change).",
+                                       "Objects diffed against Git by environment and pass "
+                                       "(full: every object, after a policy change; scheduled: "
+                                       "every object, at spec.validationInterval; desired: the "
+                                       "objects a new commit changed; incremental: only objects "
+                                       "the watch saw change).",
                                        {"environment", "pass"}));
   PL_ASSIGN_OR_RETURN(m.webhooks_received_total,
                       registry.counter("plumbline_webhooks_received_total",

@@ -22,6 +22,9 @@
 
 namespace plumbline {
 
+class CompactManifest;
+using CompactManifestSet = std::vector<CompactManifest>;
+
 class CompactManifest {
  public:
   explicit CompactManifest(const Manifest& manifest);
@@ -40,7 +43,14 @@ class CompactManifest {
   // Heap bytes held (the encoded object, identity, origin; not the shared field origins).
   size_t memory_bytes() const;
 
+  // The same declaration: the same shared data, or else the same object (encoded bytes),
+  // origin, base name and field origins by identity (a re-parsed file's lines may have moved).
+  bool same_as(const CompactManifest& other) const;
+  bool shares_data(const CompactManifest& other) const { return data_ == other.data_; }
+
  private:
+  friend CompactManifestSet compact(ManifestSet manifests,
+                                    const std::vector<CompactManifest>& known);
   struct Data {
     std::string encoded;  // the object, encoded (compact_manifest.cc)
     ObjectRef ref;
@@ -48,13 +58,17 @@ class CompactManifest {
     std::shared_ptr<const FieldOrigins> fields;
     std::string base_name;
   };
+  CompactManifest(const Manifest& manifest, std::string encoded);  // encoded: of manifest.object
+  // `held` declares what `m` (its object encoded as `encoded`; m.object unread) declares.
+  static bool declares(const Data& held, const Manifest& m, const std::string& encoded);
   std::shared_ptr<const Data> data_;
 };
 
-using CompactManifestSet = std::vector<CompactManifest>;
-
 // Encodes every manifest, releasing each tree once it is encoded (the peak stays one set).
 CompactManifestSet compact(ManifestSet manifests);
+// The same, but a manifest `known` already holds (same_as, found by its field origins) takes
+// `known`'s data: the controller's desired state and its parse cache share one set of bytes.
+CompactManifestSet compact(ManifestSet manifests, const CompactManifestSet& known);
 // Every object decoded (for code that reads a whole environment at once).
 ManifestSet materialize(const CompactManifestSet& manifests);
 

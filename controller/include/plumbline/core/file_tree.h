@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +41,12 @@ class FileTree {
   // The path with every symlink resolved (tree-relative): two paths name one file or
   // directory exactly when their real paths are equal, which is how walks detect loops.
   virtual Result<std::string> real_path(std::string_view path) const = 0;
+  // An id of the file's bytes when the tree knows one without reading them (a Git tree: the
+  // blob id): equal ids mean equal content, so a render may reuse what it parsed of the file
+  // (render/parse_cache.h). nullopt when unknown (a directory on disk, a memory tree).
+  virtual std::optional<std::string> content_id(std::string_view /*path*/) const {
+    return std::nullopt;
+  }
 };
 using FileTreePtr = std::unique_ptr<FileTree>;
 

@@ -14,9 +14,11 @@
 //   evaluation.set_live(live);                    // the whole live state
 //   evaluation.update_live(ref, &object);         // one object changed
 //   evaluation.update_live(ref, nullptr);         // one object deleted
+//   evaluation.set_desired(next_render, lookup);  // a new commit: only changed objects again
 //   DriftReport report = evaluation.report();     // environment/source left to the caller
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -49,6 +51,17 @@ class EnvironmentEvaluation {
   // Re-evaluates the object `ref` names (group, kind, namespace, name; the version is not part
   // of an object's identity) with its new live state; nullptr: it is gone.
   void update_live(const ObjectRef& ref, const json* live);
+
+  // The live state of one object (matched by group, kind, namespace and name), nullopt when it
+  // is not live: asked only for objects whose desired state changed.
+  using LiveLookup = std::function<std::optional<json>(const ObjectRef&)>;
+  // Replaces the desired state (a new render) under the same policies and options. An object
+  // whose desired manifests are the same as before (CompactManifest::same_as: same object,
+  // origin, field origins and base name, in the same order) keeps its findings; objects added,
+  // changed or no longer declared are evaluated again with `live`. The report is the one a new
+  // evaluation of the new desired state against the same live state gives. Returns the objects
+  // evaluated again.
+  size_t set_desired(CompactManifestSet desired, const LiveLookup& live);
 
   DriftReport report() const;
   const CompactManifestSet& desired() const { return desired_; }

@@ -36,6 +36,7 @@
 #include "plumbline/process/render_process.h"
 #include "plumbline/reconcile/environment.h"
 #include "plumbline/reconcile/work_queue.h"
+#include "plumbline/render/parse_cache.h"
 
 namespace plumbline {
 
@@ -161,12 +162,16 @@ class Controller {
     long synced_generation = -1;
     // The last good render, compact (core/compact_manifest.h); the evaluation shares it.
     std::optional<CompactManifestSet> desired;
+    // The files the last renders parsed, by blob id: a new commit re-parses only what it
+    // changed (bounded; holds the files of the last good render, sharing its compact objects).
+    MemoryParseCache parses;
     long desired_version = 0;  // +1 per new render
     // The findings per object, valid for (desired_version, policies); a workload change
     // re-evaluates only the changed objects.
     std::optional<EnvironmentEvaluation> evaluation;
     long evaluated_version = -1;
     std::string evaluated_policies;  // fingerprint of the policies it was built with
+    long evaluated_generation = -1;  // the spec generation of its last full pass
     // The rules on the environment as a whole (environment_violations), for
     // (desired_version, policies): they read every object, so they run once per render.
     std::vector<Violation> environment_violations;
@@ -293,6 +298,7 @@ class Controller {
   std::vector<Policy> load_policies(std::string& errors, std::string& fingerprint) const;
   DriftReport evaluate(const std::string& name, const EnvironmentSpec& spec, EnvState& state,
                        const std::vector<Policy>& policies, const std::string& fingerprint);
+  std::optional<json> live_workload(const EnvironmentSpec& spec, const ObjectRef& ref) const;
   // A workload (workloads = true), PodDisruptionBudget or NetworkPolicy changed: queues the
   // environments of its namespace.
   void on_live_changes(const std::vector<LiveStore::Change>& changes, bool workloads);

@@ -31,6 +31,8 @@
 
 namespace plumbline {
 
+class ParseCache;
+
 enum class RenderMode { kAuto, kPlain, kKustomize, kHelm, kCommand };
 std::optional<RenderMode> parse_render_mode(std::string_view text);
 std::string_view to_string(RenderMode mode);
@@ -102,6 +104,10 @@ struct RenderOptions {
   // Out, when set: what the report should say that is no error (a remote base whose ref is
   // not pinned), in the order met.
   std::vector<std::string>* warnings = nullptr;
+  // Optional: parses of earlier renders by file content (plumbline/render/parse_cache.h), used
+  // for the files of a tree that knows content ids (a Git commit); render_done() is called
+  // after a render that succeeded.
+  ParseCache* parse_cache = nullptr;
 };
 
 // Every object carries its origin (file and line) and, for kustomize, its base name
@@ -113,7 +119,7 @@ Result<ManifestSet> render(const FileTree& tree, std::string_view path,
                            const RenderOptions& options);
 
 Result<ManifestSet> render_plain(const FileTree& tree, std::string_view path,
-                                 const RenderLimits& limits = {});
+                                 const RenderLimits& limits = {}, ParseCache* cache = nullptr);
 Result<ManifestSet> render_kustomize(const FileTree& tree, std::string_view path,
                                      const RenderLimits& limits = {},
                                      const ExternalRenderer* external = nullptr);

@@ -1,0 +1,85 @@
+// plumbline/render/parse_cache.h — what a render parsed of each file, kept by content id, so a
+// new commit re-parses only the files it changed.
+//
+// A Git tree names every file's content by its blob id (FileTree::content_id). The plain
+// renderer (and kustomize for the files it lists as resources) asks the cache for the file's
+// (content id, path) before reading it: a hit gives the manifests an earlier render parsed from
+// the same bytes under the same path (the path is part of the key because field origins name
+// it), charged to the render's budget as if read. Pure: the cache is handed in by the caller.
+//
+//   MemoryParseCache cache;
+//   RenderOptions options{.parse_cache = &cache};
+//   render(*commit1, "envs/prod", options);   // parses every file
+//   render(*commit2, "envs/prod", options);   // parses only the files commit2 changed
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "plumbline/core/compact_manifest.h"
+
+namespace plumbline {
+
+// What a renderer made of one file: its objects in document order (`kind: List` expanded,
+// identities checked), held compact (a reuse materializes them), and the file's size, which a
+// reuse charges to the render's byte budget.
+struct ParsedFile {
+  CompactManifestSet manifests;
+  size_t bytes = 0;
+};
+using ParsedFilePtr = std::shared_ptr<const ParsedFile>;
+
+class ParseCache {
+ public:
+  virtual ~ParseCache() = default;
+  // The file `path` with content `content_id` as parsed before, or nullptr.
+  virtual ParsedFilePtr find(std::string_view content_id, std::string_view path) = 0;
+  virtual void insert(std::string_view content_id, std::string_view path, ParsedFilePtr parsed) = 0;
+  // A render through the cache succeeded: what it neither found nor inserted may go, so the
+  // cache holds one render's files, not the history's.
+  virtual void render_done() = 0;
+};
+
+struct ParseCacheLimits {
+  size_t max_entries = 20'000;          // RenderLimits::max_files
+  size_t max_bytes = size_t{64} << 20;  // of file text (RenderLimits::max_bytes)
+};
+
+// In memory, for the controller (one per Environment) and tests. Not thread-safe: one render
+// at a time. Past its limits it keeps what it has and stops adding (a render never fails for
+// it); entries of files the last render did not use are dropped by render_done().
+class MemoryParseCache : public ParseCache {
+ public:
+  explicit MemoryParseCache(ParseCacheLimits limits = {}) : limits_(limits) {}
+
+  ParsedFilePtr find(std::string_view content_id, std::string_view path) override;
+  void insert(std::string_view content_id, std::string_view path, ParsedFilePtr parsed) override;
+  void render_done() override;
+
+  // The manifests of every file held (shared, not copied): the controller's compact desired
+  // state takes these bytes for the objects that did not change (compact(set, known)).
+  CompactManifestSet manifests() const;
+
+  size_t size() const { return entries_.size(); }
+  size_t bytes() const { return bytes_; }  // file text of the entries held
+  size_t hits() const { return hits_; }    // since construction
+  size_t misses() const { return misses_; }
+
+ private:
+  struct Entry {
+    ParsedFilePtr parsed;
+    bool used = false;  // found or inserted since the last render_done()
+  };
+  void drop_unused();
+
+  ParseCacheLimits limits_;
+  std::unordered_map<std::string, Entry> entries_;  // content id '\0' path
+  size_t bytes_ = 0;
+  size_t hits_ = 0;
+  size_t misses_ = 0;
+};
+
+}  // namespace plumbline
