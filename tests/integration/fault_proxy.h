@@ -143,8 +143,8 @@ class FaultProxy {
       std::vector<Pair> alive;
       for (size_t i = 0; i < fds.size() - 1 && i / 2 < pairs_.size(); i += 2) {
         Pair& p = pairs_[i / 2];
-        bool ok = p.frozen || Pump(p.client, p.server, p.to_server, fds[i + 1].revents, budget) &&
-                                  Pump(p.server, p.client, p.to_client, fds[i + 2].revents, budget);
+        bool ok = p.frozen || (Pump(p.client, p.server, p.to_server, fds[i + 1].revents, budget) &&
+                               Pump(p.server, p.client, p.to_client, fds[i + 2].revents, budget));
         if (ok) {
           alive.push_back(std::move(p));
         } else {
