@@ -156,19 +156,19 @@ Status RestKubeClient::watch(const ApiResource& resource, std::string_view ns,
     return api_error(status, body.ok() ? *body : "", "watch", resource, ns, "", config_.server);
   }
   concurrency::streams::istream stream = response->body();
-  AwaitLimits read_limits = limits;
+  // Each read ends at the idle limit when that comes before the watch's own deadline.
+  AwaitLimits idle_limits = limits;
+  idle_limits.timeout_message = "cannot " + describe_call("watch", resource, ns, "") +
+                                ": nothing received for " +
+                                std::to_string(options.idle_timeout.count()) +
+                                " ms, not even a bookmark (a connection stuck open)";
   while (true) {
-    if (options.idle_timeout.count() > 0 && Clock::now() + options.idle_timeout < deadline) {
-      read_limits.deadline = Clock::now() + options.idle_timeout;
-      read_limits.timeout_message = "cannot " + describe_call("watch", resource, ns, "") +
-                                    ": nothing received for " +
-                                    std::to_string(options.idle_timeout.count()) +
-                                    " ms, not even a bookmark (a connection stuck open)";
-    } else {
-      read_limits = limits;
-    }
+    const bool idle_first =
+        options.idle_timeout.count() > 0 && Clock::now() + options.idle_timeout < deadline;
+    if (idle_first) idle_limits.deadline = Clock::now() + options.idle_timeout;
     concurrency::streams::container_buffer<std::string> buffer;
-    Result<size_t> read = await_task(stream.read_line(buffer), context, read_limits);
+    Result<size_t> read =
+        await_task(stream.read_line(buffer), context, idle_first ? idle_limits : limits);
     if (!read.ok()) return std::move(read).error();
     std::string& line = buffer.collection();
     if (*read == 0 && line.empty()) {
