@@ -41,8 +41,13 @@ constexpr Suffix kSuffixes[] = {
     {"E", pow_i(10, 18) * kNano},
 };
 
-// Values above this would overflow when multiplied (2^60 * 10^9 * 10^18 < 2^127).
-constexpr i128 kMaxMantissa = pow_i(10, 18);
+constexpr i128 kMax = std::numeric_limits<i128>::max();
+
+// a * b, or nothing where it would not fit (both are ≥ 0).
+std::optional<i128> checked_multiply(i128 a, i128 b) {
+  if (b != 0 && a > kMax / b) return std::nullopt;
+  return a * b;
+}
 
 }  // namespace
 
@@ -58,7 +63,8 @@ std::optional<Quantity> Quantity::parse(std::string_view text) {
     char c = text[i];
     if (std::isdigit(static_cast<unsigned char>(c))) {
       digits = true;
-      if (mantissa > kMaxMantissa) return std::nullopt;
+      // Every digit of a value that fits is accepted: to_string's text always parses back.
+      if (mantissa > (kMax - (c - '0')) / 10) return std::nullopt;
       mantissa = mantissa * 10 + (c - '0');
       if (dot) ++fraction_digits;
     } else if (c == '.' && !dot) {
@@ -71,8 +77,15 @@ std::optional<Quantity> Quantity::parse(std::string_view text) {
   std::string_view rest = text.substr(i);
   i128 multiplier = 0;
   int exponent = 0;
-  if (!rest.empty() && (rest[0] == 'e' || rest[0] == 'E') && rest.size() > 1) {
-    // Decimal exponent ("1e3"); "E" alone is the exa suffix.
+  for (const auto& suffix : kSuffixes) {
+    if (suffix.text == rest) {
+      multiplier = suffix.nanos;
+      break;
+    }
+  }
+  if (multiplier == 0) {
+    // A decimal exponent ("1e3", "2E-6"), tried after the suffixes: "E" and "Ei" are those.
+    if (rest.size() < 2 || (rest[0] != 'e' && rest[0] != 'E')) return std::nullopt;
     size_t j = 1;
     bool exp_negative = false;
     if (rest[j] == '+' || rest[j] == '-') exp_negative = rest[j++] == '-';
@@ -83,20 +96,18 @@ std::optional<Quantity> Quantity::parse(std::string_view text) {
     }
     if (exp_negative) exponent = -exponent;
     multiplier = kNano;
-  } else {
-    for (const auto& suffix : kSuffixes) {
-      if (suffix.text == rest) {
-        multiplier = suffix.nanos;
-        break;
-      }
-    }
-    if (multiplier == 0) return std::nullopt;
   }
-  // value = mantissa * 10^(exponent - fraction_digits) * multiplier, in nanos.
-  i128 value = mantissa * multiplier;
+  // value = mantissa * 10^(exponent - fraction_digits) * multiplier, in nanos. Fraction
+  // digits first divide the multiplier where it is a multiple of ten, so no intermediate is
+  // larger than the value (".5E" is 5 * 10^26, not 5 * 10^27 / 10); what does not fit in 128
+  // bits is not a quantity.
   int scale = exponent - fraction_digits;
+  for (; scale < 0 && multiplier % 10 == 0; ++scale) multiplier /= 10;
+  std::optional<i128> product = checked_multiply(mantissa, multiplier);
+  if (!product) return std::nullopt;
+  i128 value = *product;
   for (; scale > 0; --scale) {
-    if (value > std::numeric_limits<i128>::max() / 10) return std::nullopt;
+    if (value > kMax / 10) return std::nullopt;
     value *= 10;
   }
   for (; scale < 0; ++scale) {
@@ -145,8 +156,8 @@ std::string Quantity::to_string() const {
     while (!f.empty() && f.back() == '0') f.pop_back();
     digits += "." + f;
   } else if (digits.size() > 18) {
-    // A whole number past the parser's mantissa ("88E" is 88000000000000000000): trailing
-    // zeros become a decimal exponent, so the text parses back to the same value.
+    // A whole number of more than 18 digits ("88E" is 88000000000000000000): trailing zeros
+    // become a decimal exponent, which reads better and parses back to the same value.
     size_t zeros = 0;
     while (zeros + 1 < digits.size() && digits[digits.size() - 1 - zeros] == '0') ++zeros;
     if (zeros > 0) digits = digits.substr(0, digits.size() - zeros) + "e" + std::to_string(zeros);
