@@ -31,7 +31,7 @@ bench_dir="${BENCH_DIR:-/tmp/plumbline-bench}"
 
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/plumbline"
 export PATH="$cache/kube-testenv:$PATH"
-stamp=$(cat "$here/load/go.mod" "$here/load/go.sum" "$here/load/main.go" | sha256sum | cut -c1-16)
+stamp=$(cat "$here/load/go.mod" "$here/load/go.sum" "$here/load/"*.go | sha256sum | cut -c1-16)
 driver="$cache/bench/plumbline-load-$stamp"
 if [ ! -x "$driver" ]; then
   echo "building the load driver (bench/load) ..." >&2

@@ -228,6 +228,7 @@ Result<std::string> FakeKubeClient::get(const ApiResource& resource, std::string
 Result<std::string> FakeKubeClient::list(const ApiResource& resource, std::string_view ns,
                                          const ListOptions& options, const Cancellation* cancel) {
   PL_RETURN_IF_ERROR(fault("list", cancel));
+  if (before_list) before_list(resource.resource);
   std::lock_guard lock(mu_);
   PL_RETURN_IF_ERROR(begin("list", resource));
   json items = json::array();

@@ -73,6 +73,9 @@ class FakeKubeClient : public KubeClient {
   std::atomic<bool> silent{false};
   std::atomic<int> hung{0};
   std::function<void(const std::string& verb)> before_write;
+  // Runs (unlocked) before each list answers, with the resource ("deployments"): a test can
+  // hold a LIST to see what happens meanwhile.
+  std::function<void(const std::string& resource)> before_list;
 
   Result<ApiResource> resource_for(std::string_view api_version, std::string_view kind) override;
   Result<std::string> get(const ApiResource& resource, std::string_view ns, std::string_view name,

@@ -1,6 +1,6 @@
 // The Controller across commits: a new commit parses only the files it changed (a Git tree names
 // each file's content) and re-evaluates only the objects whose desired state changed, with the
-// report a full evaluation gives.
+// report a full evaluation gives. And the first commit is loaded while the caches still LIST.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -193,6 +193,28 @@ TEST_F(ControllerCommitsTest, ANewCommitReParsesAndReEvaluatesOnlyWhatItChanged)
     for (const auto& [pass, objects] : Passes()) full += pass == "full" ? 1 : 0;
     return full == 3;
   })) << log_text_.str();
+}
+
+// At start, Git is fetched and rendered while the workload cache still LISTs (at 10,000
+// objects both take seconds); nothing is evaluated or reported before the LIST is done.
+TEST_F(ControllerTest, TheDesiredStateIsLoadedWhileTheWorkloadCacheLists) {
+  api_.put(EnvironmentObject("prod", "report"));
+  api_.put(Workload("2Gi", "info"));  // memory drifted from Git's 1Gi
+  std::atomic<bool> fetched_during_list{false};
+  std::atomic<bool> listed{false};
+  api_.before_list = [&](const std::string& resource) {
+    if (resource != "deployments") return;
+    fetched_during_list = WaitFor([&] { return git_.opens.load() > 0; }, 10s);
+    EXPECT_FALSE(Report().has_value()) << "a report before the workload cache synced";
+    listed = true;
+  };
+  Start();
+  ASSERT_TRUE(WaitFor([&] { return Report() && (*Report())["status"].contains("summary"); }, 15s))
+      << log_text_.str();
+  EXPECT_TRUE(fetched_during_list) << "Git was not fetched until the LIST had answered";
+  EXPECT_TRUE(listed);
+  EXPECT_EQ((*Report())["status"]["summary"]["drifts"], 1) << Report()->dump(2);
+  EXPECT_EQ(git_.opens, 1) << "the reconcile after the sync fetched again";
 }
 
 }  // namespace

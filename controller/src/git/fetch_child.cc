@@ -10,6 +10,7 @@
 
 #include "git/fetch.h"
 #include "plumbline/core/object.h"
+#include "plumbline/core/sanitizers.h"
 #include "plumbline/process/subprocess.h"
 
 namespace plumbline {
@@ -21,18 +22,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr size_t kMaxRequestBytes = 1u << 20;
 constexpr std::string_view kProgressPrefix = "progress ";
-
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kAddressSanitizer = true;  // its shadow memory needs terabytes of address space
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kAddressSanitizer = true;
-#else
-constexpr bool kAddressSanitizer = false;
-#endif
-#else
-constexpr bool kAddressSanitizer = false;
-#endif
 
 json auth_to_json(const GitAuth& a) {
   return {{"username", a.username},
@@ -165,6 +154,7 @@ Status fetch_in_child(const fs::path& repo_path, const GitSourceOptions& options
       .display = "the Git fetch of " + loc.display,
       .timeout = left,
       .max_stdout_bytes = 1u << 20,
+      // ASan's shadow memory needs terabytes of address space: no limit under it.
       .max_memory_bytes = kAddressSanitizer ? 0 : options.fetch_memory_bytes,
       // A backstop behind the byte count in the progress callback: no single file (a pack)
       // may grow far past the limit, the kernel stops the writer (SIGXFSZ).

@@ -4,6 +4,7 @@
 #include "plumbline/reconcile/controller.h"
 
 #include <algorithm>
+#include <initializer_list>
 
 #include "plumbline/core/rfc3339.h"
 #include "plumbline/git/repo_location.h"
@@ -105,13 +106,22 @@ Status Controller::start() {
       [this](const std::vector<LiveStore::Change>& changes) { on_live_changes(changes, false); }));
 
   threads_.emplace_back([this] {
-    // Ready once the caches are synced and each environment present then is reconciled.
-    for (LiveCache* cache :
-         {environments_.get(), policies_.get(), workloads_.get(), governance_.get()}) {
-      while (!stopping_ && !cache->wait_synced(std::chrono::milliseconds(200))) {
+    auto wait_synced = [this](std::initializer_list<LiveCache*> caches) {
+      for (LiveCache* cache : caches) {
+        while (!stopping_ && !cache->wait_synced(std::chrono::milliseconds(200))) {
+        }
       }
+      return !stopping_;
+    };
+    // Git is fetched and rendered while the workload caches still LIST: at 10,000 objects each
+    // takes seconds. A reconcile before the caches are synced loads the desired state and stops
+    // there (reconcile_once); the one enqueued below, once they are, evaluates it.
+    if (!wait_synced({environments_.get(), policies_.get()})) return;
+    for (const json& env : environments_->objects()) {
+      queue_.add(env["metadata"].value("name", ""));
     }
-    if (stopping_) return;
+    // Ready once the caches are synced and each environment present then is reconciled.
+    if (!wait_synced({workloads_.get(), governance_.get()})) return;
     {
       std::lock_guard lock(mu_);
       for (const json& env : environments_->objects()) {
@@ -424,6 +434,8 @@ Status Controller::reconcile_once(const std::string& name, EnvState*& out) {
     state.next_poll = now + spec->interval;
     queue_.add_after(name, spec->interval);
   }
+  // Loaded while the workload caches still LIST (start): evaluated once they have synced.
+  if (!caches_synced_) return {};
   if (!state.error.empty()) {
     log_.warn("desired state not loaded; keeping the last good one",
               {{"environment", name},

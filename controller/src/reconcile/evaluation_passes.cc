@@ -7,24 +7,10 @@
 
 #include "plumbline/core/desired_scope.h"
 #include "plumbline/core/rfc3339.h"
+#include "plumbline/core/sanitizers.h"
 #include "plumbline/reconcile/controller.h"
 
 namespace plumbline {
-namespace {
-
-// Gives the pages of freed memory back to the system. Under a sanitizer the allocator is the
-// sanitizer's, and glibc's malloc_trim walks arenas it never set up: it crashed there (a SEGV
-// in mtrim under ASan, seen once in CI).
-void release_free_pages() {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  return;
-#else
-  malloc_trim(0);
-#endif
-}
-
-}  // namespace
-
 using Clock = std::chrono::steady_clock;
 
 // The live object a full pass would match with `ref` (same group, kind, namespace and name, in
@@ -95,8 +81,9 @@ DriftReport Controller::evaluate(const std::string& name, const EnvironmentSpec&
     state.evaluated_policies = fingerprint;
     state.evaluated_generation = state.synced_generation;
     // The render's trees and this pass's objects are freed by now, scattered through the heap:
-    // give their pages back, so the resident size between passes is what is held.
-    release_free_pages();
+    // give their pages back, so the resident size between passes is what is held. Not under
+    // ASan: glibc's malloc_trim then walks arenas it never set up (a SEGV in mtrim, seen in CI).
+    if constexpr (!kAddressSanitizer) malloc_trim(0);
     if (hooks_.on_evaluated)
       hooks_.on_evaluated(name, scheduled ? "scheduled" : "full", live.size());
     log_.debug("evaluated", {{"environment", name},
