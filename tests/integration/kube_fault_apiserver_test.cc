@@ -274,7 +274,7 @@ TEST_F(ApiserverFaultTest, AStallingProxyDelaysButLosesNothing) {
 // A connection that stays open but goes silent (no FIN, no byte: a peer gone, a load balancer
 // that lost the flow) holds a watch until the watch's 5-minute lifetime ends, unless the
 // controller notices the missing bookmarks: with --watch-idle-timeout 5s a change made after the
-// freeze is in the report within a minute: the watches reopen after 5 s of silence, and a status
+// freeze is in the report within 90 s: the watches reopen after 5 s of silence, and a status
 // write that went to a frozen pooled connection waits its 30 s call timeout once, after which
 // the client replaces the whole pool (not each stuck connection 30 s at a time).
 TEST_F(ApiserverFaultTest, AWatchStuckOpenIsReopenedAfterItsIdleTimeout) {
@@ -286,12 +286,28 @@ TEST_F(ApiserverFaultTest, AWatchStuckOpenIsReopenedAfterItsIdleTimeout) {
       (dir_ / "controller.log").string());
   const std::string head = ServedHead();
   ASSERT_TRUE(WaitFor([&] { return ReportShows(head, "", ""); }, 60s)) << controller.Log();
-  apiserver_proxy_->Freeze();
-  const auto t0 = Clock::now();
-  ASSERT_NO_FATAL_FAILURE(SetLogLevel("stuck-open"));
-  EXPECT_TRUE(WaitFor([&] { return ReportShows(head, "", "stuck-open"); }, 60s))
-      << controller.Log();
-  std::cout << "change reported " << Since(t0) << " s after the connections froze\n";
+  // Each round freezes the connections open then (those of the round before included).
+  const int rounds = Rounds(1);
+  int failures = 0;
+  double slowest = 0;
+  const auto start = Clock::now();
+  for (int round = 0; round < rounds; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    apiserver_proxy_->Freeze();
+    const auto t0 = Clock::now();
+    const std::string level = "stuck-open-" + std::to_string(round);
+    ASSERT_NO_FATAL_FAILURE(SetLogLevel(level));
+    // 30–56 s in 21 rounds: 5 s of silence, then one or two calls that wait their 30 s
+    // timeout on a frozen pooled connection before the pool is replaced. 90 s bounds that.
+    const bool reported = WaitFor([&] { return ReportShows(head, "", level); }, 90s);
+    EXPECT_TRUE(reported) << controller.Log();
+    slowest = std::max(slowest, Since(t0));
+    std::cout << "change reported " << Since(t0) << " s after the connections froze\n";
+    failures += !reported;
+  }
+  char extra[80];
+  std::snprintf(extra, sizeof extra, "slowest change-to-report %.1f s", slowest);
+  Figures("a watch stuck open", rounds, failures, Since(start), extra);
   EXPECT_NE(controller.Log().find("not even a bookmark"), std::string::npos) << controller.Log();
   EXPECT_EQ(controller.Stop(), 0) << controller.Log();
 }
