@@ -1,7 +1,8 @@
 // What the controller holds for one Environment, part by part, on a gen_corpus.py corpus:
 // the live state projected as the LiveCache projects it, the desired state as the render
 // returns it and as the controller keeps it, and the EnvironmentEvaluation built from both as
-// Controller::evaluate builds it (a full pass), then one object re-evaluated (a watch event).
+// Controller::evaluate builds it (a full pass), then one object re-evaluated (a watch event),
+// then a stream of 20,000 watch events (is what it allocates flat?).
 // Heap bytes are mallinfo2().uordblks differences (what is allocated, not what the allocator
 // keeps); RSS is read after malloc_trim; times are CPU seconds. Not a Google Benchmark: one
 // run, one table.
@@ -12,6 +13,7 @@
 #include <cstdio>
 #include <ctime>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -164,6 +166,40 @@ int run(int argc, char** argv) {
   }
   double one_seconds = seconds_since(one_start) / 100;
 
+  // A change stream, as bench/controller_load.sh makes it: a drift planted in, or reverted
+  // from, the first env value of a random Deployment (at most 200 drifted at once), each one a
+  // watch event and a report. What the evaluation allocates should not grow with the stream.
+  std::mt19937 random(1);
+  std::vector<size_t> drifted;
+  size_t before_stream = heap_bytes();
+  std::string stream_heap;
+  for (int i = 1; i <= 20000; ++i) {
+    bool revert = !drifted.empty() && (drifted.size() >= 200 || random() % 2 == 0);
+    size_t index = 0;
+    json object;
+    if (revert) {
+      size_t k = random() % drifted.size();
+      index = drifted[k];
+      drifted.erase(drifted.begin() + static_cast<long>(k));
+      object = cache[index].to_json();
+    } else {
+      index = random() % cache.size();
+      object = cache[index].to_json();
+      json* env = &object["spec"]["template"]["spec"]["containers"][0]["env"];
+      if (!env->is_array() || env->empty()) continue;
+      (*env)[0]["value"] = "drift-" + std::to_string(i);
+      drifted.push_back(index);
+    }
+    evaluation->update_live(cache[index].ref, &object);
+    DriftReport stream_report = evaluation->report();
+    if (i % 4000 == 0) {
+      char figure[48];
+      std::snprintf(figure, sizeof figure, " %d: %+.2f MB", i,
+                    (static_cast<double>(heap_bytes()) - static_cast<double>(before_stream)) / 1e6);
+      stream_heap += figure;
+    }
+  }
+
   // Decoding alone: every held object materialized once (what a full pass adds).
   Clock::time_point decode_start = Clock::now();
   size_t decoded_nodes = 0;
@@ -191,6 +227,8 @@ int run(int argc, char** argv) {
       "materialize all %.3f s (%zu)\n",
       render_seconds, compact_seconds, full_seconds, one_seconds * 1e3, decode_seconds,
       decoded_nodes);
+  std::printf("change stream, heap allocated after N events (drifted now %zu):%s\n", drifted.size(),
+              stream_heap.c_str());
   double untrimmed = rss_mb("VmRSS:", false);
   std::printf("RSS now %.0f MB (%.0f MB before malloc_trim), peak %.0f MB\n", rss_mb(), untrimmed,
               rss_mb("VmHWM:"));
