@@ -59,9 +59,9 @@ Result<int> run_controller(const CliOptions& o, std::ostream& err) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   // glibc gives each thread that allocates an arena of its own (up to 8 per core): the render
   // on a worker, the LIST pages on the HTTP client's threads. Memory one arena frees is not
-  // reused by another, which left ~170 MB more resident at 10,000 Deployments (bench/README,
-  // "The controller under load"). Two arenas: the threads here rarely allocate at once.
-  // MALLOC_ARENA_MAX in the environment still decides when it is set.
+  // reused by another, which left ~120 MB more resident at 10,000 Deployments (bench/README,
+  // "The controller under load": 598 -> 474 MB at rest). Two arenas: the threads here rarely
+  // allocate at once. MALLOC_ARENA_MAX in the environment still decides when it is set.
   if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
 
   Logger log(err, parse_log_level(o.log_level).value_or(LogLevel::kInfo));
