@@ -104,27 +104,26 @@ int run(int argc, char** argv) {
   FileTreePtr tree = make_directory_tree(argv[1]);
   RenderOptions render_options;
   render_options.mode = RenderMode::kPlain;
-  Result<ManifestSet> rendered = render(*tree, argv[2], render_options);
+  Result<CompactManifestSet> rendered = render_compact(*tree, argv[2], render_options);
   if (!rendered.ok()) {
     std::fprintf(stderr, "%s\n", rendered.error().to_string().c_str());
     return 1;
   }
   default_namespaces(*rendered, "default",
-                     [](const json& object) { return ObjectRef::of(object).kind != "Namespace"; });
+                     [](const ObjectRef& ref) { return ref.kind != "Namespace"; });
   double render_seconds = seconds_since(render_start);
   tree.reset();
   size_t deployments = 0, origins_bytes = 0;
-  for (const Manifest& m : *rendered) {
+  for (const CompactManifest& m : *rendered) {
     if (m.ref().kind == "Deployment") ++deployments;
-    if (m.fields) origins_bytes += m.fields->memory_bytes();
+    if (m.fields()) origins_bytes += m.fields()->memory_bytes();
   }
   size_t rendered_bytes = heap_bytes() - before_render;
 
-  // What the controller keeps as its last good render (EnvState::desired): compact.
+  // What the controller keeps as its last good render (EnvState::desired): the render's own.
   Clock::time_point compact_start = Clock::now();
-  CompactManifestSet held = compact(std::move(*rendered));
+  CompactManifestSet held = std::move(*rendered);
   double compact_seconds = seconds_since(compact_start);
-  rendered = ManifestSet{};
   size_t held_bytes = heap_bytes() - before_render;
   size_t encoded_bytes = 0;
   for (const CompactManifest& m : held) encoded_bytes += m.memory_bytes();

@@ -51,7 +51,7 @@ Result<int> run_check(const CliOptions& o, std::ostream& out, std::ostream& err)
   report.source = desired.source;
   report.declared_in = environment_file(*opened.tree, o.paths[0]);
   report.objects = desired.objects.size();
-  apply_policies(report, policies, desired.objects, nullptr);
+  apply_policies(report, policies, materialize(desired.objects), nullptr);
   if (!o.git_policies.empty()) {
     report.policy_source = desired.source;
     report.policy_source.path = o.git_policies;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "plumbline/cache/live_store.h"
+#include "plumbline/core/compact_manifest.h"
 #include "plumbline/core/error.h"
 #include "plumbline/core/file_tree.h"
 #include "plumbline/core/findings.h"
@@ -98,8 +99,8 @@ struct CliOptions {
 };
 
 // The sources the commands share (app/commands.cc).
-struct Desired {  // the desired state of one environment and where it came from
-  ManifestSet objects;
+struct Desired {               // the desired state of one environment and where it came from
+  CompactManifestSet objects;  // as the controller holds it: materialize() for whole trees
   ReportSource source;
   std::vector<std::string> warnings;  // of the render (an unpinned remote base), for the report
 };
@@ -135,12 +136,12 @@ Result<int> run_pr_comment(const CliOptions& options, std::ostream& out, std::os
 // the ones it leaves out. Errors (exit 2) when it leaves out kinds the user did not name with
 // --live-kinds, or compares nothing, unless --allow-empty.
 struct Coverage {
-  ManifestSet compared;
+  CompactManifestSet compared;
   std::vector<Uncompared> uncompared;
 };
-Result<Coverage> snapshot_coverage(ManifestSet desired, const std::vector<json>& live,
+Result<Coverage> snapshot_coverage(CompactManifestSet desired, const std::vector<json>& live,
                                    const CliOptions& options);
-Result<Coverage> snapshot_coverage(ManifestSet desired, const std::vector<LiveObject>& live,
+Result<Coverage> snapshot_coverage(CompactManifestSet desired, const std::vector<LiveObject>& live,
                                    const CliOptions& options);
 // "nothing to compare" unless --allow-empty.
 Status check_not_empty(size_t compared, const CliOptions& options);

@@ -190,7 +190,7 @@ Result<Desired> render_path(const FileTree& tree, const ReportSource& base, cons
   GitRemoteBases remote_bases(*git, remote_base_options(o, err));
   options.remote_bases = &remote_bases;
   options.warnings = &desired.warnings;
-  auto objects = render(tree, path, options);
+  auto objects = render_compact(tree, path, options);
   if (!objects) {
     Error error = std::move(objects).error();
     return error.context("rendering " + path + " (" + tree.describe() + ")");
@@ -380,8 +380,10 @@ Result<int> run_diff(const CliOptions& o, std::ostream& out, std::ostream& err) 
   DriftReport report;
   if (o.live == "cluster") {
     PL_RETURN_IF_ERROR(check_not_empty(desired.objects.size(), o));
-    PL_ASSIGN_OR_RETURN(std::vector<json> live, read_cluster(o, desired.objects, err));
-    coverage.compared = std::move(desired.objects);
+    ManifestSet objects = materialize(desired.objects);
+    desired.objects.clear();
+    PL_ASSIGN_OR_RETURN(std::vector<json> live, read_cluster(o, objects, err));
+    coverage.compared = compact(std::move(objects));
     report = evaluate_environment(std::move(coverage.compared), live, policies, options);
   } else {
     PL_ASSIGN_OR_RETURN(std::vector<LiveObject> live, std::move(*live_file));
@@ -441,14 +443,15 @@ Result<int> run_compare(const CliOptions& o, std::ostream& out, std::ostream& er
   PL_ASSIGN_OR_RETURN(Desired b, render_path(*opened.tree, opened.source, o.paths[1], o, &err));
 
   PL_RETURN_IF_ERROR(check_not_empty(a.objects.size() + b.objects.size(), o));
-  EnvironmentComparison comparison = compare_environments(a.objects, b.objects, options);
+  ManifestSet objects_a = materialize(a.objects), objects_b = materialize(b.objects);
+  EnvironmentComparison comparison = compare_environments(objects_a, objects_b, options);
   comparison.env_a = env_a;
   comparison.env_b = env_b;
   comparison.source_a = a.source;
   comparison.source_b = b.source;
   comparison.objects_a = a.objects.size();
   comparison.objects_b = b.objects.size();
-  apply_policies(comparison, for_a, for_b, a.objects, b.objects);
+  apply_policies(comparison, for_a, for_b, objects_a, objects_b);
   comparison.warnings = std::move(a.warnings);
   for (auto& warning : b.warnings) comparison.warnings.push_back(std::move(warning));
   for (auto& warning : policy_warnings(policies_all, {{env_a, labels_a}, {env_b, labels_b}})) {
@@ -470,7 +473,7 @@ Result<int> run_render(const CliOptions& o, std::ostream& out, std::ostream& err
   }
   std::vector<json> documents;
   documents.reserve(desired.objects.size());
-  for (const auto& m : desired.objects) documents.push_back(mask_object(m.object));
+  for (const auto& m : desired.objects) documents.push_back(mask_object(m.object()));
   PL_RETURN_IF_ERROR(write_output(o, to_yaml_stream(documents), out));
   return 0;
 }

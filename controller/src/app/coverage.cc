@@ -14,7 +14,7 @@ namespace plumbline::app {
 
 namespace {
 
-Result<Coverage> coverage_of(ManifestSet desired, const std::set<std::string>& live_kinds,
+Result<Coverage> coverage_of(CompactManifestSet desired, const std::set<std::string>& live_kinds,
                              const CliOptions& o) {
   KindCoverage covered{{o.live_kinds.begin(), o.live_kinds.end()}};
   const bool declared = !covered.kinds.empty();
@@ -22,8 +22,8 @@ Result<Coverage> coverage_of(ManifestSet desired, const std::set<std::string>& l
   Coverage coverage;
   std::set<std::string> missing_kinds;
   for (auto& m : desired) {
-    std::string kind = m.ref().kind;
-    if (covered.covers(m.object)) {
+    const std::string& kind = m.ref().kind;
+    if (covered.covers_kind(kind)) {
       coverage.compared.push_back(std::move(m));
       continue;
     }
@@ -31,7 +31,7 @@ Result<Coverage> coverage_of(ManifestSet desired, const std::set<std::string>& l
     coverage.uncompared.push_back({m.ref(),
                                    declared ? kind + " is not in --live-kinds"
                                             : "the live snapshot has no " + kind + " objects",
-                                   m.origin});
+                                   m.origin()});
   }
   if (!missing_kinds.empty() && !declared && !o.allow_empty) {
     return invalid_input(
@@ -48,14 +48,14 @@ Result<Coverage> coverage_of(ManifestSet desired, const std::set<std::string>& l
 
 }  // namespace
 
-Result<Coverage> snapshot_coverage(ManifestSet desired, const std::vector<json>& live,
+Result<Coverage> snapshot_coverage(CompactManifestSet desired, const std::vector<json>& live,
                                    const CliOptions& o) {
   std::set<std::string> kinds;
   for (const auto& object : live) kinds.insert(object.value("kind", ""));
   return coverage_of(std::move(desired), kinds, o);
 }
 
-Result<Coverage> snapshot_coverage(ManifestSet desired, const std::vector<LiveObject>& live,
+Result<Coverage> snapshot_coverage(CompactManifestSet desired, const std::vector<LiveObject>& live,
                                    const CliOptions& o) {
   std::set<std::string> kinds;
   for (const auto& object : live) kinds.insert(object.ref.kind);

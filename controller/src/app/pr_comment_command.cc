@@ -66,7 +66,7 @@ Status read_live(const CliOptions& o, std::vector<PrEnvironment>& envs, std::ost
     for (const PrEnvironment& e : envs) {
       if (e.head.empty()) continue;
       // The same rule as diff: kinds the snapshot does not cover are an error unless named.
-      PL_RETURN_IF_ERROR(snapshot_coverage(e.head, live, o));
+      PL_RETURN_IF_ERROR(snapshot_coverage(compact(e.head), live, o));
     }
   }
   for (PrEnvironment& e : envs) e.live = live;
@@ -117,8 +117,8 @@ Result<int> run_pr_comment(const CliOptions& o, std::ostream& out, std::ostream&
     env.in_head = h.has_value();
     env.base_source = b ? b->source : base.source;
     env.head_source = h ? h->source : head.source;
-    if (b) env.base = std::move(b->objects);
-    if (h) env.head = std::move(h->objects);
+    if (b) env.base = materialize(b->objects);
+    if (h) env.head = materialize(h->objects);
     envs.push_back(std::move(env));
   }
   PL_RETURN_IF_ERROR(read_live(o, envs, err));

@@ -6,36 +6,11 @@
 #include <unordered_map>
 #include <utility>
 
+#include "core/compact_encoding.h"
+
 namespace plumbline {
+using namespace compact_encoding;  // NOLINT: this file is the encoding's home
 namespace {
-
-// The encoding: one tag byte per value, then
-//   kInt: zigzag varint; kUnsigned: varint; kFloat: the 8 bytes of the double;
-//   kString/kBinary: varint length + bytes (kBinary: then a subtype flag byte and 8 bytes);
-//   kArray: varint count + values; kObject: varint count + (varint length + key, value)...
-// Objects are written in the tree's key order (sorted), so decoding appends at the end of
-// each map instead of searching it. Faster to decode than nlohmann's CBOR reader, which reads
-// strings a byte at a time.
-enum Tag : char {
-  kNull,
-  kFalse,
-  kTrue,
-  kInt,
-  kUnsigned,
-  kFloat,
-  kString,
-  kArray,
-  kObject,
-  kBinary
-};
-
-void put_varint(std::string& out, std::uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
 
 void put_raw64(std::string& out, std::uint64_t v) {
   char bytes[8];
@@ -43,12 +18,9 @@ void put_raw64(std::string& out, std::uint64_t v) {
   out.append(bytes, 8);
 }
 
-void put_bytes(std::string& out, std::string_view bytes) {
-  put_varint(out, bytes.size());
-  out.append(bytes);
-}
+}  // namespace
 
-void encode(const json& value, std::string& out) {
+void compact_encoding::encode_value(const json& value, std::string& out) {
   switch (value.type()) {
     case json::value_t::boolean:
       out.push_back(value.get<bool>() ? kTrue : kFalse);
@@ -78,14 +50,14 @@ void encode(const json& value, std::string& out) {
     case json::value_t::array:
       out.push_back(kArray);
       put_varint(out, value.size());
-      for (const json& item : value) encode(item, out);
+      for (const json& item : value) encode_value(item, out);
       return;
     case json::value_t::object:
       out.push_back(kObject);
       put_varint(out, value.size());
       for (const auto& [key, item] : value.items()) {
         put_bytes(out, key);
-        encode(item, out);
+        encode_value(item, out);
       }
       return;
     case json::value_t::binary: {
@@ -103,7 +75,18 @@ void encode(const json& value, std::string& out) {
   }
 }
 
-// Decodes what encode() wrote (never outside input: these bytes are this class's own).
+namespace {
+
+std::uint64_t read_varint(const char*& at) {
+  std::uint64_t v = 0;
+  for (int shift = 0;; shift += 7) {
+    auto byte = static_cast<unsigned char>(*at++);
+    v |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+    if (byte < 0x80) return v;
+  }
+}
+
+// Decodes what encode_value() wrote (never outside input: these bytes are this class's own).
 class Decoder {
  public:
   explicit Decoder(std::string_view bytes) : at_(bytes.data()) {}
@@ -161,14 +144,7 @@ class Decoder {
   }
 
  private:
-  std::uint64_t varint() {
-    std::uint64_t v = 0;
-    for (int shift = 0;; shift += 7) {
-      auto byte = static_cast<unsigned char>(*at_++);
-      v |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
-      if (byte < 0x80) return v;
-    }
-  }
+  std::uint64_t varint() { return read_varint(at_); }
   std::uint64_t raw64() {
     std::uint64_t v;
     std::memcpy(&v, at_, 8);
@@ -184,14 +160,98 @@ class Decoder {
   const char* at_;
 };
 
+// Skips one encoded value (the bytes are this class's own: never past the end).
+const char* skip(const char* at) {
+  auto varint = [&at] { return read_varint(at); };
+  switch (static_cast<Tag>(*at++)) {
+    case kNull:
+    case kFalse:
+    case kTrue:
+      return at;
+    case kInt:
+    case kUnsigned:
+      varint();
+      return at;
+    case kFloat:
+      return at + 8;
+    case kString: {
+      auto n = varint();
+      return at + n;
+    }
+    case kBinary: {
+      auto n = varint();
+      return at + n + 9;
+    }
+    case kArray: {
+      for (std::uint64_t i = 0, n = varint(); i < n; ++i) at = skip(at);
+      return at;
+    }
+    case kObject: {
+      for (std::uint64_t i = 0, n = varint(); i < n; ++i) {
+        auto key = varint();
+        at = skip(at + key);
+      }
+      return at;
+    }
+  }
+  return at;
+}
+
 }  // namespace
+
+std::optional<std::string_view> compact_encoding::member(std::string_view object,
+                                                         std::string_view key) {
+  if (object.empty() || object[0] != kObject) return std::nullopt;
+  const char* at = object.data() + 1;
+  const char* end = object.data() + object.size();
+  auto varint = [&at] { return read_varint(at); };
+  for (std::uint64_t i = 0, n = varint(); i < n; ++i) {
+    auto size = static_cast<size_t>(varint());
+    std::string_view name(at, size);
+    at += size;
+    if (name == key) return std::string_view(at, static_cast<size_t>(end - at));
+    at = skip(at);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string_view> compact_encoding::string_member(std::string_view object,
+                                                                std::string_view key) {
+  std::optional<std::string_view> value = member(object, key);
+  if (!value || (*value)[0] != kString) return std::nullopt;
+  const char* at = value->data() + 1;
+  std::uint64_t size = read_varint(at);
+  return std::string_view(at, static_cast<size_t>(size));
+}
+
+CompactManifest compact_encoding::manifest_from_encoding(
+    std::string encoded, SourceLocation origin, std::shared_ptr<const FieldOrigins> fields) {
+  auto data = std::make_shared<CompactManifest::Data>();
+  std::string_view object = encoded;
+  auto text = [&](std::string_view in, std::string_view key) {
+    return std::string(string_member(in, key).value_or(std::string_view{}));
+  };
+  data->ref.api_version = text(object, "apiVersion");
+  data->ref.kind = text(object, "kind");
+  if (std::optional<std::string_view> meta = member(object, "metadata")) {
+    data->ref.ns = text(*meta, "namespace");
+    data->ref.name = text(*meta, "name");
+  }
+  data->encoded = std::move(encoded);
+  data->encoded.shrink_to_fit();
+  data->origin = std::move(origin);
+  data->fields = std::move(fields);
+  CompactManifest out;
+  out.data_ = std::move(data);
+  return out;
+}
 
 CompactManifest::CompactManifest(const Manifest& manifest) : CompactManifest(manifest, {}) {}
 
 CompactManifest::CompactManifest(const Manifest& manifest, std::string encoded) {
   auto data = std::make_shared<Data>();
   data->encoded = std::move(encoded);
-  if (data->encoded.empty()) encode(manifest.object, data->encoded);
+  if (data->encoded.empty()) encode_value(manifest.object, data->encoded);
   data->encoded.shrink_to_fit();
   data->ref = manifest.ref();
   data->origin = manifest.origin;
@@ -248,7 +308,7 @@ CompactManifestSet compact(ManifestSet manifests, const CompactManifestSet& know
   out.reserve(manifests.size());
   for (Manifest& m : manifests) {
     std::string encoded;
-    encode(m.object, encoded);
+    encode_value(m.object, encoded);
     const CompactManifest* shared = nullptr;
     auto [first, last] = by_fields.equal_range(m.fields.get());
     for (auto it = first; it != last && shared == nullptr && m.fields != nullptr; ++it) {

@@ -19,6 +19,17 @@ void default_namespaces(ManifestSet& objects, const std::string& ns,
   }
 }
 
+void default_namespaces(CompactManifestSet& objects, const std::string& ns,
+                        const std::function<bool(const ObjectRef& ref)>& namespaced) {
+  for (CompactManifest& m : objects) {
+    if (!m.ref().ns.empty() || !namespaced(m.ref())) continue;
+    Manifest object = m.materialize();  // only these few are decoded and encoded again
+    if (!namespace_unset(object.object)) continue;
+    object.object["metadata"]["namespace"] = ns;
+    m = CompactManifest(object);
+  }
+}
+
 bool KindCoverage::covers(const json& object) const {
   auto kind = object.is_object() ? object.find("kind") : object.end();
   std::string_view name;

@@ -14,6 +14,7 @@
 
 #include "core/yaml_events.h"
 #include "core/yaml_guards.h"
+#include "core/yaml_scalar.h"
 #include "plumbline/core/path.h"
 
 namespace plumbline {
@@ -26,8 +27,9 @@ bool is_one_of(std::string_view s, std::initializer_list<std::string_view> optio
   return false;
 }
 
-// Resolves a plain (unquoted) scalar the way Kubernetes' YAML reader does (YAML 1.1 core).
-json resolve_plain(const std::string& s) {
+}  // namespace
+
+json resolve_plain_scalar(const std::string& s) {
   if (s.empty() || is_one_of(s, {"~", "null", "Null", "NULL"})) return nullptr;
   if (is_one_of(s, {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"})) return true;
   if (is_one_of(s, {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"}))
@@ -96,6 +98,8 @@ json resolve_plain(const std::string& s) {
   if (*end != '\0' || !std::isfinite(d)) return s;
   return d;
 }
+
+namespace {
 
 std::string where(std::string_view file, const YAML::Mark& mark) {
   std::string out(file);
@@ -237,10 +241,10 @@ class JsonBuilder : public YAML::EventHandler {
 
   json scalar(const YAML::Mark& mark, const std::string& tag, const std::string& text) {
     if (tag == "!" || tag == "tag:yaml.org,2002:str") return json(text);
-    if (tag == "?" || tag.empty()) return resolve_plain(text);
+    if (tag == "?" || tag.empty()) return resolve_plain_scalar(text);
     if (tag == "tag:yaml.org,2002:int" || tag == "tag:yaml.org,2002:float" ||
         tag == "tag:yaml.org,2002:bool" || tag == "tag:yaml.org,2002:null") {
-      json v = resolve_plain(text);
+      json v = resolve_plain_scalar(text);
       // Not echoed: the value may be a secret.
       if (v.is_string()) fail("the value does not match its tag " + tag, mark);
       return v;
@@ -440,7 +444,7 @@ bool is_blank_document(std::string_view text) {
 
 // Does a plain scalar of this text read back as the same string?
 bool needs_quoting(const std::string& s) {
-  if (!resolve_plain(s).is_string()) return true;
+  if (!resolve_plain_scalar(s).is_string()) return true;
   if (s.empty()) return true;
   return false;
 }

@@ -174,18 +174,31 @@ DriftReport EnvironmentEvaluation::report() const {
   return report;
 }
 
-DriftReport evaluate_environment(ManifestSet desired, const std::vector<json>& live,
+DriftReport evaluate_environment(CompactManifestSet desired, const std::vector<json>& live,
                                  std::vector<Policy> policies, DiffOptions options) {
   EnvironmentEvaluation evaluation(std::move(desired), std::move(policies), std::move(options));
   evaluation.set_live(live);
   return evaluation.report();
 }
 
-DriftReport evaluate_environment_projected(ManifestSet desired, const std::vector<LiveObject>& live,
+DriftReport evaluate_environment_projected(CompactManifestSet desired,
+                                           const std::vector<LiveObject>& live,
                                            std::vector<Policy> policies, DiffOptions options) {
   EnvironmentEvaluation evaluation(std::move(desired), std::move(policies), std::move(options));
   evaluation.set_live_projected(live);
   return evaluation.report();
+}
+
+DriftReport evaluate_environment(ManifestSet desired, const std::vector<json>& live,
+                                 std::vector<Policy> policies, DiffOptions options) {
+  return evaluate_environment(compact(std::move(desired)), live, std::move(policies),
+                              std::move(options));
+}
+
+DriftReport evaluate_environment_projected(ManifestSet desired, const std::vector<LiveObject>& live,
+                                           std::vector<Policy> policies, DiffOptions options) {
+  return evaluate_environment_projected(compact(std::move(desired)), live, std::move(policies),
+                                        std::move(options));
 }
 
 }  // namespace plumbline

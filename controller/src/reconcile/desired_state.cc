@@ -194,7 +194,10 @@ void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
   render_options.remote_bases = &remote_bases;
   render_options.warnings = &warnings;
   render_options.parse_cache = &state.parses;
-  Result<ManifestSet> rendered = render(*snapshot->tree, spec.source.path, render_options);
+  // Compact from the start: a plain render never builds whole trees, and the files the parse
+  // cache holds keep their bytes (one copy between the cache and the desired state).
+  Result<CompactManifestSet> rendered =
+      render_compact(*snapshot->tree, spec.source.path, render_options);
   if (!rendered.ok()) {
     state.error_reason = "RenderFailed";
     std::string why = rendered.error().code() == ErrorCode::kTimeout
@@ -222,8 +225,7 @@ void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
   // Objects without a namespace land in the environment's first namespace (the CLI's rule,
   // with the kind's scope from discovery; a kind discovery does not know is taken as
   // namespaced, as everything but a Namespace was before).
-  default_namespaces(*rendered, spec.namespaces.front(), [&](const json& object) {
-    ObjectRef ref = ObjectRef::of(object);
+  default_namespaces(*rendered, spec.namespaces.front(), [&](const ObjectRef& ref) {
     if (ref.kind == "Namespace") return false;
     Result<ApiResource> resource = client_.resource_for(ref.api_version, ref.kind);
     return !resource.ok() || resource->namespaced;
@@ -231,12 +233,11 @@ void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
   bool new_revision = snapshot->revision != state.source.revision;
   {
     std::set<ObjectRef> declared;
-    for (const Manifest& m : *rendered) declared.insert(m.ref());
+    for (const CompactManifest& m : *rendered) declared.insert(m.ref());
     std::lock_guard lock(mu_);
     declared_[spec.name] = std::move(declared);
   }
-  // Objects the parse cache holds unchanged take its bytes: one copy between the two.
-  state.desired = compact(std::move(*rendered), state.parses.manifests());
+  state.desired = std::move(*rendered);
   ++state.desired_version;
   state.source = {.repo = redact_url(spec.source.url),
                   .ref = spec.source.ref.empty() ? snapshot->ref : spec.source.ref,

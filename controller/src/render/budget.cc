@@ -83,26 +83,49 @@ Result<std::string> BudgetedTree::real_path(std::string_view path) const {
   return real.empty() ? mount_ : mount_ + "/" + real;
 }
 
-std::string object_id(const json& object) {
-  ObjectRef ref = ObjectRef::of(object);
+std::string object_id(const json& object) { return object_id(ObjectRef::of(object)); }
+
+std::string object_id(const ObjectRef& ref) {
   return api_group(ref.api_version) + "|" + ref.kind + "|" + ref.ns + "|" + ref.name;
 }
 
-Status check_rendered(const ManifestSet& objects, const RenderLimits& limits) {
-  if (objects.size() > limits.max_objects) {
-    return invalid_input("the render has " + std::to_string(objects.size()) +
+namespace {
+
+// The cap and unique ids over any set: ref_at(i) and origin_at(i) read its i-th object.
+template <typename RefAt, typename OriginAt>
+Status check_ids(size_t count, const RenderLimits& limits, RefAt ref_at, OriginAt origin_at) {
+  if (count > limits.max_objects) {
+    return invalid_input("the render has " + std::to_string(count) +
                          " objects, more than the limit of " + std::to_string(limits.max_objects));
   }
-  std::unordered_map<std::string, const Manifest*> seen;
-  seen.reserve(objects.size());
-  for (const auto& manifest : objects) {
-    auto [it, inserted] = seen.emplace(object_id(manifest.object), &manifest);
+  std::unordered_map<std::string, size_t> seen;
+  seen.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    const ObjectRef& ref = ref_at(i);
+    auto [it, inserted] = seen.emplace(object_id(ref), i);
     if (inserted) continue;
-    return invalid_input("duplicate object " + manifest.ref().to_string() +
-                             ", already declared in " + it->second->origin.to_string(),
-                         manifest.origin.to_string());
+    return invalid_input("duplicate object " + ref.to_string() + ", already declared in " +
+                             origin_at(it->second).to_string(),
+                         origin_at(i).to_string());
   }
   return {};
+}
+
+}  // namespace
+
+Status check_rendered(const ManifestSet& objects, const RenderLimits& limits) {
+  std::vector<ObjectRef> refs;
+  refs.reserve(objects.size());
+  for (const Manifest& m : objects) refs.push_back(m.ref());
+  return check_ids(
+      objects.size(), limits, [&](size_t i) -> const ObjectRef& { return refs[i]; },
+      [&](size_t i) -> const SourceLocation& { return objects[i].origin; });
+}
+
+Status check_rendered(const CompactManifestSet& objects, const RenderLimits& limits) {
+  return check_ids(
+      objects.size(), limits, [&](size_t i) -> const ObjectRef& { return objects[i].ref(); },
+      [&](size_t i) -> const SourceLocation& { return objects[i].origin(); });
 }
 
 }  // namespace plumbline::renderer

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "plumbline/core/compact_manifest.h"
 #include "plumbline/core/file_tree.h"
 #include "plumbline/core/object.h"
 #include "plumbline/render/render.h"
@@ -60,8 +61,10 @@ class BudgetedTree : public FileTree {
 // The object cap and unique ids (API group, kind, namespace, name): a second object with an
 // id already seen is an error naming both declaration sites.
 Status check_rendered(const ManifestSet& objects, const RenderLimits& limits);
+Status check_rendered(const CompactManifestSet& objects, const RenderLimits& limits);
 
 // "apps|Deployment|shop|api": the key two objects may not share.
 std::string object_id(const json& object);
+std::string object_id(const ObjectRef& ref);
 
 }  // namespace plumbline::renderer

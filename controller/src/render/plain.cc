@@ -7,7 +7,9 @@
 #include "plumbline/render/parse_cache.h"
 #include "plumbline/render/render.h"
 #include "render/budget.h"
+#include "render/compact_documents.h"
 #include "render/kustomize.h"
+#include "render/validate.h"
 
 namespace plumbline {
 namespace {
@@ -92,9 +94,11 @@ Status append_file(const BudgetedTree& tree, const std::string& file, ParseCache
 
 }  // namespace renderer
 
-Result<ManifestSet> render_plain(const FileTree& files_in, std::string_view path,
-                                 const RenderLimits& limits, ParseCache* cache) {
-  renderer::BudgetedTree tree(files_in, limits);
+namespace {
+
+// The manifest files of a plain render, in order.
+Result<std::vector<std::string>> plain_files(const renderer::BudgetedTree& tree,
+                                             std::string_view path) {
   PL_ASSIGN_OR_RETURN(std::string root, join_tree_path("", path));
   PL_ASSIGN_OR_RETURN(EntryType type, tree.stat(root));
   std::vector<std::string> files;
@@ -104,9 +108,51 @@ Result<ManifestSet> render_plain(const FileTree& files_in, std::string_view path
     std::set<std::string> visited;
     PL_RETURN_IF_ERROR(collect_files(tree, root, files, visited, 0));
   }
-  ManifestSet out;
+  return files;
+}
+
+// One file's objects, compact: shared from the cache when it holds the file, else read
+// straight into compact form and offered to it.
+Status append_compact_file(const renderer::BudgetedTree& tree, const std::string& file,
+                           ParseCache* cache, CompactManifestSet& out) {
+  std::optional<std::string> id = cache != nullptr ? tree.content_id(file) : std::nullopt;
+  if (id) {
+    if (ParsedFilePtr parsed = cache->find(*id, file)) {
+      PL_RETURN_IF_ERROR(tree.charge(file, parsed->bytes));
+      // A kustomize resource file is held as parsed, before its patches: checked here.
+      if (!parsed->validated)
+        PL_RETURN_IF_ERROR(renderer::validate_desired(materialize(parsed->manifests)));
+      out.insert(out.end(), parsed->manifests.begin(), parsed->manifests.end());
+      return {};
+    }
+  }
+  PL_ASSIGN_OR_RETURN(std::string text, tree.read_file(file));
+  PL_ASSIGN_OR_RETURN(CompactManifestSet parsed, renderer::parse_manifest_file(text, file));
+  out.insert(out.end(), parsed.begin(), parsed.end());
+  if (id) {
+    cache->insert(*id, file,
+                  std::make_shared<const ParsedFile>(ParsedFile{
+                      .manifests = std::move(parsed), .bytes = text.size(), .validated = true}));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<ManifestSet> render_plain(const FileTree& files_in, std::string_view path,
+                                 const RenderLimits& limits, ParseCache* cache) {
+  PL_ASSIGN_OR_RETURN(CompactManifestSet objects,
+                      render_plain_compact(files_in, path, limits, cache));
+  return materialize(objects);
+}
+
+Result<CompactManifestSet> render_plain_compact(const FileTree& files_in, std::string_view path,
+                                                const RenderLimits& limits, ParseCache* cache) {
+  renderer::BudgetedTree tree(files_in, limits);
+  PL_ASSIGN_OR_RETURN(std::vector<std::string> files, plain_files(tree, path));
+  CompactManifestSet out;
   for (const auto& file : files) {
-    PL_RETURN_IF_ERROR(renderer::append_file(tree, file, cache, out));
+    PL_RETURN_IF_ERROR(append_compact_file(tree, file, cache, out));
     if (out.size() > limits.max_objects) break;  // check_rendered names the limit
   }
   PL_RETURN_IF_ERROR(renderer::check_rendered(out, limits));

@@ -73,4 +73,24 @@ Result<ManifestSet> render(const FileTree& tree, std::string_view path,
   return objects;
 }
 
+Result<CompactManifestSet> render_compact(const FileTree& tree, std::string_view path,
+                                          const RenderOptions& options) {
+  RenderMode mode = options.mode;
+  if (mode == RenderMode::kAuto) {
+    PL_ASSIGN_OR_RETURN(mode, detect(tree, path));
+  }
+  if (mode != RenderMode::kPlain) {
+    RenderOptions resolved = options;
+    resolved.mode = mode;
+    PL_ASSIGN_OR_RETURN(ManifestSet objects, render(tree, path, resolved));
+    if (options.parse_cache == nullptr) return compact(std::move(objects));
+    return compact(std::move(objects), options.parse_cache->manifests());
+  }
+  // Each file is validated as it is parsed (and held validated by the cache).
+  PL_ASSIGN_OR_RETURN(CompactManifestSet objects,
+                      render_plain_compact(tree, path, options.limits, options.parse_cache));
+  if (options.parse_cache != nullptr) options.parse_cache->render_done();
+  return objects;
+}
+
 }  // namespace plumbline

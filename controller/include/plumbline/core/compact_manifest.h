@@ -24,6 +24,10 @@ namespace plumbline {
 
 class CompactManifest;
 using CompactManifestSet = std::vector<CompactManifest>;
+namespace compact_encoding {  // core/compact_encoding.h: writers of the encoding itself
+CompactManifest manifest_from_encoding(std::string encoded, SourceLocation origin,
+                                       std::shared_ptr<const FieldOrigins> fields);
+}
 
 class CompactManifest {
  public:
@@ -51,6 +55,9 @@ class CompactManifest {
  private:
   friend CompactManifestSet compact(ManifestSet manifests,
                                     const std::vector<CompactManifest>& known);
+  friend CompactManifest compact_encoding::manifest_from_encoding(
+      std::string encoded, SourceLocation origin, std::shared_ptr<const FieldOrigins> fields);
+  CompactManifest() = default;
   struct Data {
     std::string encoded;  // the object, encoded (compact_manifest.cc)
     ObjectRef ref;

@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 
+#include "plumbline/core/compact_manifest.h"
 #include "plumbline/core/object.h"
 
 namespace plumbline {
@@ -22,6 +23,9 @@ bool namespace_unset(const json& object);
 // cluster-scoped kinds are left alone.
 void default_namespaces(ManifestSet& objects, const std::string& ns,
                         const std::function<bool(const json& object)>& namespaced);
+// The same over compact objects: only those without a namespace are decoded.
+void default_namespaces(CompactManifestSet& objects, const std::string& ns,
+                        const std::function<bool(const ObjectRef& ref)>& namespaced);
 
 // Compare only the kinds we can see: a desired object is compared when the live side can show
 // its kind (the kinds a snapshot holds or --live-kinds names, the kinds the controller

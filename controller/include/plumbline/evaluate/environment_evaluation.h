@@ -97,6 +97,11 @@ class EnvironmentEvaluation {
 };
 
 // The findings of an environment evaluated once (drift, then policies).
+DriftReport evaluate_environment(CompactManifestSet desired, const std::vector<json>& live,
+                                 std::vector<Policy> policies, DiffOptions options);
+DriftReport evaluate_environment_projected(CompactManifestSet desired,
+                                           const std::vector<LiveObject>& live,
+                                           std::vector<Policy> policies, DiffOptions options);
 DriftReport evaluate_environment(ManifestSet desired, const std::vector<json>& live,
                                  std::vector<Policy> policies, DiffOptions options);
 DriftReport evaluate_environment_projected(ManifestSet desired, const std::vector<LiveObject>& live,

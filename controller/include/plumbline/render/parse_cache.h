@@ -29,6 +29,9 @@ namespace plumbline {
 struct ParsedFile {
   CompactManifestSet manifests;
   size_t bytes = 0;
+  // Checked as a render's result is (the plain renderer's parses); a kustomize resource file
+  // is held as read, before the patches that may complete it.
+  bool validated = false;
 };
 using ParsedFilePtr = std::shared_ptr<const ParsedFile>;
 
@@ -41,6 +44,9 @@ class ParseCache {
   // A render through the cache succeeded: what it neither found nor inserted may go, so the
   // cache holds one render's files, not the history's.
   virtual void render_done() = 0;
+  // The manifests of every file held (shared, not copied): a render encoded after the fact
+  // (render_compact of kustomize) takes these bytes for the objects that did not change.
+  virtual CompactManifestSet manifests() const = 0;
 };
 
 struct ParseCacheLimits {
@@ -59,9 +65,7 @@ class MemoryParseCache : public ParseCache {
   void insert(std::string_view content_id, std::string_view path, ParsedFilePtr parsed) override;
   void render_done() override;
 
-  // The manifests of every file held (shared, not copied): the controller's compact desired
-  // state takes these bytes for the objects that did not change (compact(set, known)).
-  CompactManifestSet manifests() const;
+  CompactManifestSet manifests() const override;
 
   size_t size() const { return entries_.size(); }
   size_t bytes() const { return bytes_; }  // file text of the entries held

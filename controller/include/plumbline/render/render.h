@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "plumbline/core/compact_manifest.h"
 #include "plumbline/core/file_tree.h"
 #include "plumbline/core/object.h"
 #include "plumbline/render/remote_base.h"
@@ -118,8 +119,18 @@ struct RenderOptions {
 Result<ManifestSet> render(const FileTree& tree, std::string_view path,
                            const RenderOptions& options);
 
+// The same render held compact (plumbline/core/compact_manifest.h), for the controller and
+// `plumbline diff`: a plain render reads each file straight into compact form, without JSON
+// trees, and shares the objects of files the parse cache holds; the other modes render as
+// render() does and are encoded after (sharing the cache's bytes where they are the same).
+Result<CompactManifestSet> render_compact(const FileTree& tree, std::string_view path,
+                                          const RenderOptions& options);
+
 Result<ManifestSet> render_plain(const FileTree& tree, std::string_view path,
                                  const RenderLimits& limits = {}, ParseCache* cache = nullptr);
+Result<CompactManifestSet> render_plain_compact(const FileTree& tree, std::string_view path,
+                                                const RenderLimits& limits = {},
+                                                ParseCache* cache = nullptr);
 Result<ManifestSet> render_kustomize(const FileTree& tree, std::string_view path,
                                      const RenderLimits& limits = {},
                                      const ExternalRenderer* external = nullptr);

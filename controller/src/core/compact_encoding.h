@@ -1,0 +1,63 @@
+// core/compact_encoding.h — internal: the bytes a CompactManifest holds, for code that writes
+// them without a JSON tree (render/compact_documents.cc streams YAML events into them).
+//
+// One tag byte per value, then
+//   kInt: zigzag varint; kUnsigned: varint; kFloat: the 8 bytes of the double;
+//   kString/kBinary: varint length + bytes (kBinary: then a subtype flag byte and 8 bytes);
+//   kArray: varint count + values; kObject: varint count + (varint length + key, value)...
+// Object members are in nlohmann's key order (bytewise sorted, each key once), so decoding
+// appends at the end of each map instead of searching it. A writer that is not encode_value
+// must keep that order; the bytes are trusted when read (never outside input).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "plumbline/core/compact_manifest.h"
+
+namespace plumbline::compact_encoding {
+
+enum Tag : char {
+  kNull,
+  kFalse,
+  kTrue,
+  kInt,
+  kUnsigned,
+  kFloat,
+  kString,
+  kArray,
+  kObject,
+  kBinary
+};
+
+inline void put_varint(std::string& out, std::uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+inline void put_bytes(std::string& out, std::string_view bytes) {
+  put_varint(out, bytes.size());
+  out.append(bytes);
+}
+
+// Appends `value` encoded.
+void encode_value(const json& value, std::string& out);
+
+// The string member `key` of the encoded object at `object` (its tag byte first); nullopt
+// when it is missing or not a string (ObjectRef::of's reading).
+std::optional<std::string_view> string_member(std::string_view object, std::string_view key);
+// The encoded value of member `key` (from its tag byte to the end of `object`), or nullopt.
+std::optional<std::string_view> member(std::string_view object, std::string_view key);
+
+// A CompactManifest from bytes written in this encoding (an object), with its identity read
+// from them.
+CompactManifest manifest_from_encoding(std::string encoded, SourceLocation origin,
+                                       std::shared_ptr<const FieldOrigins> fields);
+
+}  // namespace plumbline::compact_encoding

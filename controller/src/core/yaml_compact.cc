@@ -1,0 +1,353 @@
+// Manifests streamed from libyaml's events into the compact encoding (see yaml_compact.h).
+#include "plumbline/core/yaml_compact.h"
+
+#include <yaml-cpp/eventhandler.h>
+
+#include <algorithm>
+#include <memory>
+#include <utility>
+
+#include "core/compact_encoding.h"
+#include "core/yaml_events.h"
+#include "core/yaml_guards.h"
+#include "core/yaml_scalar.h"
+#include "plumbline/core/path.h"
+
+namespace plumbline {
+namespace {
+
+using compact_encoding::encode_value;
+using compact_encoding::put_bytes;
+using compact_encoding::put_varint;
+
+// Thrown by the stream builder for input it leaves to the tree path.
+struct TreePathNeeded {};
+
+// The lists whose shape StreamedManifest::suspect_shape reports: containers by a string name;
+// env entries by a string name and a string (or null) value. Any such field, at any depth.
+enum class Checked { kNone, kContainers, kEnv };
+Checked checked_list(std::string_view field) {
+  if (field == "containers" || field == "initContainers" || field == "ephemeralContainers") {
+    return Checked::kContainers;
+  }
+  return field == "env" ? Checked::kEnv : Checked::kNone;
+}
+
+class StreamBuilder : public YAML::EventHandler {
+ public:
+  struct Document {
+    std::string encoded;
+    int line = 0;
+    std::shared_ptr<const FieldOrigins> fields;
+    bool needs_check = false;  // StreamedManifest::suspect_shape
+  };
+
+  explicit StreamBuilder(const std::string& file) : file_(file) {}
+  std::vector<Document>& documents() { return docs_; }
+
+  void OnDocumentStart(const YAML::Mark&) override {
+    depth_ = 0;
+    has_root_ = false;
+    needs_check_ = false;
+    root_.clear();
+    pointers_.clear();
+    pointers_.emplace_back();  // the root
+    lines_.clear();
+  }
+
+  void OnDocumentEnd() override {
+    if (!has_root_) return;  // an empty document
+    std::string_view object = root_;
+    auto text = [](std::string_view in, std::string_view key) {
+      auto found = compact_encoding::string_member(in, key);
+      return found && !found->empty();
+    };
+    // A List is expanded, and a broken identity named, by the tree path.
+    auto kind = compact_encoding::string_member(object, "kind");
+    auto meta = compact_encoding::member(object, "metadata");
+    if (!text(object, "apiVersion") || !kind || kind->empty() || *kind == "List" || !meta ||
+        !text(*meta, "name")) {
+      throw TreePathNeeded{};
+    }
+    docs_.push_back({std::move(root_), line_, field_origins(), needs_check_});
+    root_ = std::string();
+  }
+
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    if (anchor != 0 || key_expected()) throw TreePathNeeded{};
+    add_scalar(mark, json(nullptr));
+  }
+
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override { throw TreePathNeeded{}; }
+
+  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                const std::string& value) override {
+    if (anchor != 0) throw TreePathNeeded{};
+    if (key_expected()) {
+      if (tag == "?" && value == "<<") throw TreePathNeeded{};  // a merge key
+      Frame& top = frames_[depth_ - 1];
+      top.key = value;
+      top.has_key = true;
+      return;
+    }
+    if (tag == "!") {
+      add_scalar(mark, json(value));
+    } else if (tag == "?") {
+      add_scalar(mark, resolve_plain_scalar(value));
+    } else {
+      throw TreePathNeeded{};  // an explicit tag
+    }
+  }
+
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    open(mark, anchor, false);
+  }
+  void OnSequenceEnd() override { close(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    open(mark, anchor, true);
+  }
+  void OnMapEnd() override { close(); }
+
+ private:
+  struct Member {
+    std::string key;
+    size_t begin = 0, end = 0;  // its value's bytes in the frame's buffer
+  };
+  // An open collection. Frames are kept by depth and reused, so their buffers are allocated
+  // once per file, not per node.
+  struct Frame {
+    bool is_map = false;
+    std::string buffer;           // children encoded (a map's values; keys are in members)
+    std::vector<Member> members;  // a map's
+    size_t count = 0;             // a list's elements
+    bool has_key = false;         // a map's pending key
+    std::string key;
+    size_t pointer = 0;                     // in pointers_
+    std::string parent_field, last_field;   // what path::list_rule reads, as from_pointer walks
+    path::ListRule rule;                    // a list's
+    Checked checked = Checked::kNone;       // a checked list, or an element of one
+    bool elements_ok = true;                // a checked list: every element has the shape
+    bool named = false, value_bad = false;  // an element: a string name; a non-string value
+  };
+  // Field origins: each node's pointer (parent, key or index) recorded while parsing, and
+  // resolved to its canonical path once the document is complete, because a keyed list
+  // element's path needs its key field, which may come after other fields.
+  struct Pointer {
+    size_t parent = 0;
+    std::string key;  // a map member's
+    bool element = false;
+    size_t index = 0;  // a list element's
+    path::ListRule rule;
+    bool has_element_key = false;  // keyed: the element's key field; set: the element
+    json element_key;
+  };
+
+  bool key_expected() const {
+    return depth_ > 0 && frames_[depth_ - 1].is_map && !frames_[depth_ - 1].has_key;
+  }
+
+  // The pointer of the next child of the innermost collection.
+  size_t child_pointer() {
+    if (depth_ == 0) return 0;
+    const Frame& top = frames_[depth_ - 1];
+    Pointer p;
+    p.parent = top.pointer;
+    if (top.is_map) {
+      p.key = top.key;
+    } else {
+      p.element = true;
+      p.index = top.count;
+      p.rule = top.rule;
+    }
+    pointers_.push_back(std::move(p));
+    return pointers_.size() - 1;
+  }
+
+  // The key of the member being added to the map `top`, as a keyed element's key field.
+  bool is_element_key(const Frame& top) const {
+    const Pointer& p = pointers_[top.pointer];
+    return top.pointer != 0 && p.element && p.rule.kind == path::ListKind::kKeyed &&
+           top.key == p.rule.key;
+  }
+
+  void add_scalar(const YAML::Mark& mark, const json& value) {
+    if (depth_ == 0) {
+      if (!value.is_null()) throw TreePathNeeded{};  // a document that is one scalar
+      return;                                        // an empty document
+    }
+    size_t pointer = child_pointer();
+    lines_.emplace_back(pointer, mark.line + 1);
+    Frame& top = frames_[depth_ - 1];
+    if (!top.is_map) {
+      if (top.checked != Checked::kNone) top.elements_ok = false;
+      if (top.rule.kind == path::ListKind::kSet) {
+        pointers_[pointer].has_element_key = true;
+        pointers_[pointer].element_key = value;
+      }
+      encode_value(value, top.buffer);
+      ++top.count;
+      return;
+    }
+    if (top.checked != Checked::kNone) {
+      if (top.key == "name") top.named = value.is_string();
+      if (top.checked == Checked::kEnv && top.key == "value" && !value.is_string() &&
+          !value.is_null()) {
+        top.value_bad = true;
+      }
+    }
+    if (checked_list(top.key) != Checked::kNone && !value.is_null()) needs_check_ = true;
+    if (is_element_key(top)) {
+      pointers_[top.pointer].has_element_key = true;
+      pointers_[top.pointer].element_key = value;
+    }
+    size_t begin = top.buffer.size();
+    encode_value(value, top.buffer);
+    top.members.push_back({std::move(top.key), begin, top.buffer.size()});
+    top.has_key = false;
+  }
+
+  void open(const YAML::Mark& mark, YAML::anchor_t anchor, bool is_map) {
+    if (anchor != 0 || key_expected()) throw TreePathNeeded{};
+    if (depth_ == 0) {
+      if (!is_map) throw TreePathNeeded{};  // a document that is a list
+      has_root_ = true;
+      line_ = mark.line + 1;
+    }
+    size_t pointer = child_pointer();
+    lines_.emplace_back(pointer, mark.line + 1);
+    if (depth_ == frames_.size()) frames_.emplace_back();
+    Frame& frame = frames_[depth_];
+    const Frame* top = depth_ > 0 ? &frames_[depth_ - 1] : nullptr;
+    frame.is_map = is_map;
+    frame.buffer.clear();
+    frame.members.clear();
+    frame.count = 0;
+    frame.has_key = false;
+    frame.pointer = pointer;
+    frame.checked = Checked::kNone;
+    frame.elements_ok = true;
+    frame.named = false;
+    frame.value_bad = false;
+    if (top == nullptr) {
+      frame.parent_field.clear();
+      frame.last_field.clear();
+    } else if (top->is_map) {
+      if (is_element_key(*top)) throw TreePathNeeded{};  // a key field that is a collection
+      frame.parent_field = top->last_field;
+      frame.last_field = top->key;
+      Checked list = checked_list(top->key);
+      if (list != Checked::kNone && is_map) needs_check_ = true;  // a map where a list goes
+      if (!is_map) frame.checked = list;
+    } else {
+      frame.parent_field = top->parent_field;
+      frame.last_field = top->last_field;
+      if (top->checked != Checked::kNone && is_map) frame.checked = top->checked;
+    }
+    frame.rule = is_map ? path::ListRule{} : path::list_rule(frame.parent_field, frame.last_field);
+    ++depth_;
+  }
+
+  void close() {
+    Frame& frame = frames_[--depth_];
+    std::string& out = depth_ == 0 ? root_ : frames_[depth_ - 1].buffer;
+    size_t begin = out.size();
+    if (frame.is_map) {
+      if (frame.has_key) throw TreePathNeeded{};  // a key without a value
+      std::sort(frame.members.begin(), frame.members.end(),
+                [](const Member& a, const Member& b) { return a.key < b.key; });
+      out.push_back(compact_encoding::kObject);
+      put_varint(out, frame.members.size());
+      for (size_t i = 0; i < frame.members.size(); ++i) {
+        const Member& m = frame.members[i];
+        if (i > 0 && m.key == frame.members[i - 1].key) throw TreePathNeeded{};  // duplicate
+        put_bytes(out, m.key);
+        out.append(frame.buffer, m.begin, m.end - m.begin);
+      }
+    } else {
+      if (frame.checked != Checked::kNone && !frame.elements_ok) needs_check_ = true;
+      out.push_back(compact_encoding::kArray);
+      put_varint(out, frame.count);
+      out.append(frame.buffer);
+    }
+    if (depth_ == 0) return;
+    Frame& top = frames_[depth_ - 1];
+    if (!top.is_map) {
+      ++top.count;
+      if (top.checked != Checked::kNone && (!frame.is_map || !frame.named || frame.value_bad)) {
+        top.elements_ok = false;
+      }
+      return;
+    }
+    if (top.checked == Checked::kEnv && top.key == "value") top.value_bad = true;
+    if (top.checked != Checked::kNone && top.key == "name") top.named = false;
+    top.members.push_back({std::move(top.key), begin, out.size()});
+    top.has_key = false;
+  }
+
+  std::shared_ptr<const FieldOrigins> field_origins() const {
+    std::vector<std::string> paths(pointers_.size());
+    size_t path_bytes = 0;
+    for (size_t i = 1; i < pointers_.size(); ++i) {
+      const Pointer& p = pointers_[i];
+      const std::string& base = paths[p.parent];
+      if (!p.element) {
+        paths[i] = path::field(base, p.key);
+      } else if (p.has_element_key && p.rule.kind == path::ListKind::kKeyed) {
+        paths[i] = path::keyed(base, p.rule.key, path::key_text(p.element_key));
+      } else if (p.has_element_key) {
+        paths[i] = path::element(base, path::key_text(p.element_key));
+      } else {
+        paths[i] = path::index(base, p.index);
+      }
+      path_bytes += paths[i].size();
+    }
+    FieldOrigins::Builder fields;
+    fields.reserve(lines_.size(), path_bytes);
+    for (const auto& [pointer, line] : lines_) {
+      if (pointer != 0) fields.add(paths[pointer], file_, line);
+    }
+    return std::make_shared<const FieldOrigins>(std::move(fields).build());
+  }
+
+  const std::string& file_;
+  std::vector<Frame> frames_;
+  size_t depth_ = 0;
+  bool has_root_ = false;
+  bool needs_check_ = false;
+  int line_ = 0;
+  std::string root_;
+  std::vector<Pointer> pointers_;
+  std::vector<std::pair<size_t, int>> lines_;
+  std::vector<Document> docs_;
+};
+
+bool passes_guards(std::string_view text, const std::string& file) {
+  return yaml_guards::check_no_nul(text, file).ok() && yaml_guards::check_utf8(text, file).ok() &&
+         yaml_guards::check_flow_depth(text, file).ok();
+}
+
+}  // namespace
+
+std::optional<std::vector<StreamedManifest>> stream_yaml_manifests(std::string_view text,
+                                                                   const std::string& file) {
+  if (!passes_guards(text, file)) return std::nullopt;
+  StreamBuilder builder(file);
+  try {
+    if (!yaml_events::parse(text, builder)) return std::nullopt;
+  } catch (const TreePathNeeded&) {
+    return std::nullopt;
+  }
+  std::vector<StreamedManifest> out;
+  out.reserve(builder.documents().size());
+  for (StreamBuilder::Document& doc : builder.documents()) {
+    out.push_back(
+        {compact_encoding::manifest_from_encoding(
+             std::move(doc.encoded), SourceLocation{file, doc.line, 0}, std::move(doc.fields)),
+         doc.needs_check});
+  }
+  return out;
+}
+
+}  // namespace plumbline

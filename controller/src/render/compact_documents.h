@@ -1,0 +1,23 @@
+// render/compact_documents.h — internal: one manifest file read straight into compact form.
+//
+// The stream path (plumbline/core/yaml_compact.h) where it takes the file, else the tree path
+// (append_documents), whose objects, origins and errors are the reference.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "plumbline/core/compact_manifest.h"
+
+namespace plumbline::renderer {
+
+// The objects of one YAML/JSON file as append_documents reads them (documents in order,
+// `kind: List` expanded, identities checked, field origins recorded), checked as
+// validate_desired checks them, and held compact.
+Result<CompactManifestSet> parse_manifest_file(std::string_view text, const std::string& file);
+
+// The same through the tree path only (the reference the stream path is tested against).
+Result<CompactManifestSet> parse_manifest_file_as_trees(std::string_view text,
+                                                        const std::string& file);
+
+}  // namespace plumbline::renderer

@@ -1,0 +1,43 @@
+// libFuzzer target, differential: a manifest file read by the stream path (YAML events straight
+// into compact form) must give what the tree path gives — the same objects, types, origins and
+// field origins, or the same error. Any difference traps.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "render/compact_documents.h"
+
+namespace {
+
+std::string origins_of(const plumbline::CompactManifest& m) {
+  std::string out;
+  if (m.fields() == nullptr) return out;
+  m.fields()->for_each([&](std::string_view path, const plumbline::SourceLocation& at) {
+    out.append(path).append(at.to_string()).push_back('\n');
+  });
+  return out;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  auto streamed = plumbline::renderer::parse_manifest_file(text, "f.yaml");
+  auto trees = plumbline::renderer::parse_manifest_file_as_trees(text, "f.yaml");
+  if (streamed.ok() != trees.ok()) __builtin_trap();
+  if (!trees.ok()) {
+    if (streamed.error().to_string() != trees.error().to_string()) __builtin_trap();
+    return 0;
+  }
+  if (streamed->size() != trees->size()) __builtin_trap();
+  for (size_t i = 0; i < trees->size(); ++i) {
+    const auto& a = (*streamed)[i];
+    const auto& b = (*trees)[i];
+    if (a.object().dump() != b.object().dump() || !(a.ref() == b.ref()) ||
+        a.origin().to_string() != b.origin().to_string() || origins_of(a) != origins_of(b)) {
+      __builtin_trap();
+    }
+  }
+  return 0;
+}
