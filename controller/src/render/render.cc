@@ -45,6 +45,16 @@ Result<RenderMode> detect(const FileTree& tree, std::string_view path) {
   return chart ? RenderMode::kHelm : RenderMode::kPlain;
 }
 
+// A plain render, compact: every file is validated as it is parsed (and held validated by the
+// cache), so the set is not validated again.
+Result<CompactManifestSet> render_plain_validated(const FileTree& tree, std::string_view path,
+                                                  const RenderOptions& options) {
+  PL_ASSIGN_OR_RETURN(CompactManifestSet objects,
+                      render_plain_compact(tree, path, options.limits, options.parse_cache));
+  if (options.parse_cache != nullptr) options.parse_cache->render_done();
+  return objects;
+}
+
 }  // namespace
 
 Result<ManifestSet> render(const FileTree& tree, std::string_view path,
@@ -52,6 +62,10 @@ Result<ManifestSet> render(const FileTree& tree, std::string_view path,
   RenderMode mode = options.mode;
   if (mode == RenderMode::kAuto) {
     PL_ASSIGN_OR_RETURN(mode, detect(tree, path));
+  }
+  if (mode == RenderMode::kPlain) {
+    PL_ASSIGN_OR_RETURN(CompactManifestSet objects, render_plain_validated(tree, path, options));
+    return materialize(objects);
   }
   Result<ManifestSet> objects = ManifestSet{};
   switch (mode) {
@@ -62,10 +76,8 @@ Result<ManifestSet> render(const FileTree& tree, std::string_view path,
       objects = render_helm(tree, path, options);
       break;
     case RenderMode::kCommand:
+    default:  // kAuto and kPlain are handled above
       objects = render_command(tree, path, options);
-      break;
-    default:
-      objects = render_plain(tree, path, options.limits, options.parse_cache);
   }
   if (!objects) return objects;
   PL_RETURN_IF_ERROR(renderer::validate_desired(*objects));
@@ -79,18 +91,12 @@ Result<CompactManifestSet> render_compact(const FileTree& tree, std::string_view
   if (mode == RenderMode::kAuto) {
     PL_ASSIGN_OR_RETURN(mode, detect(tree, path));
   }
-  if (mode != RenderMode::kPlain) {
-    RenderOptions resolved = options;
-    resolved.mode = mode;
-    PL_ASSIGN_OR_RETURN(ManifestSet objects, render(tree, path, resolved));
-    if (options.parse_cache == nullptr) return compact(std::move(objects));
-    return compact(std::move(objects), options.parse_cache->manifests());
-  }
-  // Each file is validated as it is parsed (and held validated by the cache).
-  PL_ASSIGN_OR_RETURN(CompactManifestSet objects,
-                      render_plain_compact(tree, path, options.limits, options.parse_cache));
-  if (options.parse_cache != nullptr) options.parse_cache->render_done();
-  return objects;
+  if (mode == RenderMode::kPlain) return render_plain_validated(tree, path, options);
+  RenderOptions resolved = options;
+  resolved.mode = mode;
+  PL_ASSIGN_OR_RETURN(ManifestSet objects, render(tree, path, resolved));
+  if (options.parse_cache == nullptr) return compact(std::move(objects));
+  return compact(std::move(objects), options.parse_cache->manifests());
 }
 
 }  // namespace plumbline
