@@ -126,7 +126,7 @@ Result<std::vector<Policy>> load_policies(const CliOptions& options,
 Status write_output(const CliOptions& options, const std::string& text, std::ostream& out);
 // --live cluster: the live objects of the desired kinds; gives namespace-less desired objects
 // the context's namespace.
-Result<std::vector<json>> read_cluster(const CliOptions& options, ManifestSet& desired,
+Result<std::vector<json>> read_cluster(const CliOptions& options, CompactManifestSet& desired,
                                        std::ostream& err);
 
 // `plumbline pr-comment` (app/pr_comment_command.cc).

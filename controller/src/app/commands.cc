@@ -283,7 +283,7 @@ Status write_output(const CliOptions& o, const std::string& text, std::ostream& 
 // `--live cluster`: the live objects of the desired state's kinds, one LIST per kind and
 // namespace. Desired objects without a namespace land in the context's namespace
 // (default_namespaces, the controller's rule too), so they are given it here.
-Result<std::vector<json>> read_cluster(const CliOptions& o, ManifestSet& desired,
+Result<std::vector<json>> read_cluster(const CliOptions& o, CompactManifestSet& desired,
                                        std::ostream& err) {
   PL_ASSIGN_OR_RETURN(
       KubeConfig config,
@@ -297,12 +297,10 @@ Result<std::vector<json>> read_cluster(const CliOptions& o, ManifestSet& desired
   LiveCacheOptions cache_options;
   cache_options.kinds.clear();
   cache_options.scope = all_categories();  // policy rules may read fields outside the diff scope
-  auto kind_of = [](const json& object) {
-    return WatchedKind{object.value("apiVersion", ""), object.value("kind", "")};
-  };
+  auto kind_of = [](const ObjectRef& ref) { return WatchedKind{ref.api_version, ref.kind}; };
   std::vector<WatchedKind> namespaced;  // as discovery says
-  for (const Manifest& m : desired) {
-    WatchedKind kind = kind_of(m.object);
+  for (const CompactManifest& m : desired) {
+    WatchedKind kind = kind_of(m.ref());
     if (std::find(cache_options.kinds.begin(), cache_options.kinds.end(), kind) !=
         cache_options.kinds.end()) {
       continue;
@@ -312,13 +310,13 @@ Result<std::vector<json>> read_cluster(const CliOptions& o, ManifestSet& desired
     if (!resource.ok()) return std::move(resource).error().context(reading);
     if (resource->namespaced) namespaced.push_back(kind);
   }
-  auto is_namespaced = [&](const json& object) {
-    return std::find(namespaced.begin(), namespaced.end(), kind_of(object)) != namespaced.end();
+  auto is_namespaced = [&](const ObjectRef& ref) {
+    return std::find(namespaced.begin(), namespaced.end(), kind_of(ref)) != namespaced.end();
   };
   default_namespaces(desired, config.namespace_, is_namespaced);
   std::set<std::string> namespaces;
-  for (const Manifest& m : desired) {
-    if (is_namespaced(m.object)) namespaces.insert(m.ref().ns);
+  for (const CompactManifest& m : desired) {
+    if (is_namespaced(m.ref())) namespaces.insert(m.ref().ns);
   }
   cache_options.namespaces.assign(namespaces.begin(), namespaces.end());
   if (cache_options.namespaces.empty()) cache_options.namespaces.push_back(config.namespace_);
@@ -380,10 +378,8 @@ Result<int> run_diff(const CliOptions& o, std::ostream& out, std::ostream& err) 
   DriftReport report;
   if (o.live == "cluster") {
     PL_RETURN_IF_ERROR(check_not_empty(desired.objects.size(), o));
-    ManifestSet objects = materialize(desired.objects);
-    desired.objects.clear();
-    PL_ASSIGN_OR_RETURN(std::vector<json> live, read_cluster(o, objects, err));
-    coverage.compared = compact(std::move(objects));
+    PL_ASSIGN_OR_RETURN(std::vector<json> live, read_cluster(o, desired.objects, err));
+    coverage.compared = std::move(desired.objects);
     report = evaluate_environment(std::move(coverage.compared), live, policies, options);
   } else {
     PL_ASSIGN_OR_RETURN(std::vector<LiveObject> live, std::move(*live_file));

@@ -47,18 +47,18 @@ Status read_live(const CliOptions& o, std::vector<PrEnvironment>& envs, std::ost
   if (o.live.empty()) return {};
   std::vector<json> live;
   if (o.live == "cluster") {
-    ManifestSet all;
+    CompactManifestSet all;
     for (const PrEnvironment& e : envs) {
-      all.insert(all.end(), e.base.begin(), e.base.end());
-      all.insert(all.end(), e.head.begin(), e.head.end());
+      for (const Manifest& m : e.base) all.emplace_back(m);
+      for (const Manifest& m : e.head) all.emplace_back(m);
     }
     if (all.empty()) return {};
     PL_ASSIGN_OR_RETURN(live, read_cluster(o, all, err));
     // The namespaces read_cluster gave namespace-less objects, back in place.
     size_t at = 0;
     for (PrEnvironment& e : envs) {
-      for (Manifest& m : e.base) m = all[at++];
-      for (Manifest& m : e.head) m = all[at++];
+      for (Manifest& m : e.base) m = all[at++].materialize();
+      for (Manifest& m : e.head) m = all[at++].materialize();
     }
   } else {
     PL_ASSIGN_OR_RETURN(std::string text, read_input_file(o.live));
