@@ -127,6 +127,22 @@ std::string element(std::string_view base, std::string_view value) {
 
 std::string index(std::string_view base, size_t i) { return element(base, std::to_string(i)); }
 
+const json* element_identity(const ListRule& rule, const json& element) {
+  if (rule.kind == ListKind::kKeyed && element.is_object()) {
+    auto key = element.find(rule.key);
+    return key == element.end() ? nullptr : &*key;
+  }
+  if (rule.kind == ListKind::kSet && !element.is_structured()) return &element;
+  return nullptr;
+}
+
+std::string list_element(std::string_view base, const ListRule& rule, const json* identity,
+                         size_t i) {
+  if (identity == nullptr) return index(base, i);
+  if (rule.kind == ListKind::kKeyed) return keyed(base, rule.key, key_text(*identity));
+  return element(base, key_text(*identity));
+}
+
 std::string key_text(const json& value) {
   if (value.is_string()) return value.get<std::string>();
   return to_json_text(value);
@@ -266,13 +282,7 @@ std::string from_pointer(const json& object, const json::json_pointer& pointer) 
       if (i >= node->size()) break;
       const json& el = (*node)[i];
       ListRule rule = list_rule(parent_field, last_field);
-      if (rule.kind == ListKind::kKeyed && el.is_object() && el.contains(rule.key)) {
-        out = keyed(out, rule.key, key_text(el[std::string(rule.key)]));
-      } else if (rule.kind == ListKind::kSet && !el.is_structured()) {
-        out = element(out, key_text(el));
-      } else {
-        out = index(out, i);
-      }
+      out = list_element(out, rule, element_identity(rule, el), i);
       node = &el;
     } else {
       break;

@@ -290,13 +290,7 @@ class JsonBuilder : public YAML::EventHandler {
     } else if (node.is_array() && p.index < node.size()) {
       const json& el = node[p.index];
       path::ListRule rule = path::list_rule(out.parent_field, out.last_field);
-      if (rule.kind == path::ListKind::kKeyed && el.is_object() && el.contains(rule.key)) {
-        out.path = path::keyed(out.path, rule.key, path::key_text(el[std::string(rule.key)]));
-      } else if (rule.kind == path::ListKind::kSet && !el.is_structured()) {
-        out.path = path::element(out.path, path::key_text(el));
-      } else {
-        out.path = path::index(out.path, p.index);
-      }
+      out.path = path::list_element(out.path, rule, path::element_identity(rule, el), p.index);
       out.node = &el;
     } else {
       out.broken = true;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "core/compact_encoding.h"
@@ -140,8 +141,7 @@ class StreamBuilder : public YAML::EventHandler {
     bool element = false;
     size_t index = 0;  // a list element's
     path::ListRule rule;
-    bool has_element_key = false;  // keyed: the element's key field; set: the element
-    json element_key;
+    std::optional<json> identity;  // a list element's, as path::element_identity reads it
   };
 
   bool key_expected() const {
@@ -183,8 +183,7 @@ class StreamBuilder : public YAML::EventHandler {
     if (!top.is_map) {
       if (top.checked != Checked::kNone) top.elements_ok = false;
       if (top.rule.kind == path::ListKind::kSet) {
-        pointers_[pointer].has_element_key = true;
-        pointers_[pointer].element_key = value;
+        pointers_[pointer].identity = value;
       }
       encode_value(value, top.buffer);
       ++top.count;
@@ -199,8 +198,7 @@ class StreamBuilder : public YAML::EventHandler {
     }
     if (checked_list(top.key) != Checked::kNone && !value.is_null()) needs_check_ = true;
     if (is_element_key(top)) {
-      pointers_[top.pointer].has_element_key = true;
-      pointers_[top.pointer].element_key = value;
+      pointers_[top.pointer].identity = value;
     }
     size_t begin = top.buffer.size();
     encode_value(value, top.buffer);
@@ -292,15 +290,9 @@ class StreamBuilder : public YAML::EventHandler {
     for (size_t i = 1; i < pointers_.size(); ++i) {
       const Pointer& p = pointers_[i];
       const std::string& base = paths[p.parent];
-      if (!p.element) {
-        paths[i] = path::field(base, p.key);
-      } else if (p.has_element_key && p.rule.kind == path::ListKind::kKeyed) {
-        paths[i] = path::keyed(base, p.rule.key, path::key_text(p.element_key));
-      } else if (p.has_element_key) {
-        paths[i] = path::element(base, path::key_text(p.element_key));
-      } else {
-        paths[i] = path::index(base, p.index);
-      }
+      paths[i] =
+          p.element ? path::list_element(base, p.rule, p.identity ? &*p.identity : nullptr, p.index)
+                    : path::field(base, p.key);
       path_bytes += paths[i].size();
     }
     FieldOrigins::Builder fields;

@@ -117,15 +117,7 @@ void match_leaves(const json& node, const std::string& at, const std::string& pa
     path::ListRule rule = path::list_rule(parent_field, field_name);
     for (size_t i = 0; i < node.size(); ++i) {
       const json& element = node[i];
-      std::string child_at;
-      if (rule.kind == path::ListKind::kKeyed && element.is_object() &&
-          element.contains(rule.key)) {
-        child_at = path::keyed(at, rule.key, path::key_text(element[std::string(rule.key)]));
-      } else if (rule.kind == path::ListKind::kSet && !element.is_structured()) {
-        child_at = path::element(at, path::key_text(element));
-      } else {
-        child_at = path::index(at, i);
-      }
+      std::string child_at = path::list_element(at, rule, path::element_identity(rule, element), i);
       match_leaves(element, child_at, parent_field, field_name, element_name, index, out);
     }
     return;

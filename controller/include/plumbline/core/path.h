@@ -53,6 +53,15 @@ std::string index(std::string_view base, size_t i);                  // "args[0]
 // A list element's key value as text (numbers without quotes: ports[containerPort=8080]).
 std::string key_text(const json& value);
 
+// What names an element of a list under `rule`: its key field's value (a keyed list, an
+// element that has the field) or the element itself (a set, a scalar element); nullptr when
+// the element is named by its index.
+const json* element_identity(const ListRule& rule, const json& element);
+// The canonical path of element `i` of the list at `base`, named by `identity` (as
+// element_identity gives it) or, when it is nullptr, by `i`.
+std::string list_element(std::string_view base, const ListRule& rule, const json* identity,
+                         size_t i);
+
 struct Segment {
   enum class Kind { kField, kKeyed, kElement };
   Kind kind = Kind::kField;
