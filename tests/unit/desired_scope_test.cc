@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "plumbline/core/compact_manifest.h"
+
 namespace plumbline {
 namespace {
 
@@ -39,6 +41,28 @@ TEST(DesiredScope, ObjectsWithoutANamespaceOfNamespacedKindsGetTheDefault) {
   EXPECT_EQ(set[2].ref().ns, "other");
   EXPECT_FALSE(set[3].object["metadata"].contains("namespace"));
   EXPECT_FALSE(set[4].object["metadata"].contains("namespace"));
+}
+
+// The compact overload (the controller's and `diff`'s held form) follows the same rule and
+// decodes only the objects it changes: the others keep their shared data.
+TEST(DesiredScope, CompactObjectsWithoutANamespaceGetTheDefaultAndTheOthersAreUntouched) {
+  CompactManifestSet set = compact(
+      {object({{"name", "a"}}), object({{"name", "b"}, {"namespace", ""}}),
+       object({{"name", "c"}, {"namespace", "other"}}), object({{"name", "admin"}}, "ClusterRole"),
+       object({{"name", "shop"}}, "Namespace")});
+  CompactManifestSet before = set;
+  default_namespaces(set, "shop-prod", [](const ObjectRef& ref) {
+    return ref.kind != "ClusterRole" && ref.kind != "Namespace";
+  });
+  EXPECT_EQ(set[0].ref().ns, "shop-prod");
+  EXPECT_EQ(set[0].object()["metadata"]["namespace"], "shop-prod");
+  EXPECT_EQ(set[1].ref().ns, "shop-prod");
+  EXPECT_EQ(set[1].object()["metadata"]["namespace"], "shop-prod");
+  EXPECT_EQ(set[2].ref().ns, "other");
+  EXPECT_FALSE(set[3].object()["metadata"].contains("namespace"));
+  EXPECT_FALSE(set[4].object()["metadata"].contains("namespace"));
+  EXPECT_FALSE(set[0].shares_data(before[0]));
+  for (size_t i : {2, 3, 4}) EXPECT_TRUE(set[i].shares_data(before[i])) << i;
 }
 
 TEST(DesiredScope, OnlyTheKindsTheLiveSideShowsAreCompared) {
