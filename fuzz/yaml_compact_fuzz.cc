@@ -1,8 +1,11 @@
 // libFuzzer target, differential: a manifest file read by the stream path (YAML events straight
 // into compact form) must give what the tree path gives — the same objects, types, origins and
-// field origins, or the same error. Any difference traps.
+// field origins, or the same error, whole and cut into parts at its document markers. Any
+// difference traps.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -19,16 +22,36 @@ std::string origins_of(const plumbline::CompactManifest& m) {
   return out;
 }
 
+// Cuts a stream into as many parts as it may and runs them one after the other.
+class PartsRunner final : public plumbline::TaskRunner {
+ public:
+  size_t concurrency() const override { return 16; }
+  void run(std::span<const std::function<void()>> tasks) override {
+    for (const auto& task : tasks) task();
+  }
+};
+
+void expect_same(std::string_view text, plumbline::TaskRunner* tasks);
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
-  auto streamed = plumbline::renderer::parse_manifest_file(text, "f.yaml");
+  PartsRunner parts;
+  expect_same(text, nullptr);
+  expect_same(text, &parts);
+  return 0;
+}
+
+namespace {
+
+void expect_same(std::string_view text, plumbline::TaskRunner* tasks) {
+  auto streamed = plumbline::renderer::parse_manifest_file(text, "f.yaml", tasks, 1);
   auto trees = plumbline::renderer::parse_manifest_file_as_trees(text, "f.yaml");
   if (streamed.ok() != trees.ok()) __builtin_trap();
   if (!trees.ok()) {
     if (streamed.error().to_string() != trees.error().to_string()) __builtin_trap();
-    return 0;
+    return;
   }
   if (streamed->size() != trees->size()) __builtin_trap();
   for (size_t i = 0; i < trees->size(); ++i) {
@@ -39,5 +62,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       __builtin_trap();
     }
   }
-  return 0;
 }
+
+}  // namespace

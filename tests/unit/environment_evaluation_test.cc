@@ -13,6 +13,7 @@
 #include "../../bench/workload_generator.h"
 #include "drift_test_util.h"
 #include "plumbline/core/file_tree.h"
+#include "plumbline/process/thread_task_runner.h"
 #include "plumbline/render/render.h"
 #include "plumbline/report/report.h"
 #include "plumbline/snapshot/snapshot.h"
@@ -331,6 +332,24 @@ TEST(EnvironmentEvaluation, IncrementalUpdatesEqualAFreshEvaluation) {
     drifts_seen = std::max(drifts_seen, incremental.drifts.size());
   }
   EXPECT_GT(drifts_seen, 30u) << "the mutations made drift";
+}
+
+// A full pass on several threads gives the report of one thread, findings in the same order.
+TEST(EnvironmentEvaluation, AFullPassOnSeveralThreadsGivesTheSameReport) {
+  Generated generated(400);
+  auto& [set, policies, options, live] = generated;
+  live.erase(live.begin());  // one object missing
+  json extra = set.live.front();
+  extra["metadata"]["name"] = "extra";
+  extra["metadata"]["labels"]["plumbline.dev/environment"] = "bench";
+  live[ObjectRef::of(extra)] = extra;  // one undeclared
+  DriftReport one = evaluate_environment(set.desired, generated.live_vector(), policies, options);
+  ThreadTaskRunner threads(4);
+  DriftReport several = evaluate_environment(compact(set.desired), generated.live_vector(),
+                                             policies, options, &threads);
+  EXPECT_GT(one.drifts.size(), 100U);
+  EXPECT_GT(one.violations.size(), 10U);
+  EXPECT_EQ(to_json(one).dump(1), to_json(several).dump(1));
 }
 
 // New commits: set_desired re-evaluates only the objects whose manifests changed (added,

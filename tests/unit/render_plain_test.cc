@@ -2,6 +2,7 @@
 // errors naming file:line, and paths that try to leave the repository.
 #include <gtest/gtest.h>
 
+#include "plumbline/process/thread_task_runner.h"
 #include "plumbline/render/render.h"
 
 namespace plumbline {
@@ -108,6 +109,77 @@ TEST(RenderPlainTest, KustomizeBaseNamesStripPrefixAndHash) {
     std::string name = m.object["metadata"]["name"];
     EXPECT_EQ(name.rfind("p-" + m.base_name, 0), 0u) << name;
   }
+}
+
+}  // namespace
+}  // namespace plumbline
+
+namespace plumbline {
+namespace {
+
+std::string field_lines(const CompactManifest& m) {
+  std::string out;
+  m.fields()->for_each([&](std::string_view path, const SourceLocation& at) {
+    out.append(path).append(" @ ").append(at.to_string()).push_back('\n');
+  });
+  return out;
+}
+
+class CountingRunner final : public TaskRunner {
+ public:
+  size_t concurrency() const override { return threads_.concurrency(); }
+  void run(std::span<const std::function<void()>> work) override {
+    tasks += work.size();
+    threads_.run(work);
+  }
+  size_t tasks = 0;
+
+ private:
+  ThreadTaskRunner threads_{4};
+};
+
+// Files parsed side by side (and a large file in parts) render what one thread renders, in
+// the same order, and fail with the same first error.
+TEST(RenderPlainTest, ParsingOnSeveralThreadsRendersTheSameAndFailsWithTheSameError) {
+  std::map<std::string, std::string> files;
+  for (int i = 0; i < 300; ++i) {
+    files["env/f" + std::to_string(1000 + i) + ".yaml"] = config_map("c" + std::to_string(i));
+  }
+  std::string large;  // past the size a file is cut into parts at (2 MiB)
+  for (int i = 0; large.size() < (size_t{5} << 20); ++i) {
+    large += config_map("large" + std::to_string(i)) + "data:\n  k: " + std::string(200, 'x') +
+             "\n---\n";
+  }
+  files["env/f1150-large.yaml"] = large;
+  CountingRunner threads;
+  RenderLimits limits{.max_bytes = size_t{64} << 20};
+  MemoryTree tree(files);
+  auto one = render_plain_compact(tree, "env", limits);
+  auto several = render_plain_compact(tree, "env", limits, nullptr, &threads);
+  ASSERT_TRUE(one.ok()) << one.error().to_string();
+  ASSERT_TRUE(several.ok()) << several.error().to_string();
+  ASSERT_GT(one->size(), 19'000U);
+  ASSERT_EQ(one->size(), several->size());
+  // Each of the 300 small files a task; the 5 MiB one in 5 parts (up to 4 per thread, of at
+  // least 1 MiB).
+  EXPECT_EQ(threads.tasks, 305U);
+  for (size_t i = 0; i < one->size(); ++i) {
+    ASSERT_EQ((*one)[i].ref(), (*several)[i].ref()) << i;
+    ASSERT_EQ((*one)[i].origin().to_string(), (*several)[i].origin().to_string()) << i;
+    ASSERT_EQ((*one)[i].object().dump(), (*several)[i].object().dump()) << i;
+    ASSERT_EQ(field_lines((*one)[i]), field_lines((*several)[i])) << i;
+  }
+  // Two broken files in one batch: the first in file order is named, on any thread count.
+  files["env/f1100.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: [\n";
+  files["env/f1200.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n";
+  MemoryTree broken(files);
+  auto error_one = render_plain_compact(broken, "env", limits);
+  auto error_several = render_plain_compact(broken, "env", limits, nullptr, &threads);
+  ASSERT_FALSE(error_one.ok());
+  ASSERT_FALSE(error_several.ok());
+  EXPECT_NE(error_one.error().to_string().find("env/f1100.yaml"), std::string::npos)
+      << error_one.error().to_string();
+  EXPECT_EQ(error_one.error().to_string(), error_several.error().to_string());
 }
 
 }  // namespace

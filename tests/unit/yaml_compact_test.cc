@@ -7,6 +7,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <span>
 #include <sstream>
 
 #include "render/compact_documents.h"
@@ -23,26 +25,47 @@ std::string origins_of(const CompactManifest& m) {
   return out;
 }
 
-// Both paths agree on `text`: the same objects with the same origins, or the same error.
+// Runs a split stream's parts on the calling thread, last first: a part's result must not
+// depend on when it runs.
+class ReversedRunner final : public TaskRunner {
+ public:
+  explicit ReversedRunner(size_t concurrency) : concurrency_(concurrency) {}
+  size_t concurrency() const override { return concurrency_; }
+  void run(std::span<const std::function<void()>> tasks) override {
+    ++runs;
+    for (auto it = tasks.rbegin(); it != tasks.rend(); ++it) (*it)();
+  }
+  size_t runs = 0;
+
+ private:
+  size_t concurrency_;
+};
+
+// Both paths agree on `text`: the same objects with the same origins, or the same error. The
+// stream path is taken whole and cut into parts at every document marker it may cut at.
 void expect_same_as_trees(std::string_view text, const std::string& file) {
   SCOPED_TRACE(file);
-  Result<CompactManifestSet> streamed = renderer::parse_manifest_file(text, file);
   Result<CompactManifestSet> trees = renderer::parse_manifest_file_as_trees(text, file);
-  ASSERT_EQ(streamed.ok(), trees.ok())
-      << (streamed.ok() ? trees.error().to_string() : streamed.error().to_string());
-  if (!trees.ok()) {
-    EXPECT_EQ(streamed.error().to_string(), trees.error().to_string());
-    return;
-  }
-  ASSERT_EQ(streamed->size(), trees->size());
-  for (size_t i = 0; i < trees->size(); ++i) {
-    const CompactManifest& a = (*streamed)[i];
-    const CompactManifest& b = (*trees)[i];
-    EXPECT_EQ(a.object(), b.object()) << i;
-    EXPECT_EQ(a.ref(), b.ref()) << i;
-    EXPECT_EQ(a.origin().to_string(), b.origin().to_string()) << i;
-    EXPECT_EQ(origins_of(a), origins_of(b)) << i;
-    EXPECT_EQ(a.object().dump(), b.object().dump()) << i;  // the same types (1 is not 1.0)
+  ReversedRunner parts(64);
+  for (TaskRunner* tasks : {static_cast<TaskRunner*>(nullptr), static_cast<TaskRunner*>(&parts)}) {
+    SCOPED_TRACE(tasks == nullptr ? "whole" : "in parts");
+    Result<CompactManifestSet> streamed = renderer::parse_manifest_file(text, file, tasks, 1);
+    ASSERT_EQ(streamed.ok(), trees.ok())
+        << (streamed.ok() ? trees.error().to_string() : streamed.error().to_string());
+    if (!trees.ok()) {
+      EXPECT_EQ(streamed.error().to_string(), trees.error().to_string());
+      return;
+    }
+    ASSERT_EQ(streamed->size(), trees->size());
+    for (size_t i = 0; i < trees->size(); ++i) {
+      const CompactManifest& a = (*streamed)[i];
+      const CompactManifest& b = (*trees)[i];
+      EXPECT_EQ(a.object(), b.object()) << i;
+      EXPECT_EQ(a.ref(), b.ref()) << i;
+      EXPECT_EQ(a.origin().to_string(), b.origin().to_string()) << i;
+      EXPECT_EQ(origins_of(a), origins_of(b)) << i;
+      EXPECT_EQ(a.object().dump(), b.object().dump()) << i;  // the same types (1 is not 1.0)
+    }
   }
 }
 
@@ -204,6 +227,7 @@ TEST(YamlCompact, WhatTheStreamDoesNotTakeTheTreesReadWithTheirErrors) {
 // conformance cases, live snapshots. A file the tree path refuses must be refused the same.
 TEST(YamlCompact, EveryFixtureFileReadsTheSameOnBothPaths) {
   size_t files = 0, streamed = 0;
+  std::string all;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(PLUMBLINE_FIXTURES_DIR)) {
     std::string ext = entry.path().extension().string();
     if (!entry.is_regular_file() || (ext != ".yaml" && ext != ".yml" && ext != ".json")) continue;
@@ -213,11 +237,81 @@ TEST(YamlCompact, EveryFixtureFileReadsTheSameOnBothPaths) {
     std::string name = std::filesystem::relative(entry.path(), PLUMBLINE_FIXTURES_DIR).string();
     expect_same_as_trees(text.str(), name);
     ++files;
+    // All the files that stream, as one stream: parts cut between (and within) files.
+    if (stream_yaml_manifests(text.str(), name)) all.append(text.str()).append("\n---\n");
     if (stream_yaml_manifests(text.str(), name)) ++streamed;
   }
   // Compared something, and most of it on the stream path.
   EXPECT_GT(files, 300U);
   EXPECT_GT(streamed, files / 2);
+  expect_same_as_trees(all, "all.yaml");
+  EXPECT_GT(split_yaml_stream(all, 64, 1).size(), 60U);
+}
+
+TEST(YamlCompact, AStreamIsCutJustBeforeDocumentMarkersAndCountsTheLinesBefore) {
+  const std::string text =
+      "a: 1\n"     // line 1
+      "---\n"      // 2: a marker
+      "b: |\n"     // 3
+      "  ---\n"    // 4: indented, not a marker
+      "---x: 2\n"  // 5: not a marker
+      "--- \n"     // 6: a marker
+      "c: 3\r\n"   // 7
+      "---\r\n"    // 8: a marker
+      "d: 4\n";    // 9
+  // As many parts as it may cut: one per marker.
+  std::vector<YamlStreamPart> parts = split_yaml_stream(text, 64, 1);
+  ASSERT_EQ(parts.size(), 4U);
+  EXPECT_EQ(parts[0].text, "a: 1\n");
+  EXPECT_EQ(parts[0].lines_before, 0);
+  EXPECT_EQ(parts[1].text, "---\nb: |\n  ---\n---x: 2\n");
+  EXPECT_EQ(parts[1].lines_before, 1);
+  EXPECT_EQ(parts[2].text, "--- \nc: 3\r\n");
+  EXPECT_EQ(parts[2].lines_before, 5);
+  EXPECT_EQ(parts[3].text, "---\r\nd: 4\n");
+  EXPECT_EQ(parts[3].lines_before, 7);
+  // Fewer parts than markers: cuts near equal sizes.
+  EXPECT_EQ(split_yaml_stream(text, 2, 1).size(), 2U);
+  // Too small for parts of min_part_bytes: whole.
+  EXPECT_EQ(split_yaml_stream(text, 4, text.size()).size(), 1U);
+  EXPECT_EQ(split_yaml_stream("a: 1\n---x\n", 4, 1).size(), 1U);  // no marker
+  EXPECT_EQ(split_yaml_stream(text, 1, 1).size(), 1U);
+}
+
+TEST(YamlCompact, AStreamIsNotCutWhereACutWouldChangeHowItReads) {
+  // A directive belongs to the next document; libyaml counts lines at a lone CR, NEL, LS, PS.
+  for (std::string text :
+       {"%YAML 1.1\n---\na: 1\n---\nb: 2\n", "a: 1\n---\nb: 2\n%TAG ! !x\n---\nc: 3\n",
+        "a: 1\rb: 2\n---\nc: 3\n", "a: \"x\xC2\x85y\"\n---\nc: 3\n",
+        "a: x\xE2\x80\xA8y\n---\nc: 3\n", "a: x\xE2\x80\xA9y\n---\nc: 3\n"}) {
+    SCOPED_TRACE(text);
+    std::vector<YamlStreamPart> parts = split_yaml_stream(text, 4, 1);
+    ASSERT_EQ(parts.size(), 1U);
+    EXPECT_EQ(parts[0].text, text);
+  }
+  // Other non-ASCII text is cut as usual.
+  EXPECT_EQ(split_yaml_stream("a: \"ü\xE2\x80\xA6\"\n---\nb: 2\n", 4, 1).size(), 2U);
+}
+
+TEST(YamlCompact, PartsAreReadAtOnceAndAPartTheStreamRefusesSendsTheWholeToTheTrees) {
+  std::string text;
+  for (int i = 0; i < 6; ++i) {
+    text += "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c" + std::to_string(i) +
+            "\ndata:\n  k: v\n---\n";
+  }
+  ReversedRunner runner(3);
+  auto streamed = stream_yaml_manifests(text, "f.yaml", &runner, 1);
+  ASSERT_TRUE(streamed.has_value());
+  EXPECT_EQ(runner.runs, 1U);
+  ASSERT_EQ(streamed->size(), 6U);
+  for (size_t i = 0; i < 6; ++i) {
+    EXPECT_EQ((*streamed)[i].manifest.ref().name, "c" + std::to_string(i));
+    EXPECT_EQ((*streamed)[i].manifest.origin().line, static_cast<int>(1 + 7 * i));
+  }
+  // An anchor in the last document: that part needs the tree path, so the whole text does.
+  std::string anchored = text + "apiVersion: v1\nkind: ConfigMap\nmetadata: &m\n  name: c6\n";
+  EXPECT_FALSE(stream_yaml_manifests(anchored, "f.yaml", &runner, 1).has_value());
+  expect_same_as_trees(anchored, "f.yaml");
 }
 
 }  // namespace

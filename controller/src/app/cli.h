@@ -81,6 +81,7 @@ struct CliOptions {
   std::string default_service_account;  // enforce writes as it for Environments naming none
   bool allow_http_git_credentials = false;
   int workers = 4;
+  int jobs = 0;  // threads a render parses on; 0: default_task_concurrency()
   int git_timeout_seconds = 120;
   int render_timeout_seconds = 60;
   int watch_idle_timeout_seconds = 150;

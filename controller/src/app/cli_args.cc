@@ -41,6 +41,7 @@ const std::vector<FlagSpec>& flag_specs() {
       {"allow-http-git-credentials", false, {"controller"}},
       {"timeout", true, {"diff", "pr-comment"}},
       {"workers", true, {"controller"}},
+      {"jobs", true, {"diff", "compare", "check", "render", "pr-comment", "controller"}},
       {"git-timeout", true, {"controller"}},
       {"watch-idle-timeout", true, {"controller"}},
       {"render-timeout", true, {"diff", "compare", "check", "render", "pr-comment", "controller"}},
@@ -209,6 +210,12 @@ Status set_flag(CliOptions& o, const std::string& name, const std::string& value
       return invalid_input("--workers must be a number from 1 to 64, got '" + value + "'");
     }
     o.workers = static_cast<int>(n);
+  } else if (name == "jobs") {
+    long n = parse_number(value).value_or(-1);
+    if (n < 1 || n > 64) {
+      return invalid_input("--jobs must be a number from 1 to 64, got '" + value + "'");
+    }
+    o.jobs = static_cast<int>(n);
   } else if (name == "git-cache-max-bytes") {
     PL_ASSIGN_OR_RETURN(o.git_cache_max_bytes, parse_bytes(name, value));
   } else if (name == "policy")
@@ -226,9 +233,8 @@ Status set_flag(CliOptions& o, const std::string& name, const std::string& value
           "plumbline.dev/env-type=prod, got '" +
           value + "'");
     }
-    Labels& labels = colon == std::string::npos
-                         ? o.environment_labels
-                         : o.labels_of_environment[value.substr(0, colon)];
+    Labels& labels = colon == std::string::npos ? o.environment_labels
+                                                : o.labels_of_environment[value.substr(0, colon)];
     labels[value.substr(key_start, eq - key_start)] = value.substr(eq + 1);
   } else if (name == "scope") {
     auto items = split_list(value);
@@ -322,7 +328,8 @@ Result<CliOptions> parse_args(const std::vector<std::string>& args) {
     }
     if (arg == "--") {  // the render command: everything after it, as it is
       if (o.command == "controller") {
-        return invalid_input("`plumbline controller` takes no render command (Environments name theirs)");
+        return invalid_input(
+            "`plumbline controller` takes no render command (Environments name theirs)");
       }
       o.render_command.assign(args.begin() + static_cast<long>(i) + 1, args.end());
       if (o.render_command.empty()) return invalid_input("-- must be followed by a render command");

@@ -26,6 +26,7 @@
 #include "plumbline/kube/kube_config.h"
 #include "plumbline/policy/policy.h"
 #include "plumbline/process/render_process.h"
+#include "plumbline/process/thread_task_runner.h"
 #include "plumbline/render/render.h"
 #include "plumbline/report/report.h"
 #include "plumbline/snapshot/snapshot.h"
@@ -160,6 +161,11 @@ RemoteBaseSourceOptions remote_base_options(const CliOptions& o, std::ostream* e
 
 }  // namespace
 
+// The threads a command parses and compares on (--jobs).
+ThreadTaskRunner task_runner(const CliOptions& o) {
+  return ThreadTaskRunner(o.jobs > 0 ? static_cast<size_t>(o.jobs) : default_task_concurrency());
+}
+
 Result<Desired> render_path(const FileTree& tree, const ReportSource& base, const std::string& path,
                             const CliOptions& o, std::ostream* err) {
   auto mode = parse_render_mode(o.render_mode);
@@ -190,6 +196,8 @@ Result<Desired> render_path(const FileTree& tree, const ReportSource& base, cons
   GitRemoteBases remote_bases(*git, remote_base_options(o, err));
   options.remote_bases = &remote_bases;
   options.warnings = &desired.warnings;
+  ThreadTaskRunner tasks = task_runner(o);
+  options.tasks = &tasks;
   auto objects = render_compact(tree, path, options);
   if (!objects) {
     Error error = std::move(objects).error();
@@ -380,11 +388,14 @@ Result<int> run_diff(const CliOptions& o, std::ostream& out, std::ostream& err) 
     PL_RETURN_IF_ERROR(check_not_empty(desired.objects.size(), o));
     PL_ASSIGN_OR_RETURN(std::vector<json> live, read_cluster(o, desired.objects, err));
     coverage.compared = std::move(desired.objects);
-    report = evaluate_environment(std::move(coverage.compared), live, policies, options);
+    ThreadTaskRunner tasks = task_runner(o);
+    report = evaluate_environment(std::move(coverage.compared), live, policies, options, &tasks);
   } else {
     PL_ASSIGN_OR_RETURN(std::vector<LiveObject> live, std::move(*live_file));
     PL_ASSIGN_OR_RETURN(coverage, snapshot_coverage(std::move(desired.objects), live, o));
-    report = evaluate_environment_projected(std::move(coverage.compared), live, policies, options);
+    ThreadTaskRunner tasks = task_runner(o);
+    report = evaluate_environment_projected(std::move(coverage.compared), live, policies, options,
+                                            &tasks);
   }
 
   report.environment = environment;

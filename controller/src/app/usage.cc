@@ -35,6 +35,9 @@ Rendering with programs (--render helm, kustomize helmCharts, --render command):
   --helm-release NAME   the release name (default: the chart folder's name)
   --helm-namespace NS   the release namespace (.Release.Namespace; default helm's)
   --render-timeout DUR  kill helm or the render command after this long (default 60s)
+  --jobs N           parse plain YAML and compare objects on up to N threads (files side
+                     by side, a large file in parts; default: the CPUs plumbline may use,
+                     at most 8)
   -- COMMAND ARG...  with --render command: the renderer and its arguments, everything
                      after `--`, run without a shell in a copy of the repository at PATH;
                      its stdout is read as YAML, e.g. --render command -- kustomize build .
@@ -129,6 +132,8 @@ Flags:
   --allow-http-git-credentials  send Git credentials over http:// (refused by default: they
                            would cross the network in clear; for test and lab setups)
   --workers N              reconcile up to N Environments at once (default 4, at most 64)
+  --jobs N                 threads one Environment's plain render and full evaluation run
+                           on (default: the CPUs of the pod's CPU limit or the node, at most 8)
   --git-timeout DUR        deadline of one Environment's fetch; the fetch process is killed
                            then (default 120s)
   --render-timeout DUR     deadline of one Environment's render, helm and render commands

@@ -4,6 +4,8 @@
 #include <yaml-cpp/eventhandler.h>
 
 #include <algorithm>
+#include <functional>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -43,7 +45,9 @@ class StreamBuilder : public YAML::EventHandler {
     bool needs_check = false;  // StreamedManifest::suspect_shape
   };
 
-  explicit StreamBuilder(const std::string& file) : file_(file) {}
+  // `lines_before`: the lines of the file before `text` (a part of it, split_yaml_stream).
+  StreamBuilder(const std::string& file, int lines_before)
+      : file_(file), lines_before_(lines_before) {}
   std::vector<Document>& documents() { return docs_; }
 
   void OnDocumentStart(const YAML::Mark&) override {
@@ -144,6 +148,8 @@ class StreamBuilder : public YAML::EventHandler {
     std::optional<json> identity;  // a list element's, as path::element_identity reads it
   };
 
+  int line_of(const YAML::Mark& mark) const { return lines_before_ + mark.line + 1; }
+
   bool key_expected() const {
     return depth_ > 0 && frames_[depth_ - 1].is_map && !frames_[depth_ - 1].has_key;
   }
@@ -178,7 +184,7 @@ class StreamBuilder : public YAML::EventHandler {
       return;                                        // an empty document
     }
     size_t pointer = child_pointer();
-    lines_.emplace_back(pointer, mark.line + 1);
+    lines_.emplace_back(pointer, line_of(mark));
     Frame& top = frames_[depth_ - 1];
     if (!top.is_map) {
       if (top.checked != Checked::kNone) top.elements_ok = false;
@@ -211,10 +217,10 @@ class StreamBuilder : public YAML::EventHandler {
     if (depth_ == 0) {
       if (!is_map) throw TreePathNeeded{};  // a document that is a list
       has_root_ = true;
-      line_ = mark.line + 1;
+      line_ = line_of(mark);
     }
     size_t pointer = child_pointer();
-    lines_.emplace_back(pointer, mark.line + 1);
+    lines_.emplace_back(pointer, line_of(mark));
     if (depth_ == frames_.size()) frames_.emplace_back();
     Frame& frame = frames_[depth_];
     const Frame* top = depth_ > 0 ? &frames_[depth_ - 1] : nullptr;
@@ -304,6 +310,7 @@ class StreamBuilder : public YAML::EventHandler {
   }
 
   const std::string& file_;
+  int lines_before_ = 0;
   std::vector<Frame> frames_;
   size_t depth_ = 0;
   bool has_root_ = false;
@@ -320,14 +327,39 @@ bool passes_guards(std::string_view text, const std::string& file) {
          yaml_guards::check_flow_depth(text, file).ok();
 }
 
-}  // namespace
+// Parts read on their own give what the whole gives only where a cut cannot change how the
+// text reads: a directive ("%YAML", "%TAG") belongs to the document after it, and line numbers
+// are counted by '\n' here but libyaml also breaks lines at a lone '\r', NEL, LS and PS.
+bool may_split(std::string_view text) {
+  if (text.starts_with('%') || text.find("\n%") != std::string_view::npos) return false;
+  for (size_t at = text.find('\r'); at != std::string_view::npos; at = text.find('\r', at + 1)) {
+    if (at + 1 == text.size() || text[at + 1] != '\n') return false;
+  }
+  // NEL (U+0085), LS (U+2028), PS (U+2029).
+  return text.find("\xC2\x85") == std::string_view::npos &&
+         text.find("\xE2\x80\xA8") == std::string_view::npos &&
+         text.find("\xE2\x80\xA9") == std::string_view::npos;
+}
 
-std::optional<std::vector<StreamedManifest>> stream_yaml_manifests(std::string_view text,
-                                                                   const std::string& file) {
-  if (!passes_guards(text, file)) return std::nullopt;
-  StreamBuilder builder(file);
+// The start of the first document marker ("---" at the start of a line, then a blank or the
+// end) at or after `from`, or npos.
+size_t next_document_marker(std::string_view text, size_t from) {
+  for (size_t at = text.find("\n---", from > 0 ? from - 1 : 0); at != std::string_view::npos;
+       at = text.find("\n---", at + 1)) {
+    size_t after = at + 4;
+    if (after == text.size() || text[after] == ' ' || text[after] == '\t' || text[after] == '\n' ||
+        text[after] == '\r') {
+      return at + 1;
+    }
+  }
+  return std::string_view::npos;
+}
+
+std::optional<std::vector<StreamedManifest>> stream_part(const YamlStreamPart& part,
+                                                         const std::string& file) {
+  StreamBuilder builder(file, part.lines_before);
   try {
-    if (!yaml_events::parse(text, builder)) return std::nullopt;
+    if (!yaml_events::parse(part.text, builder)) return std::nullopt;
   } catch (const TreePathNeeded&) {
     return std::nullopt;
   }
@@ -338,6 +370,51 @@ std::optional<std::vector<StreamedManifest>> stream_yaml_manifests(std::string_v
         {compact_encoding::manifest_from_encoding(
              std::move(doc.encoded), SourceLocation{file, doc.line, 0}, std::move(doc.fields)),
          doc.needs_check});
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<YamlStreamPart> split_yaml_stream(std::string_view text, size_t parts,
+                                              size_t min_part_bytes) {
+  std::vector<YamlStreamPart> out;
+  parts = std::min(parts, text.size() / std::max<size_t>(min_part_bytes, 1));
+  if (parts < 2 || !may_split(text)) return {{text, 0}};
+  size_t begin = 0;
+  int lines_before = 0;
+  for (size_t k = 1; k < parts; ++k) {
+    size_t cut = next_document_marker(text, std::max(begin + 1, text.size() / parts * k));
+    if (cut == std::string_view::npos) break;
+    out.push_back({text.substr(begin, cut - begin), lines_before});
+    lines_before += static_cast<int>(std::count(text.begin() + static_cast<ptrdiff_t>(begin),
+                                                text.begin() + static_cast<ptrdiff_t>(cut), '\n'));
+    begin = cut;
+  }
+  out.push_back({text.substr(begin), lines_before});
+  return out;
+}
+
+std::optional<std::vector<StreamedManifest>> stream_yaml_manifests(std::string_view text,
+                                                                   const std::string& file,
+                                                                   TaskRunner* tasks,
+                                                                   size_t min_part_bytes) {
+  if (!passes_guards(text, file)) return std::nullopt;
+  // A few parts per thread, so that a thread that finishes first takes another.
+  size_t concurrency = tasks != nullptr ? tasks->concurrency() : 1;
+  std::vector<YamlStreamPart> parts =
+      split_yaml_stream(text, concurrency > 1 ? concurrency * 4 : 1, min_part_bytes);
+  if (parts.size() == 1) return stream_part(parts.front(), file);
+  std::vector<std::optional<std::vector<StreamedManifest>>> read(parts.size());
+  std::vector<std::function<void()>> work;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    work.emplace_back([&, i] { read[i] = stream_part(parts[i], file); });
+  }
+  tasks->run(work);
+  std::vector<StreamedManifest> out;
+  for (auto& part : read) {
+    if (!part) return std::nullopt;  // the whole text goes to the tree path
+    std::move(part->begin(), part->end(), std::back_inserter(out));
   }
   return out;
 }

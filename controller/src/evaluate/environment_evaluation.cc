@@ -2,6 +2,8 @@
 // controller re-evaluates only the objects the watch reports changed.
 #include "plumbline/evaluate/environment_evaluation.h"
 
+#include <algorithm>
+#include <functional>
 #include <utility>
 
 namespace plumbline {
@@ -63,30 +65,59 @@ void EnvironmentEvaluation::evaluate(Entry& entry, const json* live) {
 }
 
 template <typename Object, typename AsJson>
-void EnvironmentEvaluation::set_live_from(const std::vector<Object>& live, AsJson as_json) {
+void EnvironmentEvaluation::set_live_from(const std::vector<Object>& live, AsJson as_json,
+                                          TaskRunner* tasks) {
   std::map<Key, const Object*> by_key;
   for (const Object& object : live) by_key.emplace(key_of(ref_of(object)), &object);
   for (auto it = entries_.begin(); it != entries_.end();) {
     it = it->second.desired.empty() && !by_key.count(it->first) ? entries_.erase(it) : ++it;
   }
   for (const auto& [key, object] : by_key) entries_[key];
-  json scratch;
+  // Each entry's evaluation writes only the entry and its own desired_violations_ slots, so
+  // slices of entries can be evaluated at once.
+  std::vector<std::pair<Entry*, const Object*>> work;
+  work.reserve(entries_.size());
   for (auto& [key, entry] : entries_) {
     auto found = by_key.find(key);
-    evaluate(entry, found == by_key.end() ? nullptr : &as_json(*found->second, scratch));
+    work.emplace_back(&entry, found == by_key.end() ? nullptr : found->second);
+  }
+  auto evaluate_slice = [&](size_t begin, size_t end) {
+    json scratch;
+    for (size_t i = begin; i < end; ++i) {
+      auto [entry, object] = work[i];
+      evaluate(*entry, object == nullptr ? nullptr : &as_json(*object, scratch));
+    }
+  };
+  size_t concurrency = tasks != nullptr ? tasks->concurrency() : 1;
+  if (concurrency < 2 || work.size() < 64) {
+    evaluate_slice(0, work.size());
+  } else {
+    // A few slices per thread, so one slow slice does not leave the others idle.
+    size_t slices = std::min(work.size(), concurrency * 4);
+    std::vector<std::function<void()>> run;
+    for (size_t s = 0; s < slices; ++s) {
+      run.emplace_back(
+          [&, s] { evaluate_slice(work.size() * s / slices, work.size() * (s + 1) / slices); });
+    }
+    tasks->run(run);
   }
   live_count_ = by_key.size();
 }
 
-void EnvironmentEvaluation::set_live(const std::vector<json>& live) {
-  set_live_from(live, [](const json& object, json&) -> const json& { return object; });
+void EnvironmentEvaluation::set_live(const std::vector<json>& live, TaskRunner* tasks) {
+  set_live_from(
+      live, [](const json& object, json&) -> const json& { return object; }, tasks);
 }
 
-void EnvironmentEvaluation::set_live_projected(const std::vector<LiveObject>& live) {
-  set_live_from(live, [](const LiveObject& object, json& scratch) -> const json& {
-    scratch = object.to_json();
-    return scratch;
-  });
+void EnvironmentEvaluation::set_live_projected(const std::vector<LiveObject>& live,
+                                               TaskRunner* tasks) {
+  set_live_from(
+      live,
+      [](const LiveObject& object, json& scratch) -> const json& {
+        scratch = object.to_json();
+        return scratch;
+      },
+      tasks);
 }
 
 void EnvironmentEvaluation::update_live(const ObjectRef& ref, const json* live) {
@@ -175,17 +206,19 @@ DriftReport EnvironmentEvaluation::report() const {
 }
 
 DriftReport evaluate_environment(CompactManifestSet desired, const std::vector<json>& live,
-                                 std::vector<Policy> policies, DiffOptions options) {
+                                 std::vector<Policy> policies, DiffOptions options,
+                                 TaskRunner* tasks) {
   EnvironmentEvaluation evaluation(std::move(desired), std::move(policies), std::move(options));
-  evaluation.set_live(live);
+  evaluation.set_live(live, tasks);
   return evaluation.report();
 }
 
 DriftReport evaluate_environment_projected(CompactManifestSet desired,
                                            const std::vector<LiveObject>& live,
-                                           std::vector<Policy> policies, DiffOptions options) {
+                                           std::vector<Policy> policies, DiffOptions options,
+                                           TaskRunner* tasks) {
   EnvironmentEvaluation evaluation(std::move(desired), std::move(policies), std::move(options));
-  evaluation.set_live_projected(live);
+  evaluation.set_live_projected(live, tasks);
   return evaluation.report();
 }
 

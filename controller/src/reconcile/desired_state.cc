@@ -194,6 +194,7 @@ void Controller::load_desired(const EnvironmentSpec& spec, EnvState& state) {
   render_options.remote_bases = &remote_bases;
   render_options.warnings = &warnings;
   render_options.parse_cache = &state.parses;
+  render_options.tasks = options_.tasks;
   // Compact from the start: a plain render never builds whole trees, and the files the parse
   // cache holds keep their bytes (one copy between the cache and the desired state).
   Result<CompactManifestSet> rendered =

@@ -76,7 +76,7 @@ DriftReport Controller::evaluate(const std::string& name, const EnvironmentSpec&
     state.evaluated_versions.clear();
     for (const LiveObject& o : live) state.evaluated_versions[o.ref] = o.resource_version;
     state.evaluation.emplace(covered(), policies, std::move(options));
-    state.evaluation->set_live_projected(live);
+    state.evaluation->set_live_projected(live, options_.tasks);
     state.evaluated_version = state.desired_version;
     state.evaluated_policies = fingerprint;
     state.evaluated_generation = state.synced_generation;

@@ -17,8 +17,10 @@ Result<CompactManifestSet> parse_manifest_file_as_trees(std::string_view text,
   return compact(std::move(trees));
 }
 
-Result<CompactManifestSet> parse_manifest_file(std::string_view text, const std::string& file) {
-  std::optional<std::vector<StreamedManifest>> streamed = stream_yaml_manifests(text, file);
+Result<CompactManifestSet> parse_manifest_file(std::string_view text, const std::string& file,
+                                               TaskRunner* tasks, size_t min_part_bytes) {
+  std::optional<std::vector<StreamedManifest>> streamed =
+      stream_yaml_manifests(text, file, tasks, min_part_bytes);
   if (!streamed) return parse_manifest_file_as_trees(text, file);
   CompactManifestSet out;
   out.reserve(streamed->size());

@@ -1,8 +1,10 @@
 // Plain rendering: every YAML/JSON file below a path, in sorted path order.
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "plumbline/core/task_runner.h"
 #include "plumbline/core/yaml.h"
 #include "plumbline/render/parse_cache.h"
 #include "plumbline/render/render.h"
@@ -111,28 +113,76 @@ Result<std::vector<std::string>> plain_files(const renderer::BudgetedTree& tree,
   return files;
 }
 
-// One file's objects, compact: shared from the cache when it holds the file, else read
-// straight into compact form and offered to it.
-Status append_compact_file(const renderer::BudgetedTree& tree, const std::string& file,
-                           ParseCache* cache, CompactManifestSet& out) {
-  std::optional<std::string> id = cache != nullptr ? tree.content_id(file) : std::nullopt;
-  if (id) {
-    if (ParsedFilePtr parsed = cache->find(*id, file)) {
-      PL_RETURN_IF_ERROR(tree.charge(file, parsed->bytes));
-      // A kustomize resource file is held as parsed, before its patches: checked here.
-      if (!parsed->validated)
-        PL_RETURN_IF_ERROR(renderer::validate_desired(materialize(parsed->manifests)));
-      out.insert(out.end(), parsed->manifests.begin(), parsed->manifests.end());
-      return {};
+// A file of a compact plain render: shared from the cache when it holds the file, else read
+// and parsed (possibly at once with others of its batch).
+struct PlainFile {
+  const std::string* file = nullptr;
+  std::optional<std::string> id;  // its content id, when the tree and a cache give one
+  ParsedFilePtr cached;
+  std::string text;
+  Result<CompactManifestSet> parsed = CompactManifestSet{};
+};
+
+// Files read (or found in the cache) in order, up to a batch's bounds or the first error,
+// which is returned after the files before it are taken, as a one-by-one render would.
+constexpr size_t kBatchFiles = 256;
+constexpr size_t kBatchBytes = size_t{16} << 20;
+// A file at least this large is cut into parts at its document markers rather than parsed
+// beside others (yaml_compact.h).
+constexpr size_t kPartBytes = size_t{1} << 20;
+
+Status read_batch(const renderer::BudgetedTree& tree, const std::vector<std::string>& files,
+                  size_t& next, ParseCache* cache, std::vector<PlainFile>& batch) {
+  size_t bytes = 0;
+  for (; next < files.size() && batch.size() < kBatchFiles && bytes < kBatchBytes; ++next) {
+    PlainFile f{.file = &files[next]};
+    if (cache != nullptr) f.id = tree.content_id(*f.file);
+    if (f.id) f.cached = cache->find(*f.id, *f.file);
+    if (f.cached) {
+      PL_RETURN_IF_ERROR(tree.charge(*f.file, f.cached->bytes));
+    } else {
+      PL_ASSIGN_OR_RETURN(f.text, tree.read_file(*f.file));
+      bytes += f.text.size();
+    }
+    batch.push_back(std::move(f));
+  }
+  return {};
+}
+
+// Parses the batch's files that the cache did not hold: small ones side by side, large ones
+// one after the other, each cut into parts.
+void parse_batch(std::vector<PlainFile>& batch, TaskRunner* tasks) {
+  InlineTaskRunner inline_runner;
+  TaskRunner& runner = tasks != nullptr ? *tasks : inline_runner;
+  std::vector<std::function<void()>> small;
+  for (PlainFile& f : batch) {
+    if (f.cached || f.text.size() >= 2 * kPartBytes) continue;
+    small.emplace_back([&f] { f.parsed = renderer::parse_manifest_file(f.text, *f.file); });
+  }
+  runner.run(small);
+  for (PlainFile& f : batch) {
+    if (!f.cached && f.text.size() >= 2 * kPartBytes) {
+      f.parsed = renderer::parse_manifest_file(f.text, *f.file, &runner, kPartBytes);
     }
   }
-  PL_ASSIGN_OR_RETURN(std::string text, tree.read_file(file));
-  PL_ASSIGN_OR_RETURN(CompactManifestSet parsed, renderer::parse_manifest_file(text, file));
-  out.insert(out.end(), parsed.begin(), parsed.end());
-  if (id) {
-    cache->insert(*id, file,
-                  std::make_shared<const ParsedFile>(ParsedFile{
-                      .manifests = std::move(parsed), .bytes = text.size(), .validated = true}));
+}
+
+// Appends one file's objects to `out` and offers a fresh parse to the cache.
+Status take(PlainFile& f, ParseCache* cache, CompactManifestSet& out) {
+  if (f.cached) {
+    // A kustomize resource file is held as parsed, before its patches: checked here.
+    if (!f.cached->validated)
+      PL_RETURN_IF_ERROR(renderer::validate_desired(materialize(f.cached->manifests)));
+    out.insert(out.end(), f.cached->manifests.begin(), f.cached->manifests.end());
+    return {};
+  }
+  if (!f.parsed) return f.parsed.error();
+  out.insert(out.end(), f.parsed->begin(), f.parsed->end());
+  if (f.id) {
+    cache->insert(
+        *f.id, *f.file,
+        std::make_shared<const ParsedFile>(ParsedFile{
+            .manifests = std::move(*f.parsed), .bytes = f.text.size(), .validated = true}));
   }
   return {};
 }
@@ -147,13 +197,22 @@ Result<ManifestSet> render_plain(const FileTree& files_in, std::string_view path
 }
 
 Result<CompactManifestSet> render_plain_compact(const FileTree& files_in, std::string_view path,
-                                                const RenderLimits& limits, ParseCache* cache) {
+                                                const RenderLimits& limits, ParseCache* cache,
+                                                TaskRunner* tasks) {
   renderer::BudgetedTree tree(files_in, limits);
   PL_ASSIGN_OR_RETURN(std::vector<std::string> files, plain_files(tree, path));
   CompactManifestSet out;
-  for (const auto& file : files) {
-    PL_RETURN_IF_ERROR(append_compact_file(tree, file, cache, out));
-    if (out.size() > limits.max_objects) break;  // check_rendered names the limit
+  // Reading (the tree, the cache) stays on this thread, in file order; only parsing is shared.
+  for (size_t next = 0; next < files.size();) {
+    std::vector<PlainFile> batch;
+    Status read = read_batch(tree, files, next, cache, batch);
+    parse_batch(batch, tasks);
+    for (PlainFile& f : batch) {
+      PL_RETURN_IF_ERROR(take(f, cache, out));
+      if (out.size() > limits.max_objects) break;  // check_rendered names the limit
+    }
+    if (out.size() > limits.max_objects) break;
+    PL_RETURN_IF_ERROR(read);
   }
   PL_RETURN_IF_ERROR(renderer::check_rendered(out, limits));
   return out;

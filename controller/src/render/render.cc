@@ -49,8 +49,9 @@ Result<RenderMode> detect(const FileTree& tree, std::string_view path) {
 // cache), so the set is not validated again.
 Result<CompactManifestSet> render_plain_validated(const FileTree& tree, std::string_view path,
                                                   const RenderOptions& options) {
-  PL_ASSIGN_OR_RETURN(CompactManifestSet objects,
-                      render_plain_compact(tree, path, options.limits, options.parse_cache));
+  PL_ASSIGN_OR_RETURN(
+      CompactManifestSet objects,
+      render_plain_compact(tree, path, options.limits, options.parse_cache, options.tasks));
   if (options.parse_cache != nullptr) options.parse_cache->render_done();
   return objects;
 }

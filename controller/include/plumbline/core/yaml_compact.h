@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "plumbline/core/compact_manifest.h"
+#include "plumbline/core/task_runner.h"
 
 namespace plumbline {
 
@@ -33,7 +34,25 @@ struct StreamedManifest {
   bool suspect_shape = false;
 };
 
+// With a TaskRunner of concurrency N, a text of at least 2 × min_part_bytes is cut into up to
+// N parts at document markers (split_yaml_stream) and the parts are read at once; if any part
+// needs the tree path, the whole text does. The result is the same as one part's.
 std::optional<std::vector<StreamedManifest>> stream_yaml_manifests(std::string_view text,
-                                                                   const std::string& file);
+                                                                   const std::string& file,
+                                                                   TaskRunner* tasks = nullptr,
+                                                                   size_t min_part_bytes = size_t{1}
+                                                                                           << 20);
+
+// A part of a YAML stream that reads on its own as it reads in the whole.
+struct YamlStreamPart {
+  std::string_view text;
+  int lines_before = 0;  // lines of the whole before the part
+};
+// Up to `parts` parts of at least min_part_bytes each, cut just before a document marker
+// ("---" at the start of a line, then a blank) near equal sizes. One part (the whole) when the
+// text is small, has no marker to cut at, or has what a cut could change: a directive, or a
+// line break that is not '\n' or "\r\n".
+std::vector<YamlStreamPart> split_yaml_stream(std::string_view text, size_t parts,
+                                              size_t min_part_bytes);
 
 }  // namespace plumbline

@@ -28,6 +28,7 @@
 #include "plumbline/core/compact_manifest.h"
 #include "plumbline/core/findings.h"
 #include "plumbline/core/object.h"
+#include "plumbline/core/task_runner.h"
 #include "plumbline/diff/drift.h"
 #include "plumbline/policy/policy.h"
 
@@ -43,11 +44,12 @@ class EnvironmentEvaluation {
       : EnvironmentEvaluation(compact(std::move(desired)), std::move(policies),
                               std::move(options)) {}
 
-  // Replaces the whole live state and re-evaluates every object.
-  void set_live(const std::vector<json>& live);
+  // Replaces the whole live state and re-evaluates every object; with `tasks`, objects are
+  // evaluated side by side (each object's findings are its own, so the report is the same).
+  void set_live(const std::vector<json>& live, TaskRunner* tasks = nullptr);
   // The same from projected objects (live_store.h), each materialized only while it is
   // evaluated: a large live state is never held as whole JSON trees.
-  void set_live_projected(const std::vector<LiveObject>& live);
+  void set_live_projected(const std::vector<LiveObject>& live, TaskRunner* tasks = nullptr);
   // Re-evaluates the object `ref` names (group, kind, namespace, name; the version is not part
   // of an object's identity) with its new live state; nullptr: it is gone.
   void update_live(const ObjectRef& ref, const json* live);
@@ -84,7 +86,7 @@ class EnvironmentEvaluation {
   void evaluate(Entry& entry, const json* live);
   // set_live for any list of objects; `as_json(object, scratch)` gives the object as JSON.
   template <typename Object, typename AsJson>
-  void set_live_from(const std::vector<Object>& live, AsJson as_json);
+  void set_live_from(const std::vector<Object>& live, AsJson as_json, TaskRunner* tasks);
 
   CompactManifestSet desired_;
   std::vector<Policy> policies_;
@@ -98,10 +100,12 @@ class EnvironmentEvaluation {
 
 // The findings of an environment evaluated once (drift, then policies).
 DriftReport evaluate_environment(CompactManifestSet desired, const std::vector<json>& live,
-                                 std::vector<Policy> policies, DiffOptions options);
+                                 std::vector<Policy> policies, DiffOptions options,
+                                 TaskRunner* tasks = nullptr);
 DriftReport evaluate_environment_projected(CompactManifestSet desired,
                                            const std::vector<LiveObject>& live,
-                                           std::vector<Policy> policies, DiffOptions options);
+                                           std::vector<Policy> policies, DiffOptions options,
+                                           TaskRunner* tasks = nullptr);
 DriftReport evaluate_environment(ManifestSet desired, const std::vector<json>& live,
                                  std::vector<Policy> policies, DiffOptions options);
 DriftReport evaluate_environment_projected(ManifestSet desired, const std::vector<LiveObject>& live,

@@ -26,6 +26,7 @@
 
 #include "plumbline/cache/live_cache.h"
 #include "plumbline/core/findings.h"
+#include "plumbline/core/task_runner.h"
 #include "plumbline/correct/correction_plan.h"
 #include "plumbline/evaluate/environment_evaluation.h"
 #include "plumbline/git/git_source.h"
@@ -61,6 +62,9 @@ struct ControllerOptions {
   std::uint64_t git_cache_max_bytes = std::uint64_t{512} << 20;  // per repository
   // Reconciles run on this many threads; one Environment is never on two at once.
   int workers = 4;
+  // A plain render's parsing (RenderOptions::tasks) and a full evaluation pass run on these;
+  // null: on the worker's thread.
+  TaskRunner* tasks = nullptr;
   // Git credentials of Environments without spec.source.secretRef; one with a secretRef uses
   // only that Secret's (read from report_namespace, the controller's own namespace).
   GitAuth git_auth;

@@ -28,6 +28,7 @@
 #include "plumbline/core/compact_manifest.h"
 #include "plumbline/core/file_tree.h"
 #include "plumbline/core/object.h"
+#include "plumbline/core/task_runner.h"
 #include "plumbline/render/remote_base.h"
 
 namespace plumbline {
@@ -109,6 +110,9 @@ struct RenderOptions {
   // for the files of a tree that knows content ids (a Git commit); render_done() is called
   // after a render that succeeded.
   ParseCache* parse_cache = nullptr;
+  // Optional: runs a plain render's parsing at once on several threads (the caller's; the
+  // renderers start none). Without one, everything runs on the calling thread.
+  TaskRunner* tasks = nullptr;
 };
 
 // Every object carries its origin (file and line) and, for kustomize, its base name
@@ -128,9 +132,12 @@ Result<CompactManifestSet> render_compact(const FileTree& tree, std::string_view
 
 Result<ManifestSet> render_plain(const FileTree& tree, std::string_view path,
                                  const RenderLimits& limits = {}, ParseCache* cache = nullptr);
+// With `tasks`, files are parsed side by side and a large file in parts (the objects, their
+// order and the errors are the same as without).
 Result<CompactManifestSet> render_plain_compact(const FileTree& tree, std::string_view path,
                                                 const RenderLimits& limits = {},
-                                                ParseCache* cache = nullptr);
+                                                ParseCache* cache = nullptr,
+                                                TaskRunner* tasks = nullptr);
 Result<ManifestSet> render_kustomize(const FileTree& tree, std::string_view path,
                                      const RenderLimits& limits = {},
                                      const ExternalRenderer* external = nullptr);
