@@ -46,8 +46,10 @@ mkdir -p "$out"
 state=$(mktemp -d /tmp/plumbline-load-XXXXXX)
 controller_pid=""
 sampler_pid=""
+daemon_pid=""
 cleanup() {
   [ -n "$sampler_pid" ] && kill "$sampler_pid" 2>/dev/null || true
+  [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null || true
   [ -n "$controller_pid" ] && kill "$controller_pid" 2>/dev/null && wait "$controller_pid" 2>/dev/null || true
   "$root/tests/kube-testenv/stop" "$state/kube" >/dev/null 2>&1 || true
   rm -rf "$state"
@@ -72,6 +74,13 @@ kubectl --kubeconfig "$kubeconfig" apply -f "$root/policies/crds/" >/dev/null
 kubectl --kubeconfig "$kubeconfig" create namespace plumbline-system >/dev/null
 "$driver" create --kubeconfig "$kubeconfig" --objects "$corpus/repo/single/all.yaml" | tee "$out/create.txt"
 
+# The repository is served by a Git server (git daemon), as a cluster's controller fetches it:
+# over file:// libgit2 would pack the whole repository itself (~10 s at 10k, no server does).
+git_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+git daemon --reuseaddr --export-all --base-path="$corpus" --listen=127.0.0.1 --port="$git_port" \
+  "$corpus" 2>"$out/git-daemon.log" &
+daemon_pid=$!
+for _ in $(seq 1 50); do git ls-remote "git://127.0.0.1:$git_port/repo" >/dev/null 2>&1 && break; sleep 0.1; done
 branch=$(git -C "$corpus/repo" symbolic-ref --short HEAD)
 namespaces=$(python3 -c "import sys,re; print(', '.join(sorted(set(re.findall(r'^  namespace: (\S+)', open(sys.argv[1]).read(), re.M)))))" "$corpus/repo/single/all.yaml")
 kubectl --kubeconfig "$kubeconfig" apply -f - >/dev/null <<YAML
@@ -79,7 +88,7 @@ apiVersion: plumbline.dev/v1alpha1
 kind: Environment
 metadata: {name: load}
 spec:
-  source: {url: "file://$corpus/repo", ref: $branch, path: $layout}
+  source: {url: "git://127.0.0.1:$git_port/repo", ref: $branch, path: $layout}
   render: {type: plain}
   namespaces: [$namespaces]
   interval: 10m
@@ -88,7 +97,7 @@ YAML
 now() { date +%s.%N; }
 t_start=$(now)
 "$bin" controller --kubeconfig "$kubeconfig" --cache-dir "$state/cache" --listen 127.0.0.1:0 \
-  --report-namespace plumbline-system --allow-local-sources 2>"$out/controller.log" &
+  --report-namespace plumbline-system 2>"$out/controller.log" &
 controller_pid=$!
 # RSS (MB) and CPU (user+system seconds) of the controller every second.
 hz=$(getconf CLK_TCK)

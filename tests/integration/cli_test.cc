@@ -122,6 +122,22 @@ TEST(Cli, RenderPrintsMaskedYaml) {
   ASSERT_EQ(run.status, 0) << run.err;
   EXPECT_NE(run.out.find("name: checkout-config-"), std::string::npos);
   EXPECT_NE(run.out.find("namespace: shop-prod"), std::string::npos);
+  // Written object by object on several threads: the stream one thread writes, documents in
+  // render order, each the masked object's YAML.
+  CliRun one = plumbline({"render", "--repo", "manifests", "--path", "envs/prod", "--jobs", "1"});
+  ASSERT_EQ(one.status, 0) << one.err;
+  EXPECT_EQ(one.out, run.out);
+  CliRun four = plumbline({"render", "--repo", "manifests", "--path", "envs/prod", "--jobs", "4"});
+  EXPECT_EQ(four.out, run.out);
+  auto documents = plumbline::parse_yaml_documents(run.out, "out.yaml");
+  ASSERT_TRUE(documents.ok()) << documents.error().to_string();
+  std::vector<json> objects;
+  for (const auto& d : *documents) objects.push_back(d.value);
+  ASSERT_GT(objects.size(), 5U);
+  EXPECT_EQ(plumbline::to_yaml_stream(objects), run.out);
+  CliRun bad = plumbline({"render", "--repo", "manifests", "--path", "envs/prod", "--jobs", "0"});
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_EQ(bad.err, "plumbline: error: --jobs must be a number from 1 to 64, got '0'\n");
 }
 
 TEST(Cli, ErrorsExitTwoWithAClearMessage) {

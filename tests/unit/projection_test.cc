@@ -13,6 +13,7 @@
 #include "plumbline/core/file_tree.h"
 #include "plumbline/diff/drift.h"
 #include "plumbline/policy/policy.h"
+#include "plumbline/process/thread_task_runner.h"
 #include "plumbline/render/render.h"
 #include "plumbline/report/report.h"
 #include "plumbline/snapshot/snapshot.h"
@@ -461,6 +462,48 @@ spec:
             (std::vector<Category>{Category::kResources, Category::kEnv, Category::kRuntime,
                                    Category::kImage}));
   EXPECT_EQ(projection_scope({}), default_scope());
+}
+
+}  // namespace
+}  // namespace plumbline
+
+namespace plumbline {
+namespace {
+
+// A JSON List's items projected side by side are the items projected one by one, in order;
+// an item the projector refuses sends the whole List to the YAML reader either way.
+TEST(Projection, AListProjectedOnSeveralThreadsIsTheListProjectedOnOne) {
+  std::vector<json> live = live_snapshot("prod");
+  ASSERT_FALSE(live.empty());
+  json list = {{"apiVersion", "v1"}, {"kind", "List"}, {"items", json::array()}};
+  for (int i = 0; i < 300; ++i) {
+    json item = live[static_cast<size_t>(i) % live.size()];
+    item["metadata"]["name"] = "object-" + std::to_string(i);
+    list["items"].push_back(std::move(item));
+  }
+  ThreadTaskRunner threads(4);
+  auto expect_same = [&](const std::string& text, bool projected) {
+    auto one = parse_live_snapshot_projected(text, "live.json", all_categories());
+    auto several = parse_live_snapshot_projected(text, "live.json", all_categories(), &threads);
+    ASSERT_TRUE(one.ok()) << one.error().to_string();
+    ASSERT_TRUE(several.ok()) << several.error().to_string();
+    ASSERT_EQ(one->size(), 300U);
+    ASSERT_EQ(several->size(), 300U);
+    for (size_t i = 0; i < 300; ++i) {
+      EXPECT_EQ((*one)[i].ref.name, "object-" + std::to_string(i));
+      EXPECT_EQ((*one)[i].ref, (*several)[i].ref) << i;
+      EXPECT_EQ((*one)[i].projection, (*several)[i].projection) << i;
+    }
+    // Projected: no creationTimestamp kept; the YAML reader's way keeps whole objects.
+    EXPECT_EQ((*one)[0].projection.find("creationTimestamp") == std::string::npos, projected);
+  };
+  expect_same(list.dump(), true);
+  // An item without its kind: the projector refuses it; the YAML reader takes it from the
+  // typed List's kind, and keeps every object whole.
+  list["kind"] = "DeploymentList";
+  list["apiVersion"] = "apps/v1";
+  list["items"][250].erase("kind");
+  expect_same(list.dump(), false);
 }
 
 }  // namespace

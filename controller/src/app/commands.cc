@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -347,8 +348,9 @@ namespace {
 // and materialized one at a time while evaluated.
 Result<std::vector<LiveObject>> read_live_file(const CliOptions& o) {
   PL_ASSIGN_OR_RETURN(std::string live_text, read_input_file(o.live));
+  ThreadTaskRunner tasks = task_runner(o);
   return parse_live_snapshot_projected(live_text, o.live == "-" ? "<stdin>" : o.live,
-                                       all_categories());
+                                       all_categories(), &tasks);
 }
 
 Result<int> run_diff(const CliOptions& o, std::ostream& out, std::ostream& err) {
@@ -478,10 +480,28 @@ Result<int> run_render(const CliOptions& o, std::ostream& out, std::ostream& err
   if (!o.quiet) {
     for (const auto& warning : desired.warnings) err << "plumbline: warning: " << warning << "\n";
   }
-  std::vector<json> documents;
-  documents.reserve(desired.objects.size());
-  for (const auto& m : desired.objects) documents.push_back(mask_object(m.object()));
-  PL_RETURN_IF_ERROR(write_output(o, to_yaml_stream(documents), out));
+  // One object at a time (decoded, masked, written as YAML), in slices side by side: the set
+  // is never held as trees. The text is to_yaml_stream's.
+  const CompactManifestSet& objects = desired.objects;
+  ThreadTaskRunner tasks = task_runner(o);
+  size_t slices = std::min(objects.size(), tasks.concurrency() * 4);
+  std::vector<std::string> texts(slices);
+  std::vector<std::function<void()>> work;
+  for (size_t s = 0; s < slices; ++s) {
+    work.emplace_back([&, s] {
+      for (size_t i = objects.size() * s / slices; i < objects.size() * (s + 1) / slices; ++i) {
+        if (i > 0) texts[s] += "---\n";
+        texts[s] += to_yaml(mask_object(objects[i].object()));
+      }
+    });
+  }
+  tasks.run(work);
+  std::string text;
+  for (std::string& t : texts) {
+    text += t;
+    t = std::string();
+  }
+  PL_RETURN_IF_ERROR(write_output(o, text, out));
   return 0;
 }
 

@@ -11,6 +11,7 @@
 #include "plumbline/cache/live_store.h"
 #include "plumbline/core/findings.h"
 #include "plumbline/core/object.h"
+#include "plumbline/core/task_runner.h"
 
 namespace plumbline {
 
@@ -21,8 +22,10 @@ Result<std::vector<json>> parse_live_snapshot(std::string_view text, std::string
 // `scope` (which give the same drift and policy findings as whole objects), never held as a
 // whole tree. Any other input, and any List the projector refuses, is read by
 // parse_live_snapshot (so errors are the same) and its objects are kept whole (as JSON text).
+// With `tasks`, a List's items are projected side by side (the same objects, in order).
 Result<std::vector<LiveObject>> parse_live_snapshot_projected(std::string_view text,
                                                               std::string_view file,
-                                                              const std::vector<Category>& scope);
+                                                              const std::vector<Category>& scope,
+                                                              TaskRunner* tasks = nullptr);
 
 }  // namespace plumbline
