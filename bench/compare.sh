@@ -35,6 +35,7 @@ for n in "${sizes[@]}"; do
     /usr/bin/time -v -o "$corpus/time-$layout.txt" "$bin" diff --repo "$corpus/repo" \
       --path "$layout" --render plain --live "$corpus/live.json" --format json --quiet \
       --scope resources,env,selinux,seccomp,capabilities,identity,runtime,image,replicas,labels \
+      --max-render-bytes 4Gi --max-render-files 1000000 --max-render-objects 1000000 \
       >"$out" 2>"$corpus/stderr-$layout.txt"
     status=$?
     set -e

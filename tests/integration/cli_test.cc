@@ -140,6 +140,29 @@ TEST(Cli, RenderPrintsMaskedYaml) {
   EXPECT_EQ(bad.err, "plumbline: error: --jobs must be a number from 1 to 64, got '0'\n");
 }
 
+TEST(Cli, RenderLimitsAreFlagsAndTheirErrorsNameThem) {
+  CliRun objects = plumbline(
+      {"render", "--repo", "manifests", "--path", "envs/prod", "--max-render-objects", "2"});
+  EXPECT_EQ(objects.status, 2);
+  EXPECT_NE(objects.err.find("objects, more than the limit of 2 (--max-render-objects raises it)"),
+            std::string::npos)
+      << objects.err;
+  CliRun files = plumbline(
+      {"render", "--repo", "manifests", "--path", "envs/prod", "--max-render-files", "1"});
+  EXPECT_EQ(files.status, 2);
+  EXPECT_NE(files.err.find("--max-render-files raises the limit"), std::string::npos) << files.err;
+  CliRun bytes = plumbline(
+      {"render", "--repo", "manifests", "--path", "envs/prod", "--max-render-bytes", "1Ki"});
+  EXPECT_EQ(bytes.status, 2);
+  EXPECT_EQ(bytes.err,
+            "plumbline: error: --max-render-bytes must be a size like 512Mi or 2Gi (at least 1Mi), "
+            "got '1Ki'\n");
+  CliRun raised =
+      plumbline({"render", "--repo", "manifests", "--path", "envs/prod", "--max-render-bytes",
+                 "1Gi", "--max-render-files", "100000", "--max-render-objects", "100000"});
+  EXPECT_EQ(raised.status, 0) << raised.err;
+}
+
 TEST(Cli, ErrorsExitTwoWithAClearMessage) {
   fs::path dir = fs::temp_directory_path() / ("plumbline-cli-" + std::to_string(::getpid()));
   fs::create_directories(dir / "env");

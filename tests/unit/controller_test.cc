@@ -231,6 +231,27 @@ std::string Reason(const json& object, const std::string& type) {
   return "<none>";
 }
 
+// The installer's render bounds apply to every Environment's render (--max-render-objects),
+// and a render past them is an error on the Environment, named with the flag that raises it.
+TEST_F(ControllerTest, TheInstallersRenderLimitsBoundEveryRender) {
+  options_.render_limits.max_objects = 0;
+  api_.put(Workload("2Gi", "info"), "kubectl-edit");
+  api_.put(EnvironmentObject("prod", "report"));
+  const ObjectRef ref{"plumbline.dev/v1alpha1", "Environment", "", "prod"};
+  Start();
+  ASSERT_TRUE(WaitFor([&] { return Reason(*api_.object(ref), "Ready") == "False/RenderFailed"; }))
+      << api_.object(ref)->dump(2);
+  std::string message;
+  const json status = (*api_.object(ref))["status"];
+  for (const json& c : status["conditions"]) {
+    if (c["type"] == "Ready") message = c.value("message", "");
+  }
+  EXPECT_EQ(message,
+            "rendering envs/prod at aaaaaaaaaaaa: the render has 1 objects, more than the limit "
+            "of 0 (--max-render-objects raises it)");
+  EXPECT_FALSE(Report().has_value());
+}
+
 TEST_F(ControllerTest, ConditionsFollowKstatusAndSuspendStopsEverything) {
   api_.put(Workload("2Gi", "info"), "kubectl-edit");
   json environment = EnvironmentObject("prod", "report");

@@ -18,6 +18,7 @@
 #include "plumbline/core/file_tree.h"
 #include "plumbline/core/findings.h"
 #include "plumbline/policy/policy.h"
+#include "plumbline/render/render.h"
 #include "plumbline/report/report.h"
 
 namespace plumbline::app {
@@ -82,6 +83,8 @@ struct CliOptions {
   bool allow_http_git_credentials = false;
   int workers = 4;
   int jobs = 0;  // threads a render parses on; 0: default_task_concurrency()
+  // Every render's bounds (--max-render-bytes, -files, -objects; out_of_time unset here).
+  RenderLimits render_limits;
   int git_timeout_seconds = 120;
   int render_timeout_seconds = 60;
   int watch_idle_timeout_seconds = 150;

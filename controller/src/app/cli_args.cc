@@ -42,6 +42,15 @@ const std::vector<FlagSpec>& flag_specs() {
       {"timeout", true, {"diff", "pr-comment"}},
       {"workers", true, {"controller"}},
       {"jobs", true, {"diff", "compare", "check", "render", "pr-comment", "controller"}},
+      {"max-render-bytes",
+       true,
+       {"diff", "compare", "check", "render", "pr-comment", "controller"}},
+      {"max-render-files",
+       true,
+       {"diff", "compare", "check", "render", "pr-comment", "controller"}},
+      {"max-render-objects",
+       true,
+       {"diff", "compare", "check", "render", "pr-comment", "controller"}},
       {"git-timeout", true, {"controller"}},
       {"watch-idle-timeout", true, {"controller"}},
       {"render-timeout", true, {"diff", "compare", "check", "render", "pr-comment", "controller"}},
@@ -216,6 +225,17 @@ Status set_flag(CliOptions& o, const std::string& name, const std::string& value
       return invalid_input("--jobs must be a number from 1 to 64, got '" + value + "'");
     }
     o.jobs = static_cast<int>(n);
+  } else if (name == "max-render-bytes") {
+    PL_ASSIGN_OR_RETURN(std::uint64_t bytes, parse_bytes(name, value));
+    o.render_limits.max_bytes = static_cast<size_t>(bytes);
+  } else if (name == "max-render-files" || name == "max-render-objects") {
+    long n = parse_number(value).value_or(-1);
+    if (n < 1 || n > 10'000'000) {
+      return invalid_input("--" + name + " must be a number from 1 to 10000000, got '" + value +
+                           "'");
+    }
+    (name == "max-render-files" ? o.render_limits.max_files : o.render_limits.max_objects) =
+        static_cast<size_t>(n);
   } else if (name == "git-cache-max-bytes") {
     PL_ASSIGN_OR_RETURN(o.git_cache_max_bytes, parse_bytes(name, value));
   } else if (name == "policy")

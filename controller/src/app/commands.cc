@@ -188,6 +188,7 @@ Result<Desired> render_path(const FileTree& tree, const ReportSource& base, cons
                           .allow_commands = true,
                           .timeout = std::chrono::seconds(o.render_timeout_seconds)});
   RenderOptions options{.mode = *mode,
+                        .limits = o.render_limits,
                         .helm = {.release_name = o.helm_release,
                                  .namespace_name = o.helm_namespace,
                                  .values_files = o.helm_values},

@@ -87,6 +87,7 @@ Result<int> run_controller(const CliOptions& o, std::ostream& err) {
   options.git_cache_max_bytes = o.git_cache_max_bytes;
   options.git_timeout = std::chrono::seconds(o.git_timeout_seconds);
   options.render_timeout = std::chrono::seconds(o.render_timeout_seconds);
+  options.render_limits = o.render_limits;
   options.watch_idle_timeout = std::chrono::seconds(o.watch_idle_timeout_seconds);
   options.workers = o.workers;
   ThreadTaskRunner tasks(o.jobs > 0 ? static_cast<size_t>(o.jobs) : default_task_concurrency());

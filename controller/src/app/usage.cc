@@ -35,6 +35,9 @@ Rendering with programs (--render helm, kustomize helmCharts, --render command):
   --helm-release NAME   the release name (default: the chart folder's name)
   --helm-namespace NS   the release namespace (.Release.Namespace; default helm's)
   --render-timeout DUR  kill helm or the render command after this long (default 60s)
+  --max-render-bytes SIZE  --max-render-files N  --max-render-objects N
+                     what one render may read and produce (defaults 64Mi, 20000 files,
+                     50000 objects): raise them for a very large environment
   --jobs N           parse plain YAML and compare objects on up to N threads (files side
                      by side, a large file in parts; default: the CPUs plumbline may use,
                      at most 8)
@@ -132,6 +135,9 @@ Flags:
   --allow-http-git-credentials  send Git credentials over http:// (refused by default: they
                            would cross the network in clear; for test and lab setups)
   --workers N              reconcile up to N Environments at once (default 4, at most 64)
+  --max-render-bytes SIZE, --max-render-files N, --max-render-objects N
+                           what one Environment's render may read and produce (defaults
+                           64Mi, 20000 files, 50000 objects)
   --jobs N                 threads one Environment's plain render and full evaluation run
                            on (default: the CPUs of the pod's CPU limit or the node, at most 8)
   --git-timeout DUR        deadline of one Environment's fetch; the fetch process is killed

@@ -73,6 +73,7 @@ RenderOptions Controller::render_options_for(const EnvironmentSpec& spec,
                                              const ExternalRenderer& runner,
                                              std::chrono::steady_clock::time_point deadline) const {
   RenderOptions options{.mode = parse_render_mode(spec.render).value_or(RenderMode::kAuto),
+                        .limits = options_.render_limits,
                         .helm = spec.helm,
                         .command = spec.render_command,
                         .external = &runner};

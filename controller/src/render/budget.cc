@@ -27,7 +27,8 @@ Status BudgetedTree::count_file(std::string_view path) const {
   }
   if (++counts_->files > limits_.max_files) {
     return invalid_input("the render reads more than " + std::to_string(limits_.max_files) +
-                             " files (a symlink loop or a runaway kustomization?)",
+                             " files (a symlink loop or a runaway kustomization? "
+                             "--max-render-files raises the limit)",
                          std::string(path));
   }
   return {};
@@ -36,9 +37,9 @@ Status BudgetedTree::count_file(std::string_view path) const {
 Status BudgetedTree::count_bytes(std::string_view path, size_t bytes) const {
   counts_->bytes += bytes;
   if (counts_->bytes > limits_.max_bytes) {
-    return invalid_input(
-        "the render reads more than " + std::to_string(limits_.max_bytes) + " bytes of files",
-        std::string(path));
+    return invalid_input("the render reads more than " + std::to_string(limits_.max_bytes) +
+                             " bytes of files (--max-render-bytes raises the limit)",
+                         std::string(path));
   }
   return {};
 }
@@ -96,7 +97,8 @@ template <typename RefAt, typename OriginAt>
 Status check_ids(size_t count, const RenderLimits& limits, RefAt ref_at, OriginAt origin_at) {
   if (count > limits.max_objects) {
     return invalid_input("the render has " + std::to_string(count) +
-                         " objects, more than the limit of " + std::to_string(limits.max_objects));
+                         " objects, more than the limit of " + std::to_string(limits.max_objects) +
+                         " (--max-render-objects raises it)");
   }
   std::unordered_map<std::string, size_t> seen;
   seen.reserve(count);

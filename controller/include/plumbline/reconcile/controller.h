@@ -38,6 +38,7 @@
 #include "plumbline/reconcile/environment.h"
 #include "plumbline/reconcile/work_queue.h"
 #include "plumbline/render/parse_cache.h"
+#include "plumbline/render/render.h"
 
 namespace plumbline {
 
@@ -57,6 +58,8 @@ struct ControllerOptions {
   // "Isolation between Environments").
   std::chrono::seconds git_timeout{120};
   std::chrono::seconds render_timeout{60};
+  // Bounds of one Environment's render (its deadline comes from render_timeout).
+  RenderLimits render_limits;
   // A watch silent for this long is reopened (LiveCacheOptions::watch_idle_timeout).
   std::chrono::milliseconds watch_idle_timeout{150000};
   std::uint64_t git_cache_max_bytes = std::uint64_t{512} << 20;  // per repository
