@@ -64,3 +64,33 @@ TEST(ThreadTaskRunner, ConcurrencyIsAtLeastOneAndTheDefaultIsBounded) {
 
 }  // namespace
 }  // namespace plumbline
+
+namespace plumbline {
+namespace {
+
+TEST(RunInSlices, CoversEveryItemOnceInContiguousSlicesAndRunsInlineWhenSmall) {
+  ThreadTaskRunner threads(3);
+  for (size_t count : {0, 1, 63, 64, 1000}) {
+    SCOPED_TRACE(std::to_string(count) + " items");
+    std::vector<std::atomic<int>> seen(count);
+    std::atomic<size_t> slices{0};
+    run_in_slices(&threads, count, [&](size_t begin, size_t end) {
+      ASSERT_LT(begin, end);
+      ++slices;
+      for (size_t i = begin; i < end; ++i) ++seen[i];
+    });
+    for (size_t i = 0; i < count; ++i) ASSERT_EQ(seen[i].load(), 1) << i;
+    // Below 64 items, or without a runner: one slice; else 4 per thread.
+    EXPECT_EQ(slices.load(), count == 0 ? 0U : count < 64 ? 1U : 12U);
+  }
+  size_t calls = 0;
+  run_in_slices(nullptr, 1000, [&](size_t begin, size_t end) {
+    EXPECT_EQ(begin, 0U);
+    EXPECT_EQ(end, 1000U);
+    ++calls;
+  });
+  EXPECT_EQ(calls, 1U);
+}
+
+}  // namespace
+}  // namespace plumbline

@@ -7,6 +7,7 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -485,20 +486,22 @@ Result<int> run_render(const CliOptions& o, std::ostream& out, std::ostream& err
   // is never held as trees. The text is to_yaml_stream's.
   const CompactManifestSet& objects = desired.objects;
   ThreadTaskRunner tasks = task_runner(o);
-  size_t slices = std::min(objects.size(), tasks.concurrency() * 4);
-  std::vector<std::string> texts(slices);
-  std::vector<std::function<void()>> work;
-  for (size_t s = 0; s < slices; ++s) {
-    work.emplace_back([&, s] {
-      for (size_t i = objects.size() * s / slices; i < objects.size() * (s + 1) / slices; ++i) {
-        if (i > 0) texts[s] += "---\n";
-        texts[s] += to_yaml(mask_object(objects[i].object()));
-      }
-    });
-  }
-  tasks.run(work);
+  std::mutex mu;
+  std::map<size_t, std::string> texts;  // by the slice's first object
+  run_in_slices(
+      &tasks, objects.size(),
+      [&](size_t begin, size_t end) {
+        std::string text;
+        for (size_t i = begin; i < end; ++i) {
+          if (i > 0) text += "---\n";
+          text += to_yaml(mask_object(objects[i].object()));
+        }
+        std::lock_guard lock(mu);
+        texts[begin] = std::move(text);
+      },
+      /*min_count=*/1);
   std::string text;
-  for (std::string& t : texts) {
+  for (auto& [begin, t] : texts) {
     text += t;
     t = std::string();
   }

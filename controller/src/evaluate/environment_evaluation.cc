@@ -81,26 +81,13 @@ void EnvironmentEvaluation::set_live_from(const std::vector<Object>& live, AsJso
     auto found = by_key.find(key);
     work.emplace_back(&entry, found == by_key.end() ? nullptr : found->second);
   }
-  auto evaluate_slice = [&](size_t begin, size_t end) {
+  run_in_slices(tasks, work.size(), [&](size_t begin, size_t end) {
     json scratch;
     for (size_t i = begin; i < end; ++i) {
       auto [entry, object] = work[i];
       evaluate(*entry, object == nullptr ? nullptr : &as_json(*object, scratch));
     }
-  };
-  size_t concurrency = tasks != nullptr ? tasks->concurrency() : 1;
-  if (concurrency < 2 || work.size() < 64) {
-    evaluate_slice(0, work.size());
-  } else {
-    // A few slices per thread, so one slow slice does not leave the others idle.
-    size_t slices = std::min(work.size(), concurrency * 4);
-    std::vector<std::function<void()>> run;
-    for (size_t s = 0; s < slices; ++s) {
-      run.emplace_back(
-          [&, s] { evaluate_slice(work.size() * s / slices, work.size() * (s + 1) / slices); });
-    }
-    tasks->run(run);
-  }
+  });
   live_count_ = by_key.size();
 }
 

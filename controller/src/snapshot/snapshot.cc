@@ -167,7 +167,7 @@ std::optional<std::vector<LiveObject>> project_json_list(std::string_view text,
   // Items are projected in slices, side by side when a TaskRunner allows; each writes only its
   // own slots (Projector::project is const and parses with a per-thread parser).
   std::atomic<bool> refused{false};
-  auto project_slice = [&](size_t begin, size_t end) {
+  run_in_slices(tasks, out.size(), [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end && !refused.load(std::memory_order_relaxed); ++i) {
       // No fallback kind: an item without its own apiVersion or kind takes the YAML reader's way.
       Result<LiveObject> object = projector.project(list->items[i]);
@@ -177,19 +177,7 @@ std::optional<std::vector<LiveObject>> project_json_list(std::string_view text,
       }
       out[i] = std::move(*object);
     }
-  };
-  size_t concurrency = tasks != nullptr ? tasks->concurrency() : 1;
-  if (concurrency < 2 || out.size() < 64) {
-    project_slice(0, out.size());
-  } else {
-    size_t slices = std::min(out.size(), concurrency * 4);
-    std::vector<std::function<void()>> work;
-    for (size_t s = 0; s < slices; ++s) {
-      work.emplace_back(
-          [&, s] { project_slice(out.size() * s / slices, out.size() * (s + 1) / slices); });
-    }
-    tasks->run(work);
-  }
+  });
   if (refused) return std::nullopt;
   return out;
 }

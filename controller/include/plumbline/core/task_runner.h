@@ -10,9 +10,11 @@
 //   runner.run(tasks);                                // returns when every task is done
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <functional>
 #include <span>
+#include <vector>
 
 namespace plumbline {
 
@@ -34,5 +36,26 @@ class InlineTaskRunner final : public TaskRunner {
     for (const auto& task : tasks) task();
   }
 };
+
+// Calls slice(begin, end) over consecutive slices covering [0, count), in as many tasks as
+// keep every thread busy (4 per thread, so a slow slice does not leave the others idle). With
+// no runner, a runner of concurrency 1, or fewer than `min_count` items: one slice, inline.
+inline void run_in_slices(TaskRunner* tasks, size_t count,
+                          const std::function<void(size_t begin, size_t end)>& slice,
+                          size_t min_count = 64) {
+  size_t concurrency = tasks != nullptr ? tasks->concurrency() : 1;
+  if (concurrency < 2 || count < min_count) {
+    if (count > 0) slice(0, count);
+    return;
+  }
+  size_t slices = std::min(count, concurrency * 4);
+  std::vector<std::function<void()>> work;
+  work.reserve(slices);
+  for (size_t s = 0; s < slices; ++s) {
+    work.emplace_back(
+        [&slice, count, slices, s] { slice(count * s / slices, count * (s + 1) / slices); });
+  }
+  tasks->run(work);
+}
 
 }  // namespace plumbline

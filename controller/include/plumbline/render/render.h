@@ -52,8 +52,9 @@ struct RenderLimits {
   size_t max_remote_bases = 16;
   size_t max_remote_depth = 3;
   // Optional: asked before each file is read; true ends the render with kTimeout. The caller's
-  // deadline (the renderer has no clock): a render may run past it by one file's parse, which
-  // the YAML budget bounds.
+  // deadline (the renderer has no clock): a render may run past it by the parse of what was
+  // read before — one file, or for a plain render one batch (≤ 256 files and 16 MiB, or one
+  // larger file) — which the byte budget bounds.
   std::function<bool()> out_of_time;
 };
 
