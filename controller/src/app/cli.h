@@ -18,6 +18,7 @@
 #include "plumbline/core/file_tree.h"
 #include "plumbline/core/findings.h"
 #include "plumbline/policy/policy.h"
+#include "plumbline/process/thread_task_runner.h"
 #include "plumbline/render/render.h"
 #include "plumbline/report/report.h"
 
@@ -116,6 +117,9 @@ struct OpenedSource {
 Result<std::string> read_input_file(const std::string& file);
 // --repo at --ref (a plain directory as it is on disk); the source's URL without credentials.
 Result<OpenedSource> open_source(const CliOptions& options, std::ostream& err);
+// The threads a command (or the controller) parses and compares on: --jobs, else
+// default_task_concurrency().
+ThreadTaskRunner task_runner(const CliOptions& options);
 // Renders `path` as --render and the helm and command flags say (helm and commands as
 // sandboxed child processes with --render-timeout); kustomize remote bases are fetched like
 // --repo (its cache and credentials), each announced on `err` unless --quiet.

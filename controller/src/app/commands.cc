@@ -28,7 +28,6 @@
 #include "plumbline/kube/kube_config.h"
 #include "plumbline/policy/policy.h"
 #include "plumbline/process/render_process.h"
-#include "plumbline/process/thread_task_runner.h"
 #include "plumbline/render/render.h"
 #include "plumbline/report/report.h"
 #include "plumbline/snapshot/snapshot.h"
@@ -163,7 +162,6 @@ RemoteBaseSourceOptions remote_base_options(const CliOptions& o, std::ostream* e
 
 }  // namespace
 
-// The threads a command parses and compares on (--jobs).
 ThreadTaskRunner task_runner(const CliOptions& o) {
   return ThreadTaskRunner(o.jobs > 0 ? static_cast<size_t>(o.jobs) : default_task_concurrency());
 }

@@ -16,7 +16,6 @@
 #include "plumbline/kube/kube_config.h"
 #include "plumbline/kube/leader_election.h"
 #include "plumbline/log/log.h"
-#include "plumbline/process/thread_task_runner.h"
 #include "plumbline/reconcile/controller.h"
 #include "plumbline/server/http_server.h"
 #include "plumbline/server/metrics.h"
@@ -90,7 +89,7 @@ Result<int> run_controller(const CliOptions& o, std::ostream& err) {
   options.render_limits = o.render_limits;
   options.watch_idle_timeout = std::chrono::seconds(o.watch_idle_timeout_seconds);
   options.workers = o.workers;
-  ThreadTaskRunner tasks(o.jobs > 0 ? static_cast<size_t>(o.jobs) : default_task_concurrency());
+  ThreadTaskRunner tasks = task_runner(o);
   options.tasks = &tasks;
   options.git_auth = GitAuth::from_environment();
   options.dry_run = o.dry_run;
