@@ -161,6 +161,28 @@ TEST(CorrectionPlanTest, DriftsOfAnOlderVersionThanTheCachesAreNotCorrectedAgain
   ASSERT_EQ(p.Plan(current, p.start + 3s).requests.size(), 1u);
 }
 
+TEST(CorrectionPlanTest, ARefusedCorrectionStaysFailedInAPassOnAnOlderVersion) {
+  Planner p;
+  const ObjectRef a{"apps/v1", "Deployment", "shop", "a"};
+  p.evaluated[a] = "10";
+  DriftReport report = Report({MemoryDrift("a")});
+  CorrectionPlan plan = p.Plan(report, p.start);
+  ASSERT_EQ(plan.requests.size(), 1u);
+  record_correction(report, p.history, plan.requests[0], CorrectionOutcome::kFailed,
+                    "invalid (422): no", p.limits, p.start);
+  // Someone touched it (11) while the pass on 10 ran: that pass neither sends nor reports the
+  // drift as new (which would raise a DriftDetected Event between two DriftCorrectionFailed).
+  p.versions[a] = "11";
+  DriftReport stale = Report({MemoryDrift("a")});
+  EXPECT_TRUE(p.Plan(stale, p.start + 1s).requests.empty());
+  EXPECT_EQ(stale.drifts[0].action, Action::kFailed);
+  EXPECT_EQ(stale.drifts[0].failure, "invalid (422): no");
+  // The pass on 11 tries again: something changed.
+  p.evaluated[a] = "11";
+  DriftReport current = Report({MemoryDrift("a")});
+  EXPECT_EQ(p.Plan(current, p.start + 2s).requests.size(), 1u);
+}
+
 TEST(CorrectionPlanTest, AFieldChangedBackMoreThanMaxRoundsIsContestedAndNotSent) {
   Planner p;
   Clock::time_point now = p.start;

@@ -74,8 +74,19 @@ CorrectionPlan plan_corrections(DriftReport& report, CorrectionHistory& history,
       continue;
     }
     // The drifts are of an older version than the cache's: its watch event has queued the
-    // pass that evaluates the newer one.
-    if (seen != live_version) continue;
+    // pass that evaluates the newer one. Until then a refused correction stays failed; it
+    // is not a new drift (nor a new Event) because a pass ran between two versions.
+    if (seen != live_version) {
+      auto refused = history.refusals.find(ref);
+      if (refused == history.refusals.end()) continue;
+      for (size_t i : indexes) {
+        Drift& d = report.drifts[i];
+        if (d.action != Action::kReport || d.path.empty()) continue;
+        d.action = Action::kFailed;
+        d.failure = refused->second.message;
+      }
+      continue;
+    }
     // Contested: another manager keeps changing it back.
     for (size_t i : indexes) {
       Drift& d = report.drifts[i];
