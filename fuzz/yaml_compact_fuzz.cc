@@ -1,7 +1,7 @@
 // libFuzzer target, differential: a manifest file read by the stream path (YAML events straight
 // into compact form) must give what the tree path gives — the same objects, types, origins and
-// field origins, or the same error, whole and cut into parts at its document markers. Any
-// difference traps.
+// field origins (listed and looked up), or the same error, whole and cut into parts at its document
+// markers. Any difference traps.
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -20,6 +20,19 @@ std::string origins_of(const plumbline::CompactManifest& m) {
     out.append(path).append(at.to_string()).push_back('\n');
   });
   return out;
+}
+
+// Every path `b` has an origin for, and a path below it, are located the same in `a` (the
+// stream path finds a path by walking its object's encoding).
+bool same_lookups(const plumbline::CompactManifest& a, const plumbline::CompactManifest& b) {
+  bool same = true;
+  if (b.fields() == nullptr) return true;
+  b.fields()->for_each([&](std::string_view path, const plumbline::SourceLocation&) {
+    std::string below = std::string(path) + "[name=x].y";
+    same = same && a.locate(path).to_string() == b.locate(path).to_string() &&
+           a.locate(below).to_string() == b.locate(below).to_string();
+  });
+  return same;
 }
 
 // Cuts a stream into as many parts as it may and runs them one after the other.
@@ -58,7 +71,8 @@ void expect_same(std::string_view text, plumbline::TaskRunner* tasks) {
     const auto& a = (*streamed)[i];
     const auto& b = (*trees)[i];
     if (a.object().dump() != b.object().dump() || !(a.ref() == b.ref()) ||
-        a.origin().to_string() != b.origin().to_string() || origins_of(a) != origins_of(b)) {
+        a.origin().to_string() != b.origin().to_string() || origins_of(a) != origins_of(b) ||
+        !same_lookups(a, b)) {
       __builtin_trap();
     }
   }

@@ -25,6 +25,26 @@ std::string origins_of(const CompactManifest& m) {
   return out;
 }
 
+// Every path `b` has an origin for is found, and located, the same in `a`; a path below one
+// and a path beside one are not found, and are located at the same ancestor. (The stream
+// path keeps origins by node and finds a path by walking its object's encoding.)
+void expect_same_lookups(const CompactManifest& a, const CompactManifest& b) {
+  if (a.fields() == nullptr || b.fields() == nullptr) {
+    EXPECT_EQ(a.fields() == nullptr, b.fields() == nullptr);
+    return;
+  }
+  b.fields()->for_each([&](std::string_view path, const SourceLocation& at) {
+    std::optional<SourceLocation> found = a.fields()->find(path);
+    ASSERT_TRUE(found.has_value()) << path;
+    EXPECT_EQ(found->to_string(), at.to_string()) << path;
+    for (std::string other : {std::string(path) + ".zz", std::string(path) + "[zz=1]",
+                              std::string(path) + "zz", std::string(path) + "[0].zz"}) {
+      EXPECT_EQ(a.fields()->find(other).has_value(), b.fields()->find(other).has_value()) << other;
+      EXPECT_EQ(a.locate(other).to_string(), b.locate(other).to_string()) << other;
+    }
+  });
+}
+
 // Runs a split stream's parts on the calling thread, last first: a part's result must not
 // depend on when it runs.
 class ReversedRunner final : public TaskRunner {
@@ -64,6 +84,7 @@ void expect_same_as_trees(std::string_view text, const std::string& file) {
       EXPECT_EQ(a.ref(), b.ref()) << i;
       EXPECT_EQ(a.origin().to_string(), b.origin().to_string()) << i;
       EXPECT_EQ(origins_of(a), origins_of(b)) << i;
+      expect_same_lookups(a, b);
       EXPECT_EQ(a.object().dump(), b.object().dump()) << i;  // the same types (1 is not 1.0)
     }
   }
@@ -135,6 +156,39 @@ spec:
 TEST(YamlCompact, AWorkloadOfEveryScalarAndListKindStreamsAsTheTreesRead) {
   ASSERT_TRUE(streams(kWorkload));
   expect_same_as_trees(kWorkload, "envs/prod/api.yaml");
+}
+
+TEST(YamlCompact, FieldOriginsAreKeptByNodeInAFractionOfTheTablesBytes) {
+  std::optional<std::vector<StreamedManifest>> streamed =
+      stream_yaml_manifests(kWorkload, "envs/prod/api.yaml");
+  ASSERT_TRUE(streamed && streamed->size() == 1);
+  const FieldOrigins& by_node = *streamed->front().manifest.fields();
+  FieldOrigins::Builder builder;
+  by_node.for_each([&](std::string_view path, const SourceLocation& at) {
+    builder.add(path, at.file, at.line, at.column);
+  });
+  FieldOrigins table = std::move(builder).build();
+  ASSERT_GT(table.size(), 40u);
+  EXPECT_EQ(by_node.size(), table.size());
+  EXPECT_LT(by_node.memory_bytes() * 3, table.memory_bytes());
+  EXPECT_EQ(by_node.find("spec.template.spec.containers[name=app].image")->to_string(),
+            table.find("spec.template.spec.containers[name=app].image")->to_string());
+  // A change (a kustomize step's) turns it into the table first; the rest stays.
+  FieldOrigins changed = by_node;
+  changed.set("spec.replicas", {"envs/prod/patch.yaml", 3, 0});
+  changed.erase_below("metadata.labels");
+  table.set("spec.replicas", {"envs/prod/patch.yaml", 3, 0});
+  table.erase_below("metadata.labels");
+  std::vector<std::string> a, b;
+  changed.for_each([&](std::string_view p, const SourceLocation& at) {
+    a.push_back(std::string(p) + " " + at.to_string());
+  });
+  table.for_each([&](std::string_view p, const SourceLocation& at) {
+    b.push_back(std::string(p) + " " + at.to_string());
+  });
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(changed.find("spec.replicas")->to_string(), "envs/prod/patch.yaml:3");
+  EXPECT_FALSE(changed.find("metadata.labels.app"));
 }
 
 TEST(YamlCompact, SeveralDocumentsEmptyOnesAndJsonStream) {

@@ -41,6 +41,11 @@ inline void put_varint(std::string& out, std::uint64_t v) {
   out.push_back(static_cast<char>(v));
 }
 
+// Signed values as varints, small magnitudes in few bytes: 0, -1, 1, -2... as 0, 1, 2, 3...
+inline void put_zigzag(std::string& out, std::int64_t v) {
+  put_varint(out, (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
+}
+
 inline void put_bytes(std::string& out, std::string_view bytes) {
   put_varint(out, bytes.size());
   out.append(bytes);
@@ -48,6 +53,15 @@ inline void put_bytes(std::string& out, std::string_view bytes) {
 
 // Appends `value` encoded.
 void encode_value(const json& value, std::string& out);
+// Reads a varint at `at` and moves past it.
+std::uint64_t read_varint(const char*& at);
+// Reads what put_zigzag wrote at `at` and moves past it.
+std::int64_t read_zigzag(const char*& at);
+// The value encoded at the start of `bytes`, decoded.
+json decode_value(std::string_view bytes);
+// Past the value encoded at `at`; adds the nodes it holds (itself and every value below it)
+// to `*nodes` when given.
+const char* skip(const char* at, size_t* nodes = nullptr);
 
 // The string member `key` of the encoded object at `object` (its tag byte first); nullopt
 // when it is missing or not a string (ObjectRef::of's reading).
@@ -57,7 +71,8 @@ std::optional<std::string_view> member(std::string_view object, std::string_view
 
 // A CompactManifest from bytes written in this encoding (an object), with its identity read
 // from them.
-CompactManifest manifest_from_encoding(std::string encoded, SourceLocation origin,
+CompactManifest manifest_from_encoding(std::shared_ptr<const std::string> encoded,
+                                       SourceLocation origin,
                                        std::shared_ptr<const FieldOrigins> fields);
 
 }  // namespace plumbline::compact_encoding

@@ -28,7 +28,7 @@ void compact_encoding::encode_value(const json& value, std::string& out) {
     case json::value_t::number_integer: {
       auto v = value.get<std::int64_t>();
       out.push_back(kInt);
-      put_varint(out, (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
+      put_zigzag(out, v);
       return;
     }
     case json::value_t::number_unsigned:
@@ -75,9 +75,7 @@ void compact_encoding::encode_value(const json& value, std::string& out) {
   }
 }
 
-namespace {
-
-std::uint64_t read_varint(const char*& at) {
+std::uint64_t compact_encoding::read_varint(const char*& at) {
   std::uint64_t v = 0;
   for (int shift = 0;; shift += 7) {
     auto byte = static_cast<unsigned char>(*at++);
@@ -85,6 +83,13 @@ std::uint64_t read_varint(const char*& at) {
     if (byte < 0x80) return v;
   }
 }
+
+std::int64_t compact_encoding::read_zigzag(const char*& at) {
+  std::uint64_t z = read_varint(at);
+  return static_cast<std::int64_t>((z >> 1) ^ (~(z & 1) + 1));
+}
+
+namespace {
 
 // Decodes what encode_value() wrote (never outside input: these bytes are this class's own).
 class Decoder {
@@ -99,10 +104,8 @@ class Decoder {
         return false;
       case kTrue:
         return true;
-      case kInt: {
-        std::uint64_t z = varint();
-        return static_cast<std::int64_t>((z >> 1) ^ (~(z & 1) + 1));
-      }
+      case kInt:
+        return read_zigzag(at_);
       case kUnsigned:
         return varint();
       case kFloat: {
@@ -160,8 +163,12 @@ class Decoder {
   const char* at_;
 };
 
-// Skips one encoded value (the bytes are this class's own: never past the end).
-const char* skip(const char* at) {
+}  // namespace
+
+json compact_encoding::decode_value(std::string_view bytes) { return Decoder(bytes).value(); }
+
+const char* compact_encoding::skip(const char* at, size_t* nodes) {
+  if (nodes != nullptr) ++*nodes;
   auto varint = [&at] { return read_varint(at); };
   switch (static_cast<Tag>(*at++)) {
     case kNull:
@@ -183,21 +190,19 @@ const char* skip(const char* at) {
       return at + n + 9;
     }
     case kArray: {
-      for (std::uint64_t i = 0, n = varint(); i < n; ++i) at = skip(at);
+      for (std::uint64_t i = 0, n = varint(); i < n; ++i) at = skip(at, nodes);
       return at;
     }
     case kObject: {
       for (std::uint64_t i = 0, n = varint(); i < n; ++i) {
         auto key = varint();
-        at = skip(at + key);
+        at = skip(at + key, nodes);
       }
       return at;
     }
   }
   return at;
 }
-
-}  // namespace
 
 std::optional<std::string_view> compact_encoding::member(std::string_view object,
                                                          std::string_view key) {
@@ -225,9 +230,10 @@ std::optional<std::string_view> compact_encoding::string_member(std::string_view
 }
 
 CompactManifest compact_encoding::manifest_from_encoding(
-    std::string encoded, SourceLocation origin, std::shared_ptr<const FieldOrigins> fields) {
+    std::shared_ptr<const std::string> encoded, SourceLocation origin,
+    std::shared_ptr<const FieldOrigins> fields) {
   auto data = std::make_shared<CompactManifest::Data>();
-  std::string_view object = encoded;
+  std::string_view object = *encoded;
   auto text = [&](std::string_view in, std::string_view key) {
     return std::string(string_member(in, key).value_or(std::string_view{}));
   };
@@ -238,7 +244,6 @@ CompactManifest compact_encoding::manifest_from_encoding(
     data->ref.name = text(*meta, "name");
   }
   data->encoded = std::move(encoded);
-  data->encoded.shrink_to_fit();
   data->origin = std::move(origin);
   data->fields = std::move(fields);
   CompactManifest out;
@@ -250,9 +255,9 @@ CompactManifest::CompactManifest(const Manifest& manifest) : CompactManifest(man
 
 CompactManifest::CompactManifest(const Manifest& manifest, std::string encoded) {
   auto data = std::make_shared<Data>();
-  data->encoded = std::move(encoded);
-  if (data->encoded.empty()) encode_value(manifest.object, data->encoded);
-  data->encoded.shrink_to_fit();
+  if (encoded.empty()) encode_value(manifest.object, encoded);
+  encoded.shrink_to_fit();
+  data->encoded = std::make_shared<const std::string>(std::move(encoded));
   data->ref = manifest.ref();
   data->origin = manifest.origin;
   data->fields = manifest.fields;
@@ -260,7 +265,7 @@ CompactManifest::CompactManifest(const Manifest& manifest, std::string encoded) 
   data_ = std::move(data);
 }
 
-json CompactManifest::object() const { return Decoder(data_->encoded).value(); }
+json CompactManifest::object() const { return Decoder(*data_->encoded).value(); }
 
 Manifest CompactManifest::materialize() const {
   return Manifest{.object = object(),
@@ -281,21 +286,24 @@ SourceLocation CompactManifest::locate(std::string_view canonical_path) const {
 size_t CompactManifest::memory_bytes() const {
   const Data& d = *data_;
   auto heap = [](const std::string& s) { return s.capacity() > 15 ? s.capacity() + 1 : 0; };
-  return sizeof(Data) + heap(d.encoded) + heap(d.ref.api_version) + heap(d.ref.kind) +
-         heap(d.ref.ns) + heap(d.ref.name) + heap(d.origin.file) + heap(d.base_name);
+  // The encoding's string and its share count, in one block (make_shared).
+  constexpr size_t kSharedString = sizeof(std::string) + 16;
+  return sizeof(Data) + kSharedString + heap(*d.encoded) + heap(d.ref.api_version) +
+         heap(d.ref.kind) + heap(d.ref.ns) + heap(d.ref.name) + heap(d.origin.file) +
+         heap(d.base_name);
 }
 
 bool CompactManifest::declares(const Data& held, const Manifest& m, const std::string& encoded) {
   return held.fields == m.fields && held.origin.file == m.origin.file &&
          held.origin.line == m.origin.line && held.origin.column == m.origin.column &&
-         held.base_name == m.base_name && held.encoded == encoded;
+         held.base_name == m.base_name && *held.encoded == encoded;
 }
 
 bool CompactManifest::same_as(const CompactManifest& other) const {
   if (data_ == other.data_) return true;
   const Data& b = *other.data_;
   return declares(*data_, {.origin = b.origin, .fields = b.fields, .base_name = b.base_name},
-                  b.encoded);
+                  *b.encoded);
 }
 
 CompactManifestSet compact(ManifestSet manifests, const CompactManifestSet& known) {

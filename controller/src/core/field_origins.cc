@@ -117,6 +117,7 @@ std::string_view restart_path(std::string_view data, size_t pos) {
 }  // namespace
 
 std::optional<SourceLocation> FieldOrigins::find(std::string_view path) const {
+  if (by_node_) return find_by_node(path);
   // The last restart point whose path is <= `path`, then at most kRestart entries from it.
   auto after = std::upper_bound(
       restarts_.begin(), restarts_.end(), path,
@@ -134,6 +135,10 @@ std::optional<SourceLocation> FieldOrigins::find(std::string_view path) const {
 }
 
 void FieldOrigins::for_each(const Visitor& visit) const {
+  if (by_node_) {
+    table().for_each(visit);
+    return;
+  }
   Cursor cursor{data_, 0};
   while (cursor.next()) {
     visit(cursor.path, SourceLocation{files_[cursor.file], static_cast<int>(cursor.line),
@@ -146,6 +151,7 @@ void FieldOrigins::set(std::string_view path, const SourceLocation& at) {
 }
 
 void FieldOrigins::merge(const Writes& writes, bool drop_below) {
+  if (by_node_) *this = table();
   std::vector<uint32_t> files;
   for (const auto& write : writes) files.push_back(file_index(files_, write.second.file));
   auto written = [&](std::string_view path) {
@@ -217,6 +223,7 @@ void FieldOrigins::set_all(Writes writes) {
 }
 
 void FieldOrigins::erase_below(std::string_view path) {
+  if (by_node_) *this = table();
   Cursor probe{data_, 0};
   bool any = false;
   while (!any && probe.next()) any = is_below(probe.path, path);
@@ -239,9 +246,13 @@ void FieldOrigins::rename_files(const std::function<std::string(const std::strin
   for (std::string& file : files_) file = rename(file);
 }
 
+size_t FieldOrigins::size() const { return by_node_ ? table().size() : size_; }
+
 size_t FieldOrigins::memory_bytes() const {
   size_t bytes = data_.capacity() + restarts_.capacity() * sizeof(uint32_t) +
                  files_.capacity() * sizeof(std::string);
+  // The node form's lines and its block (make_shared); the encoding is the manifest's.
+  if (by_node_) bytes += sizeof(ByNode) + 16 + by_node_->lines.capacity();
   for (const auto& file : files_) bytes += file.size() > 15 ? file.capacity() : 0;
   return bytes;
 }

@@ -39,7 +39,7 @@ Checked checked_list(std::string_view field) {
 class StreamBuilder : public YAML::EventHandler {
  public:
   struct Document {
-    std::string encoded;
+    std::shared_ptr<const std::string> encoded;
     int line = 0;
     std::shared_ptr<const FieldOrigins> fields;
     bool needs_check = false;  // StreamedManifest::suspect_shape
@@ -55,9 +55,7 @@ class StreamBuilder : public YAML::EventHandler {
     has_root_ = false;
     needs_check_ = false;
     root_.clear();
-    pointers_.clear();
-    pointers_.emplace_back();  // the root
-    lines_.clear();
+    root_lines_.clear();
   }
 
   void OnDocumentEnd() override {
@@ -74,8 +72,13 @@ class StreamBuilder : public YAML::EventHandler {
         !text(*meta, "name")) {
       throw TreePathNeeded{};
     }
-    docs_.push_back({std::move(root_), line_, field_origins(), needs_check_});
+    root_.shrink_to_fit();
+    auto encoded = std::make_shared<const std::string>(std::move(root_));
+    auto fields = std::make_shared<const FieldOrigins>(
+        FieldOrigins::by_node(encoded, std::move(root_lines_), file_, line_));
+    docs_.push_back({std::move(encoded), line_, std::move(fields), needs_check_});
     root_ = std::string();
+    root_lines_ = std::string();
   }
 
   void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
@@ -118,7 +121,8 @@ class StreamBuilder : public YAML::EventHandler {
  private:
   struct Member {
     std::string key;
-    size_t begin = 0, end = 0;  // its value's bytes in the frame's buffer
+    size_t begin = 0, end = 0;              // its value's bytes in the frame's buffer
+    size_t lines_begin = 0, lines_end = 0;  // its nodes' lines in the frame's lines
   };
   // An open collection. Frames are kept by depth and reused, so their buffers are allocated
   // once per file, not per node.
@@ -129,53 +133,31 @@ class StreamBuilder : public YAML::EventHandler {
     size_t count = 0;             // a list's elements
     bool has_key = false;         // a map's pending key
     std::string key;
-    size_t pointer = 0;                     // in pointers_
+    // Field origins (FieldOrigins::by_node): the collection's line, and its children's lines
+    // in the order of their encoding (a map's kept per member, ordered as its keys are).
+    int line = 0;
+    std::string lines;
+    std::string_view element_key;           // a keyed list's element: the list's key field
     std::string parent_field, last_field;   // what path::list_rule reads, as from_pointer walks
     path::ListRule rule;                    // a list's
     Checked checked = Checked::kNone;       // a checked list, or an element of one
     bool elements_ok = true;                // a checked list: every element has the shape
     bool named = false, value_bad = false;  // an element: a string name; a non-string value
   };
-  // Field origins: each node's pointer (parent, key or index) recorded while parsing, and
-  // resolved to its canonical path once the document is complete, because a keyed list
-  // element's path needs its key field, which may come after other fields.
-  struct Pointer {
-    size_t parent = 0;
-    std::string key;  // a map member's
-    bool element = false;
-    size_t index = 0;  // a list element's
-    path::ListRule rule;
-    std::optional<json> identity;  // a list element's, as path::element_identity reads it
-  };
-
   int line_of(const YAML::Mark& mark) const { return lines_before_ + mark.line + 1; }
 
   bool key_expected() const {
     return depth_ > 0 && frames_[depth_ - 1].is_map && !frames_[depth_ - 1].has_key;
   }
 
-  // The pointer of the next child of the innermost collection.
-  size_t child_pointer() {
-    if (depth_ == 0) return 0;
-    const Frame& top = frames_[depth_ - 1];
-    Pointer p;
-    p.parent = top.pointer;
-    if (top.is_map) {
-      p.key = top.key;
-    } else {
-      p.element = true;
-      p.index = top.count;
-      p.rule = top.rule;
-    }
-    pointers_.push_back(std::move(p));
-    return pointers_.size() - 1;
+  // The key of the member being added to the map `top`, as a keyed element's key field.
+  static bool is_element_key(const Frame& top) {
+    return !top.element_key.empty() && top.key == top.element_key;
   }
 
-  // The key of the member being added to the map `top`, as a keyed element's key field.
-  bool is_element_key(const Frame& top) const {
-    const Pointer& p = pointers_[top.pointer];
-    return top.pointer != 0 && p.element && p.rule.kind == path::ListKind::kKeyed &&
-           top.key == p.rule.key;
+  // A node's line, as its difference from its parent's (the collection `top`).
+  static void put_line(const Frame& top, int line, std::string& lines) {
+    compact_encoding::put_zigzag(lines, line - top.line);
   }
 
   void add_scalar(const YAML::Mark& mark, const json& value) {
@@ -183,14 +165,11 @@ class StreamBuilder : public YAML::EventHandler {
       if (!value.is_null()) throw TreePathNeeded{};  // a document that is one scalar
       return;                                        // an empty document
     }
-    size_t pointer = child_pointer();
-    lines_.emplace_back(pointer, line_of(mark));
     Frame& top = frames_[depth_ - 1];
+    size_t lines_begin = top.lines.size();
+    put_line(top, line_of(mark), top.lines);
     if (!top.is_map) {
       if (top.checked != Checked::kNone) top.elements_ok = false;
-      if (top.rule.kind == path::ListKind::kSet) {
-        pointers_[pointer].identity = value;
-      }
       encode_value(value, top.buffer);
       ++top.count;
       return;
@@ -203,12 +182,10 @@ class StreamBuilder : public YAML::EventHandler {
       }
     }
     if (checked_list(top.key) != Checked::kNone && !value.is_null()) needs_check_ = true;
-    if (is_element_key(top)) {
-      pointers_[top.pointer].identity = value;
-    }
     size_t begin = top.buffer.size();
     encode_value(value, top.buffer);
-    top.members.push_back({std::move(top.key), begin, top.buffer.size()});
+    top.members.push_back(
+        {std::move(top.key), begin, top.buffer.size(), lines_begin, top.lines.size()});
     top.has_key = false;
   }
 
@@ -219,8 +196,6 @@ class StreamBuilder : public YAML::EventHandler {
       has_root_ = true;
       line_ = line_of(mark);
     }
-    size_t pointer = child_pointer();
-    lines_.emplace_back(pointer, line_of(mark));
     if (depth_ == frames_.size()) frames_.emplace_back();
     Frame& frame = frames_[depth_];
     const Frame* top = depth_ > 0 ? &frames_[depth_ - 1] : nullptr;
@@ -229,7 +204,9 @@ class StreamBuilder : public YAML::EventHandler {
     frame.members.clear();
     frame.count = 0;
     frame.has_key = false;
-    frame.pointer = pointer;
+    frame.line = line_of(mark);
+    frame.lines.clear();
+    frame.element_key = {};
     frame.checked = Checked::kNone;
     frame.elements_ok = true;
     frame.named = false;
@@ -248,6 +225,7 @@ class StreamBuilder : public YAML::EventHandler {
       frame.parent_field = top->parent_field;
       frame.last_field = top->last_field;
       if (top->checked != Checked::kNone && is_map) frame.checked = top->checked;
+      if (is_map && top->rule.kind == path::ListKind::kKeyed) frame.element_key = top->rule.key;
     }
     frame.rule = is_map ? path::ListRule{} : path::list_rule(frame.parent_field, frame.last_field);
     ++depth_;
@@ -257,6 +235,10 @@ class StreamBuilder : public YAML::EventHandler {
     Frame& frame = frames_[--depth_];
     std::string& out = depth_ == 0 ? root_ : frames_[depth_ - 1].buffer;
     size_t begin = out.size();
+    // The root's own line is the document's; every other node's is its parent's plus a delta.
+    std::string& lines = depth_ == 0 ? root_lines_ : frames_[depth_ - 1].lines;
+    size_t lines_begin = lines.size();
+    if (depth_ > 0) put_line(frames_[depth_ - 1], frame.line, lines);
     if (frame.is_map) {
       if (frame.has_key) throw TreePathNeeded{};  // a key without a value
       std::sort(frame.members.begin(), frame.members.end(),
@@ -268,12 +250,14 @@ class StreamBuilder : public YAML::EventHandler {
         if (i > 0 && m.key == frame.members[i - 1].key) throw TreePathNeeded{};  // duplicate
         put_bytes(out, m.key);
         out.append(frame.buffer, m.begin, m.end - m.begin);
+        lines.append(frame.lines, m.lines_begin, m.lines_end - m.lines_begin);
       }
     } else {
       if (frame.checked != Checked::kNone && !frame.elements_ok) needs_check_ = true;
       out.push_back(compact_encoding::kArray);
       put_varint(out, frame.count);
       out.append(frame.buffer);
+      lines.append(frame.lines);
     }
     if (depth_ == 0) return;
     Frame& top = frames_[depth_ - 1];
@@ -286,27 +270,8 @@ class StreamBuilder : public YAML::EventHandler {
     }
     if (top.checked == Checked::kEnv && top.key == "value") top.value_bad = true;
     if (top.checked != Checked::kNone && top.key == "name") top.named = false;
-    top.members.push_back({std::move(top.key), begin, out.size()});
+    top.members.push_back({std::move(top.key), begin, out.size(), lines_begin, lines.size()});
     top.has_key = false;
-  }
-
-  std::shared_ptr<const FieldOrigins> field_origins() const {
-    std::vector<std::string> paths(pointers_.size());
-    size_t path_bytes = 0;
-    for (size_t i = 1; i < pointers_.size(); ++i) {
-      const Pointer& p = pointers_[i];
-      const std::string& base = paths[p.parent];
-      paths[i] =
-          p.element ? path::list_element(base, p.rule, p.identity ? &*p.identity : nullptr, p.index)
-                    : path::field(base, p.key);
-      path_bytes += paths[i].size();
-    }
-    FieldOrigins::Builder fields;
-    fields.reserve(lines_.size(), path_bytes);
-    for (const auto& [pointer, line] : lines_) {
-      if (pointer != 0) fields.add(paths[pointer], file_, line);
-    }
-    return std::make_shared<const FieldOrigins>(std::move(fields).build());
   }
 
   const std::string& file_;
@@ -317,8 +282,7 @@ class StreamBuilder : public YAML::EventHandler {
   bool needs_check_ = false;
   int line_ = 0;
   std::string root_;
-  std::vector<Pointer> pointers_;
-  std::vector<std::pair<size_t, int>> lines_;
+  std::string root_lines_;  // the root's children's lines (FieldOrigins::by_node)
   std::vector<Document> docs_;
 };
 
@@ -366,10 +330,9 @@ std::optional<std::vector<StreamedManifest>> stream_part(const YamlStreamPart& p
   std::vector<StreamedManifest> out;
   out.reserve(builder.documents().size());
   for (StreamBuilder::Document& doc : builder.documents()) {
-    out.push_back(
-        {compact_encoding::manifest_from_encoding(
-             std::move(doc.encoded), SourceLocation{file, doc.line, 0}, std::move(doc.fields)),
-         doc.needs_check});
+    out.push_back({compact_encoding::manifest_from_encoding(
+                       doc.encoded, SourceLocation{file, doc.line, 0}, std::move(doc.fields)),
+                   doc.needs_check});
   }
   return out;
 }

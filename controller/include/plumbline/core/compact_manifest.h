@@ -25,7 +25,8 @@ namespace plumbline {
 class CompactManifest;
 using CompactManifestSet = std::vector<CompactManifest>;
 namespace compact_encoding {  // core/compact_encoding.h: writers of the encoding itself
-CompactManifest manifest_from_encoding(std::string encoded, SourceLocation origin,
+CompactManifest manifest_from_encoding(std::shared_ptr<const std::string> encoded,
+                                       SourceLocation origin,
                                        std::shared_ptr<const FieldOrigins> fields);
 }
 
@@ -56,10 +57,13 @@ class CompactManifest {
   friend CompactManifestSet compact(ManifestSet manifests,
                                     const std::vector<CompactManifest>& known);
   friend CompactManifest compact_encoding::manifest_from_encoding(
-      std::string encoded, SourceLocation origin, std::shared_ptr<const FieldOrigins> fields);
+      std::shared_ptr<const std::string> encoded, SourceLocation origin,
+      std::shared_ptr<const FieldOrigins> fields);
   CompactManifest() = default;
   struct Data {
-    std::string encoded;  // the object, encoded (compact_manifest.cc)
+    // The object, encoded (compact_manifest.cc); shared with field origins kept in its node
+    // order (FieldOrigins::by_node), which read their paths from it.
+    std::shared_ptr<const std::string> encoded;
     ObjectRef ref;
     SourceLocation origin;
     std::shared_ptr<const FieldOrigins> fields;

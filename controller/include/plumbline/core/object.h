@@ -67,6 +67,13 @@ struct SourceLocation {
 // Nothing is allocated per field; a SourceLocation is built only when one is looked up.
 // Changes (set, erase_below) re-encode the table: they come from kustomize steps, per object.
 //
+// An object streamed from plain YAML keeps its origins in a second, smaller form (by_node):
+// one line per node, as a varint delta from its parent's line, in the order of the object's
+// compact encoding, which it shares with the CompactManifest. Paths are not stored at all:
+// find() walks the encoding down the one branch that leads to the path, for_each() builds
+// the table. ~1 byte per field instead of ~16, and no path string made while parsing.
+// A change turns it into the table first.
+//
 //   FieldOrigins::Builder builder;                  // any order; the first of a path wins
 //   builder.add("spec.replicas", "base/deploy.yaml", 12);
 //   FieldOrigins origins = std::move(builder).build();
@@ -79,6 +86,12 @@ class FieldOrigins {
   // The origin recorded for exactly `path`.
   std::optional<SourceLocation> find(std::string_view path) const;
   bool contains(std::string_view path) const { return find(path).has_value(); }
+
+  // Origins in node order (see above): `encoding` is the object's compact encoding
+  // (core/compact_encoding.h), `lines` a zigzag varint per node below the root, in the
+  // encoding's order, each its line minus its parent's; the root is at `line` of `file`.
+  static FieldOrigins by_node(std::shared_ptr<const std::string> encoding, std::string lines,
+                              std::string file, int line);
   // Sets (or replaces) the origin of `path`.
   void set(std::string_view path, const SourceLocation& at);
   // Removes every entry strictly below `path` ("a.b.c" and "a.b[k=v]" are below "a.b").
@@ -90,8 +103,8 @@ class FieldOrigins {
   void replace_subtrees(Writes writes);
   void set_all(Writes writes);
 
-  size_t size() const { return size_; }
-  bool empty() const { return size_ == 0; }
+  size_t size() const;  // the entries (of the table for_each visits)
+  bool empty() const { return by_node_ ? by_node_->lines.empty() : size_ == 0; }
   size_t memory_bytes() const;  // heap bytes held (encoded entries, restart points, file names)
 
   // Calls visit(path, location) for every entry, in path order.
@@ -108,8 +121,17 @@ class FieldOrigins {
   // Merges `writes` (sorted by path, one per path) in; drops the old entries they replace
   // and, with `drop_below`, the old entries below them.
   void merge(const Writes& writes, bool drop_below);
-  std::string data_;                // the encoded entries, in path order
-  std::vector<uint32_t> restarts_;  // offsets in data_ of every 16th entry (a full path)
+  // The table form of origins kept by node (field_origins_by_node.cc).
+  struct ByNode {
+    std::shared_ptr<const std::string> encoding;
+    std::string lines;
+    int line = 0;
+  };
+  FieldOrigins table() const;
+  std::optional<SourceLocation> find_by_node(std::string_view path) const;
+  std::shared_ptr<const ByNode> by_node_;  // set: the node form (files_ names its one file)
+  std::string data_;                       // the encoded entries, in path order
+  std::vector<uint32_t> restarts_;         // offsets in data_ of every 16th entry (a full path)
   size_t size_ = 0;
   std::vector<std::string> files_;
 };
