@@ -98,6 +98,24 @@ TEST(ParseList, LastPageEmptyListAndErrors) {
 // ---------------------------------------------------------------------------------------------
 // WATCH lines.
 
+// The pager asks for the next page with this token before the page is parsed: it must be the
+// token parse_list reads, wherever the members stand, and nothing when there is none.
+TEST(ListContinueToken, IsTheTokenParseListReads) {
+  std::string body = fixture("deployment-list.json");
+  EXPECT_EQ(list_continue_token(body), parse_list(body, Projector())->continue_token);
+  EXPECT_EQ(list_continue_token(body), "eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6OTg3NjV9");
+  EXPECT_EQ(list_continue_token(R"({"items":[{"metadata":{"continue":"no"}}],)"
+                                R"("metadata":{"continue":"tok"}})"),
+            "tok");
+  EXPECT_EQ(list_continue_token(R"({"kind":"DeploymentList","metadata":{"resourceVersion":"9"},)"
+                                R"("items":[]})"),
+            "");
+  EXPECT_EQ(list_continue_token(R"({"metadata":{"continue":""},"items":[]})"), "");
+  EXPECT_EQ(list_continue_token(R"({"metadata":{"continue":7},"items":[]})"), "");
+  EXPECT_EQ(list_continue_token("not json"), "");
+  EXPECT_EQ(list_continue_token(""), "");
+}
+
 TEST(ParseWatchEvent, AddedModifiedDeleted) {
   Projector p;
   const char* object =

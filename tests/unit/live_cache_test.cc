@@ -187,6 +187,9 @@ TEST(LiveCacheTest, ListOnceFollowsContinueTokensAndKeepsTheFirstPagesVersion) {
   EXPECT_EQ(calls[0].limit, 2);
   EXPECT_EQ(calls[0].continue_token, "");
   EXPECT_EQ(calls[1].continue_token, "tok");
+  // The CLI reads the cluster as it is now, like kubectl: a consistent read.
+  EXPECT_EQ(calls[0].resource_version, "");
+  EXPECT_EQ(calls[1].resource_version, "");
   EXPECT_EQ(cache.stats().lists, 2);
   // Only the projected fields are kept: no status, but the limit is there.
   EXPECT_EQ(cache.objects()[0]["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]
@@ -307,6 +310,27 @@ TEST(LiveCacheTest, GoneRelistsAndReportsWhatChangedInTheGap) {
   EXPECT_EQ(Names(cache.objects()), (std::vector<std::string>{"a@30", "c@31"}));
   EXPECT_EQ(client.watch_calls()[1].resource_version, "40");
   EXPECT_EQ(cache.stats().relists, 1);
+}
+
+// The next page is asked for as soon as this page's continue token is read, so the apiserver
+// writes it while this one is parsed. Here the first page's item is bad: the next page was
+// already asked for, and the LIST still fails on the first page, naming it.
+TEST(LiveCacheTest, TheNextPageIsAskedForWhileThisOneIsRead) {
+  ScriptedKubeClient client;
+  client.list_replies.push_back(std::string(
+      R"({"kind":"DeploymentList","apiVersion":"apps/v1","metadata":{"resourceVersion":"10",)"
+      R"("continue":"tok"},"items":[{"metadata":7}]})"));
+  client.list_replies.push_back(list_body({deployment("b", "4")}, "10"));
+  LiveCache cache(client, Options());
+  Status listed = cache.list_once();
+  ASSERT_FALSE(listed.ok());
+  EXPECT_EQ(listed.error().code(), ErrorCode::kInvalidInput) << listed.error().to_string();
+  EXPECT_NE(listed.error().to_string().find("LIST deployments.apps"), std::string::npos)
+      << listed.error().to_string();
+  auto calls = client.list_calls();
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[1].continue_token, "tok");
+  EXPECT_TRUE(cache.objects().empty());  // never a partial list
 }
 
 TEST(LiveCacheTest, FailingListIsRetriedWithBackoffAndReported) {

@@ -245,6 +245,26 @@ Result<ListPage> parse_list(const std::string& body, const Projector& projector)
   return page;
 }
 
+std::string list_continue_token(const std::string& body) {
+  PaddedInput input(body);
+  od::parser parser;
+  od::document doc;
+  od::object top;
+  if (parser.iterate(input.view()).get(doc) || doc.get_object().get(top)) return {};
+  std::string token;
+  // The apiserver writes metadata before items: this reads a few hundred bytes.
+  auto e = for_each_field(top, [&](std::string_view key, od::value value) {
+    if (key != "metadata") return true;
+    od::object meta;
+    std::string_view text;
+    if (!value.get_object().get(meta) && !meta["continue"].get_string().get(text)) {
+      token.assign(text);
+    }
+    return false;
+  });
+  return e ? std::string() : token;
+}
+
 namespace {
 
 std::optional<WatchEventType> watch_event_type(std::string_view text) {

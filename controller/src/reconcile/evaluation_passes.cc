@@ -68,27 +68,32 @@ DriftReport Controller::evaluate(const std::string& name, const EnvironmentSpec&
     queue_.add_after(name, spec.validation_interval);
     DiffOptions options = diff_options_for(policies, name);
     options.environment = name;
-    // Projected, as the cache keeps them: each is materialized only while it is evaluated.
-    std::vector<LiveObject> live;
-    for (const std::string& ns : spec.namespaces) {
-      for (LiveObject& o : workloads_->projected(ns)) live.push_back(std::move(o));
+    size_t evaluated = 0;
+    {
+      // Projected, as the cache keeps them: each is materialized only while it is evaluated.
+      // Copies of the cache's projections, freed when this pass ends.
+      std::vector<LiveObject> live;
+      for (const std::string& ns : spec.namespaces) {
+        for (LiveObject& o : workloads_->projected(ns)) live.push_back(std::move(o));
+      }
+      state.evaluated_versions.clear();
+      for (const LiveObject& o : live) state.evaluated_versions[o.ref] = o.resource_version;
+      state.evaluation.emplace(covered(), policies, std::move(options));
+      state.evaluation->set_live_projected(live, options_.tasks);
+      evaluated = live.size();
     }
-    state.evaluated_versions.clear();
-    for (const LiveObject& o : live) state.evaluated_versions[o.ref] = o.resource_version;
-    state.evaluation.emplace(covered(), policies, std::move(options));
-    state.evaluation->set_live_projected(live, options_.tasks);
     state.evaluated_version = state.desired_version;
     state.evaluated_policies = fingerprint;
     state.evaluated_generation = state.synced_generation;
-    // The render's trees and this pass's objects are freed by now, scattered through the heap:
-    // give their pages back, so the resident size between passes is what is held. Not under
-    // ASan: glibc's malloc_trim then walks arenas it never set up (a SEGV in mtrim, seen in CI).
+    // The render's trees and this pass's copies of the projections (as large as the cache) are
+    // freed by now, scattered through the heap: give their pages back, so the resident size
+    // between passes is what is held. Not under ASan: glibc's malloc_trim then walks arenas it
+    // never set up (a SEGV in mtrim, seen in CI).
     if constexpr (!kAddressSanitizer) malloc_trim(0);
-    if (hooks_.on_evaluated)
-      hooks_.on_evaluated(name, scheduled ? "scheduled" : "full", live.size());
+    if (hooks_.on_evaluated) hooks_.on_evaluated(name, scheduled ? "scheduled" : "full", evaluated);
     log_.debug("evaluated", {{"environment", name},
                              {"pass", scheduled ? "scheduled" : "full"},
-                             {"objects", live.size()},
+                             {"objects", evaluated},
                              {"revision", state.source.revision}});
   } else if (state.evaluated_version != state.desired_version) {
     // A new render under the same policies: objects whose manifests did not change keep their

@@ -90,6 +90,10 @@ struct ListPage {
 // into a padded buffer. A Status body (a failed LIST) is an error with its code, reason and
 // message. One bad item fails the page: the cache never acts on a partial list.
 Result<ListPage> parse_list(const std::string& body, const Projector& projector);
+// metadata.continue of a LIST body, read without its items, so that the next page can be
+// asked for while this one is parsed. "" when there is none or the body cannot be read
+// (parse_list then says why). Padding as for parse_list.
+std::string list_continue_token(const std::string& body);
 
 enum class WatchEventType { kAdded, kModified, kDeleted, kBookmark, kError };
 std::string_view to_string(WatchEventType type);  // "ADDED", ..., "ERROR"
