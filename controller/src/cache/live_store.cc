@@ -7,16 +7,10 @@
 #include <cstdlib>
 #include <utility>
 
+#include "plumbline/core/memory_estimate.h"
+
 namespace plumbline {
 namespace {
-
-// Heap bytes of a string: none while the text fits the small-string buffer inside the object.
-size_t heap_bytes(const std::string& s) {
-  const char* data = s.data();
-  const auto* self = reinterpret_cast<const char*>(&s);
-  if (data >= self && data < self + sizeof(std::string)) return 0;
-  return s.capacity() + 1;
-}
 
 // A std::set node: three pointers and the colour, next to the value; malloc adds its header.
 constexpr size_t kNodeOverhead = 4 * sizeof(void*) + 16;

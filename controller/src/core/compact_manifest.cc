@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "core/compact_encoding.h"
+#include "plumbline/core/memory_estimate.h"
 
 namespace plumbline {
 using namespace compact_encoding;  // NOLINT: this file is the encoding's home
@@ -285,12 +286,10 @@ SourceLocation CompactManifest::locate(std::string_view canonical_path) const {
 
 size_t CompactManifest::memory_bytes() const {
   const Data& d = *data_;
-  auto heap = [](const std::string& s) { return s.capacity() > 15 ? s.capacity() + 1 : 0; };
-  // The encoding's string and its share count, in one block (make_shared).
-  constexpr size_t kSharedString = sizeof(std::string) + 16;
-  return sizeof(Data) + kSharedString + heap(*d.encoded) + heap(d.ref.api_version) +
-         heap(d.ref.kind) + heap(d.ref.ns) + heap(d.ref.name) + heap(d.origin.file) +
-         heap(d.base_name);
+  // The encoding's string and its share counts, in one block (make_shared).
+  return sizeof(Data) + sizeof(std::string) + kSharedCountBytes + heap_bytes(*d.encoded) +
+         heap_bytes(d.ref.api_version) + heap_bytes(d.ref.kind) + heap_bytes(d.ref.ns) +
+         heap_bytes(d.ref.name) + heap_bytes(d.origin.file) + heap_bytes(d.base_name);
 }
 
 bool CompactManifest::declares(const Data& held, const Manifest& m, const std::string& encoded) {

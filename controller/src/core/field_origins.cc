@@ -7,10 +7,14 @@
 #include <limits>
 #include <type_traits>
 
+#include "core/compact_encoding.h"
+#include "plumbline/core/memory_estimate.h"
 #include "plumbline/core/object.h"
 
 namespace plumbline {
 namespace {
+
+using compact_encoding::put_varint;
 
 constexpr size_t kRestart = 16;
 
@@ -26,21 +30,11 @@ uint32_t narrow(size_t n) {
 
 uint32_t non_negative(int n) { return n > 0 ? static_cast<uint32_t>(n) : 0; }
 
-void put_varint(std::string& out, uint32_t value) {
-  while (value >= 0x80) {
-    out.push_back(static_cast<char>((value & 0x7f) | 0x80));
-    value >>= 7;
-  }
-  out.push_back(static_cast<char>(value));
-}
-
+// The table's own bytes, written with the compact encoding's varints: within bounds.
 uint32_t get_varint(std::string_view data, size_t& pos) {
-  uint32_t value = 0;
-  for (int shift = 0; pos < data.size(); shift += 7) {
-    auto byte = static_cast<unsigned char>(data[pos++]);
-    value |= static_cast<uint32_t>(byte & 0x7f) << shift;
-    if ((byte & 0x80) == 0) break;
-  }
+  const char* at = data.data() + pos;
+  auto value = static_cast<uint32_t>(compact_encoding::read_varint(at));
+  pos = static_cast<size_t>(at - data.data());
   return value;
 }
 
@@ -252,8 +246,8 @@ size_t FieldOrigins::memory_bytes() const {
   size_t bytes = data_.capacity() + restarts_.capacity() * sizeof(uint32_t) +
                  files_.capacity() * sizeof(std::string);
   // The node form's lines and its block (make_shared); the encoding is the manifest's.
-  if (by_node_) bytes += sizeof(ByNode) + 16 + by_node_->lines.capacity();
-  for (const auto& file : files_) bytes += file.size() > 15 ? file.capacity() : 0;
+  if (by_node_) bytes += sizeof(ByNode) + kSharedCountBytes + heap_bytes(by_node_->lines);
+  for (const auto& file : files_) bytes += heap_bytes(file);
   return bytes;
 }
 

@@ -20,16 +20,14 @@ bool is_collection(const char* at) {
 
 // What names a list element, read as path::element_identity reads the decoded element.
 std::optional<json> identity_of(const path::ListRule& rule, const char* element) {
+  const bool keyed = rule.kind == path::ListKind::kKeyed && *element == compact_encoding::kObject;
+  const bool set_value = rule.kind == path::ListKind::kSet && !is_collection(element);
+  if (!keyed && !set_value) return std::nullopt;  // atomic lists name elements by index alone
   std::string_view bytes(element, static_cast<size_t>(compact_encoding::skip(element) - element));
-  if (rule.kind == path::ListKind::kKeyed && *element == compact_encoding::kObject) {
-    std::optional<std::string_view> key = compact_encoding::member(bytes, rule.key);
-    if (!key) return std::nullopt;
-    return compact_encoding::decode_value(*key);
-  }
-  if (rule.kind == path::ListKind::kSet && !is_collection(element)) {
-    return compact_encoding::decode_value(bytes);
-  }
-  return std::nullopt;
+  if (set_value) return compact_encoding::decode_value(bytes);
+  std::optional<std::string_view> key = compact_encoding::member(bytes, rule.key);
+  if (!key) return std::nullopt;
+  return compact_encoding::decode_value(*key);
 }
 
 // The encoding and the line of each node, read side by side in the encoding's order.
