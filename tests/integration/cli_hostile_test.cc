@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -114,6 +116,67 @@ TEST_F(CliHostileTest, CredentialsInEnvUrlsAndLooselyNamedSecretsAreMasked) {
   CliRun render = plumbline({"render", "--repo", dir_.string(), "--path", "env"});
   EXPECT_EQ(render.status, 0) << render.err;
   EXPECT_EQ(render.out.find("CANARY"), std::string::npos) << render.out;
+}
+
+// --cache-dir keeps the parses of Git files for the next run. A later run reuses them and
+// reports the same; a cache file that was altered is set aside, never trusted; a value
+// plumbline masks never reaches the file.
+TEST_F(CliHostileTest, TheParseCacheIsReusedNeverTrustedWhenAlteredAndHoldsNoSecret) {
+  std::string with_secret = deployment("512Mi");
+  with_secret.replace(with_secret.find("name: api"), 9, "name: db");
+  with_secret += "        env: [{name: DB_PASSWORD, value: CANARYdbpass}]\n";
+  fs::path repo = commit({{"env/api.yaml", deployment("512Mi")}, {"env/db.yaml", with_secret}});
+  write(dir_ / "live.yaml", deployment("1Gi"));
+  const fs::path cache = dir_ / "cache";
+  const std::vector<std::string> diff = {"diff",
+                                         "--repo",
+                                         repo.string(),
+                                         "--path",
+                                         "env",
+                                         "--live",
+                                         (dir_ / "live.yaml").string(),
+                                         "--cache-dir",
+                                         cache.string(),
+                                         "--format",
+                                         "json"};
+  CliRun first = plumbline(diff);
+  ASSERT_EQ(first.status, 1) << first.err;
+  EXPECT_EQ(first.err.find("parse cache"), std::string::npos) << first.err;
+  ASSERT_EQ(json::parse(first.out)["drifts"].size(), 2u) << first.out;  // api: memory; db: missing
+
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::recursive_directory_iterator(cache / "parses")) {
+    if (entry.is_regular_file()) files.push_back(entry.path());
+  }
+  ASSERT_EQ(files.size(), 1u);
+  std::string bytes;
+  {
+    std::ifstream in(files[0], std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  EXPECT_EQ(bytes.find("CANARYdbpass"), std::string::npos);
+  EXPECT_NE(bytes.find("env/api.yaml"), std::string::npos);
+
+  CliRun second = plumbline(diff);
+  EXPECT_EQ(second.status, 1) << second.err;
+  EXPECT_NE(second.err.find("plumbline: 1 of 2 files of env reused from the parse cache"),
+            std::string::npos)
+      << second.err;
+  EXPECT_EQ(second.out, first.out);
+
+  bytes[bytes.size() - 5] ^= 0x01;
+  write(files[0], bytes);
+  CliRun altered = plumbline(diff);
+  EXPECT_EQ(altered.status, 1) << altered.err;
+  EXPECT_NE(altered.err.find("plumbline: parse cache set aside (its digest does not match its "
+                             "content)"),
+            std::string::npos)
+      << altered.err;
+  EXPECT_EQ(altered.err.find("reused"), std::string::npos) << altered.err;
+  EXPECT_EQ(altered.out, first.out);
+  CliRun after = plumbline(diff);  // the altered file was replaced
+  EXPECT_NE(after.err.find("1 of 2 files of env reused"), std::string::npos) << after.err;
+  EXPECT_EQ(after.out, first.out);
 }
 
 }  // namespace

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 
 #include "plumbline/core/digest.h"
@@ -261,6 +264,109 @@ TEST(MemoryParseCache, StaysWithinItsBoundsAndDropsWhatTheLastRenderDidNotUse) {
   cache.insert("a", "x.yaml", parsed(7));
   EXPECT_EQ(cache.bytes(), 7u);
   EXPECT_EQ(cache.find("a", "a.yaml"), nullptr);
+}
+
+// ---------------------------------------------------------------------------------------------
+// On disk (FileParseCache): what a CLI run with --cache-dir keeps for the next one.
+
+std::filesystem::path cache_file(const std::string& name) {
+  std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / "plumbline-parses";
+  std::filesystem::remove_all(dir / name);
+  return dir / name / "env.bin";
+}
+
+std::string file_text(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_text(const std::filesystem::path& file, const std::string& text) {
+  std::filesystem::create_directories(file.parent_path());
+  std::ofstream(file, std::ios::binary) << text;
+}
+
+TEST_P(ParseCacheRender, ANewRunReusesWhatTheLastRunParsedAndRendersTheSame) {
+  const std::filesystem::path file = cache_file(GetParam() == RenderMode::kPlain ? "p" : "k");
+  ContentIdTree first(repo("1Gi", GetParam()));
+  {
+    FileParseCache cache(file, "plumbline test");
+    EXPECT_EQ(cache.loaded(), 0u);
+    EXPECT_EQ(cache.load_problem(), "");
+    rendered(first, GetParam(), &cache);
+    ASSERT_TRUE(cache.save().ok());
+  }
+  ContentIdTree second(repo("3Gi", GetParam()));
+  FileParseCache cache(file, "plumbline test");
+  EXPECT_EQ(cache.load_problem(), "");
+  EXPECT_EQ(cache.loaded(), 3u);
+  ManifestSet two = rendered(second, GetParam(), &cache);
+  EXPECT_EQ(second.reads["env/api.yaml"], 1);
+  EXPECT_EQ(second.reads["env/web.yaml"], 0);
+  EXPECT_EQ(second.reads["env/list.yaml"], 0);
+  EXPECT_EQ(cache.hits(), 2u);
+  // The objects, their origins and every field's origin, as a render without a cache.
+  EXPECT_EQ(described(two), described(rendered(second, GetParam(), nullptr)));
+  ASSERT_TRUE(cache.save().ok());
+  // The first commit's api.yaml went with the render that no longer used it.
+  EXPECT_EQ(FileParseCache(file, "plumbline test").loaded(), 3u);
+}
+
+TEST(FileParseCache, AFileThatIsNotItsOwnIsSetAsideAndReplaced) {
+  const std::filesystem::path file = cache_file("bad");
+  ContentIdTree tree(repo("1Gi"));
+  {
+    FileParseCache cache(file, "plumbline test");
+    rendered(tree, RenderMode::kPlain, &cache);
+    ASSERT_TRUE(cache.save().ok());
+  }
+  const std::string good = file_text(file);
+  ASSERT_GT(good.size(), 100u);
+  std::string flipped = good;
+  flipped[flipped.size() - 10] ^= 0x20;
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"not a cache\n", "not a plumbline parse cache"},
+      {"", "not a plumbline parse cache"},
+      {flipped, "its digest does not match its content"},
+      {good.substr(0, good.size() - 1), "its digest does not match its content"},
+      {good.substr(0, 40), "cut short"},
+  };
+  for (const auto& [text, problem] : cases) {
+    write_text(file, text);
+    FileParseCache cache(file, "plumbline test");
+    EXPECT_EQ(cache.load_problem(), problem);
+    EXPECT_EQ(cache.loaded(), 0u);
+    // The render parses as without a cache, and the next save replaces the file.
+    ContentIdTree again(repo("1Gi"));
+    EXPECT_EQ(described(rendered(again, RenderMode::kPlain, &cache)),
+              described(rendered(tree, RenderMode::kPlain, nullptr)));
+    EXPECT_EQ(again.reads["env/api.yaml"], 1);
+    ASSERT_TRUE(cache.save().ok());
+    EXPECT_EQ(file_text(file), good);
+  }
+  // Another version's file is not read.
+  FileParseCache other(file, "plumbline other");
+  EXPECT_EQ(other.load_problem(), "written by another version of plumbline");
+  EXPECT_EQ(other.loaded(), 0u);
+}
+
+// Past the digest, every read is bounded: an entry that claims more bytes than there are is
+// malformed, never read past the end.
+TEST(FileParseCache, AnEntryLongerThanTheFileIsMalformed) {
+  MemoryParseCache empty;
+  std::string header = encode_parse_cache(empty, "s");
+  ASSERT_EQ(header.size(), std::string("plumbline parse cache 1 s\n").size() + 32);
+  for (const std::string& body : {std::string("\x05"
+                                              "abc"),
+                                  std::string("\x01"
+                                              "a\x01"),
+                                  std::string("\x80")}) {
+    std::string bytes = header.substr(0, header.size() - 32) + sha256_bytes(body) + body;
+    MemoryParseCache into;
+    Status read = decode_parse_cache(bytes, "s", into);
+    ASSERT_FALSE(read.ok());
+    EXPECT_EQ(read.error().message(), "entry 0 is malformed");
+    EXPECT_EQ(into.size(), 0u);
+  }
 }
 
 }  // namespace

@@ -115,6 +115,8 @@ struct OpenedSource {
 };
 // A file's content ('-': standard input).
 Result<std::string> read_input_file(const std::string& file);
+// A repository URL or scp-like address (git@host:org/repo), not a local path.
+bool is_url(const std::string& repo);
 // --repo at --ref (a plain directory as it is on disk); the source's URL without credentials.
 Result<OpenedSource> open_source(const CliOptions& options, std::ostream& err);
 // The threads a command (or the controller) parses and compares on: --jobs, else

@@ -69,12 +69,12 @@ Result<std::string> read_input_file(const std::string& file) {
   return text;
 }
 
-namespace {
-
 bool is_url(const std::string& repo) {
   return repo.find("://") != std::string::npos ||
          (repo.find('@') != std::string::npos && repo.find(':') != std::string::npos);
 }
+
+namespace {
 
 // A local directory that is not a Git repository is read as it is on disk (a working copy
 // of manifests); a local repository is read at the commit of --ref (HEAD by default).
@@ -135,77 +135,6 @@ Result<OpenedSource> open_source(const CliOptions& o, std::ostream& err) {
   opened.source.revision = snapshot->revision;
   opened.source.ref = o.ref.empty() ? snapshot->ref : o.ref;
   return opened;
-}
-
-namespace {
-
-// Remote bases are fetched as --repo is: its cache, limits and credentials, which go only to
-// PLUMBLINE_GIT_HOST, else to --repo's host (none when --repo is local).
-RemoteBaseSourceOptions remote_base_options(const CliOptions& o, std::ostream* err) {
-  RemoteBaseSourceOptions remote;
-  remote.defaults.cache_dir = o.cache_dir;
-  remote.defaults.max_cache_bytes = o.git_cache_max_bytes;
-  remote.defaults.timeout = std::chrono::seconds(o.git_timeout_seconds);
-  remote.defaults.auth = GitAuth::from_environment();
-  if (is_url(o.repo)) {
-    if (auto location = git::classify_repo(o.repo); location.ok()) {
-      remote.credentials_host = location->host;
-    }
-  }
-  if (err != nullptr && !o.quiet) {
-    remote.on_fetch = [err](const std::string& repo) {
-      *err << "plumbline: fetching remote base " << repo << "\n";
-    };
-  }
-  return remote;
-}
-
-}  // namespace
-
-ThreadTaskRunner task_runner(const CliOptions& o) {
-  return ThreadTaskRunner(o.jobs > 0 ? static_cast<size_t>(o.jobs) : default_task_concurrency());
-}
-
-Result<Desired> render_path(const FileTree& tree, const ReportSource& base, const std::string& path,
-                            const CliOptions& o, std::ostream* err) {
-  auto mode = parse_render_mode(o.render_mode);
-  if (!mode) {
-    return invalid_input("--render must be auto, plain, kustomize, helm or command, got '" +
-                         o.render_mode + "'");
-  }
-  if ((*mode == RenderMode::kCommand) != !o.render_command.empty()) {
-    return invalid_input(o.render_command.empty()
-                             ? "--render command needs the command after --, e.g. "
-                               "--render command -- kustomize build ."
-                             : "a render command (after --) needs --render command");
-  }
-  Desired desired;
-  desired.source = base;
-  desired.source.path = path;
-  // The CLI's user chose the command: it may run (the controller asks its installer).
-  ProcessRenderer runner({.helm = o.helm,
-                          .allow_commands = true,
-                          .timeout = std::chrono::seconds(o.render_timeout_seconds)});
-  RenderOptions options{.mode = *mode,
-                        .limits = o.render_limits,
-                        .helm = {.release_name = o.helm_release,
-                                 .namespace_name = o.helm_namespace,
-                                 .values_files = o.helm_values},
-                        .command = o.render_command,
-                        .external = &runner};
-  std::unique_ptr<GitSource> git = make_git_source();
-  GitRemoteBases remote_bases(*git, remote_base_options(o, err));
-  options.remote_bases = &remote_bases;
-  options.warnings = &desired.warnings;
-  ThreadTaskRunner tasks = task_runner(o);
-  options.tasks = &tasks;
-  auto objects = render_compact(tree, path, options);
-  if (!objects) {
-    Error error = std::move(objects).error();
-    return error.context("rendering " + path + " (" + tree.describe() + ")");
-  }
-  desired.objects = std::move(*objects);
-  return desired;
 }
 
 std::string environment_name(const std::string& path) {

@@ -17,7 +17,10 @@ Git:
   --path PATH        the environment's folder in the repo, e.g. envs/prod
   --render MODE      auto (kustomize if PATH has a kustomization, else helm if it has a
                      Chart.yaml, else plain) | plain | kustomize | helm | command
-  --cache-dir DIR    where remote repos are cached (default $XDG_CACHE_HOME/plumbline/git)
+  --cache-dir DIR    where remote repos are cached (default $XDG_CACHE_HOME/plumbline/git);
+                     when given, also where the parses of Git files are kept (DIR/parses),
+                     so the next run parses only the files that changed. Files holding
+                     values plumbline masks (Secret data, secret-named env) are not kept
   --git-cache-max-bytes N  the most one repository's cache may hold, e.g. 512Mi (default)
   kustomize remote bases (resources: [https://host/org/bases.git//web?ref=v1]) are
                      fetched like --repo, into its cache; credentials go only to

@@ -6,7 +6,7 @@
 #include <unordered_map>
 #include <utility>
 
-#include "core/compact_encoding.h"
+#include "plumbline/core/compact_encoding.h"
 #include "plumbline/core/memory_estimate.h"
 
 namespace plumbline {
@@ -250,6 +250,11 @@ CompactManifest compact_encoding::manifest_from_encoding(
   CompactManifest out;
   out.data_ = std::move(data);
   return out;
+}
+
+const std::shared_ptr<const std::string>& compact_encoding::encoding_of(
+    const CompactManifest& manifest) {
+  return manifest.data_->encoded;
 }
 
 CompactManifest::CompactManifest(const Manifest& manifest) : CompactManifest(manifest, {}) {}

@@ -7,7 +7,7 @@
 #include <limits>
 #include <type_traits>
 
-#include "core/compact_encoding.h"
+#include "plumbline/core/compact_encoding.h"
 #include "plumbline/core/memory_estimate.h"
 #include "plumbline/core/object.h"
 

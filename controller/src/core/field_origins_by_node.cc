@@ -2,7 +2,7 @@
 #include <optional>
 #include <string>
 
-#include "core/compact_encoding.h"
+#include "plumbline/core/compact_encoding.h"
 #include "plumbline/core/object.h"
 #include "plumbline/core/path.h"
 
@@ -92,6 +92,11 @@ FieldOrigins FieldOrigins::by_node(std::shared_ptr<const std::string> encoding, 
   out.by_node_ =
       std::make_shared<const ByNode>(ByNode{std::move(encoding), std::move(lines), line});
   return out;
+}
+
+std::optional<FieldOrigins::NodeForm> FieldOrigins::node_form() const {
+  if (!by_node_) return std::nullopt;
+  return NodeForm{*by_node_->encoding, by_node_->lines, files_.front(), by_node_->line};
 }
 
 FieldOrigins FieldOrigins::table() const {

@@ -10,7 +10,7 @@
 #include <optional>
 #include <utility>
 
-#include "core/compact_encoding.h"
+#include "plumbline/core/compact_encoding.h"
 #include "core/yaml_events.h"
 #include "core/yaml_guards.h"
 #include "core/yaml_scalar.h"

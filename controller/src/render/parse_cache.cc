@@ -64,6 +64,15 @@ CompactManifestSet MemoryParseCache::manifests() const {
   return out;
 }
 
+void MemoryParseCache::for_each(const std::function<void(std::string_view, std::string_view,
+                                                         const ParsedFilePtr&)>& visit) const {
+  for (const auto& [key, entry] : entries_) {
+    std::string_view k = key;
+    size_t nul = k.find('\0');
+    visit(k.substr(0, nul), k.substr(nul + 1), entry.parsed);
+  }
+}
+
 void MemoryParseCache::render_done() {
   drop_unused();
   for (auto& [key, entry] : entries_) entry.used = false;

@@ -24,11 +24,13 @@ namespace plumbline {
 
 class CompactManifest;
 using CompactManifestSet = std::vector<CompactManifest>;
-namespace compact_encoding {  // core/compact_encoding.h: writers of the encoding itself
+namespace compact_encoding {  // compact_encoding.h: writers of the encoding itself
 CompactManifest manifest_from_encoding(std::shared_ptr<const std::string> encoded,
                                        SourceLocation origin,
                                        std::shared_ptr<const FieldOrigins> fields);
-}
+// The object's encoding, as held (a parse cache writes it to disk).
+const std::shared_ptr<const std::string>& encoding_of(const CompactManifest& manifest);
+}  // namespace compact_encoding
 
 class CompactManifest {
  public:
@@ -59,6 +61,8 @@ class CompactManifest {
   friend CompactManifest compact_encoding::manifest_from_encoding(
       std::shared_ptr<const std::string> encoded, SourceLocation origin,
       std::shared_ptr<const FieldOrigins> fields);
+  friend const std::shared_ptr<const std::string>& compact_encoding::encoding_of(
+      const CompactManifest& manifest);
   CompactManifest() = default;
   struct Data {
     // The object, encoded (compact_manifest.cc); shared with field origins kept in its node

@@ -88,7 +88,7 @@ class FieldOrigins {
   bool contains(std::string_view path) const { return find(path).has_value(); }
 
   // Origins in node order (see above): `encoding` is the object's compact encoding
-  // (core/compact_encoding.h), `lines` a zigzag varint per node below the root, in the
+  // (plumbline/core/compact_encoding.h), `lines` a zigzag varint per node below the root, in the
   // encoding's order, each its line minus its parent's; the root is at `line` of `file`.
   static FieldOrigins by_node(std::shared_ptr<const std::string> encoding, std::string lines,
                               std::string file, int line);
@@ -109,6 +109,16 @@ class FieldOrigins {
 
   // Calls visit(path, location) for every entry, in path order.
   void for_each(const Visitor& visit) const;
+
+  // The node form's own parts, nullopt for a table: what a parse cache keeps on disk and
+  // gives back to by_node() with the object's encoding (render/parse_cache_file.cc).
+  struct NodeForm {
+    std::string_view encoding;  // the object's, which the lines follow
+    std::string_view lines;
+    std::string_view file;
+    int line = 0;
+  };
+  std::optional<NodeForm> node_form() const;
 
   // The file names entries may name (each once).
   const std::vector<std::string>& files() const { return files_; }

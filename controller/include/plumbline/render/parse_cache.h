@@ -14,6 +14,8 @@
 #pragma once
 
 #include <cstddef>
+#include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -67,6 +69,10 @@ class MemoryParseCache : public ParseCache {
 
   CompactManifestSet manifests() const override;
 
+  // Every entry held, in no particular order.
+  void for_each(const std::function<void(std::string_view content_id, std::string_view path,
+                                         const ParsedFilePtr& parsed)>& visit) const;
+
   size_t size() const { return entries_.size(); }
   size_t bytes() const { return bytes_; }  // file text of the entries held
   size_t hits() const { return hits_; }    // since construction
@@ -85,5 +91,46 @@ class MemoryParseCache : public ParseCache {
   size_t hits_ = 0;
   size_t misses_ = 0;
 };
+
+// On disk, for CLI runs (`--cache-dir`): the parses of one environment's last render in one
+// file, read whole when opened and written whole (a temporary file, then renamed) by save()
+// after a render that changed them. The file starts with a format line (`stamp` names the
+// program that wrote it, so another version's file is not read) and the SHA-256 of the rest:
+// a file that is not this program's, is cut short or fails its digest is set aside, and the
+// render parses as without a cache. A cache never fails a render.
+class FileParseCache : public ParseCache {
+ public:
+  FileParseCache(std::filesystem::path file, std::string stamp, ParseCacheLimits limits = {});
+
+  ParsedFilePtr find(std::string_view content_id, std::string_view path) override;
+  void insert(std::string_view content_id, std::string_view path, ParsedFilePtr parsed) override;
+  void render_done() override;
+  CompactManifestSet manifests() const override { return memory_.manifests(); }
+
+  // Writes the file when the last render changed what is held. An error names the file.
+  Status save();
+
+  // Why the file was set aside when opened ("" when it was read or was not there).
+  const std::string& load_problem() const { return load_problem_; }
+  size_t loaded() const { return loaded_; }  // entries read from the file
+  size_t hits() const { return memory_.hits(); }
+  size_t misses() const { return memory_.misses(); }
+
+ private:
+  std::filesystem::path file_;
+  std::string stamp_;
+  MemoryParseCache memory_;
+  size_t loaded_ = 0;
+  bool changed_ = false;
+  std::string load_problem_;
+};
+
+// The bytes FileParseCache writes for `cache` (its format line, digest and entries), and their
+// reading back; both pure. An entry is left out (its file is parsed again) when one of its
+// objects holds a value plumbline masks (mask.h: Secret data, secret-named env values, URLs
+// with credentials), which never goes to disk, or cannot be written as held (a kustomize base
+// name). On an error `into` may hold the entries read before it.
+std::string encode_parse_cache(const MemoryParseCache& cache, std::string_view stamp);
+Status decode_parse_cache(std::string_view bytes, std::string_view stamp, MemoryParseCache& into);
 
 }  // namespace plumbline

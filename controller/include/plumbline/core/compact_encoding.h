@@ -1,5 +1,6 @@
-// core/compact_encoding.h — internal: the bytes a CompactManifest holds, for code that writes
-// them without a JSON tree (render/compact_documents.cc streams YAML events into them).
+// plumbline/core/compact_encoding.h — the bytes a CompactManifest holds, for code that writes
+// them without a JSON tree (core/yaml_compact.cc and render/compact_documents.cc) or keeps them
+// on disk (render/parse_cache_file.cc).
 //
 // One tag byte per value, then
 //   kInt: zigzag varint; kUnsigned: varint; kFloat: the 8 bytes of the double;
