@@ -14,6 +14,7 @@
 #    controller's CPU and RSS every 5 s, its API requests per change.
 #
 #   LOAD_RATE=1000 LOAD_MINUTES=10 LOAD_REST_SECONDS=60 LOAD_LAYOUT=single BENCH_DIR=/tmp/plumbline-bench
+#   LOAD_STARTS=3   # that many starts before step 2, each to its first DriftReport (starts.txt)
 #
 # Needs Go (bench/load and the test apiserver are built with it, cached in ~/.cache), python3
 # and git. Takes LOAD_MINUTES + ~5 minutes at 10k (more the first time Go builds).
@@ -95,6 +96,36 @@ spec:
 YAML
 
 now() { date +%s.%N; }
+since() { awk -v a="$(now)" -v b="$1" 'BEGIN {printf "%.1f", a-b}'; }
+report_revision() {
+  kubectl --kubeconfig "$kubeconfig" get driftreport load -n plumbline-system \
+    -o jsonpath='{.status.source.revision}' 2>/dev/null || true
+}
+
+# $LOAD_STARTS earlier starts (default 0), each stopped 10 s after its first DriftReport: the
+# time to the first report varies by a second or more from start to start on 2 shared cores.
+for start in $(seq 1 "${LOAD_STARTS:-0}"); do
+  kubectl --kubeconfig "$kubeconfig" delete driftreport load -n plumbline-system --ignore-not-found >/dev/null
+  t0=$(now)
+  "$bin" controller --kubeconfig "$kubeconfig" --cache-dir "$state/cache-$start" --listen 127.0.0.1:0 \
+    --report-namespace plumbline-system 2>"$out/controller-start-$start.log" &
+  controller_pid=$!
+  first=""
+  for _ in $(seq 1 3000); do
+    kill -0 "$controller_pid" 2>/dev/null || { echo "the controller exited:" >&2; tail -20 "$out/controller-start-$start.log" >&2; exit 1; }
+    [ -n "$(report_revision)" ] && { first=$(since "$t0"); break; }
+    sleep 0.2
+  done
+  [ -n "$first" ] || { echo "start $start: no DriftReport after 600 s" >&2; exit 1; }
+  sleep 10
+  rss=$(awk '/^VmRSS:/ {printf "%.0f", $2/1024}' "/proc/$controller_pid/status")
+  peak=$(awk '/^VmHWM:/ {printf "%.0f", $2/1024}' "/proc/$controller_pid/status")
+  echo "start $start: first DriftReport after $first s; RSS 10 s later $rss MB, peak $peak MB" | tee -a "$out/starts.txt" >&2
+  kill "$controller_pid"; wait "$controller_pid" 2>/dev/null || true
+  controller_pid=""
+done
+kubectl --kubeconfig "$kubeconfig" delete driftreport load -n plumbline-system --ignore-not-found >/dev/null
+
 t_start=$(now)
 "$bin" controller --kubeconfig "$kubeconfig" --cache-dir "$state/cache" --listen 127.0.0.1:0 \
   --report-namespace plumbline-system 2>"$out/controller.log" &
