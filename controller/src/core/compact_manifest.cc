@@ -85,10 +85,18 @@ std::uint64_t compact_encoding::read_varint(const char*& at) {
   }
 }
 
-std::int64_t compact_encoding::read_zigzag(const char*& at) {
-  std::uint64_t z = read_varint(at);
-  return static_cast<std::int64_t>((z >> 1) ^ (~(z & 1) + 1));
+bool compact_encoding::read_varint_within(const char*& at, const char* end, std::uint64_t& v) {
+  v = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    if (at == end) return false;
+    auto byte = static_cast<unsigned char>(*at++);
+    v |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+    if (byte < 0x80) return true;
+  }
+  return false;
 }
+
+std::int64_t compact_encoding::read_zigzag(const char*& at) { return from_zigzag(read_varint(at)); }
 
 namespace {
 

@@ -92,20 +92,11 @@ class Reader {
  public:
   explicit Reader(std::string_view bytes) : at_(bytes.data()), end_(bytes.data() + bytes.size()) {}
 
-  bool varint(std::uint64_t& v) {
-    v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (at_ == end_) return false;
-      auto byte = static_cast<unsigned char>(*at_++);
-      v |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
-      if (byte < 0x80) return true;
-    }
-    return false;
-  }
+  bool varint(std::uint64_t& v) { return compact_encoding::read_varint_within(at_, end_, v); }
   bool zigzag(int& v) {
     std::uint64_t z = 0;
     if (!varint(z)) return false;
-    auto wide = static_cast<std::int64_t>((z >> 1) ^ (~(z & 1) + 1));
+    std::int64_t wide = compact_encoding::from_zigzag(z);
     if (wide < INT32_MIN || wide > INT32_MAX) return false;
     v = static_cast<int>(wide);
     return true;

@@ -56,6 +56,13 @@ inline void put_bytes(std::string& out, std::string_view bytes) {
 void encode_value(const json& value, std::string& out);
 // Reads a varint at `at` and moves past it.
 std::uint64_t read_varint(const char*& at);
+// The same for bytes not known to be whole (a file): false when the varint runs past `end`
+// or past 64 bits.
+bool read_varint_within(const char*& at, const char* end, std::uint64_t& v);
+// The signed value put_zigzag wrote as the varint `z`.
+inline std::int64_t from_zigzag(std::uint64_t z) {
+  return static_cast<std::int64_t>((z >> 1) ^ (~(z & 1) + 1));
+}
 // Reads what put_zigzag wrote at `at` and moves past it.
 std::int64_t read_zigzag(const char*& at);
 // The value encoded at the start of `bytes`, decoded.
