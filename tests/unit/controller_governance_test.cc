@@ -262,7 +262,7 @@ TEST_F(ControllerGovernanceTest, ScheduledValidationRunsAtItsIntervalWithoutAnEv
   auto took = std::chrono::steady_clock::now() - started;
   // Three scheduled passes after the first full one: not before three intervals.
   EXPECT_GE(took, 900ms);
-  EXPECT_EQ(full.load(), 1);
+  EXPECT_EQ(full.load(), 1) << log_text_.str();
   auto status = Environment("staging")->at("status");
   EXPECT_TRUE(status.contains("lastValidationTime")) << status.dump();
 }
