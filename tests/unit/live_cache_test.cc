@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -268,6 +269,27 @@ TEST(LiveCacheTest, WatchAppliesEventsAndResumesFromTheLastBookmark) {
   EXPECT_EQ(client.list_calls().size(), 1u);
   EXPECT_EQ(cache.stats().bookmarks, 1);
   EXPECT_EQ(cache.stats().events, 3);
+}
+
+// A caller that starts acting on changes once the cache is synced (the controller) must not
+// receive the first LIST's objects as changes after that: the sync waits for their delivery.
+TEST(LiveCacheTest, SyncedOnlyOnceTheFirstListsChangesAreDelivered) {
+  ScriptedKubeClient client;
+  client.list_replies.push_back(list_body({deployment("a", "3")}, "10"));
+  std::atomic<bool> delivered{false};
+  LiveCache cache(client, Options());
+  ASSERT_TRUE(cache
+                  .start([&](const std::vector<LiveStore::Change>& changes) {
+                    EXPECT_EQ(Flatten(changes), (std::vector<std::string>{"added a"}));
+                    // A cache thread descheduled here, as on a busy node.
+                    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+                    delivered = true;
+                  })
+                  .ok());
+  ASSERT_TRUE(cache.wait_synced(std::chrono::seconds(5)));
+  EXPECT_TRUE(delivered);
+  EXPECT_TRUE(cache.synced());
+  cache.stop();
 }
 
 TEST(LiveCacheTest, DroppedConnectionResumesFromTheLastEventWithoutRelisting) {

@@ -118,12 +118,16 @@ Status LiveCache::relist(Stream& stream, std::string& resource_version) {
     std::lock_guard lock(mu_);
     changes = store_.replace(stream.kind.kind, stream.ns, std::move(objects));
     stream.error.clear();
-    if (!stream.synced) {
-      stream.synced = true;
-      synced_cv_.notify_all();
-    }
   }
   notify(changes);
+  // Synced only once the first LIST's changes are delivered: a caller that waits for the sync
+  // and then starts acting on changes must never receive the initial objects as changes (the
+  // controller ran a second, incremental pass over every object when they came late).
+  std::lock_guard lock(mu_);
+  if (!stream.synced) {
+    stream.synced = true;
+    synced_cv_.notify_all();
+  }
   return {};
 }
 

@@ -81,7 +81,7 @@ class LiveCache {
   // Stops every loop and waits for them; in-flight calls are cancelled.
   void stop();
 
-  // True once every stream has completed its first LIST.
+  // True once every stream has completed its first LIST and handed its changes to the handler.
   bool synced() const;
   bool wait_synced(std::chrono::milliseconds timeout) const;
 
