@@ -58,5 +58,54 @@ TEST(Mask, EnvValuesHoldingCredentialsAreMasked) {
   EXPECT_NE(out.find("https://api.example/v1"), std::string::npos) << out;
 }
 
+// The parse cache writes an object to disk only when this is false: it must say exactly whether
+// mask_object would change the object.
+TEST(Mask, HoldsMaskedValueIsWhetherMaskObjectChangesIt) {
+  auto deployment = [](const std::string& env) {
+    return json::parse(R"({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "a"},
+      "spec": {"template": {"spec": {"containers": [{"name": "app", "env": [)" +
+                       env + "]}]}}}}");
+  };
+  const std::vector<std::pair<std::string, json>> cases = {
+      {"plain env", deployment(R"({"name": "LOG_LEVEL", "value": "info"})")},
+      {"secret-named env", deployment(R"({"name": "API_TOKEN", "value": "t0ken"})")},
+      {"secret-named env without a value",
+       deployment(
+           R"({"name": "API_TOKEN", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}})")},
+      {"secret-named env, null value", deployment(R"({"name": "API_TOKEN", "value": null})")},
+      {"URL with credentials", deployment(R"({"name": "UPSTREAM", "value": "https://u:p@h/x"})")},
+      {"init container",
+       json::parse(R"({"kind": "Pod", "metadata": {"name": "p"}, "spec": {"initContainers": [
+         {"name": "i", "env": [{"name": "DB_PASSWORD", "value": "x"}]}]}})")},
+      {"CronJob",
+       json::parse(R"({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "c"},
+         "spec": {"jobTemplate": {"spec": {"template": {"spec": {"containers": [
+           {"name": "c", "env": [{"name": "SECRET_KEY", "value": "x"}]}]}}}}}})")},
+      {"Secret data", json::parse(R"({"kind": "Secret", "metadata": {"name": "s"},
+         "data": {"password": "aHVudGVyMg=="}})")},
+      {"Secret data, an object value", json::parse(R"({"kind": "Secret", "metadata": {"name": "s"},
+         "stringData": {"nested": {"a": 1}}})")},
+      {"Secret, null values only", json::parse(R"({"kind": "Secret", "metadata": {"name": "s"},
+         "data": {"a": null}, "type": "Opaque"})")},
+      {"ConfigMap data", json::parse(R"({"kind": "ConfigMap", "metadata": {"name": "c"},
+         "data": {"password": "not masked here"}})")},
+      {"last-applied annotation",
+       json::parse(R"({"kind": "ConfigMap", "metadata": {"name": "c", "annotations":
+         {"kubectl.kubernetes.io/last-applied-configuration": "{}", "team": "shop"}}})")},
+      {"other annotations", json::parse(R"({"kind": "ConfigMap", "metadata": {"name": "c",
+         "annotations": {"team": "shop"}}})")},
+      {"not an object", json::array({1, 2})},
+  };
+  std::vector<std::string> holding;
+  for (const auto& [name, object] : cases) {
+    EXPECT_EQ(holds_masked_value(object), mask_object(object) != object) << name;
+    if (holds_masked_value(object)) holding.push_back(name);
+  }
+  EXPECT_EQ(holding,
+            (std::vector<std::string>{"secret-named env", "URL with credentials", "init container",
+                                      "CronJob", "Secret data", "Secret data, an object value",
+                                      "last-applied annotation"}));
+}
+
 }  // namespace
 }  // namespace plumbline

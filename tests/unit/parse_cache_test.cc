@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -11,6 +12,7 @@
 
 #include "plumbline/core/digest.h"
 #include "plumbline/core/file_tree.h"
+#include "plumbline/process/thread_task_runner.h"
 #include "plumbline/render/render.h"
 
 namespace plumbline {
@@ -347,6 +349,40 @@ TEST(FileParseCache, AFileThatIsNotItsOwnIsSetAsideAndReplaced) {
   FileParseCache other(file, "plumbline other");
   EXPECT_EQ(other.load_problem(), "written by another version of plumbline");
   EXPECT_EQ(other.loaded(), 0u);
+}
+
+// A save checks only what the file did not hold (the check decodes every object): the entries
+// named in `written` are not checked again, and `written` comes back as what was written.
+TEST(FileParseCache, OnlyEntriesNotWrittenBeforeAreCheckedForMaskedValues) {
+  std::map<std::string, std::string> files = repo("1Gi");
+  files["env/creds.yaml"] =
+      "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: creds, namespace: shop}\n"
+      "spec:\n  template:\n    spec:\n      containers:\n      - name: app\n"
+      "        env: [{name: DB_PASSWORD, value: hunter2}]\n";
+  ContentIdTree tree(files);
+  MemoryParseCache cache;
+  rendered(tree, RenderMode::kPlain, &cache);
+  ASSERT_EQ(cache.size(), 4u);
+  const std::string plain = encode_parse_cache(cache, "s");
+  EXPECT_EQ(plain.find("hunter2"), std::string::npos);
+
+  WrittenEntries written;
+  ThreadTaskRunner tasks(2);  // the check runs on every thread; the bytes are the same
+  EXPECT_EQ(encode_parse_cache(cache, "s", &written, &tasks), plain);
+  std::vector<std::string> paths;
+  ParsedFilePtr creds;
+  cache.for_each([&](std::string_view, std::string_view path, const ParsedFilePtr& parsed) {
+    if (written.count(parsed.get())) paths.emplace_back(path);
+    if (path == "env/creds.yaml") creds = parsed;
+  });
+  std::sort(paths.begin(), paths.end());
+  EXPECT_EQ(paths, (std::vector<std::string>{"env/api.yaml", "env/list.yaml", "env/web.yaml"}));
+
+  // Named as written (which a save never does for this entry), it is taken as checked.
+  ASSERT_NE(creds, nullptr);
+  written.emplace(creds.get(), creds);
+  EXPECT_NE(encode_parse_cache(cache, "s", &written).find("hunter2"), std::string::npos);
+  EXPECT_EQ(written.size(), 4u);
 }
 
 // Past the digest, every read is bounded: an entry that claims more bytes than there are is

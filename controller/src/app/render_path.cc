@@ -103,7 +103,7 @@ Result<Desired> render_path(const FileTree& tree, const ReportSource& base, cons
   desired.objects = std::move(*objects);
   if (parses) {
     // A cache that cannot be read or written costs a parse, never the command.
-    Status saved = parses->save();
+    Status saved = parses->save(&tasks);
     if (err != nullptr && !o.quiet) {
       if (!parses->load_problem().empty()) {
         *err << "plumbline: parse cache set aside (" << parses->load_problem() << ")\n";

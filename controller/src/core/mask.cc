@@ -4,6 +4,8 @@
 #include <array>
 #include <cctype>
 #include <memory>
+#include <optional>
+#include <type_traits>
 
 #include "plumbline/core/digest.h"
 #include "plumbline/core/utf8.h"
@@ -18,18 +20,54 @@ bool is_secret_value(const json& name, const json& value, const MaskOptions& opt
   return value.is_string() && url_has_credentials(value.get_ref<const std::string&>());
 }
 
-void mask_containers(json& pod, const MaskOptions& options) {
+constexpr std::string_view kLastApplied = "kubectl.kubernetes.io/last-applied-configuration";
+
+// The one home of what mask_object hides: calls `secret(value)` for each value it redacts
+// (Secret data, secret env values) and `last_applied(annotations)` when the annotation
+// kubectl apply keeps (a full copy of the object) is there. `Json` is json or const json.
+template <typename Json, typename Secret, typename LastApplied>
+void for_each_masked(Json& object, const MaskOptions& options, const Secret& secret,
+                     const LastApplied& last_applied) {
+  if (!object.is_object()) return;
+  if (object.value("kind", "") == "Secret") {
+    for (const char* field : {"data", "stringData"}) {
+      auto data = object.find(field);
+      if (data == object.end() || !data->is_object()) continue;
+      for (auto& [key, value] : data->items()) {
+        if (!value.is_null()) secret(value);  // null stays null
+      }
+    }
+  }
+  auto metadata = object.find("metadata");
+  if (metadata != object.end() && metadata->is_object()) {
+    auto annotations = metadata->find("annotations");
+    if (annotations != metadata->end() && annotations->is_object() &&
+        annotations->contains(kLastApplied)) {
+      last_applied(*annotations);
+    }
+  }
+  Json* pod = nullptr;
+  if constexpr (std::is_const_v<Json>) {
+    std::optional<PodSpecRef> found = find_pod_spec(object);
+    if (found) pod = found->spec;
+  } else {
+    pod = find_pod_spec_mut(object);
+  }
+  if (pod == nullptr) return;
+  Json& spec = *pod;
   for (const char* list : {"containers", "initContainers", "ephemeralContainers"}) {
-    auto containers = pod.find(list);
-    if (containers == pod.end() || !containers->is_array()) continue;
+    auto containers = spec.find(list);
+    if (containers == spec.end() || !containers->is_array()) continue;
     for (auto& container : *containers) {
       if (!container.is_object()) continue;
       auto env = container.find("env");
       if (env == container.end() || !env->is_array()) continue;
       for (auto& var : *env) {
         if (!var.is_object() || !var.contains("name") || !var["name"].is_string()) continue;
-        if (var.contains("value") && is_secret_value(var["name"], var["value"], options)) {
-          var["value"] = redact_value(var["value"]);
+        auto value = var.find("value");
+        if (value != var.end() && !value->is_null() &&
+            is_secret_value(var["name"], *value, options)) {
+          secret(*value);
         }
       }
     }
@@ -62,21 +100,17 @@ json redact_value(const json& value) {
 
 json mask_object(const json& object, const MaskOptions& options) {
   json out = object;
-  if (!out.is_object()) return out;
-  if (out.value("kind", "") == "Secret") {
-    for (const char* field : {"data", "stringData"}) {
-      auto data = out.find(field);
-      if (data == out.end() || !data->is_object()) continue;
-      for (auto& [key, value] : data->items()) value = redact_value(value);
-    }
-  }
-  // kubectl apply keeps a full copy of the object (secret values included) here.
-  if (out.contains("metadata") && out["metadata"].is_object() &&
-      out["metadata"].contains("annotations") && out["metadata"]["annotations"].is_object()) {
-    out["metadata"]["annotations"].erase("kubectl.kubernetes.io/last-applied-configuration");
-  }
-  if (json* pod = find_pod_spec_mut(out)) mask_containers(*pod, options);
+  for_each_masked(
+      out, options, [](json& secret) { secret = redact_value(secret); },
+      [](json& annotations) { annotations.erase(std::string(kLastApplied)); });
   return out;
+}
+
+bool holds_masked_value(const json& object, const MaskOptions& options) {
+  bool holds = false;
+  auto found = [&](const json&) { holds = true; };
+  for_each_masked(object, options, found, found);
+  return holds;
 }
 
 }  // namespace plumbline

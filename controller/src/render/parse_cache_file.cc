@@ -9,6 +9,7 @@
 // object encodings themselves are read only as this program wrote them (a file that passes
 // its digest is one a plumbline of the same stamp wrote, or one forged by someone who may
 // already write the user's cache directory).
+#include <algorithm>
 #include <cstdint>
 #include <fstream>
 #include <iterator>
@@ -17,6 +18,7 @@
 #include "plumbline/core/compact_encoding.h"
 #include "plumbline/core/digest.h"
 #include "plumbline/core/mask.h"
+#include "plumbline/core/task_runner.h"
 #include "plumbline/render/parse_cache.h"
 
 namespace plumbline {
@@ -74,10 +76,6 @@ bool put_entry(std::string& entry, std::string_view content_id, std::string_view
   put_varint(entry, parsed.manifests.size());
   for (const CompactManifest& m : parsed.manifests) {
     if (m.match_name() != m.ref().name) return false;  // a base name: not in the encoding
-    // A value plumbline never prints (Secret data, secret-named env values, URLs with
-    // credentials) is not written to disk either: such a file is parsed again each run.
-    json object = m.object();
-    if (mask_object(object) != object) return false;
     put_bytes(entry, *compact_encoding::encoding_of(m));
     put_bytes(entry, m.origin().file);
     put_zigzag(entry, m.origin().line);
@@ -85,6 +83,13 @@ bool put_entry(std::string& entry, std::string_view content_id, std::string_view
     if (!put_origins(entry, m)) return false;
   }
   return true;
+}
+
+// A value plumbline never prints (Secret data, secret-named env values, URLs with credentials)
+// is not written to disk either: a file holding one is parsed again each run.
+bool any_holds_masked_value(const ParsedFile& parsed) {
+  return std::any_of(parsed.manifests.begin(), parsed.manifests.end(),
+                     [](const CompactManifest& m) { return holds_masked_value(m.object()); });
 }
 
 // Reads within `bytes` only; any read past its end fails, and so does the rest.
@@ -182,19 +187,45 @@ std::shared_ptr<ParsedFile> read_entry(Reader& in, std::string_view& content_id,
 
 }  // namespace
 
-std::string encode_parse_cache(const MemoryParseCache& cache, std::string_view stamp) {
+std::string encode_parse_cache(const MemoryParseCache& cache, std::string_view stamp,
+                               WrittenEntries* written, TaskRunner* tasks) {
+  struct Held {
+    std::string_view content_id, path;
+    const ParsedFilePtr* parsed;
+    bool masked = false;
+  };
+  std::vector<Held> held;
+  held.reserve(cache.size());
+  cache.for_each(
+      [&](std::string_view content_id, std::string_view path, const ParsedFilePtr& parsed) {
+        held.push_back({content_id, path, &parsed});
+      });
+  // The check decodes every object: only what was not written before, on every thread.
+  run_in_slices(tasks, held.size(), [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      const ParsedFilePtr& parsed = *held[i].parsed;
+      if (written == nullptr || written->count(parsed.get()) == 0) {
+        held[i].masked = any_holds_masked_value(*parsed);
+      }
+    }
+  });
+  WrittenEntries now;
   // Written in place (the file can be tens of MB): the digest's bytes first, set at the end.
   std::string out = header(stamp);
   const size_t digest_at = out.size();
   out.append(kDigestBytes, '\0');
-  cache.for_each(
-      [&](std::string_view content_id, std::string_view path, const ParsedFilePtr& parsed) {
-        const size_t entry_at = out.size();
-        if (!put_entry(out, content_id, path, *parsed)) out.resize(entry_at);
-      });
+  for (const Held& h : held) {
+    const size_t entry_at = out.size();
+    if (h.masked || !put_entry(out, h.content_id, h.path, **h.parsed)) {
+      out.resize(entry_at);
+    } else if (written != nullptr) {
+      now.emplace(h.parsed->get(), *h.parsed);
+    }
+  }
   const size_t body_at = digest_at + kDigestBytes;
   std::string digest = sha256_bytes(std::string_view(out).substr(body_at));
   out.replace(digest_at, kDigestBytes, digest);
+  if (written != nullptr) *written = std::move(now);
   return out;
 }
 
@@ -245,6 +276,12 @@ FileParseCache::FileParseCache(std::filesystem::path file, std::string stamp,
   }
   loaded_ = memory_.size();
   changed_ = !load_problem_.empty();  // replaced by the next save
+  // What the file held was written by a save, which checked it: the next save checks only what
+  // is new. (Whoever can write the file could have put a secret in it; writing it back adds
+  // nothing to what is on disk.)
+  memory_.for_each([&](std::string_view, std::string_view, const ParsedFilePtr& parsed) {
+    written_.emplace(parsed.get(), parsed);
+  });
 }
 
 ParsedFilePtr FileParseCache::find(std::string_view content_id, std::string_view path) {
@@ -263,7 +300,7 @@ void FileParseCache::render_done() {
   if (memory_.size() != before) changed_ = true;
 }
 
-Status FileParseCache::save() {
+Status FileParseCache::save(TaskRunner* tasks) {
   if (!changed_) return {};
   std::error_code ec;
   fs::create_directories(file_.parent_path(), ec);
@@ -271,9 +308,10 @@ Status FileParseCache::save() {
     return Error(ErrorCode::kUnavailable, "cannot create it: " + ec.message(), file_.string());
   fs::path tmp = file_;
   tmp += ".tmp";
+  WrittenEntries written = written_;
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    std::string bytes = encode_parse_cache(memory_, stamp_);
+    std::string bytes = encode_parse_cache(memory_, stamp_, &written, tasks);
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     if (!out.good()) {
       fs::remove(tmp, ec);
@@ -286,6 +324,7 @@ Status FileParseCache::save() {
     return Error(ErrorCode::kUnavailable, "cannot write it: " + ec.message(), file_.string());
   }
   changed_ = false;
+  written_ = std::move(written);
   return {};
 }
 

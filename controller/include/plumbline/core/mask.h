@@ -46,5 +46,8 @@ json redact_value(const json& value);
 // A copy of an object with Secret data/stringData and secret-named env values redacted
 // (pod templates of any workload kind). Used before printing whole objects.
 json mask_object(const json& object, const MaskOptions& options = {});
+// Whether mask_object would change the object (without copying it): what must never be
+// written where plumbline keeps data (the parse cache's files).
+bool holds_masked_value(const json& object, const MaskOptions& options = {});
 
 }  // namespace plumbline

@@ -25,6 +25,8 @@
 
 namespace plumbline {
 
+class TaskRunner;  // core/task_runner.h
+
 // What a renderer made of one file: its objects in document order (`kind: List` expanded,
 // identities checked), held compact (a reuse materializes them), and the file's size, which a
 // reuse charges to the render's byte budget.
@@ -92,6 +94,9 @@ class MemoryParseCache : public ParseCache {
   size_t misses_ = 0;
 };
 
+// The entries of a parse cache's file, by address (held, so no other entry takes it).
+using WrittenEntries = std::unordered_map<const ParsedFile*, ParsedFilePtr>;
+
 // On disk, for CLI runs (`--cache-dir`): the parses of one environment's last render in one
 // file, read whole when opened and written whole (a temporary file, then renamed) by save()
 // after a render that changed them. The file starts with a format line (`stamp` names the
@@ -107,8 +112,9 @@ class FileParseCache : public ParseCache {
   void render_done() override;
   CompactManifestSet manifests() const override { return memory_.manifests(); }
 
-  // Writes the file when the last render changed what is held. An error names the file.
-  Status save();
+  // Writes the file when the last render changed what is held; the check of what is new for
+  // masked values runs on `tasks`. An error names the file.
+  Status save(TaskRunner* tasks = nullptr);
 
   // Why the file was set aside when opened ("" when it was read or was not there).
   const std::string& load_problem() const { return load_problem_; }
@@ -123,14 +129,18 @@ class FileParseCache : public ParseCache {
   size_t loaded_ = 0;
   bool changed_ = false;
   std::string load_problem_;
+  WrittenEntries written_;  // what the file holds (read or last saved), held by address
 };
 
 // The bytes FileParseCache writes for `cache` (its format line, digest and entries), and their
 // reading back; both pure. An entry is left out (its file is parsed again) when one of its
 // objects holds a value plumbline masks (mask.h: Secret data, secret-named env values, URLs
 // with credentials), which never goes to disk, or cannot be written as held (a kustomize base
-// name). On an error `into` may hold the entries read before it.
-std::string encode_parse_cache(const MemoryParseCache& cache, std::string_view stamp);
+// name). `written`, when given, names the entries already known to hold none (they are not
+// checked again: the check decodes every object) and is set to the entries written; the check
+// runs on `tasks`. On an error `into` may hold the entries read before it.
+std::string encode_parse_cache(const MemoryParseCache& cache, std::string_view stamp,
+                               WrittenEntries* written = nullptr, TaskRunner* tasks = nullptr);
 Status decode_parse_cache(std::string_view bytes, std::string_view stamp, MemoryParseCache& into);
 
 }  // namespace plumbline
