@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <tuple>
 
 #include "integration/cli_runner.h"
 #include "plumbline/core/yaml.h"
@@ -138,6 +139,18 @@ TEST(Cli, RenderPrintsMaskedYaml) {
   CliRun bad = plumbline({"render", "--repo", "manifests", "--path", "envs/prod", "--jobs", "0"});
   EXPECT_EQ(bad.status, 2);
   EXPECT_EQ(bad.err, "plumbline: error: --jobs must be a number from 1 to 64, got '0'\n");
+  // Every count option says its range the same way.
+  for (const auto& [flag, value, range] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"--jobs", "2x", "1 to 64"},
+           {"--jobs", "65", "1 to 64"},
+           {"--max-render-files", "0", "1 to 10000000"},
+           {"--max-render-objects", "-3", "1 to 10000000"}}) {
+    CliRun run = plumbline({"render", "--repo", "manifests", "--path", "envs/prod", flag, value});
+    EXPECT_EQ(run.status, 2) << flag << " " << value;
+    EXPECT_EQ(run.err, "plumbline: error: " + flag + " must be a number from " + range + ", got '" +
+                           value + "'\n");
+  }
 }
 
 TEST(Cli, RenderLimitsAreFlagsAndTheirErrorsNameThem) {

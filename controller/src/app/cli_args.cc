@@ -113,6 +113,16 @@ std::optional<long> parse_number(const std::string& value, size_t* used = nullpt
   return n;
 }
 
+// A count option (--workers 4): a whole number within [least, most].
+Result<long> parse_count(const std::string& name, const std::string& value, long least, long most) {
+  long n = parse_number(value).value_or(least - 1);
+  if (n < least || n > most) {
+    return invalid_input("--" + name + " must be a number from " + std::to_string(least) + " to " +
+                         std::to_string(most) + ", got '" + value + "'");
+  }
+  return n;
+}
+
 // "30" or "30s" or "2m", at most an hour.
 Result<int> parse_duration(const std::string& flag, const std::string& value) {
   size_t used = 0;
@@ -213,27 +223,14 @@ Status set_flag(CliOptions& o, const std::string& name, const std::string& value
      : name == "git-timeout"    ? o.git_timeout_seconds
      : name == "render-timeout" ? o.render_timeout_seconds
                                 : o.watch_idle_timeout_seconds) = seconds;
-  } else if (name == "workers") {
-    long n = parse_number(value).value_or(-1);
-    if (n < 1 || n > 64) {
-      return invalid_input("--workers must be a number from 1 to 64, got '" + value + "'");
-    }
-    o.workers = static_cast<int>(n);
-  } else if (name == "jobs") {
-    long n = parse_number(value).value_or(-1);
-    if (n < 1 || n > 64) {
-      return invalid_input("--jobs must be a number from 1 to 64, got '" + value + "'");
-    }
-    o.jobs = static_cast<int>(n);
+  } else if (name == "workers" || name == "jobs") {
+    PL_ASSIGN_OR_RETURN(long n, parse_count(name, value, 1, 64));
+    (name == "workers" ? o.workers : o.jobs) = static_cast<int>(n);
   } else if (name == "max-render-bytes") {
     PL_ASSIGN_OR_RETURN(std::uint64_t bytes, parse_bytes(name, value));
     o.render_limits.max_bytes = static_cast<size_t>(bytes);
   } else if (name == "max-render-files" || name == "max-render-objects") {
-    long n = parse_number(value).value_or(-1);
-    if (n < 1 || n > 10'000'000) {
-      return invalid_input("--" + name + " must be a number from 1 to 10000000, got '" + value +
-                           "'");
-    }
+    PL_ASSIGN_OR_RETURN(long n, parse_count(name, value, 1, 10'000'000));
     (name == "max-render-files" ? o.render_limits.max_files : o.render_limits.max_objects) =
         static_cast<size_t>(n);
   } else if (name == "git-cache-max-bytes") {
@@ -295,13 +292,8 @@ Status set_flag(CliOptions& o, const std::string& name, const std::string& value
   } else if (name == "repository")
     o.repository = value;
   else if (name == "pr") {
-    size_t used = 0;
-    long n = 0;
-    try {
-      n = std::stol(value, &used);
-    } catch (const std::exception&) {
-    }
-    if (n <= 0 || used != value.size()) {
+    long n = parse_number(value).value_or(0);
+    if (n <= 0) {
       return invalid_input("--pr must be a pull (merge) request number, got '" + value + "'");
     }
     o.pr = n;
