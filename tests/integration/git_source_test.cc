@@ -92,6 +92,66 @@ TEST_F(GitSourceTest, ContentIdIsTheBlobIdOfTheFile) {
   EXPECT_EQ(make_directory_tree(work_)->content_id("base/deploy.yaml"), std::nullopt);
 }
 
+// plumbline checks every object it reads against its id (libgit2's own check is off, for
+// speed): a blob, a tree, an annotated tag or a commit whose stored content is another
+// object's is refused, naming it, never read as if it were the right one.
+TEST_F(GitSourceTest, ObjectsThatDoNotHoldWhatTheirIdsNameAreRefused) {
+  auto loose = [&](const std::string& id) {
+    return work_ / ".git" / "objects" / id.substr(0, 2) / id.substr(2);
+  };
+  // The stored (compressed) object of `from` put where `to` is looked for.
+  auto replace = [&](const std::string& to, const std::string& from) {
+    ASSERT_TRUE(fs::exists(loose(to))) << to;
+    ASSERT_TRUE(fs::exists(loose(from))) << from;
+    fs::remove(loose(to));
+    fs::copy_file(loose(from), loose(to));
+  };
+  const std::string blob = trim(git("rev-parse HEAD:base/deploy.yaml"));
+  const std::string readme = trim(git("rev-parse HEAD:README.md"));
+  replace(blob, readme);
+  {
+    auto snap = open_git_snapshot(options(work_.string()));
+    ASSERT_TRUE(snap.ok()) << snap.error().to_string();
+    auto read = snap->tree->read_file("base/deploy.yaml");
+    ASSERT_FALSE(read.ok());
+    EXPECT_EQ(read.error().code(), ErrorCode::kInvalidInput);
+    EXPECT_EQ(read.error().message(), "blob " + blob.substr(0, 7) +
+                                          " does not hold what its id names (the repository is "
+                                          "corrupt)");
+    EXPECT_NE(read.error().where().find("base/deploy.yaml"), std::string::npos)
+        << read.error().where();
+    auto others = snap->tree->read_file("README.md");  // the other files still read
+    ASSERT_TRUE(others.ok()) << others.error().to_string();
+    EXPECT_EQ(*others, "v1\n");
+  }
+  const std::string base = trim(git("rev-parse HEAD:base"));
+  replace(base, trim(git("rev-parse HEAD:envs/prod")));
+  {
+    auto snap = open_git_snapshot(options(work_.string()));
+    ASSERT_TRUE(snap.ok()) << snap.error().to_string();
+    auto read = snap->tree->read_file("base/deploy.yaml");
+    ASSERT_FALSE(read.ok());
+    EXPECT_EQ(read.error().message(), "tree " + base.substr(0, 7) +
+                                          " does not hold what its id names (the repository is "
+                                          "corrupt)");
+  }
+  const std::string tag = trim(git("rev-parse v1"));
+  git("tag -a v2 -m release-2");
+  replace(tag, trim(git("rev-parse v2")));
+  auto tagged = open_git_snapshot(options(work_.string(), "v1"));
+  ASSERT_FALSE(tagged.ok());
+  EXPECT_EQ(
+      tagged.error().message(),
+      "tag " + tag.substr(0, 7) + " does not hold what its id names (the repository is corrupt)");
+  const std::string second = push_commit("v2\n");
+  replace(first_sha_, second);
+  auto commit = open_git_snapshot(options(work_.string(), first_sha_));
+  ASSERT_FALSE(commit.ok());
+  EXPECT_EQ(commit.error().message(), "commit " + first_sha_.substr(0, 7) +
+                                          " does not hold what its id names (the repository is "
+                                          "corrupt)");
+}
+
 TEST_F(GitSourceTest, SymlinkLoopsInACommitNeitherMultiplyObjectsNorHang) {
   write_file(work_ / "plain/deploy.yaml",
              "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\n");

@@ -142,19 +142,25 @@ bool is_hex(std::string_view text) {
   });
 }
 
+// The commit `id` names, through annotated tags; every object on the way is checked against
+// its id (libgit2.h).
 Result<git_oid> peel_to_commit(git_repository* repo, const git_oid& id, const std::string& ref,
                                const std::string& where) {
-  git_object* raw = nullptr;
-  int rc = git_object_lookup(&raw, repo, &id, GIT_OBJECT_ANY);
-  git::ObjectPtr object(raw);
-  if (rc < 0) return git::from_git(rc, "reading '" + ref + "'", where);
-  git_object* peeled_raw = nullptr;
-  rc = git_object_peel(&peeled_raw, object.get(), GIT_OBJECT_COMMIT);
-  git::ObjectPtr peeled(peeled_raw);
-  if (rc < 0) {
-    return Error(ErrorCode::kInvalidInput, "ref '" + ref + "' does not point to a commit", where);
+  constexpr int kMaxTags = 16;  // a tag of a tag of ...: bounded, a cycle cannot hang
+  git_oid current = id;
+  for (int depth = 0; depth <= kMaxTags; ++depth) {
+    PL_RETURN_IF_ERROR(git::check_object(repo, current, where));
+    git_object* raw = nullptr;
+    int rc = git_object_lookup(&raw, repo, &current, GIT_OBJECT_ANY);
+    git::ObjectPtr object(raw);
+    if (rc < 0) return git::from_git(rc, "reading '" + ref + "'", where);
+    git_object_t type = git_object_type(object.get());
+    if (type == GIT_OBJECT_COMMIT) return current;
+    if (type != GIT_OBJECT_TAG) break;
+    // A git_object of type tag is a git_tag (libgit2's object model).
+    current = *git_tag_target_id(reinterpret_cast<const git_tag*>(object.get()));
   }
-  return *git_object_id(peeled.get());
+  return Error(ErrorCode::kInvalidInput, "ref '" + ref + "' does not point to a commit", where);
 }
 
 // "main, release-1, release-2 and 4 more" — a hint for a mistyped ref.

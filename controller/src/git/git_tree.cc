@@ -43,12 +43,7 @@ class GitTree : public FileTree {
       return invalid_input("is a directory, not a file", where(path));
     }
     if (node.kind == Kind::kSubmodule) return submodule_error(path);
-    git_blob* raw = nullptr;
-    int rc = git_blob_lookup(&raw, repo_.get(), &node.oid);
-    BlobPtr blob(raw);
-    if (rc < 0) return from_git(rc, "reading blob " + oid_short(node.oid), where(path));
-    const char* data = static_cast<const char*>(git_blob_rawcontent(blob.get()));
-    return std::string(data, static_cast<size_t>(git_blob_rawsize(blob.get())));
+    return read_blob(node.oid, "reading blob " + oid_short(node.oid), path);
   }
 
   Result<std::vector<TreeEntry>> list_directory(std::string_view path) const override {
@@ -124,6 +119,21 @@ class GitTree : public FileTree {
         where(path));
   }
 
+  // The content of the blob `oid`, checked against its id.
+  Result<std::string> read_blob(const git_oid& oid, const std::string& what,
+                                std::string_view path) const {
+    git_blob* raw = nullptr;
+    int rc = git_blob_lookup(&raw, repo_.get(), &oid);
+    BlobPtr blob(raw);
+    if (rc < 0) return from_git(rc, what, where(path));
+    std::string_view data(static_cast<const char*>(git_blob_rawcontent(blob.get())),
+                          static_cast<size_t>(git_blob_rawsize(blob.get())));
+    if (!content_matches(GIT_OBJECT_BLOB, data, oid)) {
+      return mismatch_error(GIT_OBJECT_BLOB, oid, where(path));
+    }
+    return std::string(data);
+  }
+
   // Every path is resolved from the root, so the same directories are met again and again.
   // libgit2 caches no tree above 4 KiB (a directory of ~100 files): without this, each lookup
   // would inflate, hash and parse it again (a 10,000-file render spent most of its time there).
@@ -133,6 +143,7 @@ class GitTree : public FileTree {
     std::lock_guard lock(trees_mu_);
     auto found = trees_.find(key);
     if (found != trees_.end()) return static_cast<const git_tree*>(found->second.get());
+    PL_RETURN_IF_ERROR(check_object(repo_.get(), oid, where(path)));
     git_tree* raw = nullptr;
     int rc = git_tree_lookup(&raw, repo_.get(), &oid);
     TreePtr tree(raw);
@@ -168,12 +179,8 @@ class GitTree : public FileTree {
           return invalid_input(
               "too many levels of symbolic links (a symlink loop at '" + link + "')", where(path));
         }
-        git_blob* raw = nullptr;
-        int rc = git_blob_lookup(&raw, repo_.get(), &oid);
-        BlobPtr blob(raw);
-        if (rc < 0) return from_git(rc, "reading symlink '" + link + "'", where(path));
-        std::string target(static_cast<const char*>(git_blob_rawcontent(blob.get())),
-                           static_cast<size_t>(git_blob_rawsize(blob.get())));
+        PL_ASSIGN_OR_RETURN(std::string target,
+                            read_blob(oid, "reading symlink '" + link + "'", path));
         auto joined = target.starts_with("/")
                           ? Result<std::string>(Error(ErrorCode::kPermissionDenied, ""))
                           : join_tree_path(join_parts(pending, index), target);
@@ -210,6 +217,7 @@ class GitTree : public FileTree {
 }  // namespace
 
 Result<FileTreePtr> make_git_tree(RepositoryPtr repo, const git_oid& commit_id, std::string label) {
+  PL_RETURN_IF_ERROR(check_object(repo.get(), commit_id, label));
   git_commit* raw = nullptr;
   int rc = git_commit_lookup(&raw, repo.get(), &commit_id);
   CommitPtr commit(raw);

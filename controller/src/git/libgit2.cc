@@ -10,7 +10,10 @@ namespace {
 // Owns one git_libgit2_init() reference for the life of the process.
 class LibraryGuard {
  public:
-  LibraryGuard() : init_result_(git_libgit2_init()) {}
+  LibraryGuard() : init_result_(git_libgit2_init()) {
+    // plumbline checks what it reads itself (content_matches): libgit2.h says why.
+    if (init_result_ > 0) git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
+  }
   ~LibraryGuard() {
     if (init_result_ > 0) git_libgit2_shutdown();
   }
