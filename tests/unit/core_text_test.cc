@@ -89,5 +89,17 @@ TEST(DigestTest, RawBytesAndHexAgree) {
   EXPECT_EQ(sha256_hex("abc", 12), "ba7816bf8f01");
 }
 
+TEST(StringsTest, ContainsIgnoringCase) {
+  EXPECT_TRUE(contains_ignoring_case("db_password", "PASS"));
+  EXPECT_TRUE(contains_ignoring_case("DB_PASSWORD", "pass"));
+  EXPECT_TRUE(contains_ignoring_case("Token", "TOKEN"));
+  EXPECT_FALSE(contains_ignoring_case("LOG_LEVEL", "PASS"));
+  EXPECT_FALSE(contains_ignoring_case("PAS", "PASS"));   // shorter than the needle
+  EXPECT_FALSE(contains_ignoring_case("anything", ""));  // an empty pattern matches nothing
+  EXPECT_FALSE(contains_ignoring_case("", "A"));
+  // Bytes that are not ASCII letters compare as they are.
+  EXPECT_TRUE(contains_ignoring_case("x\xC3\xA9y", "\xC3\xA9"));
+  EXPECT_FALSE(contains_ignoring_case("\xC3\x89", "\xC3\xA9"));
+}
 }  // namespace
 }  // namespace plumbline

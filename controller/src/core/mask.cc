@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "plumbline/core/digest.h"
+#include "plumbline/core/strings.h"
 #include "plumbline/core/utf8.h"
 #include "plumbline/core/workload.h"
 
@@ -77,16 +78,9 @@ void for_each_masked(Json& object, const MaskOptions& options, const Secret& sec
 }  // namespace
 
 bool is_secret_name(std::string_view name, const MaskOptions& options) {
-  std::string upper(name);
-  std::transform(upper.begin(), upper.end(), upper.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  for (const auto& pattern : options.secret_name_patterns) {
-    std::string p = pattern;
-    std::transform(p.begin(), p.end(), p.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-    if (!p.empty() && upper.find(p) != std::string::npos) return true;
-  }
-  return false;
+  return std::any_of(
+      options.secret_name_patterns.begin(), options.secret_name_patterns.end(),
+      [&](const std::string& pattern) { return contains_ignoring_case(name, pattern); });
 }
 
 std::string redact(std::string_view value) {

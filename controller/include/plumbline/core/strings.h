@@ -3,6 +3,7 @@
 //   trim("  a b \n")                 -> "a b"
 //   trim_right("line\r\n")           -> "line"
 //   join(std::vector{"a", "b"}, ", ") -> "a, b" (any range of strings: vector, set, …)
+//   contains_ignoring_case("db_password", "PASS") -> true (ASCII letters)
 #pragma once
 
 #include <string>
@@ -16,6 +17,10 @@ inline constexpr std::string_view kWhitespace = " \t\r\n\f\v";
 // `text` without leading and trailing characters of `chars`.
 std::string_view trim(std::string_view text, std::string_view chars = kWhitespace);
 std::string_view trim_right(std::string_view text, std::string_view chars = kWhitespace);
+
+// Whether `needle` occurs in `text`, ASCII letters compared without case; false for an empty
+// needle. Allocates nothing (it runs for every env var a mask check reads).
+bool contains_ignoring_case(std::string_view text, std::string_view needle);
 
 // The items with `separator` between them; "" for none.
 template <typename Range>
