@@ -190,5 +190,23 @@ TEST(LiveObject, ToJsonEqualsNlohmannParse) {
   }
 }
 
+// A full pass materializes projections without metadata.managedFields (half of a projection's
+// nodes); everything else is as materialized with them.
+TEST(LiveObject, ToJsonCanLeaveOutManagedFields) {
+  LiveObject o;
+  o.projection =
+      R"({"kind":"Deployment","managedFields":1,"metadata":{"name":"a","managedFields":)"
+      R"([{"manager":"kubectl"}],"labels":{"managedFields":"kept"}},"spec":{"replicas":2}})";
+  json whole = o.to_json();
+  json left_out = o.to_json(LiveObject::ManagedFields::kLeftOut);
+  EXPECT_TRUE(whole["metadata"].contains("managedFields"));
+  json expected = whole;
+  expected["metadata"].erase("managedFields");
+  EXPECT_EQ(left_out, expected);
+  EXPECT_EQ(left_out["managedFields"], 1);  // only metadata's
+  EXPECT_EQ(left_out["metadata"]["labels"]["managedFields"], "kept");
+  EXPECT_EQ(LiveObject{}.to_json(LiveObject::ManagedFields::kLeftOut), json());
+}
+
 }  // namespace
 }  // namespace plumbline

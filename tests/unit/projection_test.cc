@@ -12,6 +12,7 @@
 #include "plumbline/cache/live_store.h"
 #include "plumbline/core/file_tree.h"
 #include "plumbline/diff/drift.h"
+#include "plumbline/evaluate/environment_evaluation.h"
 #include "plumbline/policy/policy.h"
 #include "plumbline/process/thread_task_runner.h"
 #include "plumbline/render/render.h"
@@ -360,6 +361,13 @@ void expect_same_reports(const ManifestSet& desired, const std::vector<json>& li
   json compact = report_of(desired, projected(live, projector), policies, options);
   EXPECT_GE(whole["drifts"].size(), min_drifts);
   EXPECT_EQ(whole.dump(1), compact.dump(1));
+  // Evaluated as `diff --live FILE` and the controller's full pass do: each projection
+  // materialized without its managedFields, read again only where a drift needs its owner.
+  std::vector<LiveObject> objects;
+  for (const json& object : live) objects.push_back(project_ok(projector, object));
+  DriftReport from_whole = evaluate_environment(desired, live, policies, options);
+  DriftReport from_projected = evaluate_environment_projected(desired, objects, policies, options);
+  EXPECT_EQ(to_json(from_whole).dump(1), to_json(from_projected).dump(1));
 }
 
 struct Demo {

@@ -1,6 +1,7 @@
 // compute_drift / diff_object: Git (desired) against the cluster (live). The field walk is
 // diff/walker.cc; this file matches objects, names the drift types and attributes live values.
 #include <algorithm>
+#include <span>
 #include <unordered_map>
 
 #include "diff/walker.h"
@@ -51,18 +52,23 @@ void diff_pair(diff::Walker& walker, const Manifest& desired, const json& live,
                                                : DriftType::kExtra;
     d.desired = std::move(f.left);
     d.live = std::move(f.right);
-    if (d.type != DriftType::kMissing) {
-      diff::FieldOwner owner = diff::find_owner(live, f.path);
-      d.live_manager = std::move(owner.manager);
-      d.live_changed_at = std::move(owner.time);
-    }
     d.source = desired.locate(f.path);
     d.path = std::move(f.path);
     out.push_back(std::move(d));
   }
+  attribute_owners(std::span(out).subspan(out.size() - scratch.size()), live);
 }
 
 }  // namespace
+
+void attribute_owners(std::span<Drift> drifts, const json& live) {
+  for (Drift& d : drifts) {
+    if (d.type != DriftType::kChanged && d.type != DriftType::kExtra) continue;
+    diff::FieldOwner owner = diff::find_owner(live, d.path);
+    d.live_manager = std::move(owner.manager);
+    d.live_changed_at = std::move(owner.time);
+  }
+}
 
 void sort_drifts(std::vector<Drift>& drifts) {
   std::sort(drifts.begin(), drifts.end(), [](const Drift& a, const Drift& b) {

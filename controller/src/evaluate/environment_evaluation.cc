@@ -11,6 +11,9 @@ namespace {
 
 ObjectRef ref_of(const json& object) { return ObjectRef::of(object); }
 const ObjectRef& ref_of(const LiveObject& object) { return object.ref; }
+// The projection a live object's JSON was materialized from (without its managedFields).
+const LiveObject* projected_source(const json&) { return nullptr; }
+const LiveObject* projected_source(const LiveObject& object) { return &object; }
 
 }  // namespace
 
@@ -31,7 +34,7 @@ EnvironmentEvaluation::Key EnvironmentEvaluation::key_of(const ObjectRef& ref) {
   return {api_group(ref.api_version), ref.kind, ref.ns, ref.name};
 }
 
-void EnvironmentEvaluation::evaluate(Entry& entry, const json* live) {
+void EnvironmentEvaluation::evaluate(Entry& entry, const json* live, const LiveObject* projected) {
   entry.drifts.clear();
   entry.live_violations.clear();
   entry.live = live != nullptr;
@@ -45,6 +48,12 @@ void EnvironmentEvaluation::evaluate(Entry& entry, const json* live) {
     std::vector<Drift> found = diff_object(desired, *live, options_);
     entry.drifts.insert(entry.drifts.end(), std::make_move_iterator(found.begin()),
                         std::make_move_iterator(found.end()));
+  }
+  if (projected != nullptr) {
+    bool owned = std::any_of(entry.drifts.begin(), entry.drifts.end(), [](const Drift& d) {
+      return d.type == DriftType::kChanged || d.type == DriftType::kExtra;
+    });
+    if (owned) attribute_owners(entry.drifts, projected->to_json());
   }
   if (live != nullptr) {
     if (entry.desired.empty()) {
@@ -85,7 +94,11 @@ void EnvironmentEvaluation::set_live_from(const std::vector<Object>& live, AsJso
     json scratch;
     for (size_t i = begin; i < end; ++i) {
       auto [entry, object] = work[i];
-      evaluate(*entry, object == nullptr ? nullptr : &as_json(*object, scratch));
+      if (object == nullptr) {
+        evaluate(*entry, nullptr);
+      } else {
+        evaluate(*entry, &as_json(*object, scratch), projected_source(*object));
+      }
     }
   });
   live_count_ = by_key.size();
@@ -101,7 +114,7 @@ void EnvironmentEvaluation::set_live_projected(const std::vector<LiveObject>& li
   set_live_from(
       live,
       [](const LiveObject& object, json& scratch) -> const json& {
-        scratch = object.to_json();
+        scratch = object.to_json(LiveObject::ManagedFields::kLeftOut);
         return scratch;
       },
       tasks);

@@ -41,7 +41,11 @@ struct LiveObject {
   // labels, managedFields (pruned)} and only the in-scope spec fields.
   std::string projection;
 
-  json to_json() const;         // materializes `projection` for the DriftEngine / PolicyEngine
+  // Whether to_json builds metadata.managedFields: only a drift's attribution reads them, and
+  // they are about half of a projection's nodes.
+  enum class ManagedFields { kKept, kLeftOut };
+  // Materializes `projection` for the DriftEngine / PolicyEngine.
+  json to_json(ManagedFields managed_fields = ManagedFields::kKept) const;
   size_t memory_bytes() const;  // inline + heap bytes this entry holds (string capacities)
 };
 

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -63,5 +64,11 @@ std::vector<DeclaredField> declared_fields(const json& desired, const DiffOption
 // Drift of one object pair (used by compute_drift and by EnvironmentEvaluation per object).
 std::vector<Drift> diff_object(const Manifest& desired, const json& live,
                                const DiffOptions& options);
+
+// Names the manager (and time) that last wrote each changed or extra drift's live field, from
+// `live`'s metadata.managedFields; others are left as they are. diff_object does it; an
+// evaluation that diffed an object materialized without its managedFields does it again with
+// them, only for the few objects that drifted.
+void attribute_owners(std::span<Drift> drifts, const json& live);
 
 }  // namespace plumbline

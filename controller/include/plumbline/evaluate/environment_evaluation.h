@@ -82,8 +82,10 @@ class EnvironmentEvaluation {
     std::vector<Violation> live_violations;  // of its live state
   };
   // Diffs the entry's desired objects against `live` (nullptr: missing), materializing each
-  // one; its desired-state violations are found the first time it is materialized.
-  void evaluate(Entry& entry, const json* live);
+  // one; its desired-state violations are found the first time it is materialized. With
+  // `projected`, `live` was materialized from it without metadata.managedFields, which are
+  // then read only when a drift needs its owner (attribute_owners).
+  void evaluate(Entry& entry, const json* live, const LiveObject* projected = nullptr);
   // set_live for any list of objects; `as_json(object, scratch)` gives the object as JSON.
   template <typename Object, typename AsJson>
   void set_live_from(const std::vector<Object>& live, AsJson as_json, TaskRunner* tasks);
