@@ -1,5 +1,8 @@
 // The parser's own time, the baseline of issue 13's first target (`plumbline diff` at 10k
-// within 1.3 x it): libyaml's event loop over a file, no handler work.
+// within 1.3 x it): libyaml's event loop over a file, no handler work. Then, for comparison,
+// what the render does with the same bytes: stream_yaml_manifests (the guards, the cut into
+// parts, the events turned into compact objects and their field origins) on one thread and
+// on the machine's threads.
 //
 //   build/bench/yaml_parse_bench FILE [RUNS]      # default 3 runs; prints each and the best
 //
@@ -14,6 +17,9 @@
 #include <memory>
 #include <sstream>
 #include <string>
+
+#include "plumbline/core/yaml_compact.h"
+#include "plumbline/process/thread_task_runner.h"
 
 namespace {
 
@@ -66,5 +72,29 @@ int main(int argc, char** argv) {
     if (i == 0 || seconds < best) best = seconds;
   }
   std::printf("best: %.3f s\n", best);
+
+  // The render's own read of the same bytes, best of the same number of runs.
+  size_t threads = plumbline::default_task_concurrency();
+  for (size_t concurrency : {size_t{1}, threads}) {
+    plumbline::ThreadTaskRunner runner(concurrency);
+    double fastest = 0;
+    size_t objects = 0;
+    for (int i = 0; i < runs; ++i) {
+      auto start = std::chrono::steady_clock::now();
+      auto read = plumbline::stream_yaml_manifests(text, argv[1], &runner);
+      double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (!read) {
+        std::fprintf(stderr, "yaml_parse_bench: %s is not read by the stream path\n", argv[1]);
+        return 1;
+      }
+      objects = read->size();
+      if (i == 0 || seconds < fastest) fastest = seconds;
+    }
+    std::printf(
+        "stream_yaml_manifests, %zu thread(s): best %.3f s, %zu objects (%.2f x the parser)\n",
+        concurrency, fastest, objects, fastest / best);
+    if (threads == 1) break;
+  }
   return 0;
 }
