@@ -101,5 +101,20 @@ TEST(StringsTest, ContainsIgnoringCase) {
   EXPECT_TRUE(contains_ignoring_case("x\xC3\xA9y", "\xC3\xA9"));
   EXPECT_FALSE(contains_ignoring_case("\xC3\x89", "\xC3\xA9"));
 }
+
+// One home for the ASCII case folding of schemes, hosts, header and env var names.
+TEST(StringsTest, AsciiCaseFolding) {
+  EXPECT_EQ(to_lower_ascii("Content-Type: Application/JSON"), "content-type: application/json");
+  EXPECT_EQ(to_lower_ascii("\xC3\x89Z@[`{"), "\xC3\x89z@[`{");  // only A-Z change
+  EXPECT_EQ(to_lower_ascii(""), "");
+  EXPECT_TRUE(equals_ignoring_case("GitHub.COM", "github.com"));
+  EXPECT_FALSE(equals_ignoring_case("github.com", "github.co"));
+  EXPECT_FALSE(equals_ignoring_case("a@", "A`"));  // '@' and '`' are not letters
+  EXPECT_TRUE(equals_ignoring_case("", ""));
+  EXPECT_TRUE(starts_with_ignoring_case("HTTPS://example.com", "https://"));
+  EXPECT_TRUE(starts_with_ignoring_case("git::ssh://x", ""));
+  EXPECT_FALSE(starts_with_ignoring_case("http", "https"));
+  EXPECT_FALSE(starts_with_ignoring_case("ftp://x", "https://"));
+}
 }  // namespace
 }  // namespace plumbline

@@ -1,7 +1,6 @@
 #include "plumbline/core/strings.h"
 
 #include <algorithm>
-#include <cctype>
 
 namespace plumbline {
 
@@ -17,13 +16,29 @@ std::string_view trim_right(std::string_view text, std::string_view chars) {
   return end == std::string_view::npos ? std::string_view() : text.substr(0, end + 1);
 }
 
+std::string to_lower_ascii(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = to_lower_ascii(c);
+  return out;
+}
+
+namespace {
+bool same_ignoring_case(char a, char b) { return to_lower_ascii(a) == to_lower_ascii(b); }
+}  // namespace
+
 bool contains_ignoring_case(std::string_view text, std::string_view needle) {
   if (needle.empty()) return false;
-  auto same = [](char a, char b) {
-    return std::toupper(static_cast<unsigned char>(a)) ==
-           std::toupper(static_cast<unsigned char>(b));
-  };
-  return std::search(text.begin(), text.end(), needle.begin(), needle.end(), same) != text.end();
+  return std::search(text.begin(), text.end(), needle.begin(), needle.end(), same_ignoring_case) !=
+         text.end();
+}
+
+bool equals_ignoring_case(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), same_ignoring_case);
+}
+
+bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
+  return text.size() >= prefix.size() &&
+         equals_ignoring_case(text.substr(0, prefix.size()), prefix);
 }
 
 }  // namespace plumbline

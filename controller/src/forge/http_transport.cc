@@ -6,10 +6,11 @@
 #include <cpprest/containerstream.h>
 #include <cpprest/http_client.h>
 
-#include <algorithm>
 #include <future>
 #include <mutex>
 #include <optional>
+
+#include "plumbline/core/strings.h"
 
 namespace plumbline {
 namespace {
@@ -63,10 +64,8 @@ class RestTransport final : public HttpTransport {
           HttpResponse& out = outcome.response;
           out.status = response.status_code();
           for (const auto& [name, value] : response.headers()) {
-            std::string lower = utility::conversions::to_utf8string(name);
-            std::transform(lower.begin(), lower.end(), lower.begin(),
-                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-            out.headers[lower] = utility::conversions::to_utf8string(value);
+            out.headers[to_lower_ascii(utility::conversions::to_utf8string(name))] =
+                utility::conversions::to_utf8string(value);
           }
           concurrency::streams::istream stream = response.body();
           concurrency::streams::container_buffer<std::vector<unsigned char>> buffer;

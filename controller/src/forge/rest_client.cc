@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "plumbline/core/mask.h"
+#include "plumbline/core/strings.h"
 #include "plumbline/core/utf8.h"
 
 namespace plumbline::forge {
@@ -77,9 +78,7 @@ std::string provider_name(Provider provider) {
 std::optional<Origin> origin_of(std::string_view url, std::string* userinfo) {
   size_t colon = url.find("://");
   if (colon == std::string_view::npos || colon == 0) return std::nullopt;
-  Origin o{std::string(url.substr(0, colon)), "", ""};
-  std::transform(o.scheme.begin(), o.scheme.end(), o.scheme.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  Origin o{to_lower_ascii(url.substr(0, colon)), "", ""};
   std::string_view rest = url.substr(colon + 3);
   std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
   if (size_t at = authority.rfind('@'); at != std::string_view::npos) {
@@ -93,8 +92,7 @@ std::optional<Origin> origin_of(std::string_view url, std::string* userinfo) {
   } else {
     o.host = std::string(authority);
   }
-  std::transform(o.host.begin(), o.host.end(), o.host.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  o.host = to_lower_ascii(o.host);
   if (o.port.empty()) o.port = o.scheme == "https" ? "443" : o.scheme == "http" ? "80" : "";
   if (o.host.empty()) return std::nullopt;
   return o;

@@ -9,23 +9,13 @@
 
 #include "plumbline/core/base64.h"
 #include "plumbline/core/digest.h"
+#include "plumbline/core/strings.h"
 #include "plumbline/git/git_source.h"
 #include "plumbline/git/repo_location.h"
 
 namespace plumbline {
 namespace git {
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 std::vector<std::string_view> split_whitespace(std::string_view text) {
   std::vector<std::string_view> out;
@@ -49,7 +39,7 @@ std::string hmac_sha1(std::string_view key, std::string_view data) {
 
 }  // namespace
 
-bool same_host(std::string_view a, std::string_view b) { return iequals(a, b); }
+bool same_host(std::string_view a, std::string_view b) { return equals_ignoring_case(a, b); }
 
 std::optional<std::string> credential_refusal(std::string_view asked_url,
                                               std::string_view bound_host, bool allow_cleartext) {
@@ -118,7 +108,7 @@ std::vector<NetrcEntry> parse_netrc(std::string_view text) {
 std::optional<NetrcEntry> netrc_lookup(const std::vector<NetrcEntry>& entries,
                                        std::string_view host) {
   for (const auto& entry : entries) {
-    if (!entry.machine.empty() && iequals(entry.machine, host)) return entry;
+    if (!entry.machine.empty() && equals_ignoring_case(entry.machine, host)) return entry;
   }
   for (const auto& entry : entries) {
     if (entry.machine.empty()) return entry;
@@ -177,7 +167,7 @@ bool known_host_matches(const KnownHost& entry, std::string_view name) {
       auto salt = base64_decode(rest.substr(0, bar));
       auto hash = base64_decode(rest.substr(bar + 1));
       if (salt && hash && hmac_sha1(*salt, name) == *hash) return true;
-    } else if (pattern.front() != '!' && iequals(pattern, name)) {
+    } else if (pattern.front() != '!' && equals_ignoring_case(pattern, name)) {
       return true;
     }
   }

@@ -5,15 +5,10 @@
 
 #include "plumbline/core/digest.h"
 #include "plumbline/core/mask.h"
+#include "plumbline/core/strings.h"
 
 namespace plumbline::git {
 namespace {
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // Splits "host:port" (the authority of a URL without its userinfo). Errors name loc.display,
 // which has no userinfo.
@@ -50,7 +45,7 @@ Result<RepoLocation> classify_repo(std::string_view repo) {
   if (repo.empty()) return invalid_input("no repository given");
 
   if (size_t sep = repo.find("://"); sep != std::string_view::npos) {
-    std::string scheme = lower(repo.substr(0, sep));
+    std::string scheme = to_lower_ascii(repo.substr(0, sep));
     std::string_view rest = repo.substr(sep + 3);
     // The userinfo by redact_url's rule (a password may hold '/' or '@'); the password is not
     // kept, because nothing downstream may print it.
@@ -155,10 +150,11 @@ std::string repository_identity(std::string_view url) {
   }
   while (!path.empty() && path.front() == '/') path.remove_prefix(1);
   while (!path.empty() && path.back() == '/') path.remove_suffix(1);
-  if (path.size() >= 4 && lower(path.substr(path.size() - 4)) == ".git") path.remove_suffix(4);
+  if (path.size() >= 4 && to_lower_ascii(path.substr(path.size() - 4)) == ".git")
+    path.remove_suffix(4);
   while (!path.empty() && path.back() == '/') path.remove_suffix(1);
   if (path.empty()) return "";
-  return lower(loc->host) + "/" + lower(path);
+  return to_lower_ascii(loc->host) + "/" + to_lower_ascii(path);
 }
 
 }  // namespace plumbline::git

@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "plumbline/core/mask.h"
+#include "plumbline/core/strings.h"
 
 namespace plumbline {
 namespace {
@@ -13,22 +14,14 @@ namespace {
 constexpr std::array<std::string_view, 5> kSchemes = {"https://", "http://", "ssh://", "file://",
                                                       "git://"};
 
-bool starts_with_nocase(std::string_view text, std::string_view prefix) {
-  if (text.size() < prefix.size()) return false;
-  for (size_t i = 0; i < prefix.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(text[i])) != prefix[i]) return false;
-  }
-  return true;
-}
-
 std::string_view strip_forced_git(std::string_view entry) {
-  return starts_with_nocase(entry, "git::") ? entry.substr(5) : entry;
+  return starts_with_ignoring_case(entry, "git::") ? entry.substr(5) : entry;
 }
 
 // "https://", … when `entry` starts with one we fetch; "" otherwise.
 std::string_view scheme_of(std::string_view entry) {
   for (std::string_view scheme : kSchemes) {
-    if (starts_with_nocase(entry, scheme)) return scheme;
+    if (starts_with_ignoring_case(entry, scheme)) return scheme;
   }
   return {};
 }
@@ -43,7 +36,8 @@ size_t user_length(std::string_view text) {
 }
 
 bool is_github(std::string_view text) {
-  return starts_with_nocase(text, "github.com/") || starts_with_nocase(text, "github.com:");
+  return starts_with_ignoring_case(text, "github.com/") ||
+         starts_with_ignoring_case(text, "github.com:");
 }
 
 // "v1%2E0" -> "v1.0"; a '%' not followed by two hex digits is an error.
@@ -173,8 +167,7 @@ Result<RemoteBase> parse_remote_base(std::string_view entry) {
   RemoteBase base;
   PL_RETURN_IF_ERROR(parse_query(query, shown, base));
 
-  std::string scheme(scheme_of(text));
-  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string scheme = to_lower_ascii(scheme_of(text));
   if (scheme.empty()) {
     if (size_t sep = text.find("://"); sep != std::string_view::npos) {
       return invalid_input("unsupported scheme '" + std::string(text.substr(0, sep)) +

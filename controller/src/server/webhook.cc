@@ -12,6 +12,7 @@
 #include "plumbline/core/digest.h"
 #include "plumbline/core/mask.h"
 #include "plumbline/core/object.h"
+#include "plumbline/core/strings.h"
 
 namespace plumbline {
 namespace {
@@ -23,12 +24,6 @@ constexpr std::size_t kMaxUrls = 16;
 // Thrown from the parser callback to refuse a body nested deeper than kMaxDepth.
 struct TooDeep {};
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 Error unauthenticated(std::string message) {
   return Error(ErrorCode::kUnauthenticated, std::move(message), "webhook");
 }
@@ -36,7 +31,7 @@ Error unauthenticated(std::string message) {
 // `signature` (hex, any case) is the HMAC-SHA256 of the body keyed by `secret`.
 Status check_hmac(std::string_view signature, std::string_view header, std::string_view secret,
                   std::string_view body) {
-  if (equal_in_constant_time(lower(signature), hmac_sha256_hex(secret, body))) return {};
+  if (equal_in_constant_time(to_lower_ascii(signature), hmac_sha256_hex(secret, body))) return {};
   return unauthenticated(std::string(header) +
                          " does not match the body signed with the webhook secret");
 }
@@ -139,7 +134,7 @@ Result<WebhookEvent> parse_webhook(GitProvider provider, const HttpRequest& requ
   if (event.empty()) return invalid_input("no event header", "webhook");
   out.event = std::string(event.substr(0, 64));
   out.triggers = triggers(provider, out.event);
-  const std::string type = lower(request.header("Content-Type"));
+  const std::string type = to_lower_ascii(request.header("Content-Type"));
   if (!type.empty() && !type.starts_with("application/json")) {
     return invalid_input(
         "the payload must be JSON (set the webhook's content type to "
