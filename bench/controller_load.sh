@@ -15,6 +15,8 @@
 #
 #   LOAD_RATE=1000 LOAD_MINUTES=10 LOAD_REST_SECONDS=60 LOAD_LAYOUT=single BENCH_DIR=/tmp/plumbline-bench
 #   LOAD_STARTS=3   # that many starts before step 2, each to its first DriftReport (starts.txt)
+#   LOAD_START_BINS="OLD NEW"  # the starts alternate between these binaries (an A/B on one
+#                              # apiserver); default: the binary measured
 #
 # Needs Go (bench/load and the test apiserver are built with it, cached in ~/.cache), python3
 # and git. Takes LOAD_MINUTES + ~5 minutes at 10k (more the first time Go builds).
@@ -48,7 +50,9 @@ state=$(mktemp -d /tmp/plumbline-load-XXXXXX)
 controller_pid=""
 sampler_pid=""
 daemon_pid=""
+watch_pid=""
 cleanup() {
+  [ -n "$watch_pid" ] && kill "$watch_pid" 2>/dev/null || true
   [ -n "$sampler_pid" ] && kill "$sampler_pid" 2>/dev/null || true
   [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null || true
   [ -n "$controller_pid" ] && kill "$controller_pid" 2>/dev/null && wait "$controller_pid" 2>/dev/null || true
@@ -97,35 +101,79 @@ YAML
 
 now() { date +%s.%N; }
 since() { awk -v a="$(now)" -v b="$1" 'BEGIN {printf "%.1f", a-b}'; }
-report_revision() {
-  kubectl --kubeconfig "$kubeconfig" get driftreport load -n plumbline-system \
-    -o jsonpath='{.status.source.revision}' 2>/dev/null || true
+# The DriftReports' revisions as one watch sees them, a line per event, into the file $1. One
+# watch, not a kubectl process every few hundred ms: each such poll costs ~0.1 s of CPU on the
+# two cores the controller's start is measured on. Started a second before the controller, so
+# it is established before the first report can be written.
+watch_reports() {
+  kubectl --kubeconfig "$kubeconfig" get driftreports -n plumbline-system --watch \
+    -o jsonpath='{.status.source.revision}{"\n"}' >"$1" 2>/dev/null &
+  watch_pid=$!
+  sleep 1
+}
+# Seconds from $1 to the first report with a revision in the file $2, polling the file (cheap)
+# every 50 ms; "" when the controller ($3) exits first or after 600 s. Stops the watch.
+first_report_after() {
+  local t0=$1 seen=$2 pid=$3 first=""
+  for _ in $(seq 1 12000); do
+    kill -0 "$pid" 2>/dev/null || break
+    if grep -q '[0-9a-f]' "$seen"; then first=$(since "$t0"); break; fi
+    sleep 0.05
+  done
+  kill "$watch_pid" 2>/dev/null; wait "$watch_pid" 2>/dev/null || true
+  echo "$first"
+}
+
+# Seconds from $1 to the controller's first "caches synced", "desired state loaded" and
+# "DriftReport updated" lines in the log $2 (its JSON lines carry ms timestamps).
+timeline() {
+  python3 - "$1" "$2" <<'PY'
+import datetime, json, sys
+t0, marks = float(sys.argv[1]), {}
+for line in open(sys.argv[2], errors="replace"):
+    try:
+        entry = json.loads(line)
+    except ValueError:
+        continue
+    msg = entry.get("msg")
+    if msg in ("caches synced", "desired state loaded", "DriftReport updated") and msg not in marks:
+        ts = datetime.datetime.fromisoformat(entry["ts"].replace("Z", "+00:00")).timestamp()
+        marks[msg] = ts - t0
+print(", ".join(f"{k} {v:.1f} s" for k, v in marks.items()))
+PY
 }
 
 # $LOAD_STARTS earlier starts (default 0), each stopped 10 s after its first DriftReport: the
 # time to the first report varies by a second or more from start to start on 2 shared cores.
+start_bins="${LOAD_START_BINS:-$bin}"
 for start in $(seq 1 "${LOAD_STARTS:-0}"); do
+  for start_bin in $start_bins; do
+  label="$start"
+  [ "$start_bins" = "$bin" ] || label="$start ($start_bin)"
+  log="$out/controller-start-$start-$(basename "$(dirname "$(dirname "$(realpath "$start_bin")")")").log"
   kubectl --kubeconfig "$kubeconfig" delete driftreport load -n plumbline-system --ignore-not-found >/dev/null
+  watch_reports "$state/watch-start.txt"
   t0=$(now)
-  "$bin" controller --kubeconfig "$kubeconfig" --cache-dir "$state/cache-$start" --listen 127.0.0.1:0 \
-    --report-namespace plumbline-system 2>"$out/controller-start-$start.log" &
+  "$start_bin" controller --kubeconfig "$kubeconfig" --cache-dir "$state/cache-start" --listen 127.0.0.1:0 \
+    --report-namespace plumbline-system 2>"$log" &
   controller_pid=$!
-  first=""
-  for _ in $(seq 1 3000); do
-    kill -0 "$controller_pid" 2>/dev/null || { echo "the controller exited:" >&2; tail -20 "$out/controller-start-$start.log" >&2; exit 1; }
-    [ -n "$(report_revision)" ] && { first=$(since "$t0"); break; }
-    sleep 0.2
-  done
-  [ -n "$first" ] || { echo "start $start: no DriftReport after 600 s" >&2; exit 1; }
+  first=$(first_report_after "$t0" "$state/watch-start.txt" "$controller_pid")
+  if [ -z "$first" ]; then
+    echo "start $label: no DriftReport (the controller exited, or 600 s passed):" >&2
+    tail -20 "$log" >&2; exit 1
+  fi
   sleep 10
   rss=$(awk '/^VmRSS:/ {printf "%.0f", $2/1024}' "/proc/$controller_pid/status")
   peak=$(awk '/^VmHWM:/ {printf "%.0f", $2/1024}' "/proc/$controller_pid/status")
-  echo "start $start: first DriftReport after $first s; RSS 10 s later $rss MB, peak $peak MB" | tee -a "$out/starts.txt" >&2
+  echo "start $label: first DriftReport after $first s ($(timeline "$t0" "$log")); RSS 10 s later $rss MB, peak $peak MB" | tee -a "$out/starts.txt" >&2
   kill "$controller_pid"; wait "$controller_pid" 2>/dev/null || true
   controller_pid=""
+  rm -rf "$state/cache-start" "$state/watch-start.txt"
+  done
 done
 kubectl --kubeconfig "$kubeconfig" delete driftreport load -n plumbline-system --ignore-not-found >/dev/null
 
+watch_reports "$state/watch-load.txt"
 t_start=$(now)
 "$bin" controller --kubeconfig "$kubeconfig" --cache-dir "$state/cache" --listen 127.0.0.1:0 \
   --report-namespace plumbline-system 2>"$out/controller.log" &
@@ -144,18 +192,12 @@ hz=$(getconf CLK_TCK)
 sampler_pid=$!
 
 echo "waiting for the first DriftReport ..." >&2
-first=""
-for _ in $(seq 1 1200); do
-  kill -0 "$controller_pid" 2>/dev/null || { echo "the controller exited:" >&2; tail -20 "$out/controller.log" >&2; exit 1; }
-  if grep -q '"desired state not loaded' "$out/controller.log"; then
-    echo "the controller could not load the desired state:" >&2; grep '"desired state not loaded' "$out/controller.log" | tail -1 >&2; exit 1
-  fi
-  rev=$(kubectl --kubeconfig "$kubeconfig" get driftreport load -n plumbline-system \
-    -o jsonpath='{.status.source.revision}' 2>/dev/null || true)
-  if [ -n "$rev" ]; then first=$(awk -v a="$(now)" -v b="$t_start" 'BEGIN {printf "%.1f", a-b}'); break; fi
-  sleep 0.5
-done
-[ -n "$first" ] || { echo "no DriftReport after 600 s" >&2; tail -20 "$out/controller.log" >&2; exit 1; }
+first=$(first_report_after "$t_start" "$state/watch-load.txt" "$controller_pid")
+if [ -z "$first" ]; then
+  echo "no DriftReport (the controller exited, or 600 s passed):" >&2
+  grep '"desired state not loaded' "$out/controller.log" | tail -1 >&2
+  tail -20 "$out/controller.log" >&2; exit 1
+fi
 kubectl --kubeconfig "$kubeconfig" get driftreport load -n plumbline-system -o json >"$out/first-report.json"
 echo "first DriftReport after $first s" >&2
 
