@@ -343,8 +343,10 @@ TEST(YamlCompact, AStreamIsNotCutWhereACutWouldChangeHowItReads) {
     ASSERT_EQ(parts.size(), 1U);
     EXPECT_EQ(parts[0].text, text);
   }
-  // Other non-ASCII text is cut as usual.
+  // Other non-ASCII text is cut as usual, and so is a '%' that does not start a line.
   EXPECT_EQ(split_yaml_stream("a: \"ü\xE2\x80\xA6\"\n---\nb: 2\n", 4, 1).size(), 2U);
+  EXPECT_EQ(split_yaml_stream("a: 50%\n---\nb: \"%x\"\n  %c\n", 4, 1).size(), 2U);
+  EXPECT_EQ(split_yaml_stream("a: 50%\n---\n%YAML 1.1\n---\nb: 2\n", 4, 1).size(), 1U);
 }
 
 TEST(YamlCompact, PartsAreReadAtOnceAndAPartTheStreamRefusesSendsTheWholeToTheTrees) {

@@ -10,10 +10,10 @@
 #include <optional>
 #include <utility>
 
-#include "plumbline/core/compact_encoding.h"
 #include "core/yaml_events.h"
 #include "core/yaml_guards.h"
 #include "core/yaml_scalar.h"
+#include "plumbline/core/compact_encoding.h"
 #include "plumbline/core/path.h"
 
 namespace plumbline {
@@ -295,7 +295,11 @@ bool passes_guards(std::string_view text, const std::string& file) {
 // text reads: a directive ("%YAML", "%TAG") belongs to the document after it, and line numbers
 // are counted by '\n' here but libyaml also breaks lines at a lone '\r', NEL, LS and PS.
 bool may_split(std::string_view text) {
-  if (text.starts_with('%') || text.find("\n%") != std::string_view::npos) return false;
+  // A directive starts a line. Looked for by its '%' (rare in manifests), not by every line
+  // break: a search for "\n%" stops at each of a large file's millions of lines.
+  for (size_t at = text.find('%'); at != std::string_view::npos; at = text.find('%', at + 1)) {
+    if (at == 0 || text[at - 1] == '\n') return false;
+  }
   for (size_t at = text.find('\r'); at != std::string_view::npos; at = text.find('\r', at + 1)) {
     if (at + 1 == text.size() || text[at + 1] != '\n') return false;
   }
