@@ -268,12 +268,13 @@ TEST(CliCheck, NeverPassesByAccident) {
 // environment the command does not read is an error, not a silent non-match.
 TEST(CliCheck, CompareSelectsPoliciesByEachEnvironmentsLabels) {
   const std::vector<std::string> compare = {
-      "compare",  "--repo", "manifests", "--path", "envs/staging", "--path", "envs/prod",
-      "--policy", "policies/samples/prod-governance.yaml", "--format", "json"};
-  CliRun typed = plumbline(with(compare, {"--environment-label",
-                                          "staging:plumbline.dev/env-type=staging",
-                                          "--environment-label",
-                                          "prod:plumbline.dev/env-type=prod"}));
+      "compare",   "--repo",       "manifests",
+      "--path",    "envs/staging", "--path",
+      "envs/prod", "--policy",     "policies/samples/prod-governance.yaml",
+      "--format",  "json"};
+  CliRun typed =
+      plumbline(with(compare, {"--environment-label", "staging:plumbline.dev/env-type=staging",
+                               "--environment-label", "prod:plumbline.dev/env-type=prod"}));
   ASSERT_EQ(typed.status, 1) << typed.out << typed.err;
   // The namespace of a violation (a Namespace's own name for the NetworkPolicy rule).
   auto where = [](const json& v) {
@@ -303,7 +304,8 @@ TEST(CliCheck, CompareSelectsPoliciesByEachEnvironmentsLabels) {
             json::array({"policy prod-governance: its environmentSelector does not match the "
                          "labels of prod, staging (--environment-label): it was not used"}))
       << untyped.out;
-  CliRun typo = plumbline(with(compare, {"--environment-label", "prd:plumbline.dev/env-type=prod"}));
+  CliRun typo =
+      plumbline(with(compare, {"--environment-label", "prd:plumbline.dev/env-type=prod"}));
   EXPECT_EQ(typo.status, 2);
   EXPECT_NE(typo.err.find("--environment-label prd:… names no environment of this command "
                           "(prod, staging)"),

@@ -86,8 +86,10 @@ std::vector<std::string> Lines(const std::string& text) {
 KubeTestEnv::Result DiffWithPolicy(const std::string& policy_file,
                                    const std::vector<std::string>& more = {}) {
   std::vector<std::string> argv = {
-      PLUMBLINE_BINARY, "diff",      "--repo", kSource + "/manifests",
-      "--path",         "envs/prod", "--live", kSource + "/manifests/live/prod.yaml",
+      PLUMBLINE_BINARY, "diff",
+      "--repo",         kSource + "/manifests",
+      "--path",         "envs/prod",
+      "--live",         kSource + "/manifests/live/prod.yaml",
       "--live-kinds",   "Deployment,StatefulSet,DaemonSet,CronJob",  // what the snapshot holds
       "--policy",       policy_file};
   argv.insert(argv.end(), more.begin(), more.end());

@@ -1,6 +1,7 @@
-// run_process: fork + execve with pipes, limits and a deadline (see plumbline/process/subprocess.h).
-// Between fork and execve the child calls only async-signal-safe functions: the parent has
-// other threads, whose locks (malloc's among them) may be held at the fork.
+// run_process: fork + execve with pipes, limits and a deadline (see
+// plumbline/process/subprocess.h). Between fork and execve the child calls only async-signal-safe
+// functions: the parent has other threads, whose locks (malloc's among them) may be held at the
+// fork.
 #include "plumbline/process/subprocess.h"
 
 #include <fcntl.h>

@@ -115,7 +115,8 @@ Result<ManifestSet> render_helm(const FileTree& files, std::string_view path,
   run.kind = ExternalRun::Kind::kHelm;
   run.chart_dir = dir;
   run.release_name = options.helm.release_name;
-  if (run.release_name.empty()) run.release_name = dir.empty() ? "release-name" : renderer::last_component(dir);
+  if (run.release_name.empty())
+    run.release_name = dir.empty() ? "release-name" : renderer::last_component(dir);
   run.namespace_name = options.helm.namespace_name;
   for (const std::string& file : options.helm.values_files) {
     auto joined = join_tree_path("", file);
@@ -159,8 +160,8 @@ Result<ManifestSet> render_command(const FileTree& files, std::string_view path,
   run.dir = dir;
   PL_ASSIGN_OR_RETURN(std::string text, options.external->run(tree, run));
   PL_ASSIGN_OR_RETURN(ManifestSet objects,
-                      renderer::read_rendered_stream(tree, text, "the output of " + run.argv[0],
-                                                     "", dir.empty() ? "." : dir));
+                      renderer::read_rendered_stream(tree, text, "the output of " + run.argv[0], "",
+                                                     dir.empty() ? "." : dir));
   PL_RETURN_IF_ERROR(renderer::check_rendered(objects, options.limits));
   return objects;
 }

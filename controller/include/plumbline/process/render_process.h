@@ -1,5 +1,6 @@
-// plumbline/process/render_process.h — the ExternalRenderer of the binaries: helm and render commands
-// run as child processes (plumbline/process/subprocess.h) on a private copy of the files they need.
+// plumbline/process/render_process.h — the ExternalRenderer of the binaries: helm and render
+// commands run as child processes (plumbline/process/subprocess.h) on a private copy of the files
+// they need.
 //
 // Each run: the files (a chart folder and its values files; for a command the whole tree) are
 // copied out of the FileTree (it may be a Git commit in memory) into a new private temporary

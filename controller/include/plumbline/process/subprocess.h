@@ -1,5 +1,5 @@
-// plumbline/process/subprocess.h — run another program with bounds: the one home for child processes
-// (the Git fetch, exec credential plugins, command renderers).
+// plumbline/process/subprocess.h — run another program with bounds: the one home for child
+// processes (the Git fetch, exec credential plugins, command renderers).
 //
 // No shell: argv is passed as it is. The child gets only the environment given (nothing is
 // inherited), its own process group, no other open file descriptors, and the limits set below.

@@ -1,4 +1,5 @@
-// plumbline/reconcile/work_queue.h — the controller's rate-limited work queue, keyed by environment.
+// plumbline/reconcile/work_queue.h — the controller's rate-limited work queue, keyed by
+// environment.
 //
 // client-go's workqueue semantics: a key is queued at most once; a key being processed is
 // never handed out again until done() (a re-add meanwhile queues it after done()); failures
