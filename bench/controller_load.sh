@@ -138,8 +138,10 @@ for line in open(sys.argv[2], errors="replace"):
     msg = entry.get("msg")
     if msg in ("caches synced", "desired state loaded", "DriftReport updated") and msg not in marks:
         ts = datetime.datetime.fromisoformat(entry["ts"].replace("Z", "+00:00")).timestamp()
-        marks[msg] = ts - t0
-print(", ".join(f"{k} {v:.1f} s" for k, v in marks.items()))
+        marks[msg] = f"{msg} {ts - t0:.1f} s"
+        if "fetchSeconds" in entry:
+            marks[msg] += f" (fetch {entry['fetchSeconds']:.1f} s, render {entry['renderSeconds']:.1f} s)"
+print(", ".join(marks.values()))
 PY
 }
 

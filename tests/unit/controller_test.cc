@@ -52,6 +52,29 @@ TEST_F(ControllerTest, AnEmptyNamespaceInGitIsTheEnvironmentsNamespace) {
   ASSERT_TRUE(WaitFor([&] { return Memory(Checkout()) == "1Gi"; })) << log_text_.str();
 }
 
+// Where a slow load went: the "desired state loaded" line says how long the fetch and the
+// render took (an operator reads it before any metric).
+TEST_F(ControllerTest, TheDesiredStateLoadSaysHowLongItsFetchAndRenderTook) {
+  api_.put(Workload("2Gi", "info"), "kubectl-edit");
+  api_.put(EnvironmentObject("prod", "report"));
+  Start();
+  ASSERT_TRUE(WaitFor([&] { return Report().has_value(); }));
+  controller_->stop();  // the log is read once no thread writes it
+  std::istringstream lines(log_text_.str());
+  int loaded = 0;
+  for (std::string line; std::getline(lines, line);) {
+    json entry = json::parse(line, nullptr, false);
+    if (!entry.is_object() || entry.value("msg", "") != "desired state loaded") continue;
+    ++loaded;
+    for (const char* field : {"fetchSeconds", "renderSeconds"}) {
+      ASSERT_TRUE(entry[field].is_number()) << line;
+      EXPECT_GE(entry[field].get<double>(), 0) << line;
+      EXPECT_LT(entry[field].get<double>(), 5) << line;
+    }
+  }
+  EXPECT_EQ(loaded, 1) << log_text_.str();
+}
+
 // A report write whose answer is lost (the apiserver killed mid-request) may have landed: the
 // server's copy is then unknown, so the next pass writes the report it finds even when that
 // equals the last one confirmed. (Found by the fault suite: the report kept a drift corrected
