@@ -8,6 +8,7 @@
 
 #include "plumbline/core/rfc3339.h"
 #include "plumbline/git/repo_location.h"
+#include "reconcile/elapsed.h"
 
 namespace plumbline {
 namespace {
@@ -15,10 +16,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr std::string_view kGroupVersion = "plumbline.dev/v1alpha1";
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 }  // namespace
 

@@ -12,15 +12,9 @@
 #include "plumbline/process/render_process.h"
 #include "plumbline/reconcile/controller.h"
 #include "plumbline/render/render.h"
+#include "reconcile/elapsed.h"
 
 namespace plumbline {
-namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-}  // namespace
 
 // A Secret of the controller's namespace that `environment` may use (DESIGN.md "Tenancy": it
 // lists the Environment in plumbline.dev/allowed-environments and is no ServiceAccount
