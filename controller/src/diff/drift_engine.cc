@@ -61,9 +61,13 @@ void diff_pair(diff::Walker& walker, const Manifest& desired, const json& live,
 
 }  // namespace
 
+bool has_live_owner(const Drift& drift) {
+  return drift.type == DriftType::kChanged || drift.type == DriftType::kExtra;
+}
+
 void attribute_owners(std::span<Drift> drifts, const json& live) {
   for (Drift& d : drifts) {
-    if (d.type != DriftType::kChanged && d.type != DriftType::kExtra) continue;
+    if (!has_live_owner(d)) continue;
     diff::FieldOwner owner = diff::find_owner(live, d.path);
     d.live_manager = std::move(owner.manager);
     d.live_changed_at = std::move(owner.time);

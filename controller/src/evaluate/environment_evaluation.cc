@@ -49,11 +49,9 @@ void EnvironmentEvaluation::evaluate(Entry& entry, const json* live, const LiveO
     entry.drifts.insert(entry.drifts.end(), std::make_move_iterator(found.begin()),
                         std::make_move_iterator(found.end()));
   }
-  if (projected != nullptr) {
-    bool owned = std::any_of(entry.drifts.begin(), entry.drifts.end(), [](const Drift& d) {
-      return d.type == DriftType::kChanged || d.type == DriftType::kExtra;
-    });
-    if (owned) attribute_owners(entry.drifts, projected->to_json());
+  if (projected != nullptr &&
+      std::any_of(entry.drifts.begin(), entry.drifts.end(), has_live_owner)) {
+    attribute_owners(entry.drifts, projected->to_json());
   }
   if (live != nullptr) {
     if (entry.desired.empty()) {

@@ -65,8 +65,11 @@ std::vector<DeclaredField> declared_fields(const json& desired, const DiffOption
 std::vector<Drift> diff_object(const Manifest& desired, const json& live,
                                const DiffOptions& options);
 
-// Names the manager (and time) that last wrote each changed or extra drift's live field, from
-// `live`'s metadata.managedFields; others are left as they are. diff_object does it; an
+// Whether a drift names who last wrote its live field: changed and extra drifts (a missing
+// field or object has no live writer).
+bool has_live_owner(const Drift& drift);
+// Names the manager (and time) that last wrote the live field of each drift that has one,
+// from `live`'s metadata.managedFields; others are left as they are. diff_object does it; an
 // evaluation that diffed an object materialized without its managedFields does it again with
 // them, only for the few objects that drifted.
 void attribute_owners(std::span<Drift> drifts, const json& live);
