@@ -112,12 +112,14 @@ watch_reports() {
   sleep 1
 }
 # Seconds from $1 to the first report with a revision in the file $2, polling the file (cheap)
-# every 50 ms; "" when the controller ($3) exits first or after 600 s. Stops the watch.
+# every 50 ms; "" when the controller ($3) exits first, its log ($4) says it could not load
+# the desired state, or after 600 s. Stops the watch.
 first_report_after() {
-  local t0=$1 seen=$2 pid=$3 first=""
+  local t0=$1 seen=$2 pid=$3 log=$4 first=""
   for _ in $(seq 1 12000); do
     kill -0 "$pid" 2>/dev/null || break
     if grep -q '[0-9a-f]' "$seen"; then first=$(since "$t0"); break; fi
+    grep -q '"desired state not loaded' "$log" && break
     sleep 0.05
   done
   kill "$watch_pid" 2>/dev/null; wait "$watch_pid" 2>/dev/null || true
@@ -149,19 +151,24 @@ PY
 # time to the first report varies by a second or more from start to start on 2 shared cores.
 start_bins="${LOAD_START_BINS:-$bin}"
 for start in $(seq 1 "${LOAD_STARTS:-0}"); do
+  b=0
   for start_bin in $start_bins; do
+  b=$((b + 1))
   label="$start"
-  [ "$start_bins" = "$bin" ] || label="$start ($start_bin)"
-  log="$out/controller-start-$start-$(basename "$(dirname "$(dirname "$(realpath "$start_bin")")")").log"
+  log="$out/controller-start-$start.log"
+  if [ "$start_bins" != "$bin" ]; then
+    label="$start ($start_bin)"
+    log="$out/controller-start-$start-bin$b.log"
+  fi
   kubectl --kubeconfig "$kubeconfig" delete driftreport load -n plumbline-system --ignore-not-found >/dev/null
   watch_reports "$state/watch-start.txt"
   t0=$(now)
   "$start_bin" controller --kubeconfig "$kubeconfig" --cache-dir "$state/cache-start" --listen 127.0.0.1:0 \
     --report-namespace plumbline-system 2>"$log" &
   controller_pid=$!
-  first=$(first_report_after "$t0" "$state/watch-start.txt" "$controller_pid")
+  first=$(first_report_after "$t0" "$state/watch-start.txt" "$controller_pid" "$log")
   if [ -z "$first" ]; then
-    echo "start $label: no DriftReport (the controller exited, or 600 s passed):" >&2
+    echo "start $label: no DriftReport (the controller exited, could not load the desired state, or 600 s passed):" >&2
     tail -20 "$log" >&2; exit 1
   fi
   sleep 10
@@ -194,10 +201,9 @@ hz=$(getconf CLK_TCK)
 sampler_pid=$!
 
 echo "waiting for the first DriftReport ..." >&2
-first=$(first_report_after "$t_start" "$state/watch-load.txt" "$controller_pid")
+first=$(first_report_after "$t_start" "$state/watch-load.txt" "$controller_pid" "$out/controller.log")
 if [ -z "$first" ]; then
-  echo "no DriftReport (the controller exited, or 600 s passed):" >&2
-  grep '"desired state not loaded' "$out/controller.log" | tail -1 >&2
+  echo "no DriftReport (the controller exited, could not load the desired state, or 600 s passed):" >&2
   tail -20 "$out/controller.log" >&2; exit 1
 fi
 kubectl --kubeconfig "$kubeconfig" get driftreport load -n plumbline-system -o json >"$out/first-report.json"
