@@ -10,6 +10,7 @@ namespace plumbline {
 namespace {
 
 using testing::brief;
+using testing::diff_object_checked;
 using testing::yaml;
 
 json deployment(const json& pod_spec, std::string_view kind = "Deployment") {
@@ -28,7 +29,7 @@ std::vector<Drift> diff(const json& desired_pod, const json& live_pod,
   Manifest m;
   m.object = deployment(desired_pod);
   m.origin = {"deploy.yaml", 1, 1};
-  auto drifts = diff_object(m, deployment(live_pod), options);
+  auto drifts = diff_object_checked(m, deployment(live_pod), options);
   for (const Drift& d : drifts) {
     // The walker and categorize() must agree on every finding.
     EXPECT_EQ(categorize("Deployment", d.path), d.category) << d.path;
@@ -204,7 +205,7 @@ TEST(Drift, EveryPodTemplateLocation) {
   for (const Case& c : cases) {
     Manifest m;
     m.object = c.desired;
-    auto drifts = diff_object(m, c.live, {});
+    auto drifts = diff_object_checked(m, c.live, {});
     ASSERT_EQ(drifts.size(), 1u) << c.kind;
     EXPECT_EQ(drifts[0].path,
               std::string(c.prefix) + ".containers[name=app].resources.limits.memory")
@@ -217,7 +218,7 @@ TEST(Drift, EveryPodTemplateLocation) {
   Manifest cm;
   cm.object = yaml("{apiVersion: v1, kind: ConfigMap, metadata: {name: c}, data: {a: '1'}}");
   EXPECT_TRUE(
-      diff_object(
+      diff_object_checked(
           cm, yaml("{apiVersion: v1, kind: ConfigMap, metadata: {name: c}, data: {a: '2'}}"), {})
           .empty());
 }
@@ -344,10 +345,10 @@ TEST(Drift, OptInCategories) {
   l["spec"]["replicas"] = 5;
   l["metadata"]["labels"] = {{"team", "ops"}, {"pod-template-hash", "x"}};
   l["spec"]["template"]["metadata"]["labels"]["app"] = "api2";
-  EXPECT_TRUE(diff_object(m, l, {}).empty());
+  EXPECT_TRUE(diff_object_checked(m, l, {}).empty());
   DiffOptions all;
   all.scope = all_categories();
-  EXPECT_EQ(brief(diff_object(m, l, all)), json::parse(R"([
+  EXPECT_EQ(brief(diff_object_checked(m, l, all)), json::parse(R"([
     ["metadata.labels.team", "labels", "changed", "shop", "ops"],
     ["spec.replicas", "replicas", "changed", 2, 5],
     ["spec.template.metadata.labels.app", "labels", "changed", "api", "api2"],
@@ -501,7 +502,7 @@ spec:
         resources: {limits: {memory: 512Mi}}
         securityContext: {capabilities: {add: [CHOWN]}}
 )");
-  auto drifts = diff_object(m, yaml(kManagedLive), {});
+  auto drifts = diff_object_checked(m, yaml(kManagedLive), {});
   json got = json::array();
   for (const Drift& d : drifts) {
     got.push_back({d.path, std::string(to_string(d.type)), d.live_manager, d.live_changed_at});
@@ -572,7 +573,7 @@ TEST(Drift, SourceComesFromFieldOrigins) {
   m.object = deployment(yaml("containers: [{name: app, resources: {limits: {cpu: 1}}}]"));
   m.origin = {"base/deploy.yaml", 1, 1};
   m.fields = fields;
-  auto drifts = diff_object(
+  auto drifts = diff_object_checked(
       m, deployment(yaml("containers: [{name: app, resources: {limits: {cpu: 2}}}]")), {});
   ASSERT_EQ(drifts.size(), 1u);
   EXPECT_EQ(drifts[0].source.to_string(), "base/deploy.yaml:20:9");
@@ -588,6 +589,33 @@ TEST(Drift, ScopeLimitsCategories) {
   EXPECT_EQ(brief(diff(desired, live, env_only)),
             json::parse(std::string(R"([[")") + kP +
                         R"(env[name=A].value", "env", "changed", "1", "2"]])"));
+}
+
+// Numbers equal as nlohmann compares them (signed, unsigned and float), on both paths a pass
+// takes (diff_object_checked): a container named 7 in Git is the live one named 7, and 2 is
+// 2.0 whatever typed it; only a value that differs drifts.
+TEST(Drift, NumbersOfAnyTypeCompareByValue) {
+  json desired = {
+      {"containers",
+       {{{"name", "app"},
+         {"resources",
+          {{"limits", {{"cpu", std::int64_t{1}}, {"memory", std::uint64_t{1073741824}}}},
+           {"requests", {{"cpu", 2.0}, {"memory", -0.0}, {"ephemeral-storage", 2.5}}}}}},
+        {{"name", std::int64_t{7}}, {"resources", {{"limits", {{"cpu", std::int64_t{3}}}}}}}}}};
+  json live = {{"containers",
+                {{{"name", "app"},
+                  {"resources",
+                   {{"limits", {{"cpu", "1"}, {"memory", "1Gi"}}},
+                    {"requests",
+                     {{"cpu", std::uint64_t{2}},
+                      {"memory", std::uint64_t{0}},
+                      {"ephemeral-storage", std::uint64_t{2}}}}}}},
+                 {{"name", std::uint64_t{7}}, {"resources", {{"limits", {{"cpu", 4.0}}}}}}}}};
+  json expected = {
+      {"spec.template.spec.containers[name=7].resources.limits.cpu", "resources", "changed", 3,
+       4.0},
+      {std::string(kP) + "resources.requests.ephemeral-storage", "resources", "changed", 2.5, 2}};
+  EXPECT_EQ(brief(diff(desired, live)), expected);
 }
 
 }  // namespace

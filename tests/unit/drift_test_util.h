@@ -3,8 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
+#include "plumbline/cache/live_store.h"
+#include "plumbline/core/compact_manifest.h"
 #include "plumbline/core/yaml.h"
 #include "plumbline/diff/drift.h"
 
@@ -51,6 +54,26 @@ inline json brief(const std::vector<Drift>& drifts) {
                    d.desired, d.live});
   }
   return out;
+}
+
+// diff_object, checked against diff_encoded on the same pair read from encodings (the desired
+// object as a CompactManifest holds it, the live one as a projection's text), as a full pass
+// reads it: the same drifts and sources, owners aside (diff_encoded leaves them out).
+inline std::vector<Drift> diff_object_checked(const Manifest& desired, const json& live,
+                                              const DiffOptions& options = {}) {
+  std::vector<Drift> drifts = diff_object(desired, live, options);
+  LiveObject projected;
+  projected.projection = live.dump();
+  std::string live_encoded;
+  projected.encode(live_encoded, LiveObject::ManagedFields::kLeftOut);
+  std::vector<Drift> encoded = diff_encoded(CompactManifest(desired), live_encoded, options);
+  std::vector<Drift> expected = drifts;
+  for (Drift& d : expected) d.live_manager = d.live_changed_at = "";
+  EXPECT_EQ(to_json(encoded), to_json(expected)) << "diff_encoded differs from diff_object";
+  for (size_t i = 0; i < std::min(encoded.size(), expected.size()); ++i) {
+    EXPECT_EQ(encoded[i].source.to_string(), expected[i].source.to_string()) << expected[i].path;
+  }
+  return drifts;
 }
 
 }  // namespace plumbline::testing

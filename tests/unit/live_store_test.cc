@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "plumbline/core/compact_encoding.h"
+
 namespace plumbline {
 namespace {
 
@@ -206,6 +208,37 @@ TEST(LiveObject, ToJsonCanLeaveOutManagedFields) {
   EXPECT_EQ(left_out["managedFields"], 1);  // only metadata's
   EXPECT_EQ(left_out["metadata"]["labels"]["managedFields"], "kept");
   EXPECT_EQ(LiveObject{}.to_json(LiveObject::ManagedFields::kLeftOut), json());
+}
+
+// A full pass diffs a projection from its encoding (diff_encoded): the bytes must be those of
+// the tree to_json builds, encoded — keys in nlohmann's order, the last duplicate winning,
+// each number typed as nlohmann types it, managedFields left out only under metadata.
+TEST(LiveObject, EncodeWritesTheEncodingOfToJson) {
+  std::vector<std::string> projections = {
+      R"({"a":[0,1,-2,-0,3.5,1e3,1E-2,18446744073709551615,18446744073709551616,)"
+      R"(-9223372036854775808,-9223372036854775809,true,false,null,"x\u00e9\"\\\n",{},[]],)"
+      R"("b":{"c":1,"c":2},"d":"\ud83d\ude00"})",
+      R"({"z":1,"y":{"b":[{"d":1,"c":2}],"a":null},"x":"","\u00e9":1,"E":2,"e":3})",
+      R"({"kind":"Deployment","managedFields":1,"metadata":{"name":"a","managedFields":)"
+      R"([{"manager":"kubectl"}],"labels":{"managedFields":"kept"},"managedFields":[]}})",
+      R"([{"b":1,"a":2},[],[[]]])",
+      R"("text")",
+      R"(null)",
+      "",   // a default LiveObject: null
+      "{",  // not JSON (never written by the Projector): null, as to_json gives
+  };
+  for (const std::string& text : projections) {
+    SCOPED_TRACE(text);
+    LiveObject o;
+    o.projection = text;
+    for (auto mode : {LiveObject::ManagedFields::kKept, LiveObject::ManagedFields::kLeftOut}) {
+      std::string expected = "prefix";
+      compact_encoding::encode_value(o.to_json(mode), expected);
+      std::string encoded = "prefix";  // appended to, not replaced
+      o.encode(encoded, mode);
+      EXPECT_EQ(encoded, expected);
+    }
+  }
 }
 
 }  // namespace

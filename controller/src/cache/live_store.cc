@@ -1,8 +1,6 @@
 // LiveObject and LiveStore: the cache's objects in their projected form, keyed by ObjectRef.
 #include "plumbline/cache/live_store.h"
 
-#include <simdjson.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <utility>
@@ -19,117 +17,7 @@ bool in_scope(const ObjectRef& ref, std::string_view kind, std::string_view ns) 
   return ref.kind == kind && (ns.empty() || ref.ns == ns);
 }
 
-// Builds the nlohmann value of a simdjson value, with nlohmann's own number typing (unsigned
-// for non-negative integers, signed for negative ones, float otherwise or when too large) and
-// "last duplicate key wins", so the result equals json::parse of the same text — at about
-// twice its speed, which matters when 10k projections are materialized for compute_drift.
-// `at` says where the value sits when metadata.managedFields is left out.
-enum class At { kValue, kRootWithoutManagedFields, kMetadataWithoutManagedFields };
-bool build(simdjson::ondemand::value v, json& out, At at = At::kValue) {
-  namespace od = simdjson::ondemand;
-  od::json_type type;
-  if (v.type().get(type)) return false;
-  switch (type) {
-    case od::json_type::object: {
-      od::object object;
-      if (v.get_object().get(object)) return false;
-      out = json::object();
-      auto& map = out.get_ref<json::object_t&>();
-      for (auto f : object) {
-        od::field field;
-        std::string_view key;
-        if (std::move(f).get(field) || field.unescaped_key().get(key)) return false;
-        if (at == At::kMetadataWithoutManagedFields && key == "managedFields") continue;
-        At child = at == At::kRootWithoutManagedFields && key == "metadata"
-                       ? At::kMetadataWithoutManagedFields
-                       : At::kValue;
-        if (!build(field.value(), map[std::string(key)], child)) return false;
-      }
-      return true;
-    }
-    case od::json_type::array: {
-      od::array array;
-      if (v.get_array().get(array)) return false;
-      out = json::array();
-      auto& list = out.get_ref<json::array_t&>();
-      for (auto e : array) {
-        od::value element;
-        if (std::move(e).get(element)) return false;
-        if (!build(element, list.emplace_back())) return false;
-      }
-      return true;
-    }
-    case od::json_type::string: {
-      std::string_view s;
-      if (v.get_string().get(s)) return false;
-      out = std::string(s);
-      return true;
-    }
-    case od::json_type::number: {
-      std::string_view raw = v.raw_json_token();
-      bool integral = raw.find_first_of(".eE") == std::string_view::npos;
-      if (integral && !raw.empty() && raw[0] == '-') {
-        int64_t i = 0;
-        if (v.get_int64().get(i) == simdjson::SUCCESS) {
-          out = i;
-          return true;
-        }
-      } else if (integral) {
-        uint64_t u = 0;
-        if (v.get_uint64().get(u) == simdjson::SUCCESS) {
-          out = u;
-          return true;
-        }
-      }
-      double d = 0;
-      if (v.get_double().get(d) == simdjson::SUCCESS) {
-        out = d;
-        return true;
-      }
-      // Integers beyond 64 bits: nlohmann reads them as floats too.
-      out = std::strtod(std::string(raw).c_str(), nullptr);
-      return true;
-    }
-    case od::json_type::boolean: {
-      bool b = false;
-      if (v.get_bool().get(b)) return false;
-      out = b;
-      return true;
-    }
-    case od::json_type::null: {
-      bool null = false;
-      if (v.is_null().get(null) || !null) return false;
-      out = nullptr;
-      return true;
-    }
-  }
-  return false;
-}
-
 }  // namespace
-
-json LiveObject::to_json(ManagedFields managed_fields) const {
-  // The projection is written by the Projector and always valid JSON; a default-constructed
-  // LiveObject (empty text) materializes as null.
-  bool kept = managed_fields == ManagedFields::kKept;
-  thread_local simdjson::ondemand::parser parser;
-  thread_local std::string buffer;
-  buffer.assign(projection);
-  buffer.reserve(projection.size() + simdjson::SIMDJSON_PADDING);
-  simdjson::ondemand::document doc;
-  simdjson::ondemand::value root;
-  json out;
-  if (parser.iterate(buffer.data(), buffer.size(), buffer.capacity()).get(doc) ||
-      doc.get_value().get(root) ||
-      !build(root, out, kept ? At::kValue : At::kRootWithoutManagedFields)) {
-    out = json::parse(projection, nullptr, /*allow_exceptions=*/false);
-    if (out.is_discarded()) return json();
-    if (!kept && out.contains("metadata") && out["metadata"].is_object()) {
-      out["metadata"].erase("managedFields");
-    }
-  }
-  return out;
-}
 
 size_t LiveObject::memory_bytes() const {
   return sizeof(LiveObject) + heap_bytes(ref.api_version) + heap_bytes(ref.kind) +

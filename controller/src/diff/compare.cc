@@ -116,7 +116,7 @@ EnvironmentComparison compare_environments(const ManifestSet& a, const ManifestS
     rewrite_references(oa, names_a);
     rewrite_references(ob, names_b);
     scratch.clear();
-    walker.walk_object(oa, ob, scratch);
+    walker.walk_object(diff::JsonNode(&oa), diff::JsonNode(&ob), scratch);
     for (diff::RawFinding& f : scratch) {
       Difference d;
       d.kind = ma.ref().kind;

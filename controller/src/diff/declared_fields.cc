@@ -10,7 +10,7 @@ std::vector<DeclaredField> declared_fields(const json& desired, const DiffOption
   json nothing = json::object();
   if (desired.is_object() && desired.contains("kind")) nothing["kind"] = desired["kind"];
   std::vector<diff::RawFinding> found;
-  walker.walk_object(desired, nothing, found);
+  walker.walk_object(diff::JsonNode(&desired), diff::JsonNode(&nothing), found);
   std::vector<DeclaredField> out;
   out.reserve(found.size());
   for (diff::RawFinding& f : found) out.push_back({std::move(f.path), f.category});

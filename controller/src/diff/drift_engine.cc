@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "diff/walker.h"
+#include "plumbline/core/compact_encoding.h"
 #include "plumbline/diff/drift.h"
 #include "plumbline/diff/managed_fields.h"
 
@@ -37,10 +38,13 @@ std::string match_key(const json& object) {
   return key;
 }
 
-void diff_pair(diff::Walker& walker, const Manifest& desired, const json& live,
+// Drifts of one pair, appended to `out`; `Desired` is a Manifest or a CompactManifest (the
+// walker reads the matching form), either locates a path in Git.
+template <typename Walker, typename Desired, typename Node>
+void diff_pair(Walker& walker, const Desired& desired, Node desired_root, Node live_root,
                std::vector<diff::RawFinding>& scratch, std::vector<Drift>& out) {
   scratch.clear();
-  walker.walk_object(desired.object, live, scratch);
+  walker.walk_object(desired_root, live_root, scratch);
   if (scratch.empty()) return;
   ObjectRef ref = desired.ref();
   for (diff::RawFinding& f : scratch) {
@@ -56,7 +60,13 @@ void diff_pair(diff::Walker& walker, const Manifest& desired, const json& live,
     d.path = std::move(f.path);
     out.push_back(std::move(d));
   }
-  attribute_owners(std::span(out).subspan(out.size() - scratch.size()), live);
+}
+
+void diff_pair(diff::Walker& walker, const Manifest& desired, const json& live,
+               std::vector<diff::RawFinding>& scratch, std::vector<Drift>& out) {
+  size_t before = out.size();
+  diff_pair(walker, desired, diff::JsonNode(&desired.object), diff::JsonNode(&live), scratch, out);
+  attribute_owners(std::span(out).subspan(before), live);
 }
 
 }  // namespace
@@ -114,6 +124,19 @@ std::vector<Drift> diff_object(const Manifest& desired, const json& live,
   std::vector<diff::RawFinding> scratch;
   std::vector<Drift> out;
   diff_pair(walker, desired, live, scratch, out);
+  sort_drifts(out);
+  return out;
+}
+
+std::vector<Drift> diff_encoded(const CompactManifest& desired, std::string_view live,
+                                const DiffOptions& options) {
+  diff::EncodedWalker walker(options, diff::Mode::kDrift);
+  thread_local std::vector<std::uint32_t> desired_ends, live_ends;  // reused, object to object
+  diff::EncodedDocument desired_document(*compact_encoding::encoding_of(desired), desired_ends);
+  diff::EncodedDocument live_document(live, live_ends);
+  std::vector<diff::RawFinding> scratch;
+  std::vector<Drift> out;
+  diff_pair(walker, desired, desired_document.root(), live_document.root(), scratch, out);
   sort_drifts(out);
   return out;
 }

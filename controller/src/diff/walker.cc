@@ -10,43 +10,46 @@
 namespace plumbline::diff {
 namespace {
 
-const json* child(const json* node, std::string_view key) {
-  if (node == nullptr || !node->is_object()) return nullptr;
-  auto it = node->find(key);
-  if (it == node->end() || it->is_null()) return nullptr;  // explicit null = not declared
-  return &*it;
-}
-
-const json& empty_array() {
-  static const json kEmpty = json::array();
-  return kEmpty;
+// The member `key`, or none when absent or null (an explicit null is not a declaration).
+template <typename Node>
+Node child(Node node, std::string_view key) {
+  if (!node) return {};
+  Node value = node.find(key);
+  return value && !value.is_null() ? value : Node();
 }
 
 // Key text; `scratch` holds it when it is not a string (ports[containerPort=8080]), so the
 // common case of string keys allocates nothing.
-std::string_view key_of(const json& element, std::string_view key, std::string& scratch) {
-  const json& value = *element.find(key);
-  if (value.is_string()) return value.get_ref<const std::string&>();
-  scratch = path::key_text(value);
+template <typename Node>
+std::string_view key_of(Node element, std::string_view key, std::string& scratch) {
+  Node value = element.find(key);
+  if (value.is_string()) return value.string();
+  scratch = path::key_text(value.to_json());
   return scratch;
 }
 
-bool all_keyed(const json& list, std::string_view key) {
-  return std::all_of(list.begin(), list.end(), [&](const json& el) {
-    if (!el.is_object()) return false;
-    auto it = el.find(key);
-    return it != el.end() && !it->is_structured();
+template <typename Node>
+bool all_keyed(Node list, std::string_view key) {
+  return !list.find_element([&](Node el) {
+    if (!el.is_object()) return true;
+    Node value = el.find(key);
+    return !value || value.is_structured();
   });
 }
 
+template <typename Node>
+std::string_view kind_of(Node object) {
+  Node kind = child(object, "kind");
+  return kind && kind.is_string() ? kind.string() : std::string_view();
+}
+
 // The pod spec and its canonical path, without building a string (find_pod_spec does).
-std::pair<const json*, std::string_view> pod_spec_of(const json& object) {
-  const json* kind = child(&object, "kind");
-  std::string_view name;
-  if (kind != nullptr && kind->is_string()) name = kind->get_ref<const std::string&>();
-  const json* spec = child(&object, "spec");
-  if (name == "Pod") return {spec && spec->is_object() ? spec : nullptr, "spec"};
-  const json* pod = nullptr;
+template <typename Node>
+std::pair<Node, std::string_view> pod_spec_of(Node object) {
+  std::string_view name = kind_of(object);
+  Node spec = child(object, "spec");
+  if (name == "Pod") return {spec && spec.is_object() ? spec : Node(), "spec"};
+  Node pod;
   std::string_view path = "spec.template.spec";
   if (name == "CronJob") {
     pod = child(child(child(child(spec, "jobTemplate"), "spec"), "template"), "spec");
@@ -54,7 +57,17 @@ std::pair<const json*, std::string_view> pod_spec_of(const json& object) {
   } else {
     pod = child(child(spec, "template"), "spec");
   }
-  return {pod && pod->is_object() ? pod : nullptr, path};
+  return {pod && pod.is_object() ? pod : Node(), path};
+}
+
+// The pod template's metadata, next to its spec ("spec.template.metadata").
+template <typename Node>
+Node template_metadata(Node object) {
+  Node spec = child(object, "spec");
+  Node tmpl = kind_of(object) == "CronJob"
+                  ? child(child(child(spec, "jobTemplate"), "spec"), "template")
+                  : child(spec, "template");
+  return child(tmpl, "metadata");
 }
 
 // Restores the path buffer when a scope ends, so every early return is safe.
@@ -72,19 +85,23 @@ class PathMark {
 
 }  // namespace
 
-Walker::Walker(const DiffOptions& options, Mode mode) : options_(options), mode_(mode) {
+template <typename Node>
+BasicWalker<Node>::BasicWalker(const DiffOptions& options, Mode mode)
+    : options_(options), mode_(mode) {
   for (Category c : options.scope) scope_[static_cast<size_t>(c)] = true;
   for (Category c : options.strict) strict_[static_cast<size_t>(c)] = true;
 }
 
-bool Walker::any_in_scope(FieldLevel level) const {
+template <typename Node>
+bool BasicWalker<Node>::any_in_scope(FieldLevel level) const {
   for (const ComparedField& f : compared_fields(level)) {
     if (in_scope(f.category)) return true;
   }
   return false;
 }
 
-void Walker::walk_object(const json& left, const json& right, std::vector<RawFinding>& out) {
+template <typename Node>
+void BasicWalker<Node>::walk_object(Node left, Node right, std::vector<RawFinding>& out) {
   out_ = &out;
   path_.clear();
   env_name_.reset();
@@ -96,28 +113,20 @@ void Walker::walk_object(const json& left, const json& right, std::vector<RawFin
   // spec.replicas: leaves of the object's spec.
   for (const ComparedField& f : compared_fields(FieldLevel::kObjectSpec)) {
     if (!in_scope(f.category)) continue;
-    const json* l = child(child(&left, "spec"), f.name);
-    const json* r = child(child(&right, "spec"), f.name);
+    Node l = child(child(left, "spec"), f.name);
+    Node r = child(child(right, "spec"), f.name);
     path_ = "spec";
     append_field(path_, f.name);
     if (l || r) leaf(f.category, level_parent(f.level), f.name, l, r);
   }
   if (any_in_scope(FieldLevel::kMetadata)) {
     path_ = "metadata";
-    fields(FieldLevel::kMetadata, child(&left, "metadata"), child(&right, "metadata"));
+    fields(FieldLevel::kMetadata, child(left, "metadata"), child(right, "metadata"));
     if (pod_path != "spec") {
-      // The template's metadata sits next to its spec: "spec.template.metadata".
       path_ = pod_path.substr(0, pod_path.size() - std::string_view(".spec").size());
       path_ += ".metadata";
-      auto tmpl = [](const json& o, const json* pod) -> const json* {
-        if (pod == nullptr) return nullptr;
-        const json* t = child(child(&o, "spec"), "template");
-        if (o.is_object() && o.value("kind", "") == "CronJob") {
-          t = child(child(child(child(&o, "spec"), "jobTemplate"), "spec"), "template");
-        }
-        return child(t, "metadata");
-      };
-      fields(FieldLevel::kMetadata, tmpl(left, left_pod), tmpl(right, right_pod));
+      fields(FieldLevel::kMetadata, left_pod ? template_metadata(left) : Node(),
+             right_pod ? template_metadata(right) : Node());
     }
   }
   path_ = pod_path;
@@ -129,113 +138,100 @@ void Walker::walk_object(const json& left, const json& right, std::vector<RawFin
   path_.clear();
 }
 
-void Walker::fields(FieldLevel level, const json* left_parent, const json* right_parent) {
+template <typename Node>
+void BasicWalker<Node>::fields(FieldLevel level, Node left_parent, Node right_parent) {
   std::string_view parent = level_parent(level);
   for (const ComparedField& f : compared_fields(level)) {
     field(f.category, parent, f.name, left_parent, right_parent);
   }
 }
 
-void Walker::field(Category category, std::string_view parent, std::string_view name,
-                   const json* left_parent, const json* right_parent) {
+template <typename Node>
+void BasicWalker<Node>::field(Category category, std::string_view parent, std::string_view name,
+                              Node left_parent, Node right_parent) {
   if (!in_scope(category)) return;
-  const json* l = child(left_parent, name);
-  const json* r = child(right_parent, name);
-  if (l == nullptr && r == nullptr) return;
+  Node l = child(left_parent, name);
+  Node r = child(right_parent, name);
+  if (!l && !r) return;
   PathMark mark(path_);
   append_field(path_, name);
   subtree(category, parent, name, l, r);
 }
 
-void Walker::security(FieldLevel level, const json* left_owner, const json* right_owner) {
-  const json* l = child(left_owner, kSecurityContext);
-  const json* r = child(right_owner, kSecurityContext);
-  if (l == nullptr && r == nullptr) return;
+template <typename Node>
+void BasicWalker<Node>::security(FieldLevel level, Node left_owner, Node right_owner) {
+  Node l = child(left_owner, kSecurityContext);
+  Node r = child(right_owner, kSecurityContext);
+  if (!l && !r) return;
   PathMark mark(path_);
   append_field(path_, kSecurityContext);
   fields(level, l, r);
 }
 
-void Walker::container_list(std::string_view name, const json* l, const json* r) {
-  if (l != nullptr && !l->is_array()) l = nullptr;
-  if (r != nullptr && !r->is_array()) r = nullptr;
-  if (l == nullptr && r == nullptr) return;
-  const json& left = l ? *l : empty_array();
-  const json& right = r ? *r : empty_array();
+template <typename Node>
+void BasicWalker<Node>::container_list(std::string_view name, Node l, Node r) {
+  if (l && !l.is_array()) l = Node();
+  if (r && !r.is_array()) r = Node();
+  if (!l && !r) return;
+  Node left = l ? l : Node::empty_array();
+  Node right = r ? r : Node::empty_array();
   PathMark mark(path_);
   append_field(path_, name);
   constexpr std::string_view kKey = kContainerKey;
   // Containers are few: a linear search is cheaper than building an index.
-  auto key_of_element = [&](const json& c) -> const json* {
-    if (!c.is_object()) return nullptr;
-    auto it = c.find(kKey);
-    return it == c.end() ? nullptr : &*it;
-  };
-  auto find = [&](const json& list, const json& key) -> const json* {
-    for (const json& c : list) {
-      const json* k = key_of_element(c);
-      if (k != nullptr && *k == key) return &c;
-    }
-    return nullptr;
+  auto key_of_element = [&](Node c) { return c.is_object() ? c.find(kKey) : Node(); };
+  auto find = [&](Node list, Node key) {
+    return list.find_element([&](Node c) {
+      Node k = key_of_element(c);
+      return k && k == key;
+    });
   };
   std::string scratch;
-  for (const json& lc : left) {
-    const json* key = key_of_element(lc);
-    if (key == nullptr) continue;
+  left.each_element([&](Node lc) {
+    Node key = key_of_element(lc);
+    if (!key) return;
     PathMark inner(path_);
     append_keyed(path_, kKey, key_of(lc, kKey, scratch));
-    container(&lc, find(right, *key));
-  }
-  for (const json& rc : right) {
-    const json* key = key_of_element(rc);
-    if (key == nullptr || find(left, *key)) continue;
+    container(lc, find(right, key));
+  });
+  right.each_element([&](Node rc) {
+    Node key = key_of_element(rc);
+    if (!key || find(left, key)) return;
     PathMark inner(path_);
     append_keyed(path_, kKey, key_of(rc, kKey, scratch));
-    container(nullptr, &rc);
-  }
+    container(Node(), rc);
+  });
 }
 
-void Walker::container(const json* l, const json* r) {
+template <typename Node>
+void BasicWalker<Node>::container(Node l, Node r) {
   fields(FieldLevel::kContainer, l, r);
   security(FieldLevel::kContainerSecurity, l, r);
 }
 
-void Walker::subtree(Category category, std::string_view parent, std::string_view name,
-                     const json* l, const json* r) {
+template <typename Node>
+void BasicWalker<Node>::subtree(Category category, std::string_view parent, std::string_view name,
+                                Node l, Node r) {
   // The API drops `value: ""`, so an empty env value and no value are the same declaration.
   if (category == Category::kEnv && name == "value") {
-    if (l && l->is_string() && l->get_ref<const std::string&>().empty()) l = nullptr;
-    if (r && r->is_string() && r->get_ref<const std::string&>().empty()) r = nullptr;
+    if (l && l.is_string() && l.string().empty()) l = Node();
+    if (r && r.is_string() && r.string().empty()) r = Node();
   }
-  if (l && l->is_null()) l = nullptr;
-  if (r && r->is_null()) r = nullptr;
-  if (l == nullptr && r == nullptr) return;
-  if (l && r && *l == *r) return;  // one deep compare instead of a walk with path building
+  if (l && l.is_null()) l = Node();
+  if (r && r.is_null()) r = Node();
+  if (!l && !r) return;
+  if (l && r && l == r) return;  // one deep compare instead of a walk with path building
 
-  bool l_obj = !l || l->is_object(), r_obj = !r || r->is_object();
+  bool l_obj = !l || l.is_object(), r_obj = !r || r.is_object();
   if (l_obj && r_obj) {
-    if (l) {
-      for (auto it = l->begin(); it != l->end(); ++it) {
-        PathMark mark(path_);
-        append_field(path_, it.key());
-        subtree(category, name, it.key(), &*it, child(r, it.key()));
-      }
-    }
-    if (r) {
-      for (auto it = r->begin(); it != r->end(); ++it) {
-        if (l && l->contains(it.key())) continue;
-        PathMark mark(path_);
-        append_field(path_, it.key());
-        subtree(category, name, it.key(), nullptr, &*it);
-      }
-    }
+    members(category, name, l, r);
     return;
   }
-  bool l_arr = !l || l->is_array(), r_arr = !r || r->is_array();
+  bool l_arr = !l || l.is_array(), r_arr = !r || r.is_array();
   if (l_arr && r_arr) {
     path::ListRule rule = path::list_rule(parent, name);
-    const json& left = l ? *l : empty_array();
-    const json& right = r ? *r : empty_array();
+    Node left = l ? l : Node::empty_array();
+    Node right = r ? r : Node::empty_array();
     if (rule.kind == path::ListKind::kKeyed && all_keyed(left, rule.key) &&
         all_keyed(right, rule.key)) {
       keyed_list(category, rule.key, left, right);
@@ -257,130 +253,159 @@ void Walker::subtree(Category category, std::string_view parent, std::string_vie
   leaf(category, parent, name, l, r);
 }
 
-void Walker::keyed_list(Category category, std::string_view key, const json& left,
-                        const json& right) {
+// The members of two maps (either may be absent), each walked under `parent`.
+template <typename Node>
+void BasicWalker<Node>::members(Category category, std::string_view parent, Node l, Node r) {
+  if (l) {
+    l.each_member([&](std::string_view key, Node value) {
+      PathMark mark(path_);
+      append_field(path_, key);
+      subtree(category, parent, key, value, child(r, key));
+    });
+  }
+  if (r) {
+    r.each_member([&](std::string_view key, Node value) {
+      if (l && l.find(key)) return;
+      PathMark mark(path_);
+      append_field(path_, key);
+      subtree(category, parent, key, Node(), value);
+    });
+  }
+}
+
+template <typename Node>
+void BasicWalker<Node>::keyed_list(Category category, std::string_view key, Node left, Node right) {
   const bool env = category == Category::kEnv;
-  auto element = [&](const json* l, const json* r) {
-    const json& any = l ? *l : *r;
+  auto element = [&](Node l, Node r) {
     std::string scratch;
-    std::string_view value = key_of(any, key, scratch);
+    std::string_view value = key_of(l ? l : r, key, scratch);
     PathMark mark(path_);
     append_keyed(path_, key, value);
     auto saved = env_name_;
     // Whether the name looks secret is decided only when something is emitted (rarely).
     env_name_ = env ? std::optional<std::string_view>(value) : std::nullopt;
     if (l && r) {
-      if (*l != *r) {
-        for (auto it = l->begin(); it != l->end(); ++it) {
-          PathMark m(path_);
-          append_field(path_, it.key());
-          subtree(category, "", it.key(), &*it, child(r, it.key()));
-        }
-        for (auto it = r->begin(); it != r->end(); ++it) {
-          if (l->contains(it.key())) continue;
-          PathMark m(path_);
-          append_field(path_, it.key());
-          subtree(category, "", it.key(), nullptr, &*it);
-        }
-      }
+      if (!(l == r)) members(category, "", l, r);
     } else {
       emit(category, l ? Side::kLeftOnly : Side::kRightOnly, l, r, true);
     }
     env_name_ = saved;
   };
   // Fast path: the same keys in the same order (the usual case) pair up by index.
-  bool aligned = left.size() == right.size();
-  for (size_t i = 0; aligned && i < left.size(); ++i) {
-    aligned = left[i].find(key).value() == right[i].find(key).value();
+  std::vector<Node> right_elements;
+  right_elements.reserve(right.size());
+  right.each_element([&](Node r) { right_elements.push_back(r); });
+  bool aligned = left.size() == right_elements.size();
+  if (aligned) {
+    size_t i = 0;
+    left.find_element([&](Node l) {
+      aligned = l.find(key) == right_elements[i++].find(key);
+      return !aligned;
+    });
   }
   if (aligned) {
-    for (size_t i = 0; i < left.size(); ++i) element(&left[i], &right[i]);
+    size_t i = 0;
+    left.each_element([&](Node l) { element(l, right_elements[i++]); });
     return;
   }
   std::string scratch;
-  std::unordered_map<std::string, const json*> index;
-  index.reserve(right.size());
-  for (const json& r : right) index.emplace(key_of(r, key, scratch), &r);
+  std::unordered_map<std::string, Node> index;
+  index.reserve(right_elements.size());
+  for (Node r : right_elements) index.emplace(key_of(r, key, scratch), r);
   std::unordered_map<std::string, bool> seen;
-  for (const json& l : left) {
+  left.each_element([&](Node l) {
     std::string k(key_of(l, key, scratch));
     auto it = index.find(k);
     if (it != index.end()) {
-      element(&l, it->second);
+      element(l, it->second);
       index.erase(it);  // a duplicate key on the left side then reads as left-only
     } else if (!seen.count(k)) {
-      element(&l, nullptr);
+      element(l, Node());
     }
     seen[k] = true;
-  }
-  for (const json& r : right) {
+  });
+  for (Node r : right_elements) {
     std::string k(key_of(r, key, scratch));
     if (!seen.count(k)) {
       seen[k] = true;
-      element(nullptr, &r);
+      element(Node(), r);
     }
   }
 }
 
-void Walker::set_list(Category category, const json& left, const json& right) {
-  auto contains = [](const json& list, const std::string& text) {
-    return std::any_of(list.begin(), list.end(),
-                       [&](const json& v) { return path::key_text(v) == text; });
+// Reached only when the two lists differ (subtree compares them whole first), so the
+// elements' text is built here, not on the common path.
+template <typename Node>
+void BasicWalker<Node>::set_list(Category category, Node left, Node right) {
+  auto texts = [](Node list) {
+    std::vector<std::pair<std::string, Node>> out;
+    list.each_element([&](Node v) { out.emplace_back(path::key_text(v.to_json()), v); });
+    return out;
+  };
+  auto left_texts = texts(left), right_texts = texts(right);
+  auto contains = [](const auto& list, const std::string& text) {
+    return std::any_of(list.begin(), list.end(), [&](const auto& v) { return v.first == text; });
   };
   std::vector<std::string> done;
-  auto side = [&](const json& mine, const json& other, Side only) {
-    for (const json& v : mine) {
-      std::string text = path::key_text(v);
+  auto side = [&](const auto& mine, const auto& other, Side only) {
+    for (const auto& [text, v] : mine) {
       if (contains(other, text) || std::find(done.begin(), done.end(), text) != done.end()) {
         continue;
       }
       done.push_back(text);
       PathMark mark(path_);
       append_element(path_, text);
-      emit(category, only, only == Side::kLeftOnly ? &v : nullptr,
-           only == Side::kRightOnly ? &v : nullptr, true);
+      emit(category, only, only == Side::kLeftOnly ? v : Node(),
+           only == Side::kRightOnly ? v : Node(), true);
     }
   };
-  side(left, right, Side::kLeftOnly);
-  side(right, left, Side::kRightOnly);
+  side(left_texts, right_texts, Side::kLeftOnly);
+  side(right_texts, left_texts, Side::kRightOnly);
 }
 
-bool Walker::holds_credentials(const json* value) {
-  return value != nullptr && value->is_string() &&
-         url_has_credentials(value->get_ref<const std::string&>());
+template <typename Node>
+bool BasicWalker<Node>::holds_credentials(Node value) {
+  return value && value.is_string() && url_has_credentials(value.string());
 }
 
-void Walker::leaf(Category category, std::string_view parent, std::string_view name, const json* l,
-                  const json* r) {
+template <typename Node>
+void BasicWalker<Node>::leaf(Category category, std::string_view parent, std::string_view name,
+                             Node l, Node r) {
+  if (l && r && l == r) return;  // equal values are equal declarations, in any category
   bool mask = name == "value" && (secret_env() || holds_credentials(l) || holds_credentials(r));
   auto emit_leaf = [&](Side side) {
     RawFinding f{path_, category, side, nullptr, nullptr};
-    if (l) f.left = mask ? redact_value(*l) : *l;
-    if (r) f.right = mask ? redact_value(*r) : *r;
+    if (l) f.left = mask ? redact_value(l.to_json()) : l.to_json();
+    if (r) f.right = mask ? redact_value(r.to_json()) : r.to_json();
     out_->push_back(std::move(f));
   };
   if (l && r) {
-    if (!values_equal(category, *l, *r)) emit_leaf(Side::kBoth);
+    if (!values_equal(category, l.to_json(), r.to_json())) emit_leaf(Side::kBoth);
   } else if (l) {
     emit_leaf(Side::kLeftOnly);
-  } else if (mode_ == Mode::kCompare || strict(category) || closed_world(parent, name, *r)) {
+  } else if (mode_ == Mode::kCompare || strict(category) ||
+             closed_world(parent, name, r.to_json())) {
     emit_leaf(Side::kRightOnly);
   }
 }
 
-void Walker::emit(Category category, Side side, const json* l, const json* r, bool element) {
+template <typename Node>
+void BasicWalker<Node>::emit(Category category, Side side, Node l, Node r, bool element) {
   RawFinding f{path_, category, side, nullptr, nullptr};
-  if (l) f.left = masked(*l, element);
-  if (r) f.right = masked(*r, element);
+  if (l) f.left = masked(l.to_json(), element);
+  if (r) f.right = masked(r.to_json(), element);
   out_->push_back(std::move(f));
 }
 
-json Walker::masked(const json& value, bool element) const {
+template <typename Node>
+json BasicWalker<Node>::masked(const json& value, bool element) const {
   const json* inner = nullptr;
   if (element && value.is_object()) {
     if (auto it = value.find("value"); it != value.end()) inner = &*it;
   }
-  if (!secret_env() && !holds_credentials(inner)) return value;
+  bool credentials = inner != nullptr && inner->is_string() &&
+                     url_has_credentials(inner->get_ref<const std::string&>());
+  if (!secret_env() && !credentials) return value;
   if (element && value.is_object()) {
     json copy = value;
     if (auto it = copy.find("value"); it != copy.end()) *it = redact_value(*it);
@@ -390,5 +415,8 @@ json Walker::masked(const json& value, bool element) const {
   // reference name goes through leaf() unmasked.
   return redact_value(value);
 }
+
+template class BasicWalker<JsonNode>;
+template class BasicWalker<EncodedNode>;
 
 }  // namespace plumbline::diff

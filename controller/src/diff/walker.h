@@ -4,6 +4,9 @@
 // of an object is never visited; the category is known from where the walk is, not computed
 // per leaf from a path string. The canonical path is one buffer that grows and shrinks as the
 // walk goes down and up, so equal subtrees cost no string building.
+//
+// It reads either form of an object (diff/nodes.h): nlohmann trees, or the compact encodings
+// of a desired object and a live projection, which a full pass diffs without building trees.
 #pragma once
 
 #include <array>
@@ -12,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "diff/nodes.h"
 #include "plumbline/core/field_table.h"
 #include "plumbline/diff/drift.h"
 
@@ -33,41 +37,43 @@ enum class Mode {
   kCompare,  // both sides are declarations: anything on one side only is a difference
 };
 
-class Walker {
+template <typename Node>
+class BasicWalker {
  public:
-  Walker(const DiffOptions& options, Mode mode);
+  BasicWalker(const DiffOptions& options, Mode mode);
 
   // Appends the differences of two whole objects of the same kind (either may be null only
   // for the pod-template parts; identity is the caller's business).
-  void walk_object(const json& left, const json& right, std::vector<RawFinding>& out);
+  void walk_object(Node left, Node right, std::vector<RawFinding>& out);
 
  private:
   // The table's fields of `level` (core/field_table.h) under the current path.
-  void fields(FieldLevel level, const json* left_parent, const json* right_parent);
+  void fields(FieldLevel level, Node left_parent, Node right_parent);
   // `level`'s fields inside the securityContext of a pod spec or container.
-  void security(FieldLevel level, const json* left_owner, const json* right_owner);
-  void container_list(std::string_view field, const json* left, const json* right);
-  void container(const json* left, const json* right);
+  void security(FieldLevel level, Node left_owner, Node right_owner);
+  void container_list(std::string_view field, Node left, Node right);
+  void container(Node left, Node right);
   bool any_in_scope(FieldLevel level) const;
 
   // Generic descent inside one category: maps by key, lists by path::list_rule, scalars as
   // leaves. `parent` and `name` are the field names that led here (for list rules and the
   // closed-world check).
-  void subtree(Category category, std::string_view parent, std::string_view name, const json* left,
-               const json* right);
-  void keyed_list(Category category, std::string_view key, const json& left, const json& right);
-  void set_list(Category category, const json& left, const json& right);
-  void leaf(Category category, std::string_view parent, std::string_view name, const json* left,
-            const json* right);
+  void subtree(Category category, std::string_view parent, std::string_view name, Node left,
+               Node right);
+  void members(Category category, std::string_view parent, Node left, Node right);
+  void keyed_list(Category category, std::string_view key, Node left, Node right);
+  void set_list(Category category, Node left, Node right);
+  void leaf(Category category, std::string_view parent, std::string_view name, Node left,
+            Node right);
   // A field of a fixed schema position: descend only when its category is in scope.
-  void field(Category category, std::string_view parent, std::string_view name, const json* left,
-             const json* right);
+  void field(Category category, std::string_view parent, std::string_view name, Node left,
+             Node right);
 
-  void emit(Category category, Side side, const json* left, const json* right, bool element);
+  void emit(Category category, Side side, Node left, Node right, bool element);
   json masked(const json& value, bool element) const;
   // A string value holding a URL with userinfo or a query (DATABASE_URL=postgres://u:p@h/db)
   // is masked whatever the variable's name.
-  static bool holds_credentials(const json* value);
+  static bool holds_credentials(Node value);
 
   bool in_scope(Category c) const { return scope_[static_cast<size_t>(c)]; }
   bool strict(Category c) const { return strict_[static_cast<size_t>(c)]; }
@@ -82,6 +88,9 @@ class Walker {
   bool secret_env() const { return env_name_ && is_secret_name(*env_name_, options_.mask); }
   std::vector<RawFinding>* out_ = nullptr;
 };
+
+using Walker = BasicWalker<JsonNode>;
+using EncodedWalker = BasicWalker<EncodedNode>;
 
 // Loose scalar equality the API server applies: quantities by value in `resources`, numbers
 // and their decimal text ("1000" vs 1000), and exact JSON equality otherwise.

@@ -19,7 +19,11 @@ const LiveObject* projected_source(const LiveObject& object) { return &object; }
 
 EnvironmentEvaluation::EnvironmentEvaluation(CompactManifestSet desired,
                                              std::vector<Policy> policies, DiffOptions options)
-    : desired_(std::move(desired)), policies_(std::move(policies)), options_(std::move(options)) {
+    : desired_(std::move(desired)),
+      policies_(std::move(policies)),
+      options_(std::move(options)),
+      checks_objects_(std::any_of(policies_.begin(), policies_.end(),
+                                  [](const Policy& p) { return p.rules.any(); })) {
   desired_violations_.resize(desired_.size());
   for (size_t i = 0; i < desired_.size(); ++i) {
     Entry& entry = entries_[key_of(desired_[i].ref())];
@@ -37,15 +41,36 @@ EnvironmentEvaluation::Key EnvironmentEvaluation::key_of(const ObjectRef& ref) {
 void EnvironmentEvaluation::evaluate(Entry& entry, const json* live, const LiveObject* projected) {
   entry.drifts.clear();
   entry.live_violations.clear();
-  entry.live = live != nullptr;
+  entry.live = live != nullptr || projected != nullptr;
+  // A projection is diffed from its encoding, and built as a tree only for what reads one: a
+  // policy rule, or an object Git does not declare (object-extra reads its labels).
+  std::optional<json> built;
+  auto live_tree = [&]() -> const json& {
+    if (live != nullptr) return *live;
+    if (!built) built = projected->to_json(LiveObject::ManagedFields::kLeftOut);
+    return *built;
+  };
+  thread_local std::string live_encoded;
+  if (projected != nullptr && !entry.desired.empty()) {
+    live_encoded.clear();
+    projected->encode(live_encoded, LiveObject::ManagedFields::kLeftOut);
+  }
   for (size_t i : entry.desired) {
     const CompactManifest& held = desired_[i];
-    if (live == nullptr) entry.drifts.push_back(object_missing(held.ref(), held.origin()));
-    if (live == nullptr && desired_violations_[i]) continue;
-    Manifest desired = held.materialize();  // once per object and pass
-    if (!desired_violations_[i]) desired_violations_[i] = desired_violations(desired, policies_);
-    if (live == nullptr) continue;
-    std::vector<Drift> found = diff_object(desired, *live, options_);
+    if (!entry.live) entry.drifts.push_back(object_missing(held.ref(), held.origin()));
+    if (!entry.live && desired_violations_[i]) continue;
+    std::optional<Manifest> desired;  // materialized once per object and pass, if at all
+    auto desired_tree = [&]() -> const Manifest& {
+      if (!desired) desired = held.materialize();
+      return *desired;
+    };
+    if (!desired_violations_[i]) {
+      desired_violations_[i] = checks_objects_ ? desired_violations(desired_tree(), policies_)
+                                               : std::vector<Violation>{};
+    }
+    if (!entry.live) continue;
+    std::vector<Drift> found = projected != nullptr ? diff_encoded(held, live_encoded, options_)
+                                                    : diff_object(desired_tree(), *live, options_);
     entry.drifts.insert(entry.drifts.end(), std::make_move_iterator(found.begin()),
                         std::make_move_iterator(found.end()));
   }
@@ -53,13 +78,13 @@ void EnvironmentEvaluation::evaluate(Entry& entry, const json* live, const LiveO
       std::any_of(entry.drifts.begin(), entry.drifts.end(), has_live_owner)) {
     attribute_owners(entry.drifts, projected->to_json());
   }
-  if (live != nullptr) {
+  if (entry.live) {
     if (entry.desired.empty()) {
-      if (std::optional<Drift> extra = object_extra(*live, options_)) {
+      if (std::optional<Drift> extra = object_extra(live_tree(), options_)) {
         entry.drifts.push_back(std::move(*extra));
       }
     }
-    entry.live_violations = live_violations(*live, policies_);
+    if (checks_objects_) entry.live_violations = live_violations(live_tree(), policies_);
     // A live-state violation points at where Git declares the field (or the object), so a
     // report line and a code-scanning alert both lead to the manifest to look at.
     if (!entry.desired.empty()) {
@@ -89,13 +114,12 @@ void EnvironmentEvaluation::set_live_from(const std::vector<Object>& live, AsJso
     work.emplace_back(&entry, found == by_key.end() ? nullptr : found->second);
   }
   run_in_slices(tasks, work.size(), [&](size_t begin, size_t end) {
-    json scratch;
     for (size_t i = begin; i < end; ++i) {
       auto [entry, object] = work[i];
       if (object == nullptr) {
         evaluate(*entry, nullptr);
       } else {
-        evaluate(*entry, &as_json(*object, scratch), projected_source(*object));
+        evaluate(*entry, as_json(*object), projected_source(*object));
       }
     }
   });
@@ -104,18 +128,14 @@ void EnvironmentEvaluation::set_live_from(const std::vector<Object>& live, AsJso
 
 void EnvironmentEvaluation::set_live(const std::vector<json>& live, TaskRunner* tasks) {
   set_live_from(
-      live, [](const json& object, json&) -> const json& { return object; }, tasks);
+      live, [](const json& object) { return &object; }, tasks);
 }
 
 void EnvironmentEvaluation::set_live_projected(const std::vector<LiveObject>& live,
                                                TaskRunner* tasks) {
+  // evaluate() reads each projection itself (its encoding, and a tree only where needed).
   set_live_from(
-      live,
-      [](const LiveObject& object, json& scratch) -> const json& {
-        scratch = object.to_json(LiveObject::ManagedFields::kLeftOut);
-        return scratch;
-      },
-      tasks);
+      live, [](const LiveObject&) -> const json* { return nullptr; }, tasks);
 }
 
 void EnvironmentEvaluation::update_live(const ObjectRef& ref, const json* live) {
@@ -191,8 +211,9 @@ DriftReport EnvironmentEvaluation::report() const {
   sort_drifts(report.drifts);
   for (size_t i = 0; i < desired_.size(); ++i) {
     const std::optional<std::vector<Violation>>& found = desired_violations_[i];
-    std::vector<Violation> now =
-        found ? std::vector<Violation>{} : desired_violations(desired_[i].materialize(), policies_);
+    std::vector<Violation> now = found || !checks_objects_
+                                     ? std::vector<Violation>{}
+                                     : desired_violations(desired_[i].materialize(), policies_);
     const std::vector<Violation>& violations = found ? *found : now;
     report.violations.insert(report.violations.end(), violations.begin(), violations.end());
   }

@@ -46,6 +46,9 @@ struct LiveObject {
   enum class ManagedFields { kKept, kLeftOut };
   // Materializes `projection` for the DriftEngine / PolicyEngine.
   json to_json(ManagedFields managed_fields = ManagedFields::kKept) const;
+  // Appends the projection in the compact encoding (core/compact_encoding.h): the bytes
+  // encode_value(to_json(managed_fields)) writes, for diff_encoded, without building a tree.
+  void encode(std::string& out, ManagedFields managed_fields = ManagedFields::kKept) const;
   size_t memory_bytes() const;  // inline + heap bytes this entry holds (string capacities)
 };
 

@@ -13,8 +13,10 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "plumbline/core/compact_manifest.h"
 #include "plumbline/core/findings.h"
 #include "plumbline/core/mask.h"
 #include "plumbline/core/object.h"
@@ -64,6 +66,11 @@ std::vector<DeclaredField> declared_fields(const json& desired, const DiffOption
 // Drift of one object pair (used by compute_drift and by EnvironmentEvaluation per object).
 std::vector<Drift> diff_object(const Manifest& desired, const json& live,
                                const DiffOptions& options);
+// The same drifts as diff_object(desired.materialize(), <the live object>), read from the
+// encodings (core/compact_encoding.h) without building either tree: the desired object as
+// held, and `live` as LiveObject::encode wrote it. Owners are not named: attribute_owners.
+std::vector<Drift> diff_encoded(const CompactManifest& desired, std::string_view live,
+                                const DiffOptions& options);
 
 // Whether a drift names who last wrote its live field: changed and extra drifts (a missing
 // field or object has no live writer).

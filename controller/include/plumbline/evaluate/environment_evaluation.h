@@ -81,18 +81,21 @@ class EnvironmentEvaluation {
     std::vector<Drift> drifts;               // of this object, policies' ignores applied
     std::vector<Violation> live_violations;  // of its live state
   };
-  // Diffs the entry's desired objects against `live` (nullptr: missing), materializing each
-  // one; its desired-state violations are found the first time it is materialized. With
-  // `projected`, `live` was materialized from it without metadata.managedFields, which are
-  // then read only when a drift needs its owner (attribute_owners).
+  // Diffs the entry's desired objects against `live`, or against `projected` read from its
+  // encoding (neither: missing); an object's desired-state violations are found the first
+  // time it is evaluated. A projection is built as a tree only for policy rules and
+  // object-extra, and with its metadata.managedFields only when a drift needs its owner
+  // (attribute_owners).
   void evaluate(Entry& entry, const json* live, const LiveObject* projected = nullptr);
-  // set_live for any list of objects; `as_json(object, scratch)` gives the object as JSON.
+  // set_live for any list of objects; `as_json(object)` gives the object as JSON, or nullptr
+  // for a projection evaluate() reads itself.
   template <typename Object, typename AsJson>
   void set_live_from(const std::vector<Object>& live, AsJson as_json, TaskRunner* tasks);
 
   CompactManifestSet desired_;
   std::vector<Policy> policies_;
   DiffOptions options_;
+  bool checks_objects_ = false;  // whether any policy has rules (else no object is checked)
   // Per desired manifest; nullopt until it is first materialized (report() finds the
   // violations of any not yet evaluated).
   std::vector<std::optional<std::vector<Violation>>> desired_violations_;
