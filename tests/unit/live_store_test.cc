@@ -77,6 +77,23 @@ TEST(LiveStore, ReplaceReportsAddedModifiedDeletedSortedByRef) {
   EXPECT_EQ(store.find(ref("a", "api"))->projection, relabeled.projection);
 }
 
+// `plumbline diff --live cluster` moves the objects out of its one-shot cache: all of them,
+// sorted by ref, projected as kept, and nothing left behind.
+TEST(LiveStore, TakeMovesEveryObjectOutSortedByRef) {
+  LiveStore store;
+  store.replace("Deployment", "", {object("b", "web", "1"), object("a", "web", "2")});
+  store.replace("StatefulSet", "a", {object("a", "db", "3", "u", "StatefulSet")});
+  std::string projection = store.find(ref("b", "web"))->projection;
+  std::vector<LiveObject> taken = store.take();
+  ASSERT_EQ(taken.size(), 3u);
+  EXPECT_EQ(taken[0].ref, ref("a", "web"));  // by apiVersion, kind, namespace, name
+  EXPECT_EQ(taken[1].ref, ref("b", "web"));
+  EXPECT_EQ(taken[2].ref, ref("a", "db", "StatefulSet"));
+  EXPECT_EQ(taken[1].projection, projection);
+  EXPECT_EQ(store.size(), 0u);
+  EXPECT_TRUE(store.take().empty());
+}
+
 TEST(LiveStore, ReplaceIsScopedToNamespaceOrAll) {
   LiveStore store;
   store.replace("Deployment", "", {object("a", "x", "1"), object("b", "y", "1")});

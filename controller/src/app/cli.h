@@ -134,10 +134,10 @@ Result<std::vector<Policy>> load_policies(const CliOptions& options,
                                           const FileTree* tree = nullptr);
 // The report to --output (atomically) or `out`.
 Status write_output(const CliOptions& options, const std::string& text, std::ostream& out);
-// --live cluster: the live objects of the desired kinds; gives namespace-less desired objects
-// the context's namespace.
-Result<std::vector<json>> read_cluster(const CliOptions& options, CompactManifestSet& desired,
-                                       std::ostream& err);
+// --live cluster: the live objects of the desired kinds, projected as the LiveCache keeps them
+// (every category in scope); gives namespace-less desired objects the context's namespace.
+Result<std::vector<LiveObject>> read_cluster(const CliOptions& options, CompactManifestSet& desired,
+                                             std::ostream& err);
 
 // `plumbline pr-comment` (app/pr_comment_command.cc).
 Result<int> run_pr_comment(const CliOptions& options, std::ostream& out, std::ostream& err);

@@ -221,8 +221,8 @@ Status write_output(const CliOptions& o, const std::string& text, std::ostream& 
 // `--live cluster`: the live objects of the desired state's kinds, one LIST per kind and
 // namespace. Desired objects without a namespace land in the context's namespace
 // (default_namespaces, the controller's rule too), so they are given it here.
-Result<std::vector<json>> read_cluster(const CliOptions& o, CompactManifestSet& desired,
-                                       std::ostream& err) {
+Result<std::vector<LiveObject>> read_cluster(const CliOptions& o, CompactManifestSet& desired,
+                                             std::ostream& err) {
   PL_ASSIGN_OR_RETURN(
       KubeConfig config,
       load_kube_config({.kubeconfig = o.kubeconfig, .context = o.context}, process_environment()));
@@ -268,7 +268,7 @@ Result<std::vector<json>> read_cluster(const CliOptions& o, CompactManifestSet& 
         << config.server << " (context " << config.context << ", " << lists << " LIST call"
         << (lists == 1 ? "" : "s") << ")\n";
   }
-  return cache.objects();
+  return cache.take_projected();
 }
 
 namespace {
@@ -313,21 +313,20 @@ Result<int> run_diff(const CliOptions& o, std::ostream& out, std::ostream& err) 
                       render_path(*opened.tree, opened.source, o.paths[0], o, &err));
   // Rules on the environment as a whole read every rendered object, compared or not.
   std::vector<Violation> environment_wide = environment_violations(desired.objects, policies);
+  // Either way the live objects are held projected, as the LiveCache keeps them.
   Coverage coverage;
-  DriftReport report;
+  std::vector<LiveObject> live;
   if (o.live == "cluster") {
     PL_RETURN_IF_ERROR(check_not_empty(desired.objects.size(), o));
-    PL_ASSIGN_OR_RETURN(std::vector<json> live, read_cluster(o, desired.objects, err));
+    PL_ASSIGN_OR_RETURN(live, read_cluster(o, desired.objects, err));
     coverage.compared = std::move(desired.objects);
-    ThreadTaskRunner tasks = task_runner(o);
-    report = evaluate_environment(std::move(coverage.compared), live, policies, options, &tasks);
   } else {
-    PL_ASSIGN_OR_RETURN(std::vector<LiveObject> live, std::move(*live_file));
+    PL_ASSIGN_OR_RETURN(live, std::move(*live_file));
     PL_ASSIGN_OR_RETURN(coverage, snapshot_coverage(std::move(desired.objects), live, o));
-    ThreadTaskRunner tasks = task_runner(o);
-    report = evaluate_environment_projected(std::move(coverage.compared), live, policies, options,
-                                            &tasks);
   }
+  ThreadTaskRunner tasks = task_runner(o);
+  DriftReport report =
+      evaluate_environment_projected(std::move(coverage.compared), live, policies, options, &tasks);
 
   report.environment = environment;
   report.source = desired.source;

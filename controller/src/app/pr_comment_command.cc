@@ -53,7 +53,9 @@ Status read_live(const CliOptions& o, std::vector<PrEnvironment>& envs, std::ost
       for (const Manifest& m : e.head) all.emplace_back(m);
     }
     if (all.empty()) return {};
-    PL_ASSIGN_OR_RETURN(live, read_cluster(o, all, err));
+    PL_ASSIGN_OR_RETURN(std::vector<LiveObject> projected, read_cluster(o, all, err));
+    live.reserve(projected.size());
+    for (const LiveObject& object : projected) live.push_back(object.to_json());
     // The namespaces read_cluster gave namespace-less objects, back in place.
     size_t at = 0;
     for (PrEnvironment& e : envs) {

@@ -318,6 +318,11 @@ std::vector<LiveObject> LiveCache::projected(std::string_view ns) const {
   return store_.projected(ns);
 }
 
+std::vector<LiveObject> LiveCache::take_projected() {
+  std::lock_guard lock(mu_);
+  return store_.take();
+}
+
 std::optional<json> LiveCache::object(const ObjectRef& ref) const {
   std::lock_guard lock(mu_);
   const LiveObject* found = store_.find(ref);

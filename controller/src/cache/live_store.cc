@@ -154,6 +154,13 @@ std::vector<LiveObject> LiveStore::projected(std::string_view ns) const {
   return out;
 }
 
+std::vector<LiveObject> LiveStore::take() {
+  std::vector<LiveObject> out;
+  out.reserve(objects_.size());
+  while (!objects_.empty()) out.push_back(std::move(objects_.extract(objects_.begin()).value()));
+  return out;
+}
+
 size_t LiveStore::memory_bytes() const {
   size_t total = sizeof(*this);
   for (const LiveObject& o : objects_) total += o.memory_bytes() + kNodeOverhead;

@@ -89,6 +89,9 @@ class LiveCache {
   std::vector<json> objects(std::string_view ns) const;
   // The objects of `ns` as the cache keeps them (a full pass materializes one at a time).
   std::vector<LiveObject> projected(std::string_view ns) const;
+  // Every object as kept, sorted by ref, moved out of a cache that is not running (a one-shot
+  // list_once read, as `plumbline diff --live cluster` does): no copy, the cache is left empty.
+  std::vector<LiveObject> take_projected();
   std::optional<json> object(const ObjectRef& ref) const;
   const LiveStore& store_unlocked() const { return store_; }  // tests, after stop()
   size_t size() const;

@@ -142,6 +142,8 @@ class LiveStore {
   std::vector<json> materialize() const;  // all objects, sorted by ref, for compute_drift
   std::vector<json> materialize(std::string_view ns) const;
   std::vector<LiveObject> projected(std::string_view ns) const;  // copies, still projected
+  // Every object, sorted by ref, moved out: the store is left empty (a one-shot read).
+  std::vector<LiveObject> take();
   size_t size() const { return objects_.size(); }
   size_t memory_bytes() const;  // sum of entries + container overhead estimate
 
