@@ -1,4 +1,5 @@
-// LiveObject and LiveStore: the cache's objects in their projected form, keyed by ObjectRef.
+// LiveStore: the cache's objects in their projected form, keyed by ObjectRef (a LiveObject read
+// back as a tree or an encoding: live_object.cc).
 #include "plumbline/cache/live_store.h"
 
 #include <algorithm>
