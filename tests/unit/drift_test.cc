@@ -618,5 +618,17 @@ TEST(Drift, NumbersOfAnyTypeCompareByValue) {
   EXPECT_EQ(brief(diff(desired, live)), expected);
 }
 
+// A live encoding of nothing reads as no live object, as a null one does on trees (and is not
+// read past its end).
+TEST(Drift, AnEmptyLiveEncodingIsNoObject) {
+  Manifest m;
+  m.object = deployment(yaml("containers: [{name: app, resources: {limits: {cpu: 1}}}]"));
+  m.origin = {"deploy.yaml", 1, 1};
+  std::vector<Drift> on_trees = diff_object(m, json(), {});
+  ASSERT_FALSE(on_trees.empty());
+  EXPECT_EQ(testing::to_json(diff_encoded(CompactManifest(m), std::string_view(), {})),
+            testing::to_json(on_trees));
+}
+
 }  // namespace
 }  // namespace plumbline

@@ -106,7 +106,8 @@ bool equal_at(const char*& a, const char*& b) {
 }  // namespace
 
 EncodedDocument::EncodedDocument(std::string_view bytes, std::vector<std::uint32_t>& ends)
-    : base_(bytes.data()), ends_(ends) {
+    : base_(bytes.empty() ? nullptr : bytes.data()), ends_(ends) {
+  if (base_ == nullptr) return;  // no value: the root is none
   if (ends_.size() < bytes.size()) ends_.resize(bytes.size());
   index(base_);
 }

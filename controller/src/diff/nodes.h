@@ -76,8 +76,9 @@ class EncodedNode;
 // over every member before the one it finds).
 class EncodedDocument {
  public:
-  // `bytes`: one value compact_encoding wrote (trusted, never outside input); `ends`: a
-  // buffer to reuse between documents (only what this one writes is read).
+  // `bytes`: one value compact_encoding wrote (trusted, never outside input), or nothing (the
+  // root is then none); `ends`: a buffer to reuse between documents (only what this one
+  // writes is read).
   EncodedDocument(std::string_view bytes, std::vector<std::uint32_t>& ends);
   EncodedNode root() const;
   // Past the value whose tag is at `at`.
@@ -157,6 +158,8 @@ class EncodedNode {
   const EncodedDocument* document_ = nullptr;
 };
 
-inline EncodedNode EncodedDocument::root() const { return EncodedNode(base_, this); }
+inline EncodedNode EncodedDocument::root() const {
+  return base_ != nullptr ? EncodedNode(base_, this) : EncodedNode();
+}
 
 }  // namespace plumbline::diff
