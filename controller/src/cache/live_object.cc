@@ -16,40 +16,28 @@ namespace {
 
 // A JSON number as nlohmann reads it: unsigned for non-negative integers, signed for negative
 // ones, float otherwise or when too large.
-struct Number {
-  enum Type { kInt, kUnsigned, kFloat } type = kFloat;
-  int64_t integer = 0;
-  uint64_t unsigned_integer = 0;
-  double floating = 0;
-};
-
-bool read_number(simdjson::ondemand::value v, Number& n) {
+json read_number(simdjson::ondemand::value v) {
   std::string_view raw = v.raw_json_token();
   bool integral = raw.find_first_of(".eE") == std::string_view::npos;
   if (integral && !raw.empty() && raw[0] == '-') {
-    if (v.get_int64().get(n.integer) == simdjson::SUCCESS) {
-      n.type = Number::kInt;
-      return true;
-    }
+    int64_t integer = 0;
+    if (v.get_int64().get(integer) == simdjson::SUCCESS) return integer;
   } else if (integral) {
-    if (v.get_uint64().get(n.unsigned_integer) == simdjson::SUCCESS) {
-      n.type = Number::kUnsigned;
-      return true;
-    }
+    uint64_t unsigned_integer = 0;
+    if (v.get_uint64().get(unsigned_integer) == simdjson::SUCCESS) return unsigned_integer;
   }
-  n.type = Number::kFloat;
-  if (v.get_double().get(n.floating) == simdjson::SUCCESS) return true;
+  double floating = 0;
+  if (v.get_double().get(floating) == simdjson::SUCCESS) return floating;
   // Integers beyond 64 bits: nlohmann reads them as floats too.
-  n.floating = std::strtod(std::string(raw).c_str(), nullptr);
-  return true;
+  return std::strtod(std::string(raw).c_str(), nullptr);
 }
 
 enum class At { kValue, kRootWithoutManagedFields, kMetadataWithoutManagedFields };
 
 // Reads a simdjson value into `sink` as json::parse reads its text (nlohmann's number typing;
 // a sink keeps the last of duplicate keys). `at` says where the value sits when
-// metadata.managedFields is left out. A sink has key(), begin_/end_object(), begin_/end_array()
-// and a call per scalar.
+// metadata.managedFields is left out. A sink has key(), begin_/end_object(), begin_/end_array(),
+// string() and scalar() for the other scalars (a number, a boolean, null), given as JSON.
 template <typename Sink>
 bool read_value(simdjson::ondemand::value v, Sink& sink, At at = At::kValue) {
   namespace od = simdjson::ondemand;
@@ -91,22 +79,19 @@ bool read_value(simdjson::ondemand::value v, Sink& sink, At at = At::kValue) {
       sink.string(text);
       return true;
     }
-    case od::json_type::number: {
-      Number n;
-      if (!read_number(v, n)) return false;
-      sink.number(n);
+    case od::json_type::number:
+      sink.scalar(read_number(v));
       return true;
-    }
     case od::json_type::boolean: {
       bool b = false;
       if (v.get_bool().get(b)) return false;
-      sink.boolean(b);
+      sink.scalar(b);
       return true;
     }
     case od::json_type::null: {
       bool null = false;
       if (v.is_null().get(null) || !null) return false;
-      sink.null();
+      sink.scalar(nullptr);
       return true;
     }
   }
@@ -124,17 +109,7 @@ class TreeSink {
   void end_object() { containers_.pop_back(); }
   void end_array() { containers_.pop_back(); }
   void string(std::string_view text) { slot() = std::string(text); }
-  void number(const Number& n) {
-    if (n.type == Number::kInt) {
-      slot() = n.integer;
-    } else if (n.type == Number::kUnsigned) {
-      slot() = n.unsigned_integer;
-    } else {
-      slot() = n.floating;
-    }
-  }
-  void boolean(bool b) { slot() = b; }
-  void null() { slot() = nullptr; }
+  void scalar(json value) { slot() = std::move(value); }
 
  private:
   // Where the next value goes: the root, the member named last (a duplicate overwrites), or a
@@ -186,31 +161,15 @@ class EncodingSink {
   void begin_array() { open(false); }
   void end_object();
   void end_array();
+  // A string is written as encode_value writes one, without building a JSON string first.
   void string(std::string_view text) {
-    scalar([&] {
+    write([&] {
       out_.push_back(compact_encoding::kString);
       compact_encoding::put_bytes(out_, text);
     });
   }
-  void number(const Number& n) {
-    scalar([&] {
-      if (n.type == Number::kInt) {
-        out_.push_back(compact_encoding::kInt);
-        compact_encoding::put_zigzag(out_, n.integer);
-      } else if (n.type == Number::kUnsigned) {
-        out_.push_back(compact_encoding::kUnsigned);
-        compact_encoding::put_varint(out_, n.unsigned_integer);
-      } else {
-        out_.push_back(compact_encoding::kFloat);
-        compact_encoding::put_double(out_, n.floating);
-      }
-    });
-  }
-  void boolean(bool b) {
-    scalar([&] { out_.push_back(b ? compact_encoding::kTrue : compact_encoding::kFalse); });
-  }
-  void null() {
-    scalar([&] { out_.push_back(compact_encoding::kNull); });
+  void scalar(const json& value) {
+    write([&] { compact_encoding::encode_value(value, out_); });
   }
 
  private:
@@ -231,9 +190,9 @@ class EncodingSink {
     }
   }
   template <typename Write>
-  void scalar(Write&& write) {
+  void write(Write&& write_value) {
     begin_value();
-    write();
+    write_value();
     end_value();
   }
   void open(bool object) {

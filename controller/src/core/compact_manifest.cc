@@ -11,6 +11,16 @@
 
 namespace plumbline {
 using namespace compact_encoding;  // NOLINT: this file is the encoding's home
+namespace {
+
+void put_raw64(std::string& out, std::uint64_t v) {
+  char bytes[8];
+  std::memcpy(bytes, &v, 8);
+  out.append(bytes, 8);
+}
+
+}  // namespace
+
 void compact_encoding::encode_value(const json& value, std::string& out) {
   switch (value.type()) {
     case json::value_t::boolean:
@@ -26,10 +36,14 @@ void compact_encoding::encode_value(const json& value, std::string& out) {
       out.push_back(kUnsigned);
       put_varint(out, value.get<std::uint64_t>());
       return;
-    case json::value_t::number_float:
+    case json::value_t::number_float: {
+      double d = value.get<double>();
+      std::uint64_t bits;
+      std::memcpy(&bits, &d, 8);
       out.push_back(kFloat);
-      put_double(out, value.get<double>());
+      put_raw64(out, bits);
       return;
+    }
     case json::value_t::string:
       out.push_back(kString);
       put_bytes(out, value.get_ref<const std::string&>());

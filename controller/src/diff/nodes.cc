@@ -8,55 +8,19 @@ namespace plumbline::diff {
 namespace {
 using namespace compact_encoding;  // NOLINT: this file reads the encoding
 
-struct Number {
-  Tag tag;
-  std::int64_t integer = 0;
-  std::uint64_t unsigned_integer = 0;
-  double floating = 0;
-};
-
-Number number_at(const char* at) {
-  Number n{static_cast<Tag>(*at)};
-  ++at;
-  if (n.tag == kInt) {
-    n.integer = read_zigzag(at);
-  } else if (n.tag == kUnsigned) {
-    n.unsigned_integer = read_varint(at);
-  } else {
-    std::memcpy(&n.floating, at, 8);
-  }
-  return n;
-}
-
 bool is_number(Tag tag) { return tag == kInt || tag == kUnsigned || tag == kFloat; }
 
-// nlohmann's operator== between numbers of any two types (json.hpp, JSON_IMPLEMENT_OPERATOR).
-bool numbers_equal(const Number& a, const Number& b) {
-  auto as_float = [](const Number& n) {
-    return n.tag == kInt ? static_cast<double>(n.integer) : static_cast<double>(n.unsigned_integer);
-  };
-  if (a.tag == b.tag) {
-    switch (a.tag) {
-      case kInt:
-        return a.integer == b.integer;
-      case kUnsigned:
-        return a.unsigned_integer == b.unsigned_integer;
-      default:
-        return a.floating == b.floating;
-    }
-  }
-  if (a.tag == kFloat) return a.floating == as_float(b);
-  if (b.tag == kFloat) return as_float(a) == b.floating;
-  // Signed against unsigned: nlohmann casts the unsigned one to signed.
-  return a.tag == kInt ? a.integer == static_cast<std::int64_t>(b.unsigned_integer)
-                       : static_cast<std::int64_t>(a.unsigned_integer) == b.integer;
+// A scalar decoded (no allocation for a number): numbers of different types compare by
+// nlohmann's own operator== (signed, unsigned and float; IEEE floats), not a copy of it.
+json scalar_at(const char* at) {
+  return decode_value(std::string_view(at, static_cast<size_t>(skip(at) - at)));
 }
 
 // Compares the values at `a` and `b`, moving both past them when they are equal.
 bool equal_at(const char*& a, const char*& b) {
   auto ta = static_cast<Tag>(*a), tb = static_cast<Tag>(*b);
   if (is_number(ta) && is_number(tb)) {
-    bool equal = numbers_equal(number_at(a), number_at(b));
+    bool equal = scalar_at(a) == scalar_at(b);
     a = skip(a);
     b = skip(b);
     return equal;

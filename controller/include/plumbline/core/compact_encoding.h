@@ -12,7 +12,6 @@
 #pragma once
 
 #include <cstdint>
-#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,19 +45,6 @@ inline void put_varint(std::string& out, std::uint64_t v) {
 // Signed values as varints, small magnitudes in few bytes: 0, -1, 1, -2... as 0, 1, 2, 3...
 inline void put_zigzag(std::string& out, std::int64_t v) {
   put_varint(out, (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
-}
-
-// The 8 bytes of `v` as they lie in memory (kFloat's double, kBinary's subtype).
-inline void put_raw64(std::string& out, std::uint64_t v) {
-  char bytes[8];
-  std::memcpy(bytes, &v, 8);
-  out.append(bytes, 8);
-}
-
-inline void put_double(std::string& out, double d) {
-  std::uint64_t bits;
-  std::memcpy(&bits, &d, 8);
-  put_raw64(out, bits);
 }
 
 inline void put_bytes(std::string& out, std::string_view bytes) {
